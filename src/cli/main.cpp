@@ -1,0 +1,47 @@
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <exception>
+
+#include "cli/commands.h"
+#include "integral/util/error.h"
+#include "integral/util/file_io.h"
+
+namespace integral::cli {
+
+void emit(const std::string& path, const std::string& text) {
+  if (path.empty() || path == "-") {
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    std::fflush(stdout);
+  } else {
+    write_file_atomic(path, text);
+  }
+}
+
+}  // namespace integral::cli
+
+int main(int argc, char** argv) {
+  using namespace integral;
+  CLI::App app{"integral: predict, verify and explain TPM measurements of measured systems"};
+  app.set_version_flag("--version", "integral 0.1.0");
+  app.require_subcommand(1);
+  std::vector<cli::Command> commands = {cli::add_predict(app), cli::add_verify(app),
+                                        cli::add_hash(app)};
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? 0 : static_cast<int>(ExitCode::kUsage);
+  }
+  try {
+    for (auto& c : commands)
+      if (c.app->parsed()) return c.run();
+  } catch (const Error& e) {
+    fmt::print(stderr, "integral: {}\n", e.what());
+    return static_cast<int>(e.code());
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "integral: internal error: {}\n", e.what());
+    return static_cast<int>(ExitCode::kEnvironment);
+  }
+  return static_cast<int>(ExitCode::kUsage);
+}

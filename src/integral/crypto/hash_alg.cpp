@@ -1,0 +1,78 @@
+#include "integral/crypto/hash_alg.h"
+
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+
+#include "integral/crypto/evp.h"
+
+namespace integral {
+
+namespace {
+struct AlgInfo {
+  HashAlg alg;
+  std::string_view name;
+  size_t size;
+};
+constexpr AlgInfo kAlgs[] = {
+    {HashAlg::kSha1, "sha1", 20},     {HashAlg::kSha256, "sha256", 32},
+    {HashAlg::kSha384, "sha384", 48}, {HashAlg::kSha512, "sha512", 64},
+    {HashAlg::kSm3_256, "sm3_256", 32},
+};
+const AlgInfo* find(HashAlg alg) {
+  for (const auto& a : kAlgs)
+    if (a.alg == alg) return &a;
+  return nullptr;
+}
+}  // namespace
+
+std::string_view hash_alg_name(HashAlg alg) {
+  const AlgInfo* a = find(alg);
+  return a ? a->name : "unknown";
+}
+
+size_t digest_size(HashAlg alg) {
+  const AlgInfo* a = find(alg);
+  return a ? a->size : 0;
+}
+
+std::optional<HashAlg> hash_alg_from_id(uint16_t id) {
+  auto alg = static_cast<HashAlg>(id);
+  return find(alg) ? std::optional(alg) : std::nullopt;
+}
+
+std::optional<HashAlg> parse_hash_alg(std::string_view name) {
+  std::string lower(name);
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  for (const auto& a : kAlgs)
+    if (a.name == lower) return a.alg;
+  if (lower == "sm3") return HashAlg::kSm3_256;
+  // Numeric TPM_ALG_ID, as tpm2-tools also accepts.
+  int base = 10;
+  std::string_view digits = lower;
+  if (digits.starts_with("0x")) {
+    digits.remove_prefix(2);
+    base = 16;
+  }
+  uint16_t id = 0;
+  auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), id, base);
+  if (ec == std::errc() && p == digits.data() + digits.size() && !digits.empty())
+    return hash_alg_from_id(id);
+  return std::nullopt;
+}
+
+bool hash_alg_available(HashAlg alg) { return evp_md(alg) != nullptr; }
+
+const std::vector<HashAlg>& all_hash_algs() {
+  static const std::vector<HashAlg> algs = [] {
+    std::vector<HashAlg> v;
+    for (const auto& a : kAlgs) v.push_back(a.alg);
+    return v;
+  }();
+  return algs;
+}
+
+}  // namespace integral

@@ -1,0 +1,110 @@
+#include "integral/crypto/multi_hasher.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <exception>
+#include <thread>
+
+#include "integral/util/error.h"
+#include "integral/util/file_io.h"
+
+namespace integral {
+
+MultiHasher::MultiHasher(std::span<const HashAlg> algs) {
+  hashers_.reserve(algs.size());
+  for (HashAlg a : algs) hashers_.emplace_back(a);
+}
+
+void MultiHasher::update(std::span<const uint8_t> data) {
+  if (hashers_.size() < 2 || data.size() < kParallelThreshold) {
+    for (auto& h : hashers_) h.update(data);
+    return;
+  }
+  // Bank 0 on this thread, the others on their own; each walks the same bytes.
+  std::vector<std::thread> workers;
+  std::vector<std::exception_ptr> errors(hashers_.size());
+  workers.reserve(hashers_.size() - 1);
+  for (size_t i = 1; i < hashers_.size(); ++i) {
+    workers.emplace_back([this, i, data, &errors] {
+      try {
+        hashers_[i].update(data);
+      } catch (...) {
+        errors[i] = std::current_exception();
+      }
+    });
+  }
+  try {
+    hashers_[0].update(data);
+  } catch (...) {
+    errors[0] = std::current_exception();
+  }
+  for (auto& w : workers) w.join();
+  for (auto& e : errors)
+    if (e) std::rethrow_exception(e);
+}
+
+std::vector<Digest> MultiHasher::finish() {
+  std::vector<Digest> out;
+  out.reserve(hashers_.size());
+  for (auto& h : hashers_) out.push_back(h.finish());
+  return out;
+}
+
+namespace {
+
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  ~Fd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+std::vector<Digest> hash_stream(int fd, const std::filesystem::path& path, MultiHasher& mh) {
+  constexpr size_t kChunk = 4 << 20;
+  std::vector<uint8_t> buf(kChunk);
+  for (;;) {
+    ssize_t n = ::read(fd, buf.data(), buf.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw_environment(std::string("read failed: ") + std::strerror(errno), path.string());
+    if (n == 0) break;
+    mh.update(std::span(buf.data(), static_cast<size_t>(n)));
+  }
+  return mh.finish();
+}
+
+}  // namespace
+
+std::vector<Digest> hash_file(const std::filesystem::path& path, std::span<const HashAlg> algs) {
+  Fd fd(open_input(path));
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) throw_environment(std::strerror(errno), path.string());
+  MultiHasher mh(algs);
+  if (!S_ISREG(st.st_mode) || st.st_size == 0) return hash_stream(fd.get(), path, mh);
+
+  size_t size = static_cast<size_t>(st.st_size);
+  void* map = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd.get(), 0);
+  if (map == MAP_FAILED) return hash_stream(fd.get(), path, mh);
+  ::madvise(map, size, MADV_SEQUENTIAL | MADV_WILLNEED);
+  try {
+    mh.update(std::span(static_cast<const uint8_t*>(map), size));
+  } catch (...) {
+    ::munmap(map, size);
+    throw;
+  }
+  ::munmap(map, size);
+  return mh.finish();
+}
+
+}  // namespace integral

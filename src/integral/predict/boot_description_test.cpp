@@ -1,0 +1,143 @@
+#include "integral/predict/boot_description.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "integral/chain/replay.h"
+#include "integral/predict/prediction.h"
+#include "integral/util/error.h"
+
+namespace integral {
+namespace {
+
+namespace fs = std::filesystem;
+
+class BootDescriptionTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::path(testing::TempDir()) / ("integral-boot-" + std::to_string(::getpid()));
+    fs::create_directories(dir_);
+    std::ofstream(dir_ / "root.img", std::ios::binary) << "pretend root image\n";
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  Prediction predict(const std::string& toml) {
+    auto boot = parse_boot_description(toml, "boot.toml", dir_);
+    Prediction p;
+    p.banks = boot.banks;
+    p.chain = predict_chain(boot);
+    return p;
+  }
+
+  // Asserts the description is refused as bad input and the message contains `needle`.
+  void expect_bad(const std::string& toml, const std::string& needle) {
+    try {
+      predict(toml);
+      FAIL() << "accepted: " << toml;
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ExitCode::kBadInput);
+      EXPECT_NE(std::string(e.what()).find("boot.toml"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+    }
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(BootDescriptionTest, MetaMeasuredExtendsSha1OfTheHexDigest) {
+  auto p = predict(R"(banks = ["sha1", "sha256"]
+[[stage]]
+type = "file"
+pcr = 9
+path = "root.img"
+method = "meta-measured-tpm12"
+)");
+  ASSERT_EQ(p.chain.events.size(), 1u);
+  // By hand: sha1sum of the file, as its 40 lower-case hex characters, SHA-1 hashed again.
+  std::string hex = hash(HashAlg::kSha1, "pretend root image\n").hex();
+  EXPECT_EQ(hex.size(), 40u);
+  Digest extended = hash(HashAlg::kSha1, hex);
+  EXPECT_EQ(*p.chain.events[0].digest(HashAlg::kSha1), extended);
+  EXPECT_EQ(p.chain.events[0].digest(HashAlg::kSha256), nullptr);
+  PcrSet v = p.values();
+  EXPECT_EQ(v.get(HashAlg::kSha1, 9), pcr_extend(Digest::zero(HashAlg::kSha1), extended));
+  EXPECT_EQ(v.get(HashAlg::kSha256, 9), Digest::zero(HashAlg::kSha256));
+}
+
+TEST_F(BootDescriptionTest, Tpm2MethodsAndDigestStageInOrder) {
+  std::string d256(64, 'a');
+  auto p = predict(R"(banks = ["sha1", "sha256", "sha384"]
+[[stage]]
+type = "file"
+pcr = 16
+path = "root.img"
+method = "tpm2-pcrextend"
+banks = ["sha256"]
+[[stage]]
+type = "file"
+pcr = 16
+path = "root.img"
+method = "tpm2-pcrevent"
+[[stage]]
+type = "digest"
+pcr = 16
+event_type = "EV_IPL"
+sha256 = ")" + d256 + R"("
+)");
+  ASSERT_EQ(p.chain.events.size(), 3u);
+  EXPECT_EQ(p.chain.events[0].digests.size(), 1u);
+  EXPECT_EQ(p.chain.events[1].digests.size(), 3u);
+  EXPECT_EQ(*p.chain.events[1].digest(HashAlg::kSha384),
+            hash(HashAlg::kSha384, "pretend root image\n"));
+  Digest h = hash(HashAlg::kSha256, "pretend root image\n");
+  Digest z = Digest::zero(HashAlg::kSha256);
+  Digest expect = pcr_extend(pcr_extend(pcr_extend(z, h), h), *Digest::from_hex(HashAlg::kSha256, d256));
+  EXPECT_EQ(p.values().get(HashAlg::kSha256, 16), expect);
+  EXPECT_EQ(*p.chain.events[2].type, 0xDu);
+}
+
+TEST_F(BootDescriptionTest, BadInputNamesFileLineAndProblem) {
+  const std::string file_stage = "[[stage]]\ntype = \"file\"\npcr = 9\npath = \"root.img\"\n";
+  expect_bad("banks = [\"sha256\"\n", "line");                     // malformed TOML
+  expect_bad("banks = [\"md5\"]\n" + file_stage, "unknown bank 'md5'");
+  expect_bad(file_stage, "needs 'banks'");
+  expect_bad("banks = [\"sha1\"]\n", "no [[stage]]");
+  expect_bad("banks = [\"sha1\"]\n[[stage]]\ntype = \"file\"\npcr = 24\npath = \"root.img\"\n",
+             "line 4: stage 1 (file): 'pcr' 24 is out of range");
+  expect_bad("banks = [\"sha1\"]\n" + file_stage + "colour = \"red\"\n", "'colour' is not a key");
+  expect_bad("banks = [\"sha1\"]\n[[stage]]\ntype = \"file\"\npcr = 9\npath = \"gone.img\"\n",
+             "gone.img");
+  expect_bad("banks = [\"sha1\"]\n[[stage]]\ntype = \"kernel\"\n", "'kernel' is not a stage");
+  expect_bad("banks = [\"sha1\"]\n" + file_stage + "method = \"tpm2-pcrextend\"\nbanks = [\"sha256\"]\n",
+             "does not have");
+  expect_bad("banks = [\"sha1\"]\n[[stage]]\ntype = \"digest\"\npcr = 1\nsha1 = \"00\"\n",
+             "40 hex digits");
+}
+
+TEST_F(BootDescriptionTest, PredictionJsonRoundTripsAndRefusesTamperedValues) {
+  auto p = predict(R"(banks = ["sha1", "sha256"]
+startup_locality = 3
+[[stage]]
+type = "file"
+pcr = 0
+path = "root.img"
+)");
+  std::string text = prediction_to_json(p).dump(2);
+  Prediction back = prediction_from_json(text, "p.json");
+  EXPECT_EQ(back.chain.startup_locality, 3);
+  EXPECT_EQ(back.values().get(HashAlg::kSha256, 0), p.values().get(HashAlg::kSha256, 0));
+  EXPECT_EQ(back.chain.events[0].provenance.rule, "file/tpm2-pcrextend");
+
+  std::string value = p.values().get(HashAlg::kSha256, 0).hex();
+  std::string tampered = text;
+  tampered.replace(tampered.find(value), 1, value[0] == '0' ? "1" : "0");
+  EXPECT_THROW(prediction_from_json(tampered, "p.json"), Error);
+  EXPECT_THROW(prediction_from_json("{\"format\": 1}", "p.json"), Error);
+  EXPECT_THROW(prediction_from_json("{", "p.json"), Error);
+}
+
+}  // namespace
+}  // namespace integral

@@ -1,0 +1,107 @@
+#include "integral/predict/stage.h"
+
+#include <fmt/format.h>
+
+#include "integral/tpm/pcr_set.h"
+#include "integral/util/error.h"
+
+namespace integral {
+
+StageFields::StageFields(std::string file, size_t index, uint32_t line,
+                         std::map<std::string, Field> fields)
+    : file_(std::move(file)), index_(index), line_(line), fields_(std::move(fields)) {
+  auto it = fields_.find("type");
+  if (it == fields_.end()) fail("", "has no 'type'");
+  if (auto* s = std::get_if<std::string>(&it->second.value)) type_ = *s;
+  else fail("type", "must be a string");
+  used_["type"] = true;
+  used_["name"] = true;  // an optional label for people
+}
+
+void StageFields::fail(std::string_view key, std::string_view message) const {
+  uint32_t line = line_;
+  if (!key.empty()) {
+    auto it = fields_.find(std::string(key));
+    if (it != fields_.end()) line = it->second.line;
+  }
+  std::string where = fmt::format("line {}: stage {}{}", line, index_,
+                                  type_.empty() ? "" : fmt::format(" ({})", type_));
+  if (!key.empty()) where += fmt::format(": '{}'", key);
+  throw_bad_input(fmt::format("{} {}", where, message), file_);
+}
+
+const StageFields::Field* StageFields::find(std::string_view key) {
+  auto it = fields_.find(std::string(key));
+  if (it == fields_.end()) return nullptr;
+  used_[it->first] = true;
+  return &it->second;
+}
+
+std::optional<std::string> StageFields::string(std::string_view key) {
+  const Field* f = find(key);
+  if (!f) return std::nullopt;
+  if (auto* s = std::get_if<std::string>(&f->value)) return *s;
+  fail(key, "must be a string");
+}
+
+std::string StageFields::required_string(std::string_view key) {
+  auto s = string(key);
+  if (!s) fail("", fmt::format("needs '{}'", key));
+  return *s;
+}
+
+std::optional<int64_t> StageFields::integer(std::string_view key) {
+  const Field* f = find(key);
+  if (!f) return std::nullopt;
+  if (auto* i = std::get_if<int64_t>(&f->value)) return *i;
+  fail(key, "must be an integer");
+}
+
+std::optional<std::vector<std::string>> StageFields::strings(std::string_view key) {
+  const Field* f = find(key);
+  if (!f) return std::nullopt;
+  if (auto* v = std::get_if<std::vector<std::string>>(&f->value)) return *v;
+  fail(key, "must be an array of strings");
+}
+
+std::vector<std::pair<HashAlg, std::string>> StageFields::bank_strings() {
+  std::vector<std::pair<HashAlg, std::string>> out;
+  for (const auto& [key, field] : fields_) {
+    auto alg = parse_hash_alg(key);
+    if (!alg || used_[key]) continue;
+    if (auto* s = std::get_if<std::string>(&field.value)) out.emplace_back(*alg, *s);
+    else fail(key, "must be a hex string");
+    used_[key] = true;
+  }
+  return out;
+}
+
+unsigned StageFields::pcr() {
+  auto p = integer("pcr");
+  if (!p) fail("", "needs 'pcr'");
+  if (*p < 0 || *p >= kPcrCount) fail("pcr", fmt::format("{} is out of range (0-23)", *p));
+  return static_cast<unsigned>(*p);
+}
+
+void StageFields::finish() const {
+  for (const auto& [key, field] : fields_) {
+    auto it = used_.find(key);
+    if (it == used_.end() || !it->second) fail(key, "is not a key of this stage");
+  }
+}
+
+std::filesystem::path StageContext::resolve(const std::string& path) const {
+  std::filesystem::path p(path);
+  return p.is_absolute() ? p : base_dir / p;
+}
+
+const std::vector<StageType>& stage_types() {
+  static const std::vector<StageType> types = {
+      {"file", run_file_stage,
+       "an initramfs or script extends a PCR with a measurement of a file (meta-measured)"},
+      {"digest", run_digest_stage, "extend literal digests copied from elsewhere"},
+  };
+  return types;
+}
+
+}  // namespace integral

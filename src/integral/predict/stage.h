@@ -1,0 +1,79 @@
+// A prediction stage: a function from its inputs (fields of a [[stage]] table in the boot
+// description, plus the artifacts they name) to the events a boot component will measure.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "integral/chain/event.h"
+#include "integral/crypto/hash_alg.h"
+
+namespace integral {
+
+// One [[stage]] table, detached from the TOML library so stages need not include it.
+class StageFields {
+ public:
+  using Value = std::variant<std::string, int64_t, bool, std::vector<std::string>>;
+  struct Field {
+    Value value;
+    uint32_t line = 0;
+  };
+
+  StageFields(std::string file, size_t index, uint32_t line, std::map<std::string, Field> fields);
+
+  const std::string& file() const { return file_; }
+  size_t index() const { return index_; }
+  const std::string& type() const { return type_; }
+
+  // Typed accessors; each marks the key as understood. A present key of the wrong type fails.
+  std::optional<std::string> string(std::string_view key);
+  std::string required_string(std::string_view key);
+  std::optional<int64_t> integer(std::string_view key);
+  std::optional<std::vector<std::string>> strings(std::string_view key);
+  // Keys a stage accepts as per-bank digests ("sha1 = ...", "sha256 = ..."): every remaining
+  // string field whose key names a hash algorithm.
+  std::vector<std::pair<HashAlg, std::string>> bank_strings();
+
+  unsigned pcr();  // required "pcr", 0-23
+  // Fails unless every key was consumed: a typo must not silently change a prediction.
+  void finish() const;
+
+  [[noreturn]] void fail(std::string_view key, std::string_view message) const;
+
+ private:
+  const Field* find(std::string_view key);
+  std::string file_;
+  size_t index_;
+  uint32_t line_;
+  std::string type_;
+  std::map<std::string, Field> fields_;
+  std::map<std::string, bool> used_;
+};
+
+struct StageContext {
+  std::filesystem::path base_dir;  // artifacts are relative to the boot description
+  std::vector<HashAlg> banks;      // the TPM's active banks
+  std::filesystem::path resolve(const std::string& path) const;
+};
+
+using StageFn = std::vector<Event> (*)(StageFields&, const StageContext&);
+
+struct StageType {
+  std::string_view name;
+  StageFn run;
+  std::string_view summary;
+};
+
+const std::vector<StageType>& stage_types();
+
+// The stages (one file each).
+std::vector<Event> run_file_stage(StageFields& f, const StageContext& ctx);
+std::vector<Event> run_digest_stage(StageFields& f, const StageContext& ctx);
+
+}  // namespace integral

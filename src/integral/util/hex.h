@@ -1,0 +1,19 @@
+// Hex encoding of byte strings (lower case by default; TPM tools print upper case).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace integral {
+
+using Bytes = std::vector<uint8_t>;
+
+std::string to_hex(std::span<const uint8_t> bytes, bool upper = false);
+// Accepts upper or lower case, an optional "0x" prefix; nullopt on odd length or a non-hex digit.
+std::optional<Bytes> from_hex(std::string_view text);
+
+}  // namespace integral
