@@ -30,8 +30,9 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    int rc = app.exit(e);
-    return rc == 0 ? 0 : static_cast<int>(ExitCode::kUsage);
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    fmt::print(stderr, "integral: {} (see --help)\n", e.what());
+    return static_cast<int>(ExitCode::kUsage);
   }
   try {
     for (auto& c : commands)

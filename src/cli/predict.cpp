@@ -36,7 +36,8 @@ Command add_predict(CLI::App& root) {
   return {app, [o] {
             PcrSelection show = o->pcrs.empty() ? PcrSelection() : PcrSelection::parse(o->pcrs);
             auto policy_alg = parse_hash_alg(o->policy_alg);
-            if (!policy_alg) throw_usage(fmt::format("unknown policy algorithm '{}'", o->policy_alg));
+            if (!policy_alg)
+              throw_usage(fmt::format("unknown policy algorithm '{}'", o->policy_alg));
             PcrSelection policy_sel;
             if (!o->policy.empty()) policy_sel = PcrSelection::parse(o->policy);
 
@@ -66,7 +67,8 @@ Command add_predict(CLI::App& root) {
               text = j.dump(2) + "\n";
             } else {
               if (show.banks().empty()) show = touched_pcrs(p.chain, p.banks);
-              text = fmt::format("prediction for {} ({} events)\n", o->boot, p.chain.events.size());
+              text = fmt::format("prediction for {} ({} event{})\n", o->boot, p.chain.events.size(),
+                                 p.chain.events.size() == 1 ? "" : "s");
               text += render_pcr_table(values, show);
               if (policy)
                 text += fmt::format("PolicyPCR {} ({} session): {}\n", policy_sel.to_string(),

@@ -89,12 +89,12 @@ Command add_verify(CLI::App& root) {
               }
               text = j.dump(2) + "\n";
             } else {
+              text += "PCR  bank     verdict   predicted / observed\n";
               for (const auto& c : cmp.checks) {
-                text += fmt::format("{:<8} PCR {:>2} {:<7} {}\n", c.match() ? "match" : "MISMATCH",
-                                    c.pcr, hash_alg_name(c.alg), c.expected.hex());
-                if (!c.match())
-                  text += fmt::format("{:>29}{}\n", "observed ",
-                                      c.observed ? c.observed->hex() : "(not in readout)");
+                text +=
+                    fmt::format("{:>3}  {:<7}  {:<8}  {}\n{:>24}{}\n", c.pcr, hash_alg_name(c.alg),
+                                c.match() ? "match" : "MISMATCH", c.expected.hex(), "",
+                                c.observed ? c.observed->hex() : "(not in readout)");
               }
               for (const auto& s : skipped)
                 text += fmt::format("note: bank {} is predicted but not in {}; not checked\n", s,

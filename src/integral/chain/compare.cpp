@@ -4,7 +4,9 @@
 
 namespace integral {
 
-bool ValueComparison::ok() const { return first_mismatch() == nullptr; }
+bool ValueComparison::ok() const {
+  return first_mismatch() == nullptr;
+}
 
 const PcrCheck* ValueComparison::first_mismatch() const {
   for (const auto& c : checks)

@@ -19,7 +19,9 @@ const Digest* Event::digest(HashAlg alg) const {
   return nullptr;
 }
 
-bool Event::extends() const { return !type || *type != ev::kNoAction; }
+bool Event::extends() const {
+  return !type || *type != ev::kNoAction;
+}
 
 std::string Event::type_name() const {
   return type ? event_type_name(*type) : std::string("(unlogged extend)");

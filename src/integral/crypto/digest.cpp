@@ -17,7 +17,9 @@ Digest::Digest(HashAlg alg, std::span<const uint8_t> bytes) : alg_(alg) {
   std::copy(bytes.begin(), bytes.end(), data_.begin());
 }
 
-Digest Digest::zero(HashAlg alg) { return filled(alg, 0); }
+Digest Digest::zero(HashAlg alg) {
+  return filled(alg, 0);
+}
 
 Digest Digest::filled(HashAlg alg, uint8_t value) {
   std::array<uint8_t, kMaxDigestSize> buf;
@@ -31,7 +33,9 @@ std::optional<Digest> Digest::from_hex(HashAlg alg, std::string_view hex) {
   return Digest(alg, *bytes);
 }
 
-std::string Digest::hex(bool upper) const { return to_hex(bytes(), upper); }
+std::string Digest::hex(bool upper) const {
+  return to_hex(bytes(), upper);
+}
 
 Hasher::Hasher(HashAlg alg) : alg_(alg), ctx_(EVP_MD_CTX_new()) {
   const EVP_MD* md = evp_md(alg);
@@ -42,7 +46,9 @@ Hasher::Hasher(HashAlg alg) : alg_(alg), ctx_(EVP_MD_CTX_new()) {
     throw std::runtime_error("EVP_DigestInit_ex2 failed");
 }
 
-Hasher::~Hasher() { EVP_MD_CTX_free(ctx_); }
+Hasher::~Hasher() {
+  EVP_MD_CTX_free(ctx_);
+}
 
 Hasher::Hasher(Hasher&& other) noexcept : alg_(other.alg_), ctx_(other.ctx_) {
   other.ctx_ = nullptr;

@@ -17,8 +17,8 @@ struct AlgInfo {
   size_t size;
 };
 constexpr AlgInfo kAlgs[] = {
-    {HashAlg::kSha1, "sha1", 20},     {HashAlg::kSha256, "sha256", 32},
-    {HashAlg::kSha384, "sha384", 48}, {HashAlg::kSha512, "sha512", 64},
+    {HashAlg::kSha1, "sha1", 20},       {HashAlg::kSha256, "sha256", 32},
+    {HashAlg::kSha384, "sha384", 48},   {HashAlg::kSha512, "sha512", 64},
     {HashAlg::kSm3_256, "sm3_256", 32},
 };
 const AlgInfo* find(HashAlg alg) {
@@ -64,7 +64,9 @@ std::optional<HashAlg> parse_hash_alg(std::string_view name) {
   return std::nullopt;
 }
 
-bool hash_alg_available(HashAlg alg) { return evp_md(alg) != nullptr; }
+bool hash_alg_available(HashAlg alg) {
+  return evp_md(alg) != nullptr;
+}
 
 const std::vector<HashAlg>& all_hash_algs() {
   static const std::vector<HashAlg> algs = [] {

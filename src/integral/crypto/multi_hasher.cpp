@@ -77,7 +77,8 @@ std::vector<Digest> hash_stream(int fd, const std::filesystem::path& path, Multi
   for (;;) {
     ssize_t n = ::read(fd, buf.data(), buf.size());
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw_environment(std::string("read failed: ") + std::strerror(errno), path.string());
+    if (n < 0)
+      throw_environment(std::string("read failed: ") + std::strerror(errno), path.string());
     if (n == 0) break;
     mh.update(std::span(buf.data(), static_cast<size_t>(n)));
   }

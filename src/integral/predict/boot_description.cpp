@@ -11,7 +11,9 @@ namespace integral {
 
 namespace {
 
-uint32_t line_of(const toml::node& n) { return n.source().begin.line; }
+uint32_t line_of(const toml::node& n) {
+  return n.source().begin.line;
+}
 
 StageFields::Field convert(const toml::node& n, const std::string& source, const std::string& key) {
   StageFields::Field f;
@@ -31,8 +33,7 @@ StageFields::Field convert(const toml::node& n, const std::string& source, const
     }
     f.value = std::move(items);
   } else {
-    throw_bad_input(fmt::format("line {}: '{}' has a type stages do not use", f.line, key),
-                    source);
+    throw_bad_input(fmt::format("line {}: '{}' has a type stages do not use", f.line, key), source);
   }
   return f;
 }
@@ -70,9 +71,9 @@ BootDescription parse_boot_description(std::string_view text, const std::string&
       throw_bad_input(fmt::format("line {}: unknown bank '{}'", line_of(b), name.value_or("?")),
                       source);
     if (!hash_alg_available(*alg))
-      throw_bad_input(fmt::format("line {}: bank '{}' is not available in this OpenSSL",
-                                  line_of(b), *name),
-                      source);
+      throw_bad_input(
+          fmt::format("line {}: bank '{}' is not available in this OpenSSL", line_of(b), *name),
+          source);
     for (HashAlg have : boot.banks)
       if (have == *alg)
         throw_bad_input(fmt::format("line {}: bank '{}' listed twice", line_of(b), *name), source);
@@ -106,7 +107,8 @@ BootDescription parse_boot_description(std::string_view text, const std::string&
       for (const auto& st : stage_types()) known = known || st.name == f.type();
       if (!known) {
         std::string names;
-        for (const auto& st : stage_types()) names += (names.empty() ? "" : ", ") + std::string(st.name);
+        for (const auto& st : stage_types())
+          names += (names.empty() ? "" : ", ") + std::string(st.name);
         f.fail("type", fmt::format("'{}' is not a stage type ({})", f.type(), names));
       }
       boot.stages.push_back(std::move(f));

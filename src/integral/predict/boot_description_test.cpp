@@ -85,7 +85,8 @@ method = "tpm2-pcrevent"
 type = "digest"
 pcr = 16
 event_type = "EV_IPL"
-sha256 = ")" + d256 + R"("
+sha256 = ")" + d256 +
+                   R"("
 )");
   ASSERT_EQ(p.chain.events.size(), 3u);
   EXPECT_EQ(p.chain.events[0].digests.size(), 1u);
@@ -94,14 +95,15 @@ sha256 = ")" + d256 + R"("
             hash(HashAlg::kSha384, "pretend root image\n"));
   Digest h = hash(HashAlg::kSha256, "pretend root image\n");
   Digest z = Digest::zero(HashAlg::kSha256);
-  Digest expect = pcr_extend(pcr_extend(pcr_extend(z, h), h), *Digest::from_hex(HashAlg::kSha256, d256));
+  Digest expect =
+      pcr_extend(pcr_extend(pcr_extend(z, h), h), *Digest::from_hex(HashAlg::kSha256, d256));
   EXPECT_EQ(p.values().get(HashAlg::kSha256, 16), expect);
   EXPECT_EQ(*p.chain.events[2].type, 0xDu);
 }
 
 TEST_F(BootDescriptionTest, BadInputNamesFileLineAndProblem) {
   const std::string file_stage = "[[stage]]\ntype = \"file\"\npcr = 9\npath = \"root.img\"\n";
-  expect_bad("banks = [\"sha256\"\n", "line");                     // malformed TOML
+  expect_bad("banks = [\"sha256\"\n", "line");  // malformed TOML
   expect_bad("banks = [\"md5\"]\n" + file_stage, "unknown bank 'md5'");
   expect_bad(file_stage, "needs 'banks'");
   expect_bad("banks = [\"sha1\"]\n", "no [[stage]]");
@@ -111,8 +113,9 @@ TEST_F(BootDescriptionTest, BadInputNamesFileLineAndProblem) {
   expect_bad("banks = [\"sha1\"]\n[[stage]]\ntype = \"file\"\npcr = 9\npath = \"gone.img\"\n",
              "gone.img");
   expect_bad("banks = [\"sha1\"]\n[[stage]]\ntype = \"kernel\"\n", "'kernel' is not a stage");
-  expect_bad("banks = [\"sha1\"]\n" + file_stage + "method = \"tpm2-pcrextend\"\nbanks = [\"sha256\"]\n",
-             "does not have");
+  expect_bad(
+      "banks = [\"sha1\"]\n" + file_stage + "method = \"tpm2-pcrextend\"\nbanks = [\"sha256\"]\n",
+      "does not have");
   expect_bad("banks = [\"sha1\"]\n[[stage]]\ntype = \"digest\"\npcr = 1\nsha1 = \"00\"\n",
              "40 hex digits");
 }

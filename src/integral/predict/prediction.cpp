@@ -17,7 +17,9 @@ namespace {
 }
 }  // namespace
 
-PcrSet Prediction::values() const { return replay(chain, banks); }
+PcrSet Prediction::values() const {
+  return replay(chain, banks);
+}
 
 nlohmann::ordered_json prediction_to_json(const Prediction& p) {
   using json = nlohmann::ordered_json;
@@ -65,6 +67,8 @@ Prediction prediction_from_json(std::string_view text, const std::string& source
     j = json::parse(text);
   } catch (const json::parse_error& e) {
     throw_bad_input(fmt::format("not JSON: {}", e.what()), source, e.byte);
+  } catch (const json::exception& e) {  // e.g. a number too large for any type
+    throw_bad_input(fmt::format("not JSON: {}", e.what()), source);
   }
   auto bad = [&source](const std::string& what) { not_prediction(source, what); };
   Prediction p;
@@ -109,7 +113,8 @@ Prediction prediction_from_json(std::string_view text, const std::string& source
     PcrSet values = p.values();
     for (const auto& [bank, pcrs] : j.at("pcrs").items()) {
       auto alg = parse_hash_alg(bank);
-      if (!alg || !values.has_bank(*alg)) not_prediction(source, fmt::format("PCR values for bank {}", bank));
+      if (!alg || !values.has_bank(*alg))
+        not_prediction(source, fmt::format("PCR values for bank {}", bank));
       for (const auto& [num, hex] : pcrs.items()) {
         unsigned pcr = static_cast<unsigned>(std::stoul(num));
         auto d = Digest::from_hex(*alg, hex.get<std::string>());

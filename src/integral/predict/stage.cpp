@@ -12,8 +12,10 @@ StageFields::StageFields(std::string file, size_t index, uint32_t line,
     : file_(std::move(file)), index_(index), line_(line), fields_(std::move(fields)) {
   auto it = fields_.find("type");
   if (it == fields_.end()) fail("", "has no 'type'");
-  if (auto* s = std::get_if<std::string>(&it->second.value)) type_ = *s;
-  else fail("type", "must be a string");
+  if (auto* s = std::get_if<std::string>(&it->second.value))
+    type_ = *s;
+  else
+    fail("type", "must be a string");
   used_["type"] = true;
   used_["name"] = true;  // an optional label for people
 }
@@ -69,8 +71,10 @@ std::vector<std::pair<HashAlg, std::string>> StageFields::bank_strings() {
   for (const auto& [key, field] : fields_) {
     auto alg = parse_hash_alg(key);
     if (!alg || used_[key]) continue;
-    if (auto* s = std::get_if<std::string>(&field.value)) out.emplace_back(*alg, *s);
-    else fail(key, "must be a hex string");
+    if (auto* s = std::get_if<std::string>(&field.value))
+      out.emplace_back(*alg, *s);
+    else
+      fail(key, "must be a hex string");
     used_[key] = true;
   }
   return out;

@@ -20,9 +20,7 @@ std::vector<Event> run_digest_stage(StageFields& f, const StageContext&) {
   e.provenance.rule = "digest";
   for (const auto& [alg, hex] : f.bank_strings()) {
     auto d = Digest::from_hex(alg, hex);
-    if (!d)
-      f.fail(hash_alg_name(alg),
-             fmt::format("is not {} hex digits", 2 * digest_size(alg)));
+    if (!d) f.fail(hash_alg_name(alg), fmt::format("is not {} hex digits", 2 * digest_size(alg)));
     e.digests.push_back(*d);
   }
   f.finish();

@@ -53,8 +53,8 @@ std::vector<Event> run_file_stage(StageFields& f, const StageContext& ctx) {
       banks = ctx.banks;
     }
   } else {
-    f.fail("method", fmt::format("'{}' is not one of {}, {}, {}", method, kMetaMeasured,
-                                 kPcrExtend, kPcrEvent));
+    f.fail("method", fmt::format("'{}' is not one of {}, {}, {}", method, kMetaMeasured, kPcrExtend,
+                                 kPcrEvent));
   }
 
   auto file = ctx.resolve(path);
@@ -73,8 +73,8 @@ std::vector<Event> run_file_stage(StageFields& f, const StageContext& ctx) {
   if (method == kMetaMeasured) {
     std::string hex = digests[0].hex();  // sha1sum prints lower case
     e.digests.push_back(hash(HashAlg::kSha1, hex));
-    e.description = description.value_or(
-        fmt::format("sha1sum -b {} | tpm_extendpcr --pcr {}", path, pcr));
+    e.description =
+        description.value_or(fmt::format("sha1sum -b {} | tpm_extendpcr --pcr {}", path, pcr));
   } else {
     e.digests = std::move(digests);
     e.description = description.value_or(

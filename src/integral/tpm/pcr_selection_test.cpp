@@ -37,7 +37,9 @@ TEST(PcrSelection, MarshalsTpmlPcrSelection) {
   // (the same bytes systemd-measure signs for PCR 11; see shared vectors uki-pcr11 README).
   EXPECT_EQ(to_hex(PcrSelection::parse("sha256:11").marshal()), "00000001000b03000800");
   EXPECT_EQ(to_hex(PcrSelection::parse("sha1:0,23+sha384:8").marshal()),
-            "00000002" "000403010080" "000c03000100");
+            "00000002"
+            "000403010080"
+            "000c03000100");
 }
 
 }  // namespace

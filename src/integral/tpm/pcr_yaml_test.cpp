@@ -37,11 +37,12 @@ TEST(PcrYaml, ReadsWhatItWritesAndWhatTheToolWrites) {
 
 TEST(PcrYaml, MalformedInputNamesFileAndLine) {
   const char* cases[] = {
-      "  sha1:\n    0 : 0x00\n",                 // short digest
-      "  md5:\n    0 : 0x00\n",                  // unknown bank
-      "  sha1:\n    24: 0x" "0000000000000000000000000000000000000000\n",  // PCR out of range
-      "- a\n- b\n",                              // not a map
-      "  sha1: [\n",                             // not YAML
+      "  sha1:\n    0 : 0x00\n",  // short digest
+      "  md5:\n    0 : 0x00\n",   // unknown bank
+      "  sha1:\n    24: 0x"
+      "0000000000000000000000000000000000000000\n",  // PCR out of range
+      "- a\n- b\n",                                  // not a map
+      "  sha1: [\n",                                 // not YAML
   };
   for (const char* c : cases) {
     try {

@@ -13,7 +13,6 @@ namespace integral {
 // session's hash algorithm (tpm2-tools default sha256). Starts from the all-zero policy unless
 // `previous` is given, so policies can be chained.
 Digest policy_pcr_digest(const PcrSelection& selection, const PcrSet& values,
-                         HashAlg policy_alg = HashAlg::kSha256,
-                         const Digest* previous = nullptr);
+                         HashAlg policy_alg = HashAlg::kSha256, const Digest* previous = nullptr);
 
 }  // namespace integral

@@ -13,7 +13,7 @@ TEST(PolicyPcr, SystemdMeasureVectorForPcr11) {
   // there derives it as SHA256(0^32 || 0000017F || {1, sha256, 3, 00 08 00} || SHA256(PCR11)).
   PcrSet v({HashAlg::kSha256});
   v.set(11, *Digest::from_hex(HashAlg::kSha256,
-                               "e41a4c8cbfc83a3dbf3126e3e0da02ff6293d2ccffc91eb995e81697361f4176"));
+                              "e41a4c8cbfc83a3dbf3126e3e0da02ff6293d2ccffc91eb995e81697361f4176"));
   Digest pol = policy_pcr_digest(PcrSelection::parse("sha256:11"), v);
   // Independent derivation inside the test, from the formula.
   Bytes msg(32, 0);

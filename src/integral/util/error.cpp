@@ -25,7 +25,9 @@ void throw_bad_input(std::string message, std::string file, std::optional<uint64
   throw Error(ExitCode::kBadInput, std::move(message), std::move(file), offset);
 }
 
-void throw_usage(std::string message) { throw Error(ExitCode::kUsage, std::move(message)); }
+void throw_usage(std::string message) {
+  throw Error(ExitCode::kUsage, std::move(message));
+}
 
 void throw_environment(std::string message, std::string file) {
   throw Error(ExitCode::kEnvironment, std::move(message), std::move(file));

@@ -51,8 +51,9 @@ void write_file_atomic(const std::filesystem::path& path, std::string_view conte
   if (dir.empty()) dir = ".";
   std::string tmpl = (dir / ("." + path.filename().string() + ".XXXXXX")).string();
   int fd = ::mkstemp(tmpl.data());
-  if (fd < 0) throw_environment(std::string("cannot create temporary file: ") + std::strerror(errno),
-                                path.string());
+  if (fd < 0)
+    throw_environment(std::string("cannot create temporary file: ") + std::strerror(errno),
+                      path.string());
   size_t done = 0;
   bool ok = true;
   while (done < contents.size()) {

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets with clang (ASan+UBSan) and runs each for SECONDS (default 15)
+# from the committed seed corpus. Longer runs by hand: scripts/fuzz.sh 600
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+seconds=${1:-15}
+build=${BUILD_DIR:-$top/build-fuzz}
+"$top/scripts/install-deps.sh" --fuzz
+CXX=clang++ cmake -S "$top" -B "$build" -G Ninja -DINTEGRAL_FUZZ=ON -DINTEGRAL_TESTS=OFF \
+  -DINTEGRAL_BENCH=OFF -DCMAKE_CXX_FLAGS="-fsanitize=fuzzer-no-link,address,undefined" >/dev/null
+cmake --build "$build" -- -j"$(nproc)" --quiet
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+failed=0
+for target in "$build"/fuzz/fuzz_*; do
+  name=$(basename "$target")
+  corpus="$scratch/${name#fuzz_}"
+  mkdir -p "$corpus"
+  cp "$top/fuzz/corpus/${name#fuzz_}"/* "$corpus/" 2>/dev/null || true
+  if (cd "$scratch" && "$target" "$corpus" -max_total_time="$seconds" -rss_limit_mb=2048 \
+      -malloc_limit_mb=512 >"$scratch/$name.log" 2>&1); then
+    echo "fuzz: $name: $(grep -o 'Done [0-9]* runs' "$scratch/$name.log")"
+  else
+    echo "fuzz: $name FAILED"
+    tail -40 "$scratch/$name.log"
+    failed=1
+  fi
+done
+exit $failed
