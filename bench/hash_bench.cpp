@@ -4,7 +4,7 @@
 // ratio's floor on this CPU: with one bank per core the best possible is
 // max(t_sha1, t_sha256) / (t_sha1 + t_sha256).
 //
-// usage: integral_bench_hash [--size-mib N] [--runs N] [--file PATH] [--keep]
+// usage: integral_hash_bench [--size-mib N] [--runs N] [--file PATH] [--keep] [--smoke]
 #include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -83,8 +83,11 @@ int main(int argc, char** argv) {
       file = argv[++i];
     else if (a == "--keep")
       keep = true;
+    else if (a == "--smoke")
+      size_mib = 48, runs = 1;
     else {
-      std::fprintf(stderr, "usage: %s [--size-mib N] [--runs N] [--file PATH] [--keep]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--size-mib N] [--runs N] [--file PATH] [--keep] [--smoke]\n",
+                   argv[0]);
       return 2;
     }
   }

@@ -1,20 +1,18 @@
 #!/usr/bin/env bash
 # Installs everything integral needs to build and test, from Debian's archive only.
-# Idempotent and quick when all is present: apt is touched only for what is missing.
+# The package lists are scripts/deps/*.list (one package per line, # comments), one per area;
+# fuzz.list only with --fuzz. Idempotent and quick when all is present: apt is touched only
+# for what is missing.
 # Usage: scripts/install-deps.sh [--fuzz]   (as root, or through sudo)
 set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
 
-packages=(
-  # build
-  cmake ninja-build g++ pkg-config clang-format
-  libssl-dev nlohmann-json3-dev libcli11-dev libfmt-dev libtomlplusplus-dev libyaml-cpp-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
-  # peers the tests and the example run against
-  openssl swtpm swtpm-tools tpm2-tools libtss2-tcti-swtpm0 busybox-static e2fsprogs xxd
-)
-if [[ "${1:-}" == "--fuzz" ]]; then
-  packages+=(clang libclang-rt-dev)
-fi
+lists=()
+for l in "$here"/deps/*.list; do
+  [[ "$(basename "$l")" == fuzz.list && "${1:-}" != "--fuzz" ]] && continue
+  lists+=("$l")
+done
+mapfile -t packages < <(sed 's/#.*//' "${lists[@]}" | tr -s ' \t' '\n' | sed '/^$/d' | sort -u)
 
 missing=()
 for p in "${packages[@]}"; do

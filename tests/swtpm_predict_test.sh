@@ -6,7 +6,7 @@
 . "$(dirname "$0")/lib/common.sh"
 . "$(dirname "$0")/lib/swtpm.sh"
 
-ROUNDS=${1:-12}
+ROUNDS=${1:-40}
 SEED=${2:-20261121}
 RANDOM=$SEED
 echo "rounds=$ROUNDS seed=$SEED"

@@ -8,6 +8,8 @@
 
 namespace integral::cli {
 
+namespace {
+
 Command add_hash(CLI::App& root) {
   auto* app = root.add_subcommand("hash", "Hash files into one or more banks, reading each once");
   struct Opts {
@@ -43,5 +45,9 @@ Command add_hash(CLI::App& root) {
             return 0;
           }};
 }
+
+const CommandRegistrar registered(90, add_hash);
+
+}  // namespace
 
 }  // namespace integral::cli

@@ -1,5 +1,6 @@
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <exception>
 
@@ -8,6 +9,15 @@
 #include "integral/util/file_io.h"
 
 namespace integral::cli {
+
+std::vector<RegisteredCommand>& command_registry() {
+  static std::vector<RegisteredCommand> registry;
+  return registry;
+}
+
+CommandRegistrar::CommandRegistrar(int order, AddCommand add) {
+  command_registry().push_back({order, add});
+}
 
 void emit(const std::string& path, const std::string& text) {
   if (path.empty() || path == "-") {
@@ -25,8 +35,11 @@ int main(int argc, char** argv) {
   CLI::App app{"integral: predict, verify and explain TPM measurements of measured systems"};
   app.set_version_flag("--version", "integral 0.1.0");
   app.require_subcommand(1);
-  std::vector<cli::Command> commands = {cli::add_predict(app), cli::add_verify(app),
-                                        cli::add_hash(app)};
+  auto registry = cli::command_registry();
+  std::stable_sort(registry.begin(), registry.end(),
+                   [](const auto& a, const auto& b) { return a.order < b.order; });
+  std::vector<cli::Command> commands;
+  for (const auto& r : registry) commands.push_back(r.add(app));
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -11,6 +11,8 @@
 
 namespace integral::cli {
 
+namespace {
+
 Command add_predict(CLI::App& root) {
   auto* app = root.add_subcommand("predict", "Predict the PCR values a boot will produce");
   struct Opts {
@@ -83,5 +85,9 @@ Command add_predict(CLI::App& root) {
             return 0;
           }};
 }
+
+const CommandRegistrar registered(10, add_predict);
+
+}  // namespace
 
 }  // namespace integral::cli

@@ -15,6 +15,8 @@
 
 namespace integral::cli {
 
+namespace {
+
 Command add_verify(CLI::App& root) {
   auto* app = root.add_subcommand("verify", "Check observed PCR values against a prediction");
   struct Opts {
@@ -115,5 +117,9 @@ Command add_verify(CLI::App& root) {
             return cmp.ok() ? 0 : static_cast<int>(ExitCode::kMismatch);
           }};
 }
+
+const CommandRegistrar registered(20, add_verify);
+
+}  // namespace
 
 }  // namespace integral::cli
