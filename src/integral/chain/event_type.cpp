@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <charconv>
+#include <cstdint>
+
+#include "integral/util/number.h"
 
 namespace integral {
 
@@ -63,15 +65,8 @@ std::optional<uint32_t> parse_event_type(std::string_view name) {
                  [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
   for (const auto& t : kTypes)
     if (t.name == upper || t.name.substr(3) == upper) return t.type;
-  std::string_view digits = name;
-  int base = 10;
-  if (digits.starts_with("0x") || digits.starts_with("0X")) {
-    digits.remove_prefix(2);
-    base = 16;
-  }
-  uint32_t v = 0;
-  auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), v, base);
-  if (!digits.empty() && ec == std::errc() && p == digits.data() + digits.size()) return v;
+  auto v = parse_uint(name);
+  if (v && *v <= UINT32_MAX) return static_cast<uint32_t>(*v);
   return std::nullopt;
 }
 

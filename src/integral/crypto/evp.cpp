@@ -1,38 +1,22 @@
 #include "integral/crypto/evp.h"
 
+#include <array>
+#include <utility>
+
 namespace integral {
 
-namespace {
-const EVP_MD* fetch(const char* name) {
-  // Explicit fetch avoids the per-call provider lookup that EVP_get_digestbyname implies.
-  return EVP_MD_fetch(nullptr, name, nullptr);
-}
-}  // namespace
-
 const EVP_MD* evp_md(HashAlg alg) {
-  // Function-local statics: thread-safe initialisation, fetched on first use only.
-  switch (alg) {
-    case HashAlg::kSha1: {
-      static const EVP_MD* md = fetch("SHA1");
-      return md;
-    }
-    case HashAlg::kSha256: {
-      static const EVP_MD* md = fetch("SHA256");
-      return md;
-    }
-    case HashAlg::kSha384: {
-      static const EVP_MD* md = fetch("SHA384");
-      return md;
-    }
-    case HashAlg::kSha512: {
-      static const EVP_MD* md = fetch("SHA512");
-      return md;
-    }
-    case HashAlg::kSm3_256: {
-      static const EVP_MD* md = fetch("SM3");
-      return md;
-    }
-  }
+  // Fetched once (thread-safe static initialisation): an explicit fetch avoids the provider
+  // lookup that EVP_get_digestbyname implies on every call.
+  static const std::array<std::pair<HashAlg, const EVP_MD*>, 5> mds = {{
+      {HashAlg::kSha1, EVP_MD_fetch(nullptr, "SHA1", nullptr)},
+      {HashAlg::kSha256, EVP_MD_fetch(nullptr, "SHA256", nullptr)},
+      {HashAlg::kSha384, EVP_MD_fetch(nullptr, "SHA384", nullptr)},
+      {HashAlg::kSha512, EVP_MD_fetch(nullptr, "SHA512", nullptr)},
+      {HashAlg::kSm3_256, EVP_MD_fetch(nullptr, "SM3", nullptr)},
+  }};
+  for (const auto& [a, md] : mds)
+    if (a == alg) return md;
   return nullptr;
 }
 

@@ -4,9 +4,9 @@
 
 #include <algorithm>
 #include <cctype>
-#include <charconv>
 
 #include "integral/crypto/evp.h"
+#include "integral/util/number.h"
 
 namespace integral {
 
@@ -51,16 +51,8 @@ std::optional<HashAlg> parse_hash_alg(std::string_view name) {
     if (a.name == lower) return a.alg;
   if (lower == "sm3") return HashAlg::kSm3_256;
   // Numeric TPM_ALG_ID, as tpm2-tools also accepts.
-  int base = 10;
-  std::string_view digits = lower;
-  if (digits.starts_with("0x")) {
-    digits.remove_prefix(2);
-    base = 16;
-  }
-  uint16_t id = 0;
-  auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), id, base);
-  if (ec == std::errc() && p == digits.data() + digits.size() && !digits.empty())
-    return hash_alg_from_id(id);
+  auto id = parse_uint(lower);
+  if (id && *id <= UINT16_MAX) return hash_alg_from_id(static_cast<uint16_t>(*id));
   return std::nullopt;
 }
 

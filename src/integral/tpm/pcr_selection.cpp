@@ -1,8 +1,7 @@
 #include "integral/tpm/pcr_selection.h"
 
-#include <charconv>
-
 #include "integral/util/error.h"
+#include "integral/util/number.h"
 
 namespace integral {
 
@@ -21,20 +20,14 @@ std::vector<std::string_view> split(std::string_view s, char sep) {
 }
 
 unsigned parse_pcr(std::string_view s, std::string_view whole) {
-  int base = 10;
-  if (s.starts_with("0x") || s.starts_with("0X")) {
-    s.remove_prefix(2);
-    base = 16;
-  }
-  unsigned v = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v, base);
-  if (s.empty() || ec != std::errc() || p != s.data() + s.size())
+  auto v = parse_uint(s);
+  if (!v)
     throw_usage("PCR selection '" + std::string(whole) + "': '" + std::string(s) +
                 "' is not a PCR index");
-  if (v >= kPcrCount)
-    throw_usage("PCR selection '" + std::string(whole) + "': PCR " + std::to_string(v) +
+  if (*v >= kPcrCount)
+    throw_usage("PCR selection '" + std::string(whole) + "': PCR " + std::to_string(*v) +
                 " is out of range (0-23)");
-  return v;
+  return static_cast<unsigned>(*v);
 }
 
 }  // namespace
