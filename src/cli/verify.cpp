@@ -1,6 +1,9 @@
 // integral verify --expect (BOOT.toml | prediction.json) --pcrs PCRREAD.yaml
+// integral verify --log LOG [--pcrs PCRREAD.yaml] [--expect PREDICTION]
 // Exit 0 when every checked PCR equals the prediction, 1 on a mismatch (naming the first
-// differing PCR, its bank and the predicted events that fed it).
+// differing PCR, its bank and the predicted events that fed it). With --log, the log's replay
+// is checked against the PCRs read from the TPM, and its events against the prediction's,
+// naming per PCR the first event where they part.
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -8,6 +11,9 @@
 #include "cli/render.h"
 #include "integral/chain/compare.h"
 #include "integral/chain/replay.h"
+#include "integral/eventlog/event_log.h"
+#include "integral/eventlog/ima_log.h"
+#include "integral/eventlog/quirks.h"
 #include "integral/predict/prediction.h"
 #include "integral/tpm/pcr_yaml.h"
 #include "integral/util/error.h"
@@ -17,22 +23,248 @@ namespace integral::cli {
 
 namespace {
 
+struct VerifyOpts {
+  std::string expect, pcrs, select, log, format = "auto";
+  std::vector<std::string> quirks;
+  bool json = false;
+};
+
+nlohmann::ordered_json event_json(const Event& e, std::optional<size_t> index, HashAlg alg) {
+  if (!index) return nullptr;
+  const Digest* d = e.digest(alg);
+  nlohmann::ordered_json j = {{"index", *index},
+                              {"type", e.type_name()},
+                              {"description", e.description},
+                              {"digest", d ? d->hex() : std::string()},
+                              {"artifact", e.provenance.artifact}};
+  if (e.provenance.offset) j["offset"] = *e.provenance.offset;
+  j["rule"] = e.provenance.rule;
+  return j;
+}
+
+std::string event_line(const char* side, const Chain& c, std::optional<size_t> index, HashAlg alg) {
+  if (!index) return fmt::format("    {:<9} (no more events for this PCR)\n", side);
+  const Event& e = c.events[*index];
+  return fmt::format("    {:<9} #{} {} \"{}\"\n              {} {}\n              from {}\n", side,
+                     *index, e.type_name(), e.description, hash_alg_name(alg),
+                     e.digest(alg) ? e.digest(alg)->hex() : "-", e.provenance.to_string());
+}
+
+// verify --log IMA-LIST --pcrs: the list's replay (template hashes checked) against the TPM's
+// PCR 10 in every bank the readout has.
+int verify_ima(const VerifyOpts& o, const std::optional<PcrSelection>& select) {
+  if (o.pcrs.empty() || !o.expect.empty() || !o.quirks.empty())
+    throw_usage("an IMA list is verified with --pcrs only");
+  PcrValues observed = parse_pcr_yaml(read_text_file(o.pcrs), o.pcrs);
+  std::vector<HashAlg> banks;
+  for (const auto& [alg, m] : observed.banks)
+    if (hash_alg_available(alg)) banks.push_back(alg);
+  ImaReader reader(o.log);
+  ImaReplay r = replay_ima(reader, banks);
+  PcrSelection sel;
+  if (select) {
+    sel = *select;
+  } else {
+    for (HashAlg alg : banks)
+      for (unsigned pcr : r.pcrs)
+        if (observed.find(alg, pcr)) sel.add(alg, pcr);
+  }
+  for (const auto& b : sel.banks())
+    if (!r.values.has_bank(b.alg))
+      throw_usage(fmt::format("bank {} is not in {}", hash_alg_name(b.alg), o.pcrs));
+  if (sel.empty()) throw_bad_input("has none of the PCRs the IMA list extends", o.pcrs);
+  bool ok = r.mismatch_count == 0;
+  nlohmann::ordered_json j;
+  j["log"] = o.log;
+  j["entries"] = r.entries;
+  j["violations"] = r.violations;
+  j["template_hash_mismatches"] = r.mismatch_count;
+  auto& checks = j["checks"] = nlohmann::ordered_json::array();
+  std::string text =
+      fmt::format("IMA list {}: {} entries, {} violation(s)\n", o.log, r.entries, r.violations);
+  for (const auto& m : r.mismatches)
+    text += fmt::format("  entry at {} {} ({}): template hash {} does not match its fields ({})\n",
+                        reader.format() == ImaFormat::kAscii ? "line" : "offset", m.where, m.name,
+                        m.logged, m.computed);
+  for (unsigned pcr = 0; pcr < kPcrCount; ++pcr)
+    for (const auto& b : sel.banks()) {
+      if (!b.pcrs.test(pcr)) continue;
+      const Digest& v = r.values.get(b.alg, pcr);
+      const Digest* seen = observed.find(b.alg, pcr);
+      bool match = seen && *seen == v;
+      ok = ok && match;
+      checks.push_back({{"pcr", pcr},
+                        {"bank", hash_alg_name(b.alg)},
+                        {"match", match},
+                        {"replayed", v.hex()},
+                        {"observed", seen ? nlohmann::ordered_json(seen->hex())
+                                          : nlohmann::ordered_json(nullptr)}});
+      text += fmt::format("  PCR {} {}: {}\n    replayed  {}\n    observed  {}\n", pcr,
+                          hash_alg_name(b.alg), match ? "match" : "MISMATCH", v.hex(),
+                          seen ? seen->hex() : "(not in readout)");
+    }
+  j["result"] = ok ? "match" : "mismatch";
+  text += ok ? "verify: OK\n" : "verify: MISMATCH\n";
+  emit("", o.json ? j.dump(2) + "\n" : text);
+  return ok ? 0 : static_cast<int>(ExitCode::kMismatch);
+}
+
+// verify --log: the log against the TPM's PCRs and/or against a prediction.
+int verify_log(const VerifyOpts& o) {
+  auto format = parse_log_format(o.format);
+  if (!format) throw_usage(fmt::format("unknown log format '{}'", o.format));
+  std::optional<PcrSelection> select;
+  if (!o.select.empty()) select = PcrSelection::parse(o.select);
+  if (*format == LogFormat::kIma ||
+      (*format == LogFormat::kAuto && sniff_log_file(o.log) == LogFormat::kIma))
+    return verify_ima(o, select);
+  EventLog log = load_event_log(o.log, *format);
+  const Chain original = log.chain();
+  std::vector<std::pair<std::string, size_t>> applied;
+  for (const auto& q : o.quirks)
+    applied.emplace_back(q, apply_quirk(q, log.tcg.chain, log.banks()));
+
+  std::optional<PcrValues> observed;
+  std::string observed_name;
+  if (!o.pcrs.empty()) {
+    observed = parse_pcr_yaml(read_text_file(o.pcrs), o.pcrs);
+    observed_name = o.pcrs;
+  } else if (log.pcrs) {
+    observed = log.pcrs;
+    observed_name = o.log + " (PCRs stored with the log)";
+  }
+  if (!observed && o.expect.empty())
+    throw_usage("verify --log needs --pcrs, --expect, or a log that carries PCR values");
+
+  nlohmann::ordered_json j;
+  std::string text;
+  bool ok = true;
+  j["log"] = o.log;
+  j["format"] = log.format_name();
+
+  // 1. Replay against the PCRs read from the TPM. Every PCR the readout has in the log's banks
+  // is checked: one the log never extends must still hold its reset value.
+  if (observed) {
+    PcrSet values = replay(log.chain(), log.banks());
+    PcrSelection sel;
+    if (select) {
+      sel = *select;
+    } else {
+      for (const auto& [alg, m] : observed->banks)
+        if (values.has_bank(alg))
+          for (const auto& [pcr, d] : m) sel.add(alg, pcr);
+    }
+    for (const auto& b : sel.banks())
+      if (!values.has_bank(b.alg))
+        throw_usage(fmt::format("bank {} is not in the log", hash_alg_name(b.alg)));
+    if (sel.empty()) throw_bad_input("has none of the banks the log carries", o.pcrs);
+    ValueComparison cmp = compare_values(log.chain(), values, *observed, sel);
+    // Which quirks the match depends on: the same check without them.
+    std::vector<std::string> needed;
+    if (cmp.ok() && !applied.empty()) {
+      PcrSet plain = replay(original, log.banks());
+      if (!compare_values(original, plain, *observed, sel).ok())
+        for (const auto& [q, n] : applied)
+          if (n) needed.push_back(q);
+    }
+    ok = ok && cmp.ok();
+    auto& jv = j["pcrs"];
+    jv["source"] = observed_name;
+    jv["result"] = cmp.ok() ? "match" : "mismatch";
+    jv["quirks_needed"] = needed;
+    auto& checks = jv["checks"] = nlohmann::ordered_json::array();
+    text +=
+        fmt::format("log {} ({}) replayed against {}:\n", o.log, log.format_name(), observed_name);
+    size_t bad = 0;
+    for (const auto& c : cmp.checks) {
+      checks.push_back({{"pcr", c.pcr},
+                        {"bank", hash_alg_name(c.alg)},
+                        {"match", c.match()},
+                        {"replayed", c.expected.hex()},
+                        {"observed", c.observed ? nlohmann::ordered_json(c.observed->hex())
+                                                : nlohmann::ordered_json(nullptr)},
+                        {"log_events", c.events}});
+      if (c.match()) continue;
+      ++bad;
+      text += fmt::format("  PCR {} {}: MISMATCH\n    replayed  {}\n    observed  {}\n", c.pcr,
+                          hash_alg_name(c.alg), c.expected.hex(),
+                          c.observed ? c.observed->hex() : "(not in readout)");
+      if (c.events.empty())
+        text += "    the log never extends this PCR, so it should hold its reset value\n";
+      else
+        text += fmt::format("    fed by {} log event(s), the last #{} {} \"{}\"\n", c.events.size(),
+                            c.events.back(), log.chain().events[c.events.back()].type_name(),
+                            log.chain().events[c.events.back()].description);
+    }
+    if (bad == 0) text += fmt::format("  OK: {} PCR values match\n", cmp.checks.size());
+    for (const auto& q : needed)
+      text += fmt::format("  note: matches only with quirk {} applied\n", q);
+  }
+
+  // 2. The log's events against the predicted events, per PCR and bank.
+  if (!o.expect.empty()) {
+    Prediction p = load_prediction(o.expect);
+    std::vector<HashAlg> banks;
+    for (HashAlg a : p.banks)
+      if (std::find(log.banks().begin(), log.banks().end(), a) != log.banks().end())
+        banks.push_back(a);
+    if (banks.empty()) throw_bad_input("the prediction shares no bank with the log", o.expect);
+    PcrSelection scope = select ? *select : touched_pcrs(p.chain, banks);
+    std::vector<Divergence> divs;
+    for (const auto& d : compare_chains(p.chain, log.chain(), banks))
+      if (scope.contains(d.alg, d.pcr)) divs.push_back(d);
+    ok = ok && divs.empty();
+    auto& jc = j["prediction"];
+    jc["source"] = o.expect;
+    jc["result"] = divs.empty() ? "match" : "mismatch";
+    auto& jd = jc["divergences"] = nlohmann::ordered_json::array();
+    text += fmt::format("log {} compared with prediction {} ({}):\n", o.log, o.expect,
+                        scope.to_string());
+    for (const auto& d : divs) {
+      jd.push_back(
+          {{"pcr", d.pcr},
+           {"bank", hash_alg_name(d.alg)},
+           {"position", d.position},
+           {"log", d.actual ? event_json(log.chain().events[*d.actual], d.actual, d.alg)
+                            : nlohmann::ordered_json(nullptr)},
+           {"predicted", d.expected ? event_json(p.chain.events[*d.expected], d.expected, d.alg)
+                                    : nlohmann::ordered_json(nullptr)}});
+      text += fmt::format("  PCR {} {}: first difference at event {} of this PCR\n", d.pcr,
+                          hash_alg_name(d.alg), d.position + 1);
+      text += event_line("log", log.chain(), d.actual, d.alg);
+      text += event_line("predicted", p.chain, d.expected, d.alg);
+    }
+    if (divs.empty()) text += "  OK: the log's events equal the predicted ones\n";
+  }
+
+  j["result"] = ok ? "match" : "mismatch";
+  text += ok ? "verify: OK\n" : "verify: MISMATCH\n";
+  emit("", o.json ? j.dump(2) + "\n" : text);
+  return ok ? 0 : static_cast<int>(ExitCode::kMismatch);
+}
+
 Command add_verify(CLI::App& root) {
   auto* app = root.add_subcommand("verify", "Check observed PCR values against a prediction");
-  struct Opts {
-    std::string expect, pcrs, select;
-    bool json = false;
-  };
-  auto o = std::make_shared<Opts>();
-  app->add_option("--expect", o->expect, "Boot description (.toml) or prediction manifest (.json)")
-      ->required();
-  app->add_option("--pcrs", o->pcrs, "PCR values as written by tpm2_pcrread (YAML)")->required();
+  auto o = std::make_shared<VerifyOpts>();
+  app->add_option("--expect", o->expect, "Boot description (.toml) or prediction manifest (.json)");
+  app->add_option("--pcrs", o->pcrs, "PCR values as written by tpm2_pcrread (YAML)");
+  app->add_option("--log", o->log,
+                  "Event log of the boot (TCG binary, or go-attestation JSON dump whose PCRs are "
+                  "used when --pcrs is not given)");
+  app->add_option("--format", o->format, "Log format: auto, tcg, go-attestation or ima")
+      ->capture_default_str();
+  app->add_option("--quirk", o->quirks,
+                  "Apply a named firmware quirk rule to the log (see 'eventlog quirks')");
   app->add_option("--select", o->select,
                   "PCRs to check, tpm2-tools syntax (default: every PCR the prediction extends, "
                   "in the banks the readout has)");
   app->add_flag("--json", o->json, "Machine-readable report");
 
   return {app, [o] {
+            if (!o->log.empty()) return verify_log(*o);
+            if (o->expect.empty() || o->pcrs.empty())
+              throw_usage("verify needs --expect and --pcrs (or --log)");
+            if (!o->quirks.empty()) throw_usage("--quirk applies to --log");
             Prediction p = load_prediction(o->expect);
             PcrValues observed = parse_pcr_yaml(read_text_file(o->pcrs), o->pcrs);
             PcrSet values = p.values();

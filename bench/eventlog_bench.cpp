@@ -1,0 +1,168 @@
+// Parse + replay of a large crypto-agile TCG event log (sha1, sha256, sha384 banks): integral
+// against tpm2_eventlog (tpm2-tools) on the same generated file in the same run. Times
+// `integral replay LOG` and `integral eventlog show --yaml LOG` against `tpm2_eventlog LOG`
+// (which always decodes to YAML and prints the replayed PCRs), checks that the final PCR
+// values agree, and prints the ratios.
+//
+// usage: integral_eventlog_bench [--events N] [--runs N] [--keep] [--smoke]
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "integral/crypto/digest.h"
+
+namespace {
+
+using integral::HashAlg;
+
+double now() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+// Runs argv with stdout captured (or discarded); returns {seconds, output}.
+std::pair<double, std::string> run(const std::vector<std::string>& argv, bool capture = true) {
+  int fds[2];
+  if (pipe(fds) != 0) std::exit(4);
+  double t0 = now();
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(fds[1], 1);
+    close(fds[0]);
+    close(fds[1]);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execvp(args[0], args.data());
+    _exit(127);
+  }
+  close(fds[1]);
+  std::string out;
+  char buf[1 << 16];
+  ssize_t n;
+  while ((n = read(fds[0], buf, sizeof buf)) > 0)
+    if (capture) out.append(buf, static_cast<size_t>(n));
+  close(fds[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  double t = now() - t0;
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    std::fprintf(stderr, "bench: %s failed\n", argv[0].c_str());
+    std::exit(4);
+  }
+  return {t, out};
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+void put32(std::string& b, uint32_t v) {
+  for (int i = 0; i < 4; ++i) b += static_cast<char>(v >> (8 * i));
+}
+void put16(std::string& b, uint16_t v) {
+  b += static_cast<char>(v);
+  b += static_cast<char>(v >> 8);
+}
+
+// A Spec ID event, then EV_IPL grub-style events spread over PCRs 8 and 9, each digest the
+// hash of its data (what tpm2_eventlog's digest check expects for PCR 9 file events).
+std::string make_log(size_t events) {
+  const HashAlg algs[] = {HashAlg::kSha1, HashAlg::kSha256, HashAlg::kSha384};
+  std::string b;
+  std::string spec("Spec ID Event03\0", 16);
+  put32(spec, 0);
+  spec += std::string("\0\2\0\2", 4);
+  put32(spec, 3);
+  for (HashAlg a : algs) put16(spec, static_cast<uint16_t>(a)), put16(spec, static_cast<uint16_t>(integral::digest_size(a)));
+  spec += '\0';
+  put32(b, 0);
+  put32(b, 3);
+  b += std::string(20, '\0');
+  put32(b, static_cast<uint32_t>(spec.size()));
+  b += spec;
+  for (size_t i = 0; i < events; ++i) {
+    std::string data = "/boot/grub/x86_64-efi/module" + std::to_string(i) + ".mod";
+    put32(b, 9);
+    put32(b, 0x0D);  // EV_IPL
+    put32(b, 3);
+    for (HashAlg a : algs) {
+      put16(b, static_cast<uint16_t>(a));
+      auto d = integral::hash(a, data);
+      b.append(reinterpret_cast<const char*>(d.bytes().data()), d.size());
+    }
+    put32(b, static_cast<uint32_t>(data.size()));
+    b += data;
+  }
+  return b;
+}
+
+std::string pcrs_block(const std::string& yaml) {
+  auto at = yaml.rfind("\npcrs:\n");
+  return at == std::string::npos ? std::string() : yaml.substr(at);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  size_t events = 400000;
+  int runs = 3;
+  bool keep = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--events" && i + 1 < argc)
+      events = std::strtoul(argv[++i], nullptr, 10);
+    else if (a == "--runs" && i + 1 < argc)
+      runs = std::atoi(argv[++i]);
+    else if (a == "--keep")
+      keep = true;
+    else if (a == "--smoke")
+      events = 3000, runs = 1;
+    else {
+      std::fprintf(stderr, "usage: %s [--events N] [--runs N] [--keep] [--smoke]\n", argv[0]);
+      return 2;
+    }
+  }
+  std::string file = (std::getenv("TMPDIR") ? std::string(std::getenv("TMPDIR")) : "/tmp") +
+                     "/integral-bench-eventlog-" + std::to_string(getpid()) + ".bin";
+  {
+    std::string log = make_log(events);
+    std::FILE* f = std::fopen(file.c_str(), "wb");
+    if (!f || std::fwrite(log.data(), 1, log.size(), f) != log.size()) return 4;
+    std::fclose(f);
+    std::printf("log: %zu events, %.1f MB, banks sha1+sha256+sha384; %d run(s), median\n",
+                events, static_cast<double>(log.size()) / 1e6, runs);
+  }
+  std::vector<double> t_peer, t_replay, t_show;
+  std::string peer_out, show_out;
+  for (int r = 0; r < runs; ++r) {
+    auto p = run({"tpm2_eventlog", file});
+    auto rp = run({INTEGRAL_BINARY, "replay", file}, false);
+    auto s = run({INTEGRAL_BINARY, "eventlog", "show", "--yaml", file});
+    t_peer.push_back(p.first);
+    t_replay.push_back(rp.first);
+    t_show.push_back(s.first);
+    peer_out = std::move(p.second);
+    show_out = std::move(s.second);
+  }
+  std::string a = pcrs_block(peer_out), b = pcrs_block(show_out);
+  bool agree = !a.empty() && a == b;
+  double tp = median(t_peer), tr = median(t_replay), ts = median(t_show);
+  std::printf("tpm2_eventlog (decode to YAML + replay)   %8.3f s  (%.0f events/s)\n", tp,
+              static_cast<double>(events) / tp);
+  std::printf("integral replay (parse + replay)          %8.3f s  (%.0f events/s)\n", tr,
+              static_cast<double>(events) / tr);
+  std::printf("integral eventlog show --yaml             %8.3f s\n", ts);
+  std::printf("ratio replay/tpm2_eventlog                %8.3f   (goal <= 0.05)\n", tr / tp);
+  std::printf("ratio show --yaml/tpm2_eventlog           %8.3f\n", ts / tp);
+  std::printf("final PCRs agree with tpm2_eventlog: %s\n", agree ? "yes" : "NO");
+  if (!keep) std::remove(file.c_str());
+  return agree ? 0 : 1;
+}

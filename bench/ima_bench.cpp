@@ -1,0 +1,178 @@
+// Replay of a large binary IMA measurement list (ima-ng, sha256 file digests) into the sha1
+// and sha256 banks: `integral replay --bank sha1,sha256 LIST` against `evmctl ima_measurement`
+// (ima-evm-utils) on the same generated file in the same run. Both recompute every template
+// hash; evmctl is given integral's PCR 10 values and must report a match, which is the
+// agreement check.
+//
+// usage: integral_ima_bench [--entries N] [--runs N] [--keep] [--smoke]
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "integral/crypto/digest.h"
+
+namespace {
+
+using integral::HashAlg;
+
+double now() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+// Runs argv with stdout captured (or discarded); returns {seconds, output}.
+std::pair<double, std::string> run(const std::vector<std::string>& argv, bool capture = true) {
+  int fds[2];
+  if (pipe(fds) != 0) std::exit(4);
+  double t0 = now();
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(fds[1], 1);
+    close(fds[0]);
+    close(fds[1]);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execvp(args[0], args.data());
+    _exit(127);
+  }
+  close(fds[1]);
+  std::string out;
+  char buf[1 << 16];
+  ssize_t n;
+  while ((n = read(fds[0], buf, sizeof buf)) > 0)
+    if (capture) out.append(buf, static_cast<size_t>(n));
+  close(fds[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  double t = now() - t0;
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    std::fprintf(stderr, "bench: %s failed\n", argv[0].c_str());
+    std::exit(4);
+  }
+  return {t, out};
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+void put32(std::string& b, uint32_t v) {
+  for (int i = 0; i < 4; ++i) b += static_cast<char>(v >> (8 * i));
+}
+
+// ima-ng entries: u32 pcr, sha1(template data), u32 name len, "ima-ng", u32 data len, data;
+// data = u32 len "sha256:\0" digest, u32 len file name + NUL.
+std::string make_list(size_t entries) {
+  std::string b;
+  for (size_t i = 0; i < entries; ++i) {
+    std::string name = "/usr/lib/x86_64-linux-gnu/lib" + std::to_string(i) + ".so";
+    std::string dng("sha256:\0", 8);
+    auto fd = integral::hash(HashAlg::kSha256, name);
+    dng.append(reinterpret_cast<const char*>(fd.bytes().data()), fd.size());
+    std::string data;
+    put32(data, static_cast<uint32_t>(dng.size()));
+    data += dng;
+    put32(data, static_cast<uint32_t>(name.size() + 1));
+    data += name;
+    data += '\0';
+    put32(b, 10);
+    auto th = integral::hash(HashAlg::kSha1, data);
+    b.append(reinterpret_cast<const char*>(th.bytes().data()), th.size());
+    put32(b, 6);
+    b += "ima-ng";
+    put32(b, static_cast<uint32_t>(data.size()));
+    b += data;
+  }
+  return b;
+}
+
+// evmctl reads PCR files in the TPM 1.2 sysfs layout, PCR-00 to PCR-23 in order.
+void write_pcr_file(const std::string& path, const std::string& pcr10, size_t hex_len) {
+  std::FILE* f = std::fopen(path.c_str(), "w");
+  if (!f) std::exit(4);
+  for (int i = 0; i < 24; ++i)
+    std::fprintf(f, "PCR-%02d: %s\n", i, i == 10 ? pcr10.c_str() : std::string(hex_len, '0').c_str());
+  std::fclose(f);
+}
+
+std::string json_value(const std::string& json, const std::string& bank) {
+  auto at = json.find("\"" + bank + "\"");
+  if (at == std::string::npos) return {};
+  at = json.find("\"10\": \"", at);
+  if (at == std::string::npos) return {};
+  at += 7;
+  return json.substr(at, json.find('"', at) - at);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  size_t entries = 200000;
+  int runs = 3;
+  bool keep = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--entries" && i + 1 < argc)
+      entries = std::strtoul(argv[++i], nullptr, 10);
+    else if (a == "--runs" && i + 1 < argc)
+      runs = std::atoi(argv[++i]);
+    else if (a == "--keep")
+      keep = true;
+    else if (a == "--smoke")
+      entries = 5000, runs = 1;
+    else {
+      std::fprintf(stderr, "usage: %s [--entries N] [--runs N] [--keep] [--smoke]\n", argv[0]);
+      return 2;
+    }
+  }
+  std::string dir = (std::getenv("TMPDIR") ? std::string(std::getenv("TMPDIR")) : "/tmp") +
+                    "/integral-bench-ima-" + std::to_string(getpid());
+  std::string file = dir + ".bin", p1 = dir + ".sha1", p256 = dir + ".sha256";
+  {
+    std::string list = make_list(entries);
+    std::FILE* f = std::fopen(file.c_str(), "wb");
+    if (!f || std::fwrite(list.data(), 1, list.size(), f) != list.size()) return 4;
+    std::fclose(f);
+    std::printf("list: %zu ima-ng entries, %.1f MB; banks sha1+sha256; %d run(s), median\n",
+                entries, static_cast<double>(list.size()) / 1e6, runs);
+  }
+  auto first = run({INTEGRAL_BINARY, "replay", "--bank", "sha1,sha256", "--json", file});
+  std::string v1 = json_value(first.second, "sha1"), v256 = json_value(first.second, "sha256");
+  if (v1.size() != 40 || v256.size() != 64) {
+    std::fprintf(stderr, "bench: no PCR 10 in integral's output\n");
+    return 4;
+  }
+  write_pcr_file(p1, v1, 40);
+  write_pcr_file(p256, v256, 64);
+  std::vector<double> t_peer, t_ours;
+  for (int r = 0; r < runs; ++r) {
+    // evmctl exits 0 only when the replay matches the given PCRs: the agreement check.
+    auto p = run({"evmctl", "ima_measurement", "--ignore-violations", "--pcrs", "sha1," + p1,
+                  "--pcrs", "sha256," + p256, file},
+                 false);
+    auto o = run({INTEGRAL_BINARY, "replay", "--bank", "sha1,sha256", file}, false);
+    t_peer.push_back(p.first);
+    t_ours.push_back(o.first);
+  }
+  double tp = median(t_peer), to = median(t_ours);
+  std::printf("evmctl ima_measurement        %8.3f s  (%.0f entries/s)\n", tp,
+              static_cast<double>(entries) / tp);
+  std::printf("integral replay               %8.3f s  (%.0f entries/s)\n", to,
+              static_cast<double>(entries) / to);
+  std::printf("ratio integral/evmctl         %8.3f   (goal <= 0.3)\n", to / tp);
+  std::printf("PCR 10 agrees with evmctl: yes (sha1 %s)\n", v1.c_str());
+  if (!keep) {
+    std::remove(file.c_str());
+    std::remove(p1.c_str());
+    std::remove(p256.c_str());
+  }
+  return 0;
+}

@@ -1,0 +1,108 @@
+// integral eventlog show LOG : decode a TCG event log (or a go-attestation dump) like
+// tpm2_eventlog, with the PCR values it replays to.
+// integral eventlog quirks   : the named firmware quirk rules --quirk accepts.
+#include <fmt/format.h>
+
+#include "cli/commands.h"
+#include "integral/chain/replay.h"
+#include "integral/eventlog/event_log.h"
+#include "integral/eventlog/ima_log.h"
+#include "integral/eventlog/log_render.h"
+#include "integral/eventlog/quirks.h"
+#include "integral/util/error.h"
+
+namespace integral::cli {
+
+namespace {
+
+// IMA lists: one line (or JSON object) per entry, with the template hash recomputed.
+std::string show_ima(const std::string& path, bool json) {
+  ImaReader reader(path);
+  nlohmann::ordered_json entries = nlohmann::ordered_json::array();
+  std::string text;
+  ImaEntry e;
+  uint64_t n = 0;
+  while (reader.next(e)) {
+    Digest computed = hash(HashAlg::kSha1, e.template_data);
+    std::string check = e.violation() ? "violation" : computed == e.logged ? "ok" : "MISMATCH";
+    if (json) {
+      entries.push_back({{"index", n},
+                         {reader.format() == ImaFormat::kAscii ? "line" : "offset", e.where},
+                         {"pcr", e.pcr},
+                         {"template_hash", e.logged.hex()},
+                         {"template", e.template_name},
+                         {"file_digest", e.file_digest},
+                         {"name", e.name},
+                         {"extra", e.extra},
+                         {"check", check}});
+    } else {
+      text += fmt::format("#{:<5} PCR {} {} {} {} {}{}\n", n, e.pcr, e.logged.hex(),
+                          e.template_name, e.file_digest, e.name,
+                          check == "ok" ? "" : "  [" + check + "]");
+    }
+    ++n;
+  }
+  if (!json) return text;
+  nlohmann::ordered_json j;
+  j["file"] = path;
+  j["format"] = reader.format() == ImaFormat::kAscii ? "IMA ASCII list" : "IMA binary list";
+  j["entries"] = std::move(entries);
+  return j.dump(2) + "\n";
+}
+
+Command add_eventlog(CLI::App& root) {
+  auto* app = root.add_subcommand("eventlog", "Read event logs");
+  app->require_subcommand(1);
+  struct Opts {
+    std::string log, format = "auto", output;
+    std::vector<std::string> quirks;
+    bool json = false, yaml = false;
+  };
+  auto o = std::make_shared<Opts>();
+  auto* show = app->add_subcommand("show", "Decode an event log and replay it");
+  show->add_option("log", o->log, "Event log (TCG binary, or go-attestation JSON dump)")
+      ->required();
+  auto* json = show->add_flag("--json", o->json, "Machine-readable output");
+  show->add_flag("--yaml", o->yaml, "YAML in tpm2_eventlog's layout")->excludes(json);
+  show->add_option("--format", o->format, "auto, tcg, go-attestation or ima")->capture_default_str();
+  show->add_option("--quirk", o->quirks, "Apply a named firmware quirk rule (see 'eventlog quirks')");
+  show->add_option("-o,--output", o->output, "Write to this file (atomically) instead of stdout");
+  auto* quirks = app->add_subcommand("quirks", "List the named firmware quirk rules");
+
+  return {app, [o, show, quirks] {
+            if (quirks->parsed()) {
+              std::string text;
+              for (const auto& q : quirk_rules())
+                text += fmt::format("{}\n    {}\n", q.name, q.description);
+              emit("", text);
+              return 0;
+            }
+            (void)show;
+            auto format = parse_log_format(o->format);
+            if (!format) throw_usage(fmt::format("unknown log format '{}'", o->format));
+            if (*format == LogFormat::kIma ||
+                (*format == LogFormat::kAuto && sniff_log_file(o->log) == LogFormat::kIma)) {
+              if (o->yaml) throw_usage("--yaml (tpm2_eventlog's layout) is for TCG logs");
+              emit(o->output, show_ima(o->log, o->json));
+              return 0;
+            }
+            EventLog log = load_event_log(o->log, *format);
+            for (const auto& q : o->quirks) apply_quirk(q, log.tcg.chain, log.banks());
+            PcrSet values = replay(log.chain(), log.banks());
+            std::string text;
+            if (o->yaml)
+              text = eventlog_yaml(log, values);
+            else if (o->json)
+              text = eventlog_json(log, values).dump(2) + "\n";
+            else
+              text = eventlog_text(log, values);
+            emit(o->output, text);
+            return 0;
+          }};
+}
+
+const CommandRegistrar registered(30, add_eventlog);
+
+}  // namespace
+
+}  // namespace integral::cli

@@ -1,0 +1,153 @@
+// integral replay LOG : the PCR values an event log produces (a table, tpm2_pcrread's YAML, or
+// JSON).
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "cli/render.h"
+#include "integral/chain/replay.h"
+#include "integral/eventlog/event_log.h"
+#include "integral/eventlog/ima_log.h"
+#include "integral/eventlog/quirks.h"
+#include "integral/tpm/pcr_yaml.h"
+#include "integral/util/error.h"
+
+namespace integral::cli {
+
+namespace {
+
+struct Opts {
+  std::string log, format = "auto", pcrs, output, banks = "sha1,sha256";
+  std::vector<std::string> quirks;
+  bool json = false, yaml = false;
+};
+
+std::vector<HashAlg> parse_banks(const std::string& text) {
+  std::vector<HashAlg> out;
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    size_t comma = std::min(text.find(',', pos), text.size());
+    std::string name = text.substr(pos, comma - pos);
+    auto alg = parse_hash_alg(name);
+    if (!alg) throw_usage(fmt::format("unknown bank '{}'", name));
+    out.push_back(*alg);
+    pos = comma + 1;
+  }
+  return out;
+}
+
+// An IMA list is replayed as a stream; every template hash is recomputed and checked.
+int replay_ima_list(const Opts& o, PcrSelection show) {
+  if (!o.quirks.empty()) throw_usage("--quirk applies to firmware logs, not IMA lists");
+  auto banks = parse_banks(o.banks);
+  ImaReader reader(o.log);
+  ImaReplay r = replay_ima(reader, banks);
+  if (r.mismatch_count) {
+    const auto& m = r.mismatches.front();
+    throw_bad_input(fmt::format("{} {}: template hash {} does not match its fields ({}); {} "
+                                "entr{} differ",
+                                reader.format() == ImaFormat::kAscii ? "line" : "offset",
+                                reader.format() == ImaFormat::kAscii
+                                    ? std::to_string(m.where)
+                                    : fmt::format("{:#x}", m.where),
+                                m.logged, m.computed, r.mismatch_count,
+                                r.mismatch_count == 1 ? "y" : "ies"),
+                    o.log);
+  }
+  for (const auto& b : show.banks())
+    if (!r.values.has_bank(b.alg))
+      throw_usage(fmt::format("--pcrs names bank {} that --bank does not", hash_alg_name(b.alg)));
+  if (show.empty() && !o.yaml)
+    for (HashAlg alg : banks)
+      for (unsigned pcr : r.pcrs) show.add(alg, pcr);
+  std::string text;
+  const char* form = reader.format() == ImaFormat::kAscii ? "IMA ASCII list" : "IMA binary list";
+  if (o.yaml) {
+    text = write_pcr_yaml(r.values, show);
+  } else if (o.json) {
+    nlohmann::ordered_json j;
+    j["file"] = o.log;
+    j["format"] = form;
+    j["entries"] = r.entries;
+    j["violations"] = r.violations;
+    auto& pcrs = j["pcrs"] = nlohmann::ordered_json::object();
+    for (const auto& b : show.banks()) {
+      auto& jb = pcrs[std::string(hash_alg_name(b.alg))] = nlohmann::ordered_json::object();
+      for (unsigned i = 0; i < kPcrCount; ++i)
+        if (b.pcrs.test(i)) jb[std::to_string(i)] = r.values.get(b.alg, i).hex();
+    }
+    text = j.dump(2) + "\n";
+  } else {
+    text = fmt::format("{}: {}, {} entries, {} violation(s), template hashes checked\n", o.log,
+                       form, r.entries, r.violations);
+    text += render_pcr_table(r.values, show);
+  }
+  emit(o.output, text);
+  return 0;
+}
+
+Command add_replay(CLI::App& root) {
+  auto* app = root.add_subcommand("replay", "Replay an event log into PCR values");
+  auto o = std::make_shared<Opts>();
+  app->add_option("log", o->log, "Event log (TCG binary, or go-attestation JSON dump)")->required();
+  auto* json = app->add_flag("--json", o->json, "Machine-readable output");
+  app->add_flag("--yaml", o->yaml, "PCRs in tpm2_pcrread's YAML layout")->excludes(json);
+  app->add_option("--pcrs", o->pcrs,
+                  "PCRs to show, tpm2-tools syntax (default: those the log extends; every PCR of "
+                  "the log's banks for --yaml)");
+  app->add_option("--format", o->format, "auto, tcg, go-attestation or ima")->capture_default_str();
+  app->add_option("--bank", o->banks, "Banks to replay an IMA list into")->capture_default_str();
+  app->add_option("--quirk", o->quirks, "Apply a named firmware quirk rule (see 'eventlog quirks')");
+  app->add_option("-o,--output", o->output, "Write to this file (atomically) instead of stdout");
+
+  return {app, [o] {
+            auto format = parse_log_format(o->format);
+            if (!format) throw_usage(fmt::format("unknown log format '{}'", o->format));
+            PcrSelection show = o->pcrs.empty() ? PcrSelection() : PcrSelection::parse(o->pcrs);
+            if (*format == LogFormat::kIma ||
+                (*format == LogFormat::kAuto && sniff_log_file(o->log) == LogFormat::kIma))
+              return replay_ima_list(*o, show);
+            EventLog log = load_event_log(o->log, *format);
+            for (const auto& q : o->quirks) apply_quirk(q, log.tcg.chain, log.banks());
+            PcrSet values = replay(log.chain(), log.banks());
+            for (const auto& b : show.banks())
+              if (!values.has_bank(b.alg))
+                throw_usage(fmt::format("--pcrs names bank {} that {} does not have",
+                                        hash_alg_name(b.alg), o->log));
+            std::string text;
+            if (o->yaml) {
+              text = write_pcr_yaml(values, show);
+            } else {
+              if (show.empty()) show = touched_pcrs(log.chain(), log.banks());
+              if (o->json) {
+                nlohmann::ordered_json j;
+                j["file"] = o->log;
+                j["format"] = log.format_name();
+                j["events"] = log.chain().events.size();
+                j["startup_locality"] = log.chain().startup_locality;
+                j["quirks"] = o->quirks;
+                auto& pcrs = j["pcrs"] = nlohmann::ordered_json::object();
+                for (const auto& b : show.banks()) {
+                  auto& jb = pcrs[std::string(hash_alg_name(b.alg))] =
+                      nlohmann::ordered_json::object();
+                  for (unsigned i = 0; i < kPcrCount; ++i)
+                    if (b.pcrs.test(i)) jb[std::to_string(i)] = values.get(b.alg, i).hex();
+                }
+                text = j.dump(2) + "\n";
+              } else {
+                text = fmt::format("{}: {}, {} events\n", o->log, log.format_name(),
+                                   log.chain().events.size());
+                text += render_pcr_table(values, show);
+              }
+            }
+            emit(o->output, text);
+            return 0;
+          }};
+}
+
+const CommandRegistrar registered(25, add_replay);
+
+}  // namespace
+
+}  // namespace integral::cli

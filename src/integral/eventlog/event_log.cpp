@@ -1,0 +1,75 @@
+#include "integral/eventlog/event_log.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "integral/eventlog/go_attestation_json.h"
+#include "integral/eventlog/ima_log.h"
+#include "integral/eventlog/mapped_file.h"
+#include "integral/util/error.h"
+
+namespace integral {
+
+std::optional<LogFormat> parse_log_format(std::string_view name) {
+  if (name == "auto") return LogFormat::kAuto;
+  if (name == "tcg") return LogFormat::kTcg;
+  if (name == "go-attestation") return LogFormat::kGoAttestationJson;
+  if (name == "ima") return LogFormat::kIma;
+  return std::nullopt;
+}
+
+std::string EventLog::format_name() const {
+  std::string tcg_name =
+      tcg.format == TcgLogFormat::kCryptoAgile ? "TCG crypto-agile" : "TCG SHA-1 (TCG_PCR_EVENT)";
+  if (format == LogFormat::kGoAttestationJson) return "go-attestation JSON dump, " + tcg_name;
+  return tcg_name;
+}
+
+namespace {
+LogFormat sniff(std::span<const uint8_t> head) {
+  // A binary TCG log starts with a little-endian PCR index (00 00 00 00 in practice) and an
+  // event type; a JSON dump with '{' after optional whitespace; IMA lists with PCR 10 and a
+  // template name ("10 <hash> ima-ng ..." or binary with "ima" at byte 28).
+  size_t i = 0;
+  while (i < head.size() && std::isspace(head[i])) ++i;
+  if (i < head.size() && head[i] == '{') return LogFormat::kGoAttestationJson;
+  if (looks_like_ima(head)) return LogFormat::kIma;
+  return LogFormat::kTcg;
+}
+}  // namespace
+
+LogFormat sniff_log_file(const std::string& path) {
+  MappedFile f(path);
+  auto b = f.bytes();
+  return sniff(b.first(std::min<size_t>(b.size(), 64)));
+}
+
+EventLog parse_event_log(std::span<const uint8_t> data, const std::string& file,
+                         LogFormat format) {
+  if (format == LogFormat::kIma)
+    throw_usage("IMA measurement lists are read with ImaReader, not as a TCG log");
+  if (format == LogFormat::kAuto) {
+    format = sniff(data.first(std::min<size_t>(data.size(), 64)));
+    if (format == LogFormat::kIma) format = LogFormat::kTcg;
+  }
+  EventLog log;
+  log.file = file;
+  log.format = format;
+  if (format == LogFormat::kGoAttestationJson) {
+    auto dump = parse_go_attestation_json(
+        std::string_view(reinterpret_cast<const char*>(data.data()), data.size()), file);
+    // Offsets in errors and provenance are then offsets into the decoded Log.Raw.
+    log.tcg = read_tcg_log(dump.raw_log, file + ":Log.Raw");
+    log.pcrs = std::move(dump.pcrs);
+  } else {
+    log.tcg = read_tcg_log(data, file);
+  }
+  return log;
+}
+
+EventLog load_event_log(const std::string& path, LogFormat format) {
+  MappedFile f(path);
+  return parse_event_log(f.bytes(), path, format);
+}
+
+}  // namespace integral

@@ -1,0 +1,84 @@
+#include "integral/eventlog/go_attestation_json.h"
+
+#include <fmt/format.h>
+#include <openssl/evp.h>
+
+#include <nlohmann/json.hpp>
+
+#include "integral/tpm/pcr_set.h"
+#include "integral/util/error.h"
+
+namespace integral {
+
+std::optional<std::vector<uint8_t>> base64_decode(std::string_view text) {
+  if (text.size() % 4) return std::nullopt;
+  for (char c : text)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '+' && c != '/' && c != '=')
+      return std::nullopt;
+  size_t pad = 0;
+  while (pad < 2 && pad < text.size() && text[text.size() - 1 - pad] == '=') ++pad;
+  if (text.substr(0, text.size() - pad).find('=') != std::string_view::npos) return std::nullopt;
+  std::vector<uint8_t> out(text.size() / 4 * 3);
+  if (text.empty()) return out;
+  int n = EVP_DecodeBlock(out.data(), reinterpret_cast<const unsigned char*>(text.data()),
+                          static_cast<int>(text.size()));
+  if (n < 0 || static_cast<size_t>(n) < pad) return std::nullopt;
+  out.resize(static_cast<size_t>(n) - pad);
+  return out;
+}
+
+GoAttestationDump parse_go_attestation_json(std::string_view text, const std::string& file) {
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::parse_error& e) {
+    throw_bad_input(fmt::format("not JSON: {}", e.what()), file,
+                    e.byte > 0 ? std::optional<uint64_t>(e.byte - 1) : std::nullopt);
+  }
+  GoAttestationDump out;
+  if (!j.is_object() || !j.contains("Log") || !j["Log"].is_object())
+    throw_bad_input("not a go-attestation dump (no \"Log\" object)", file);
+  const auto& log = j["Log"];
+  if (!log.contains("Raw") || !log["Raw"].is_string())
+    throw_bad_input("Log.Raw is missing or not a string", file);
+  auto raw = base64_decode(log["Raw"].get_ref<const std::string&>());
+  if (!raw) throw_bad_input("Log.Raw is not base64", file);
+  out.raw_log = std::move(*raw);
+  if (log.contains("PCRs") && !log["PCRs"].is_null()) {
+    if (!log["PCRs"].is_array()) throw_bad_input("Log.PCRs is not an array", file);
+    size_t i = 0;
+    for (const auto& p : log["PCRs"]) {
+      std::string where = fmt::format("Log.PCRs[{}]", i++);
+      if (!p.is_object() || !p.contains("Index") || !p["Index"].is_number_unsigned() ||
+          !p.contains("Digest") || !p["Digest"].is_string() || !p.contains("DigestAlg") ||
+          !p["DigestAlg"].is_number_unsigned())
+        throw_bad_input(where + " needs Index, Digest and DigestAlg", file);
+      uint64_t index = p["Index"].get<uint64_t>();
+      if (index >= kPcrCount) throw_bad_input(fmt::format("{}: PCR {} is out of range", where, index), file);
+      HashAlg alg;
+      switch (p["DigestAlg"].get<uint64_t>()) {
+        case 3: alg = HashAlg::kSha1; break;
+        case 5: alg = HashAlg::kSha256; break;
+        case 6: alg = HashAlg::kSha384; break;
+        case 7: alg = HashAlg::kSha512; break;
+        default:
+          throw_bad_input(fmt::format("{}: unknown DigestAlg {}", where, p["DigestAlg"].dump()),
+                          file);
+      }
+      auto bytes = base64_decode(p["Digest"].get_ref<const std::string&>());
+      if (!bytes || bytes->size() != digest_size(alg))
+        throw_bad_input(fmt::format("{}: Digest is not a base64 {} value", where, hash_alg_name(alg)),
+                        file);
+      auto it = std::find_if(out.pcrs.banks.begin(), out.pcrs.banks.end(),
+                             [alg](const auto& b) { return b.first == alg; });
+      if (it == out.pcrs.banks.end()) {
+        out.pcrs.banks.push_back({alg, {}});
+        it = out.pcrs.banks.end() - 1;
+      }
+      it->second[static_cast<unsigned>(index)] = Digest(alg, *bytes);
+    }
+  }
+  return out;
+}
+
+}  // namespace integral

@@ -1,0 +1,218 @@
+#include "integral/eventlog/log_render.h"
+
+#include <fmt/format.h>
+
+#include "integral/chain/event_type.h"
+#include "integral/chain/replay.h"
+#include "integral/eventlog/payload.h"
+#include "integral/util/hex.h"
+
+namespace integral {
+
+namespace {
+
+// A YAML double-quoted scalar: safe for any bytes of untrusted text.
+std::string yaml_quoted(std::string_view s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20 || c == 0x7f)
+          out += fmt::format("\\x{:02x}", c);
+        else
+          out += static_cast<char>(c);
+    }
+  }
+  return out + "\"";
+}
+
+std::string spec_id_alg_name(uint16_t id) {
+  if (auto a = hash_alg_from_id(id)) return std::string(hash_alg_name(*a));
+  return fmt::format("{:#06x}", id);
+}
+
+// The decoded "Event:" field, indented under an event.
+std::string yaml_event_body(const Event& e) {
+  const uint32_t type = *e.type;
+  std::span<const uint8_t> d = e.data;
+  switch (type) {
+    case 0x80000001:
+    case 0x80000002:
+    case 0x8000000C:
+    case 0x800000E0:
+      if (auto v = parse_uefi_variable(d)) {
+        std::string out = "  Event:\n";
+        out += fmt::format("    VariableName: {}\n", v->guid);
+        out += fmt::format("    UnicodeNameLength: {}\n", v->name_length);
+        out += fmt::format("    VariableDataLength: {}\n", v->data_length);
+        out += fmt::format("    UnicodeName: {}\n", yaml_quoted(v->name));
+        if (!v->data.empty()) out += fmt::format("    VariableData: \"{}\"\n", to_hex(v->data));
+        return out;
+      }
+      break;
+    case 0x80000003:
+    case 0x80000004:
+    case 0x80000005:
+      if (auto l = parse_image_load(d)) {
+        std::string out = "  Event:\n";
+        out += fmt::format("    ImageLocationInMemory: {:#x}\n", l->location);
+        out += fmt::format("    ImageLengthInMemory: {}\n", l->length);
+        out += fmt::format("    ImageLinkTimeAddress: {:#x}\n", l->link_address);
+        out += fmt::format("    LengthOfDevicePath: {}\n", l->device_path_length);
+        out += fmt::format("    DevicePath: {}\n", yaml_quoted(describe_device_path(l->device_path)));
+        return out;
+      }
+      break;
+    case 0x80000008:
+      if (d.size() == 16) {
+        uint64_t base = 0, len = 0;
+        for (int i = 7; i >= 0; --i) base = (base << 8) | d[static_cast<size_t>(i)];
+        for (int i = 15; i >= 8; --i) len = (len << 8) | d[static_cast<size_t>(i)];
+        return fmt::format("  Event:\n    BlobBase: {:#x}\n    BlobLength: {:#x}\n", base, len);
+      }
+      break;
+    case ev::kEfiAction:
+    case ev::kAction:
+    case ev::kIpl:
+      if (auto t = as_text(d)) return fmt::format("  Event:\n    String: {}\n", yaml_quoted(*t));
+      break;
+    default:
+      break;
+  }
+  return fmt::format("  Event: \"{}\"\n", to_hex(d));
+}
+
+void yaml_spec_id(std::string& out, const SpecId& s) {
+  out += "  SpecID:\n";
+  out += fmt::format("  - Signature: {}\n", s.signature);
+  out += fmt::format("    platformClass: {}\n", s.platform_class);
+  out += fmt::format("    specVersionMinor: {}\n", s.version_minor);
+  out += fmt::format("    specVersionMajor: {}\n", s.version_major);
+  out += fmt::format("    specErrata: {}\n", s.errata);
+  out += fmt::format("    uintnSize: {}\n", s.uintn_size);
+  out += fmt::format("    numberOfAlgorithms: {}\n", s.algorithms.size());
+  out += "    Algorithms:\n";
+  for (size_t i = 0; i < s.algorithms.size(); ++i) {
+    out += fmt::format("    - Algorithm[{}]:\n", i);
+    out += fmt::format("      algorithmId: {}\n", spec_id_alg_name(s.algorithms[i].id));
+    out += fmt::format("      digestSize: {}\n", s.algorithms[i].digest_size);
+  }
+  out += fmt::format("    vendorInfoSize: {}\n", s.vendor_info.size());
+  if (!s.vendor_info.empty()) out += fmt::format("    vendorInfo: \"{}\"\n", to_hex(s.vendor_info));
+}
+
+}  // namespace
+
+std::string eventlog_yaml(const EventLog& log, const PcrSet& final_values) {
+  std::string out = "---\nversion: 1\nevents:\n";
+  const Chain& chain = log.chain();
+  for (size_t i = 0; i < chain.events.size(); ++i) {
+    const Event& e = chain.events[i];
+    out += fmt::format("- EventNum: {}\n  PCRIndex: {}\n  EventType: {}\n", i, e.pcr,
+                       e.type_name());
+    const bool spec_header = i == 0 && log.tcg.spec_id;
+    if (spec_header) {
+      out += fmt::format("  Digest: \"{}\"\n", e.digests.at(0).hex());
+    } else {
+      out += fmt::format("  DigestCount: {}\n  Digests:\n", e.digests.size());
+      for (const Digest& d : e.digests)
+        out += fmt::format("  - AlgorithmId: {}\n    Digest: \"{}\"\n", hash_alg_name(d.alg()),
+                           d.hex());
+    }
+    out += fmt::format("  EventSize: {}\n", e.data.size());
+    if (spec_header)
+      yaml_spec_id(out, *log.tcg.spec_id);
+    else if (e.type)
+      out += yaml_event_body(e);
+  }
+  out += "pcrs:\n";
+  const PcrSelection touched = touched_pcrs(chain, log.banks());
+  for (HashAlg alg : log.banks()) {
+    std::string bank;
+    for (unsigned pcr = 0; pcr < kPcrCount; ++pcr)
+      if (touched.contains(alg, pcr))
+        bank += fmt::format("    {:<2} : 0x{}\n", pcr, final_values.get(alg, pcr).hex());
+    if (!bank.empty()) out += fmt::format("  {}:\n{}", hash_alg_name(alg), bank);
+  }
+  return out;
+}
+
+nlohmann::ordered_json eventlog_json(const EventLog& log, const PcrSet& final_values) {
+  nlohmann::ordered_json j;
+  j["file"] = log.file;
+  j["format"] = log.format_name();
+  std::vector<std::string> banks;
+  for (HashAlg a : log.banks()) banks.emplace_back(hash_alg_name(a));
+  j["banks"] = banks;
+  if (log.tcg.spec_id) {
+    const SpecId& s = *log.tcg.spec_id;
+    auto& js = j["spec_id"];
+    js["signature"] = s.signature;
+    js["platform_class"] = s.platform_class;
+    js["version"] = fmt::format("{}.{} errata {}", s.version_major, s.version_minor, s.errata);
+    js["uintn_size"] = s.uintn_size;
+    js["algorithms"] = nlohmann::ordered_json::array();
+    for (const auto& a : s.algorithms)
+      js["algorithms"].push_back({{"id", a.id}, {"name", spec_id_alg_name(a.id)},
+                                  {"digest_size", a.digest_size}});
+  }
+  j["startup_locality"] = log.chain().startup_locality;
+  auto& events = j["events"] = nlohmann::ordered_json::array();
+  const Chain& chain = log.chain();
+  for (size_t i = 0; i < chain.events.size(); ++i) {
+    const Event& e = chain.events[i];
+    nlohmann::ordered_json je;
+    je["index"] = i;
+    je["offset"] = e.provenance.offset ? nlohmann::ordered_json(*e.provenance.offset)
+                                       : nlohmann::ordered_json(nullptr);
+    je["pcr"] = e.pcr;
+    je["type"] = e.type ? nlohmann::ordered_json(*e.type) : nlohmann::ordered_json(nullptr);
+    je["type_name"] = e.type_name();
+    je["extends"] = e.extends();
+    auto& jd = je["digests"] = nlohmann::ordered_json::object();
+    for (const Digest& d : e.digests) jd[std::string(hash_alg_name(d.alg()))] = d.hex();
+    je["description"] = e.description;
+    je["data"] = to_hex(e.data);
+    if (!e.provenance.rule.empty()) je["rule"] = e.provenance.rule;
+    events.push_back(std::move(je));
+  }
+  auto& pcrs = j["pcrs"] = nlohmann::ordered_json::object();
+  const PcrSelection touched = touched_pcrs(chain, log.banks());
+  for (HashAlg alg : log.banks()) {
+    auto& b = pcrs[std::string(hash_alg_name(alg))] = nlohmann::ordered_json::object();
+    for (unsigned pcr = 0; pcr < kPcrCount; ++pcr)
+      if (touched.contains(alg, pcr))
+        b[std::to_string(pcr)] = final_values.get(alg, pcr).hex();
+  }
+  return j;
+}
+
+std::string eventlog_text(const EventLog& log, const PcrSet& final_values) {
+  const Chain& chain = log.chain();
+  std::string banks;
+  for (HashAlg a : log.banks()) banks += (banks.empty() ? "" : ", ") + std::string(hash_alg_name(a));
+  std::string out = fmt::format("{}: {}, {} events, banks {}", log.file, log.format_name(),
+                                chain.events.size(), banks);
+  if (chain.startup_locality) out += fmt::format(", StartupLocality {}", chain.startup_locality);
+  out += "\n";
+  for (size_t i = 0; i < chain.events.size(); ++i) {
+    const Event& e = chain.events[i];
+    out += fmt::format("#{:<4} PCR {:<2} {:<32} {}\n", i, e.pcr, e.type_name(), e.description);
+    for (const Digest& d : e.digests)
+      out += fmt::format("        {:<7} {}\n", hash_alg_name(d.alg()), d.hex());
+  }
+  out += "PCR  bank     value\n";
+  const PcrSelection touched = touched_pcrs(chain, log.banks());
+  for (unsigned pcr = 0; pcr < kPcrCount; ++pcr)
+    for (HashAlg alg : log.banks())
+      if (touched.contains(alg, pcr))
+        out += fmt::format("{:>3}  {:<7}  {}\n", pcr, hash_alg_name(alg),
+                           final_values.get(alg, pcr).hex());
+  return out;
+}
+
+}  // namespace integral

@@ -1,0 +1,74 @@
+// TCG PC Client firmware event logs: the SHA-1 format (TCG_PCR_EVENT, as TPM 1.2 firmware and
+// some TPM 2.0 firmware write it) and the crypto-agile format (a Spec ID event, then
+// TCG_PCR_EVENT2 with one digest per bank). Both read into a Chain whose events carry the log
+// file and byte offset as provenance.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "integral/chain/event.h"
+#include "integral/crypto/hash_alg.h"
+
+namespace integral {
+
+enum class TcgLogFormat { kSha1, kCryptoAgile };
+
+struct SpecIdAlgorithm {
+  uint16_t id;
+  uint16_t digest_size;
+};
+
+// TCG_EfiSpecIdEvent (the data of the first event of a crypto-agile log).
+struct SpecId {
+  std::string signature;  // "Spec ID Event03"
+  uint32_t platform_class = 0;
+  uint8_t version_minor = 0, version_major = 0, errata = 0, uintn_size = 0;
+  std::vector<SpecIdAlgorithm> algorithms;
+  std::vector<uint8_t> vendor_info;
+};
+
+// Parses a Spec ID event's data; `base` is its offset in `file` (for errors).
+SpecId parse_spec_id(std::span<const uint8_t> data, const std::string& file, uint64_t base);
+
+// Which format a log is: the first event is always in the SHA-1 layout; it is a crypto-agile
+// log exactly when that event is PCR 0 EV_NO_ACTION carrying "Spec ID Event03".
+TcgLogFormat sniff_tcg_log(std::span<const uint8_t> data, const std::string& file);
+
+struct TcgLog {
+  TcgLogFormat format = TcgLogFormat::kSha1;
+  std::optional<SpecId> spec_id;
+  std::vector<HashAlg> banks;  // banks the log carries that integral knows (Spec ID order)
+  Chain chain;                 // every event, EV_NO_ACTION included (never extended)
+};
+
+// Reads events one at a time, so a caller can replay without keeping them (events still
+// reference nothing of the input once returned).
+class TcgLogReader {
+ public:
+  TcgLogReader(std::span<const uint8_t> data, std::string file);
+  TcgLogFormat format() const { return format_; }
+  const std::optional<SpecId>& spec_id() const { return spec_id_; }
+  const std::vector<HashAlg>& banks() const { return banks_; }
+  // The next event, or false at the end (trailing all-zero or all-0xFF padding counts as the
+  // end: logs copied out of firmware memory keep the unused part of the log area).
+  bool next(Event& out);
+
+ private:
+  std::span<const uint8_t> data_;
+  std::string file_;
+  size_t pos_ = 0;
+  TcgLogFormat format_;
+  std::optional<SpecId> spec_id_;
+  std::vector<HashAlg> banks_;
+};
+
+TcgLog read_tcg_log(std::span<const uint8_t> data, const std::string& file);
+
+// The locality of a StartupLocality EV_NO_ACTION event, if `e` is one.
+std::optional<uint8_t> startup_locality_of(const Event& e);
+
+}  // namespace integral
