@@ -59,6 +59,13 @@ std::optional<int64_t> StageFields::integer(std::string_view key) {
   fail(key, "must be an integer");
 }
 
+std::optional<bool> StageFields::boolean(std::string_view key) {
+  const Field* f = find(key);
+  if (!f) return std::nullopt;
+  if (auto* b = std::get_if<bool>(&f->value)) return *b;
+  fail(key, "must be true or false");
+}
+
 std::optional<std::vector<std::string>> StageFields::strings(std::string_view key) {
   const Field* f = find(key);
   if (!f) return std::nullopt;
@@ -104,6 +111,14 @@ const std::vector<StageType>& stage_types() {
       {"file", run_file_stage,
        "an initramfs or script extends a PCR with a measurement of a file (meta-measured)"},
       {"digest", run_digest_stage, "extend literal digests copied from elsewhere"},
+      {"uki", run_uki_stage, "systemd-stub measures a UKI's sections into PCR 11"},
+      {"linux-stub", run_linux_stub_stage,
+       "the Linux EFI stub measures LoadOptions and the initrd into PCR 9"},
+      {"cmdline", run_cmdline_stage, "systemd-boot/stub measure a kernel command line into PCR 12"},
+      {"uefi-app", run_uefi_app_stage,
+       "UEFI firmware measures PE images it loads into PCR 4, with its fixed events"},
+      {"secureboot", run_secureboot_stage,
+       "UEFI firmware measures the Secure Boot variables into PCR 7 (Secure Boot off)"},
   };
   return types;
 }

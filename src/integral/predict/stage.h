@@ -35,6 +35,7 @@ class StageFields {
   std::optional<std::string> string(std::string_view key);
   std::string required_string(std::string_view key);
   std::optional<int64_t> integer(std::string_view key);
+  std::optional<bool> boolean(std::string_view key);
   std::optional<std::vector<std::string>> strings(std::string_view key);
   // Keys a stage accepts as per-bank digests ("sha1 = ...", "sha256 = ..."): every remaining
   // string field whose key names a hash algorithm.
@@ -75,5 +76,10 @@ const std::vector<StageType>& stage_types();
 // The stages (one file each).
 std::vector<Event> run_file_stage(StageFields& f, const StageContext& ctx);
 std::vector<Event> run_digest_stage(StageFields& f, const StageContext& ctx);
+std::vector<Event> run_uki_stage(StageFields& f, const StageContext& ctx);
+std::vector<Event> run_linux_stub_stage(StageFields& f, const StageContext& ctx);
+std::vector<Event> run_cmdline_stage(StageFields& f, const StageContext& ctx);
+std::vector<Event> run_uefi_app_stage(StageFields& f, const StageContext& ctx);
+std::vector<Event> run_secureboot_stage(StageFields& f, const StageContext& ctx);
 
 }  // namespace integral

@@ -1,0 +1,117 @@
+// Stage "linux-stub": the Linux kernel's EFI stub (6.1 and later) measures into PCR 9, as
+// EV_EVENT_TAG events: first its LoadOptions (the command line it was started with, UTF-16LE
+// with the NUL, as systemd-stub or systemd-boot pass it), then the initrd it loaded through
+// LINUX_EFI_INITRD_MEDIA (for a UKI: systemd-stub's .initrd section).
+//   uki = "uki.efi"           command line and initrd come from its .cmdline and .initrd, or
+//   cmdline = "..." / cmdline_file = "..." and initrd = "..."
+#include <fmt/format.h>
+
+#include "integral/chain/event_type.h"
+#include "integral/crypto/multi_hasher.h"
+#include "integral/formats/mapped_input.h"
+#include "integral/formats/pe.h"
+#include "integral/predict/stage.h"
+#include "integral/predict/uefi_events.h"
+#include "integral/util/error.h"
+#include "integral/util/file_io.h"
+
+namespace integral {
+
+namespace {
+
+// drivers/firmware/efi/libstub: INITRD_EVENT_TAG_ID, LOAD_OPTIONS_EVENT_TAG_ID.
+constexpr uint32_t kInitrdTag = 0x8F3B22EC;
+constexpr uint32_t kLoadOptionsTag = 0x8F3B22ED;
+
+// TCG_PCClientTaggedEvent: taggedEventID, taggedEventDataSize, the description with its NUL.
+std::vector<uint8_t> tagged_event(uint32_t tag, std::string_view description) {
+  std::vector<uint8_t> d;
+  uefi::put_le(d, tag, 4);
+  uefi::put_le(d, description.size() + 1, 4);
+  d.insert(d.end(), description.begin(), description.end());
+  d.push_back(0);
+  return d;
+}
+
+}  // namespace
+
+std::vector<Event> run_linux_stub_stage(StageFields& f, const StageContext& ctx) {
+  auto uki = f.string("uki");
+  auto cmdline = f.string("cmdline");
+  auto cmdline_file = f.string("cmdline_file");
+  auto initrd = f.string("initrd");
+  f.finish();
+  if (cmdline && cmdline_file) f.fail("cmdline", "give 'cmdline' or 'cmdline_file', not both");
+  if (uki && (cmdline || cmdline_file || initrd))
+    f.fail("uki", "takes the command line and initrd from the image; do not also name them");
+
+  std::optional<std::string> text;
+  std::string cmdline_artifact = f.file();
+  std::optional<std::vector<Digest>> initrd_digests;
+  std::string initrd_artifact;
+  std::unique_ptr<MappedInput> in;
+  if (uki) {
+    in = uefi::open_artifact(f, "uki", *uki, ctx);
+    PeImage img = parse_pe(in->bytes(), in->path());
+    if (const PeSection* s = img.section(".cmdline"); s && s->virtual_size > 0) {
+      text = uefi::section_text(f, "uki", *in, *s);
+      cmdline_artifact = in->path() + "#.cmdline";
+    }
+    if (const PeSection* s = img.section(".initrd"); s && s->virtual_size > 0) {
+      initrd_digests = uefi::hash_section(*in, *s, ctx.banks);
+      initrd_artifact = in->path() + "#.initrd";
+    }
+  } else {
+    if (cmdline) text = *cmdline;
+    if (cmdline_file) {
+      auto path = ctx.resolve(*cmdline_file);
+      try {
+        text = read_text_file(path, 1u << 20);
+      } catch (const Error& e) {
+        if (e.code() != ExitCode::kBadInput) throw;
+        f.fail("cmdline_file", fmt::format("{}: {}", path.string(), e.message()));
+      }
+      cmdline_artifact = path.string();
+    }
+    if (initrd) {
+      auto m = uefi::open_artifact(f, "initrd", *initrd, ctx);
+      MultiHasher h(ctx.banks);
+      h.update(m->bytes());
+      initrd_digests = h.finish();
+      initrd_artifact = m->path();
+    }
+  }
+
+  std::vector<Event> out;
+  if (text) {
+    std::vector<uint8_t> options;
+    try {
+      options = uefi::utf16le(*text, true);
+    } catch (const std::invalid_argument& e) {
+      f.fail(uki ? "uki" : (cmdline ? "cmdline" : "cmdline_file"),
+             fmt::format("command line: {}", e.what()));
+    }
+    Event e;
+    e.pcr = 9;
+    e.type = ev::kEventTag;
+    e.digests = uefi::hash_banks(ctx.banks, options);
+    e.data = tagged_event(kLoadOptionsTag, "LOADED_IMAGE::LoadOptions");
+    e.description = "Linux EFI stub: LoadOptions";
+    e.provenance = {cmdline_artifact, "linux-stub/load-options", std::nullopt};
+    out.push_back(std::move(e));
+  }
+  if (initrd_digests) {
+    Event e;
+    e.pcr = 9;
+    e.type = ev::kEventTag;
+    e.digests = std::move(*initrd_digests);
+    e.data = tagged_event(kInitrdTag, "Linux initrd");
+    e.description = "Linux EFI stub: initrd";
+    e.provenance = {initrd_artifact, "linux-stub/initrd", std::nullopt};
+    out.push_back(std::move(e));
+  }
+  if (out.empty()) f.fail("", "measures nothing: give a command line or an initrd");
+  return out;
+}
+
+}  // namespace integral

@@ -1,0 +1,82 @@
+// Stage "uefi-app": UEFI firmware (EDK2's DxeTpm2MeasureBootLib) measures every PE image started
+// through LoadImage into PCR 4 as EV_EFI_BOOT_SERVICES_APPLICATION, digest = the image's
+// Authenticode hash; plus the fixed events EDK2's boot manager logs around them.
+//   images = ["EFI/BOOT/BOOTX64.EFI", "uki.efi#.linux"]   in load order; "FILE#SECTION" is a PE
+//            image embedded as a section (systemd-stub starts the UKI's .linux through
+//            LoadImage, so the firmware measures the kernel too)
+//   ready_to_boot = true       first: EV_EFI_ACTION "Calling EFI Application from Boot Option"
+//                              in PCR 4, then EV_SEPARATOR in PCRs 0-6 (PCR 7's comes with the
+//                              secureboot stage)
+//   exit_boot_services = true  last: PCR 5 EV_EFI_ACTION "Exit Boot Services Invocation" and
+//                              "Exit Boot Services Returned with Success"
+//   padding = "as-is"          or "sign-tool": hash unsigned images padded to 8 bytes, as they
+//                              will be once sbsign/pesign have signed them
+#include <fmt/format.h>
+
+#include "integral/chain/event_type.h"
+#include "integral/formats/mapped_input.h"
+#include "integral/formats/pe.h"
+#include "integral/predict/stage.h"
+#include "integral/predict/uefi_events.h"
+#include "integral/util/error.h"
+
+namespace integral {
+
+std::vector<Event> run_uefi_app_stage(StageFields& f, const StageContext& ctx) {
+  auto images = f.strings("images").value_or(std::vector<std::string>{});
+  bool ready = f.boolean("ready_to_boot").value_or(false);
+  bool ebs = f.boolean("exit_boot_services").value_or(false);
+  std::string pad = f.string("padding").value_or("as-is");
+  f.finish();
+  PePadding padding = PePadding::kAsIs;
+  if (pad == "sign-tool")
+    padding = PePadding::kSignTool;
+  else if (pad != "as-is")
+    f.fail("padding", fmt::format("'{}' is not as-is or sign-tool", pad));
+  if (images.empty() && !ready && !ebs) f.fail("", "measures nothing: give 'images'");
+
+  std::vector<Event> out;
+  if (ready) {
+    out.push_back(uefi::action_event(4, "Calling EFI Application from Boot Option", ctx.banks));
+    for (unsigned pcr = 0; pcr <= 6; ++pcr) out.push_back(uefi::separator_event(pcr, ctx.banks));
+  }
+  for (const auto& entry : images) {
+    auto hashpos = entry.find('#');
+    std::string path = entry.substr(0, hashpos);
+    auto in = uefi::open_artifact(f, "images", path, ctx);
+    std::span<const uint8_t> bytes = in->bytes();
+    std::string artifact = in->path();
+    if (hashpos != std::string::npos) {
+      std::string section = entry.substr(hashpos + 1);
+      PeImage outer = parse_pe(bytes, in->path());
+      const PeSection* s = outer.section(section);
+      if (!s) f.fail("images", fmt::format("{} has no section '{}'", in->path(), section));
+      if (section_zero_fill(*s) > 0)
+        f.fail("images", fmt::format("{}: section {} is larger in memory than in the file; an "
+                                     "image embedded there is not modelled",
+                                     in->path(), section));
+      bytes = section_file_bytes(bytes, *s);
+      artifact += "#" + section;
+    }
+    PeImage img = parse_pe(bytes, artifact);
+    Event e;
+    e.pcr = 4;
+    e.type = ev::kEfiBootServicesApplication;
+    e.digests = authenticode_digests(bytes, img, ctx.banks, padding);
+    // The logged UEFI_IMAGE_LOAD_EVENT holds the load address and device path: known only at
+    // boot, so not predicted.
+    e.description = fmt::format("UEFI application {}", entry);
+    e.provenance = {
+        artifact,
+        fmt::format("uefi-app/authenticode{}", padding == PePadding::kSignTool ? "+pad8" : ""),
+        std::nullopt};
+    out.push_back(std::move(e));
+  }
+  if (ebs) {
+    out.push_back(uefi::action_event(5, "Exit Boot Services Invocation", ctx.banks));
+    out.push_back(uefi::action_event(5, "Exit Boot Services Returned with Success", ctx.banks));
+  }
+  return out;
+}
+
+}  // namespace integral

@@ -1,0 +1,58 @@
+// Building blocks shared by the UEFI prediction stages: the events UEFI firmware, systemd-stub
+// and the Linux EFI stub log, with the digest rules they use (../shared/research/uefi.md).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "integral/chain/event.h"
+#include "integral/crypto/hash_alg.h"
+
+namespace integral::uefi {
+
+inline constexpr uint32_t kEvEfiVariableDriverConfig = 0x80000001;
+
+// UTF-8 to UTF-16LE bytes, optionally with a terminating NUL (2 bytes); throws
+// std::invalid_argument on malformed UTF-8.
+std::vector<uint8_t> utf16le(std::string_view utf8, bool nul);
+
+std::vector<Digest> hash_banks(std::span<const HashAlg> banks, std::span<const uint8_t> data);
+
+// An event whose digest is H(data) in every bank and whose data is logged as is.
+Event data_event(unsigned pcr, uint32_t type, std::vector<uint8_t> data,
+                 std::span<const HashAlg> banks);
+// EV_EFI_ACTION: H(ASCII text, no NUL), the text is the event data.
+Event action_event(unsigned pcr, std::string_view text, std::span<const HashAlg> banks);
+// EV_SEPARATOR with data 00000000.
+Event separator_event(unsigned pcr, std::span<const HashAlg> banks);
+
+inline void put_le(std::vector<uint8_t>& out, uint64_t v, int bytes) {
+  for (int i = 0; i < bytes; ++i) out.push_back(static_cast<uint8_t>(v >> (8 * i)));
+}
+
+}  // namespace integral::uefi
+
+namespace integral {
+class StageFields;
+struct StageContext;
+class MappedInput;
+struct PeSection;
+}  // namespace integral
+
+namespace integral::uefi {
+
+// A stage's artifact, mapped; a missing or unreadable file fails naming the stage key.
+std::unique_ptr<MappedInput> open_artifact(StageFields& f, std::string_view key,
+                                           const std::string& path, const StageContext& ctx);
+// Digests of a section as loaded in memory (VirtualSize bytes), streamed.
+std::vector<Digest> hash_section(const MappedInput& in, const PeSection& s,
+                                 std::span<const HashAlg> banks);
+// A section's loaded bytes as text (command lines), at most `max` bytes.
+std::string section_text(StageFields& f, std::string_view key, const MappedInput& in,
+                         const PeSection& s, size_t max = 1u << 20);
+
+}  // namespace integral::uefi
