@@ -1,0 +1,655 @@
+#include "integral/image/ext_writer.h"
+
+extern "C" {
+#include <et/com_err.h>
+}
+#include <ext2fs/ext2_fs.h>
+#include <ext2fs/ext2fs.h>
+#include <ext2fs/ext3_extents.h>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <unordered_map>
+
+#include "integral/crypto/digest.h"
+#include "integral/util/error.h"
+#include "integral/util/hex.h"
+
+namespace integral::image {
+
+namespace {
+
+constexpr uint32_t kBlockSize = 4096;
+constexpr uint32_t kInodeSize = 256;
+constexpr uint32_t kMaxExtentLen = 32768;
+constexpr size_t kWriteChunk = 8u << 20;  // large sequential writes
+
+struct NoSpace {};  // the computed size was too small: retry larger
+
+void check(errcode_t err, const std::string& what) {
+  if (err == EXT2_ET_BLOCK_ALLOC_FAIL || err == EXT2_ET_INODE_ALLOC_FAIL || err == EXT2_ET_DIR_NO_SPACE)
+    throw NoSpace{};
+  if (err) throw_environment(fmt::format("{}: {}", what, error_message(err)));
+}
+
+struct Run {
+  uint64_t lblk, pblk, len;
+};
+
+struct Dirent {
+  std::string name;
+  uint32_t ino;
+  EntryType type;
+};
+
+struct Node {
+  const Entry* e = nullptr;  // metadata (the first name of a hard-linked file)
+  uint32_t links = 0;
+  uint32_t parent = 0;
+  std::vector<Dirent> dirents;  // directories, after "." and ".."
+  std::vector<Run> runs;        // blocks holding data (files, directories, long symlinks)
+  uint64_t data_blocks = 0;
+  std::vector<std::string> dir_blocks;
+};
+
+uint8_t file_type(EntryType t) {
+  switch (t) {
+    case EntryType::kRegular: return EXT2_FT_REG_FILE;
+    case EntryType::kDirectory: return EXT2_FT_DIR;
+    case EntryType::kSymlink: return EXT2_FT_SYMLINK;
+    case EntryType::kCharDev: return EXT2_FT_CHRDEV;
+    case EntryType::kBlockDev: return EXT2_FT_BLKDEV;
+    case EntryType::kFifo: return EXT2_FT_FIFO;
+    case EntryType::kSocket: return EXT2_FT_SOCK;
+  }
+  return 0;
+}
+
+uint16_t mode_bits(EntryType t) {
+  switch (t) {
+    case EntryType::kRegular: return LINUX_S_IFREG;
+    case EntryType::kDirectory: return LINUX_S_IFDIR;
+    case EntryType::kSymlink: return LINUX_S_IFLNK;
+    case EntryType::kCharDev: return LINUX_S_IFCHR;
+    case EntryType::kBlockDev: return LINUX_S_IFBLK;
+    case EntryType::kFifo: return LINUX_S_IFIFO;
+    case EntryType::kSocket: return LINUX_S_IFSOCK;
+  }
+  return 0;
+}
+
+uint32_t rec_len_for(size_t name_len) { return static_cast<uint32_t>((8 + name_len + 3) & ~size_t{3}); }
+
+// Inode numbers in traversal order: a directory's children get consecutive numbers, then each
+// subdirectory is numbered in turn. Root is 2, lost+found 11 (as mke2fs does).
+class Planner {
+ public:
+  explicit Planner(const Tree& tree) : tree_(tree) {}
+
+  std::vector<Node> plan(const Entry& lost_found) {
+    nodes_.resize(12);
+    nodes_[EXT2_ROOT_INO].e = &tree_.root();
+    nodes_[EXT2_ROOT_INO].parent = EXT2_ROOT_INO;
+    nodes_[EXT2_ROOT_INO].links = 2;
+    ino_of_[""] = EXT2_ROOT_INO;
+    nodes_[11].e = &lost_found;
+    ino_of_["lost+found"] = 11;
+    number(EXT2_ROOT_INO, "");
+    return std::move(nodes_);
+  }
+
+ private:
+  void number(uint32_t dir_ino, const std::string& dir_path) {
+    const Entry& dir = *nodes_[dir_ino].e;
+    std::vector<std::pair<uint32_t, std::string>> subdirs;
+    auto names = dir.children;
+    if (dir_path.empty() && !tree_.find("lost+found"))
+      names.insert(std::upper_bound(names.begin(), names.end(), std::string("lost+found")), "lost+found");
+    for (const auto& name : names) {
+      std::string path = dir_path.empty() ? name : dir_path + "/" + name;
+      const Entry* e = tree_.find(path);
+      if (!e) e = nodes_[11].e;  // the lost+found we add
+      const std::string& key = e->link_to.empty() ? path : e->link_to;
+      uint32_t ino;
+      if (auto it = ino_of_.find(key); it != ino_of_.end()) {
+        ino = it->second;
+      } else {
+        ino = static_cast<uint32_t>(nodes_.size());
+        nodes_.emplace_back();
+        nodes_[ino].e = e->link_to.empty() ? e : tree_.find(e->link_to);
+        ino_of_[key] = ino;
+      }
+      Node& n = nodes_[ino];
+      EntryType t = n.e->type;
+      if (t == EntryType::kDirectory) {
+        n.links = 2;
+        n.parent = dir_ino;
+        nodes_[dir_ino].links++;
+        subdirs.emplace_back(ino, path);
+      } else {
+        n.links++;
+      }
+      nodes_[dir_ino].dirents.push_back({name, ino, t});
+    }
+    for (const auto& [ino, path] : subdirs) number(ino, path);
+  }
+
+  const Tree& tree_;
+  std::vector<Node> nodes_;
+  std::unordered_map<std::string, uint32_t> ino_of_;
+};
+
+// Packs "." "..", then the entries, into blocks; the checksum tail is filled when written.
+std::vector<std::string> build_dir_blocks(uint32_t ino, const Node& n, bool csum) {
+  std::vector<Dirent> all;
+  all.push_back({".", ino, EntryType::kDirectory});
+  all.push_back({"..", n.parent, EntryType::kDirectory});
+  all.insert(all.end(), n.dirents.begin(), n.dirents.end());
+  const uint32_t cap = kBlockSize - (csum ? 12u : 0u);
+  std::vector<std::string> blocks;
+  std::string cur(kBlockSize, '\0');
+  uint32_t used = 0, last = 0;
+  auto finish = [&] {
+    // The last entry's record extends to the end of the usable space.
+    uint16_t rl = static_cast<uint16_t>(cap - last);
+    std::memcpy(&cur[last + 4], &rl, 2);
+    if (csum) {
+      auto* t = reinterpret_cast<ext2_dir_entry_tail*>(&cur[cap]);
+      t->det_reserved_zero1 = 0;
+      t->det_rec_len = 12;
+      t->det_reserved_name_len = EXT2_DIR_NAME_LEN_CSUM;
+      t->det_checksum = 0;
+    }
+    blocks.push_back(cur);
+    cur.assign(kBlockSize, '\0');
+    used = 0;
+  };
+  for (const auto& d : all) {
+    uint32_t rl = rec_len_for(d.name.size());
+    if (used + rl > cap) finish();
+    last = used;
+    uint16_t rl16 = static_cast<uint16_t>(rl);
+    std::memcpy(&cur[used], &d.ino, 4);
+    std::memcpy(&cur[used + 4], &rl16, 2);
+    cur[used + 6] = static_cast<char>(d.name.size());
+    cur[used + 7] = static_cast<char>(file_type(d.type));
+    std::memcpy(&cur[used + 8], d.name.data(), d.name.size());
+    used += rl;
+  }
+  finish();
+  return blocks;
+}
+
+bool all_zero(const char* p, size_t n) { return n == 0 || (p[0] == 0 && std::memcmp(p, p + 1, n - 1) == 0); }
+
+uint64_t div_up(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
+
+class Writer {
+ public:
+  Writer(const Tree& tree, const ExtOptions& opts, std::vector<Node>& nodes)
+      : tree_(tree), opts_(opts), nodes_(nodes), content_hash_(HashAlg::kSha256) {}
+  ~Writer() {
+    if (fs_) ext2fs_free(fs_);
+  }
+
+  ExtResult build(const std::string& path, uint64_t blocks, uint64_t inodes) {
+    const bool journal = opts_.kind != ExtKind::kExt2;
+    const bool ext4 = opts_.kind == ExtKind::kExt4;
+    ext2_super_block param{};
+    ext2fs_blocks_count_set(&param, blocks);
+    param.s_log_block_size = 2;  // 4096
+    param.s_rev_level = EXT2_DYNAMIC_REV;
+    param.s_inode_size = kInodeSize;
+    param.s_inodes_count = static_cast<uint32_t>(inodes);
+    param.s_feature_compat = EXT2_FEATURE_COMPAT_EXT_ATTR | EXT2_FEATURE_COMPAT_DIR_INDEX;
+    param.s_feature_ro_compat = EXT2_FEATURE_RO_COMPAT_SPARSE_SUPER | EXT2_FEATURE_RO_COMPAT_LARGE_FILE;
+    param.s_feature_incompat = EXT2_FEATURE_INCOMPAT_FILETYPE;
+    if (ext4) {
+      param.s_feature_ro_compat |= EXT4_FEATURE_RO_COMPAT_HUGE_FILE | EXT4_FEATURE_RO_COMPAT_DIR_NLINK |
+                                   EXT4_FEATURE_RO_COMPAT_EXTRA_ISIZE | EXT4_FEATURE_RO_COMPAT_METADATA_CSUM;
+      param.s_feature_incompat |=
+          EXT3_FEATURE_INCOMPAT_EXTENTS | EXT4_FEATURE_INCOMPAT_64BIT | EXT4_FEATURE_INCOMPAT_FLEX_BG;
+      param.s_log_groups_per_flex = 4;
+      param.s_desc_size = EXT2_MIN_DESC_SIZE_64BIT;
+      param.s_min_extra_isize = param.s_want_extra_isize = 32;
+    }
+    check(ext2fs_initialize(path.c_str(), EXT2_FLAG_64BITS, &param, unix_io_manager, &fs_),
+          "cannot lay out the file system");
+    auto* sb = fs_->super;
+    fs_->now = static_cast<time_t>(opts_.timestamp);
+    sb->s_mkfs_time = sb->s_lastcheck = sb->s_wtime = static_cast<uint32_t>(opts_.timestamp);
+    sb->s_max_mnt_count = static_cast<__s16>(-1);
+    sb->s_creator_os = EXT2_OS_LINUX;
+    sb->s_errors = EXT2_ERRORS_CONTINUE;
+    sb->s_def_hash_version = EXT2_HASH_HALF_MD4;
+    // Unsigned hashing whatever the build host's char signedness.
+    sb->s_flags = (sb->s_flags & ~EXT2_FLAGS_SIGNED_HASH) | EXT2_FLAGS_UNSIGNED_HASH;
+    if (ext4) sb->s_checksum_type = EXT2_CRC32C_CHKSUM;
+    std::memset(sb->s_volume_name, 0, sizeof(sb->s_volume_name));
+    std::memcpy(sb->s_volume_name, opts_.label.data(), std::min(opts_.label.size(), sizeof(sb->s_volume_name)));
+    // Placeholders until the content is known (nothing checksummed is written before then).
+    std::memset(sb->s_uuid, 0, 16);
+    std::memset(sb->s_hash_seed, 0, 16);
+    check(ext2fs_allocate_tables(fs_), "cannot allocate group tables");
+    if (ext2fs_has_group_desc_csum(fs_)) {
+      // The image starts as a hole: inode tables are already zero.
+      for (dgrp_t g = 0; g < fs_->group_desc_count; ++g)
+        ext2fs_bg_flags_set(fs_, g, static_cast<__u16>(ext2fs_bg_flags(fs_, g) | EXT2_BG_INODE_ZEROED));
+    }
+    if (nodes_.size() - 1 > fs_->super->s_inodes_count) throw NoSpace{};
+
+    // Phase 1: data, in inode order, in large sequential writes; hashed for the UUID.
+    for (uint32_t ino = EXT2_ROOT_INO; ino < nodes_.size(); ++ino) {
+      if (ino > EXT2_ROOT_INO && ino < 11) continue;
+      write_data(ino, ext4);
+    }
+    flush();
+
+    // Phase 2: identity derived from everything, then metadata with its checksums.
+    derive_identity();
+    if (journal) {
+      ext2fs_journal_params jp{};
+      check(ext2fs_get_journal_params(&jp, fs_), "journal size");
+      check(ext2fs_add_journal_inode3(fs_, &jp, ~0ULL, EXT2_MKJOURNAL_NO_MNT_CHECK | EXT2_MKJOURNAL_LAZYINIT),
+            "cannot create the journal");
+    }
+    std::vector<char> zero(kInodeSize, 0);
+    for (ext2_ino_t i = 1; i < EXT2_FIRST_INO(sb); ++i) {
+      if (i == EXT2_ROOT_INO) continue;
+      if (!(journal && i == EXT2_JOURNAL_INO))
+        check(ext2fs_write_inode_full(fs_, i, reinterpret_cast<ext2_inode*>(zero.data()), kInodeSize),
+              "reserved inode");
+      ext2fs_inode_alloc_stats2(fs_, i, +1, 0);
+    }
+    check(ext2fs_update_bb_inode(fs_, nullptr), "bad block inode");
+    for (uint32_t ino = EXT2_ROOT_INO; ino < nodes_.size(); ++ino) {
+      if (ino > EXT2_ROOT_INO && ino < 11) continue;
+      write_inode(ino, ext4);
+    }
+    ExtResult r;
+    r.block_size = kBlockSize;
+    r.blocks = ext2fs_blocks_count(sb);
+    r.size_bytes = r.blocks * kBlockSize;
+    r.free_blocks = ext2fs_free_blocks_count(sb);
+    r.inodes = sb->s_inodes_count;
+    r.used_inodes = sb->s_inodes_count - sb->s_free_inodes_count;
+    char u[37];
+    uuid_unparse(sb->s_uuid, u);
+    r.uuid = u;
+    errcode_t err = ext2fs_close_free(&fs_);
+    fs_ = nullptr;
+    check(err, "cannot write the file system");
+    return r;
+  }
+
+ private:
+  static void uuid_unparse(const uint8_t* b, char* out) {
+    auto s = fmt::format("{:02x}{:02x}{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}{:02x}{:02x}{:02x}{:02x}",
+                         b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
+                         b[14], b[15]);
+    std::memcpy(out, s.c_str(), 37);
+  }
+
+  uint64_t alloc_block() {
+    blk64_t b = 0;
+    if (ext2fs_find_first_zero_block_bitmap2(fs_->block_map, cursor_, ext2fs_blocks_count(fs_->super) - 1, &b))
+      throw NoSpace{};
+    ext2fs_block_alloc_stats2(fs_, b, +1);
+    cursor_ = b + 1;
+    return b;
+  }
+
+  // Queues one block of data for `lblk` of the current inode; returns its physical block.
+  void put_block(Node& n, uint64_t lblk, const char* data) {
+    uint64_t p = alloc_block();
+    if (!pending_.empty() && p != pending_start_ + pending_.size() / kBlockSize) flush();
+    if (pending_.empty()) pending_start_ = p;
+    pending_.insert(pending_.end(), data, data + kBlockSize);
+    if (pending_.size() >= kWriteChunk) flush();
+    if (!n.runs.empty()) {
+      Run& r = n.runs.back();
+      if (r.lblk + r.len == lblk && r.pblk + r.len == p && r.len < kMaxExtentLen) {
+        ++r.len;
+        ++n.data_blocks;
+        return;
+      }
+    }
+    n.runs.push_back({lblk, p, 1});
+    ++n.data_blocks;
+  }
+
+  void flush() {
+    if (pending_.empty()) return;
+    check(io_channel_write_blk64(fs_->io, pending_start_, static_cast<int>(pending_.size() / kBlockSize),
+                                 pending_.data()),
+          "cannot write file data");
+    pending_.clear();
+  }
+
+  void read_exact(int fd, char* buf, size_t len, uint64_t off, const std::string& what) {
+    while (len) {
+      ssize_t r = ::pread(fd, buf, len, static_cast<off_t>(off));
+      if (r < 0 && errno == EINTR) continue;
+      if (r < 0) throw_environment(fmt::format("cannot read: {}", std::strerror(errno)), what);
+      if (r == 0) throw_environment("file shrank while the image was being built", what);
+      buf += r;
+      len -= static_cast<size_t>(r);
+      off += static_cast<uint64_t>(r);
+    }
+  }
+
+  void write_data(uint32_t ino, bool ext4) {
+    Node& n = nodes_[ino];
+    const Entry& e = *n.e;
+    if (e.type == EntryType::kDirectory) {
+      n.dir_blocks = build_dir_blocks(ino, n, ext4);
+      // Directory blocks are written in phase 2 (they carry checksums); reserve them now.
+      for (uint64_t i = 0; i < n.dir_blocks.size(); ++i) {
+        uint64_t p = alloc_block();
+        if (!n.runs.empty() && n.runs.back().pblk + n.runs.back().len == p && n.runs.back().len < kMaxExtentLen)
+          ++n.runs.back().len;
+        else
+          n.runs.push_back({i, p, 1});
+        ++n.data_blocks;
+      }
+      return;
+    }
+    if (e.type == EntryType::kSymlink && e.target.size() >= sizeof(ext2_inode::i_block)) {
+      std::string blk(kBlockSize, '\0');
+      std::memcpy(blk.data(), e.target.data(), e.target.size());
+      put_block(n, 0, blk.data());
+      return;
+    }
+    if (e.type != EntryType::kRegular || e.content.size == 0) return;
+    int fd = tree_.spill_fd();
+    uint64_t base = e.content.spill_offset;
+    bool own = false;
+    if (!e.content.host_path.empty()) {
+      fd = ::open(e.content.host_path.c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd < 0) throw_environment(fmt::format("cannot open: {}", std::strerror(errno)), e.content.host_path);
+      base = 0;
+      own = true;
+    }
+    const std::string what = e.content.host_path.empty() ? "/" + e.path : e.content.host_path;
+    try {
+      std::vector<char> buf(1u << 20);
+      uint64_t size = e.content.size;
+      for (uint64_t off = 0; off < size; off += buf.size()) {
+        size_t len = static_cast<size_t>(std::min<uint64_t>(buf.size(), size - off));
+        read_exact(fd, buf.data(), len, base + off, what);
+        content_hash_.update(std::string_view(buf.data(), len));
+        if (len % kBlockSize) std::memset(buf.data() + len, 0, kBlockSize - len % kBlockSize);
+        for (size_t b = 0; b < len; b += kBlockSize) {
+          // All-zero blocks become holes: the image does not depend on how sparse the source was.
+          if (all_zero(buf.data() + b, kBlockSize)) continue;
+          put_block(n, (off + b) / kBlockSize, buf.data() + b);
+        }
+      }
+    } catch (...) {
+      if (own) ::close(fd);
+      throw;
+    }
+    if (own) ::close(fd);
+  }
+
+  void derive_identity() {
+    Hasher h(HashAlg::kSha256);
+    h.update(std::string_view("integral-mkfs-v1"));
+    auto num = [&](uint64_t v) { h.update(std::string_view(reinterpret_cast<const char*>(&v), 8)); };
+    auto str = [&](const std::string& s) {
+      num(s.size());
+      h.update(s);
+    };
+    num(static_cast<uint64_t>(opts_.kind));
+    num(static_cast<uint64_t>(opts_.timestamp));
+    num(ext2fs_blocks_count(fs_->super));
+    str(opts_.label);
+    for (uint32_t ino = EXT2_ROOT_INO; ino < nodes_.size(); ++ino) {
+      const Node& n = nodes_[ino];
+      if (!n.e) continue;
+      num(ino);
+      num(static_cast<uint64_t>(n.e->type));
+      num(n.e->mode);
+      num(n.e->uid);
+      num(n.e->gid);
+      num(n.e->major);
+      num(n.e->minor);
+      num(n.links);
+      num(n.e->content.size);
+      str(n.e->target);
+      for (const auto& [k, v] : n.e->xattrs) {
+        str(k);
+        str(v);
+      }
+      for (const auto& d : n.dirents) {
+        str(d.name);
+        num(d.ino);
+      }
+    }
+    auto c = content_hash_.finish();
+    h.update(c.bytes());
+    auto d = h.finish();
+    auto* sb = fs_->super;
+    auto b = d.bytes();
+    std::memcpy(sb->s_uuid, b.data(), 16);
+    sb->s_uuid[6] = static_cast<uint8_t>((sb->s_uuid[6] & 0x0f) | 0x80);  // RFC 9562 version 8
+    sb->s_uuid[8] = static_cast<uint8_t>((sb->s_uuid[8] & 0x3f) | 0x80);
+    std::memcpy(sb->s_hash_seed, b.data() + 16, 16);
+    if (opts_.uuid) std::memcpy(sb->s_uuid, opts_.uuid->data(), 16);
+    if (opts_.hash_seed) std::memcpy(sb->s_hash_seed, opts_.hash_seed->data(), 16);
+    ext2fs_init_csum_seed(fs_);
+  }
+
+  void write_inode(uint32_t ino, bool ext4) {
+    Node& n = nodes_[ino];
+    const Entry& e = *n.e;
+    ext2_inode_large in{};
+    in.i_mode = static_cast<__u16>(mode_bits(e.type) | (e.mode & 07777));
+    in.i_uid = static_cast<__u16>(e.uid & 0xffff);
+    in.osd2.linux2.l_i_uid_high = static_cast<__u16>(e.uid >> 16);
+    in.i_gid = static_cast<__u16>(e.gid & 0xffff);
+    in.osd2.linux2.l_i_gid_high = static_cast<__u16>(e.gid >> 16);
+    auto t = static_cast<__u32>(opts_.timestamp);
+    in.i_atime = in.i_ctime = in.i_mtime = t;
+    in.i_extra_isize = sizeof(ext2_inode_large) - EXT2_GOOD_OLD_INODE_SIZE;
+    in.i_crtime = t;
+    in.i_links_count = static_cast<__u16>(n.links > 65000 && e.type == EntryType::kDirectory ? 1 : n.links);
+    uint64_t size = 0;
+    switch (e.type) {
+      case EntryType::kRegular: size = e.content.size; break;
+      case EntryType::kDirectory: size = uint64_t{n.dir_blocks.size()} * kBlockSize; break;
+      case EntryType::kSymlink: size = e.target.size(); break;
+      default: break;
+    }
+    in.i_size = static_cast<__u32>(size);
+    in.i_size_high = static_cast<__u32>(size >> 32);
+    const bool fast_symlink = e.type == EntryType::kSymlink && n.runs.empty();
+    if (fast_symlink) std::memcpy(in.i_block, e.target.data(), e.target.size());
+    if (e.type == EntryType::kCharDev || e.type == EntryType::kBlockDev) {
+      if (e.major < 256 && e.minor < 256) {
+        in.i_block[0] = e.major * 256 + e.minor;
+      } else {
+        in.i_block[1] = (e.minor & 0xff) | (e.major << 8) | ((e.minor & ~0xffu) << 12);
+      }
+    }
+    const bool has_blocks = e.type == EntryType::kRegular || e.type == EntryType::kDirectory ||
+                            (e.type == EntryType::kSymlink && !fast_symlink);
+    bool mapped_later = false;
+    if (ext4 && has_blocks) {
+      in.i_flags |= EXT4_EXTENTS_FL;
+      auto* hdr = reinterpret_cast<ext3_extent_header*>(in.i_block);
+      hdr->eh_magic = EXT3_EXT_MAGIC;
+      hdr->eh_max = 4;
+      if (n.runs.size() <= 4) {
+        // Up to four extents fit in the inode itself: no extent blocks to plan.
+        hdr->eh_entries = static_cast<__u16>(n.runs.size());
+        auto* ex = reinterpret_cast<ext3_extent*>(hdr + 1);
+        for (size_t i = 0; i < n.runs.size(); ++i) {
+          ex[i].ee_block = static_cast<__u32>(n.runs[i].lblk);
+          ex[i].ee_len = static_cast<__u16>(n.runs[i].len);
+          ex[i].ee_start = static_cast<__u32>(n.runs[i].pblk);
+          ex[i].ee_start_hi = static_cast<__u16>(n.runs[i].pblk >> 32);
+        }
+        check(ext2fs_iblk_set(fs_, reinterpret_cast<ext2_inode*>(&in), n.data_blocks), "i_blocks");
+      } else {
+        mapped_later = true;
+      }
+    } else if (has_blocks) {
+      mapped_later = !n.runs.empty();
+    }
+    check(ext2fs_write_inode_full(fs_, ino, reinterpret_cast<ext2_inode*>(&in), sizeof(in)), "cannot write inode");
+    ext2fs_inode_alloc_stats2(fs_, ino, +1, e.type == EntryType::kDirectory ? 1 : 0);
+    if (mapped_later) {
+      // Many extents (ext4) or indirect blocks (ext2/3): let libext2fs build the mapping
+      // blocks, which it allocates after the data already placed.
+      if (ext4) {
+        ext2_extent_handle_t h = nullptr;
+        check(ext2fs_extent_open2(fs_, ino, reinterpret_cast<ext2_inode*>(&in), &h), "extent tree");
+        for (const auto& r : n.runs)
+          for (uint64_t i = 0; i < r.len; ++i) {
+            errcode_t err = ext2fs_extent_set_bmap(h, r.lblk + i, r.pblk + i, 0);
+            if (err) ext2fs_extent_free(h);
+            check(err, "extent tree");
+          }
+        ext2fs_extent_free(h);
+      } else {
+        std::vector<char> bb(kBlockSize * 3);
+        for (const auto& r : n.runs)
+          for (uint64_t i = 0; i < r.len; ++i) {
+            blk64_t p = r.pblk + i;
+            check(ext2fs_bmap2(fs_, ino, reinterpret_cast<ext2_inode*>(&in), bb.data(), BMAP_SET | BMAP_ALLOC,
+                               r.lblk + i, nullptr, &p),
+                  "block map");
+          }
+      }
+      check(ext2fs_read_inode_full(fs_, ino, reinterpret_cast<ext2_inode*>(&in), sizeof(in)), "inode");
+      check(ext2fs_iblk_add_blocks(fs_, reinterpret_cast<ext2_inode*>(&in), n.data_blocks), "i_blocks");
+      check(ext2fs_write_inode_full(fs_, ino, reinterpret_cast<ext2_inode*>(&in), sizeof(in)), "inode");
+    }
+    if (e.type == EntryType::kDirectory) {
+      uint64_t i = 0;
+      for (const auto& r : n.runs)
+        for (uint64_t k = 0; k < r.len; ++k, ++i)
+          check(ext2fs_write_dir_block4(fs_, r.pblk + k, n.dir_blocks[i].data(), 0, ino), "directory block");
+    }
+    if (!e.xattrs.empty()) {
+      ext2_xattr_handle* h = nullptr;
+      check(ext2fs_xattrs_open(fs_, ino, &h), "xattrs");
+      errcode_t err = ext2fs_xattrs_read(h);
+      for (auto it = e.xattrs.begin(); !err && it != e.xattrs.end(); ++it)
+        err = ext2fs_xattr_set(h, it->first.c_str(), it->second.data(), it->second.size());
+      if (err) {
+        ext2fs_xattrs_close(&h);
+        if (err == EXT2_ET_EA_NO_SPACE)
+          throw_bad_input(fmt::format("'/{}': xattrs do not fit (one 4 KiB block per inode)", e.path));
+        check(err, fmt::format("xattrs of '/{}'", e.path));
+      }
+      err = ext2fs_xattrs_close(&h);
+      if (err == EXT2_ET_EA_NO_SPACE)
+        throw_bad_input(fmt::format("'/{}': xattrs do not fit (one 4 KiB block per inode)", e.path));
+      check(err, fmt::format("xattrs of '/{}'", e.path));
+    }
+  }
+
+  const Tree& tree_;
+  const ExtOptions& opts_;
+  std::vector<Node>& nodes_;
+  ext2_filsys fs_ = nullptr;
+  blk64_t cursor_ = 0;
+  std::vector<char> pending_;
+  uint64_t pending_start_ = 0;
+  Hasher content_hash_;
+};
+
+uint64_t estimate_blocks(const std::vector<Node>& nodes, const ExtOptions& opts, uint64_t inodes) {
+  uint64_t content = 0;
+  for (size_t ino = EXT2_ROOT_INO; ino < nodes.size(); ++ino) {
+    const Node& n = nodes[ino];
+    if (!n.e) continue;
+    if (n.e->type == EntryType::kRegular) {
+      uint64_t b = div_up(n.e->content.size, kBlockSize);
+      content += b + (opts.kind == ExtKind::kExt4 ? 0 : b / 1000 + (b > 12 ? 2 : 0));
+    } else if (n.e->type == EntryType::kDirectory) {
+      size_t bytes = 24;
+      for (const auto& d : n.dirents) bytes += rec_len_for(d.name.size());
+      content += div_up(bytes, kBlockSize - 12) + 1;
+    } else if (n.e->type == EntryType::kSymlink && n.e->target.size() >= 60) {
+      content += 1;
+    }
+    size_t xa = 0;
+    for (const auto& [k, v] : n.e->xattrs) xa += k.size() + v.size() + 20;
+    if (xa > 96) content += 1;
+  }
+  uint64_t itable = div_up(inodes * kInodeSize, kBlockSize);
+  uint64_t total = static_cast<uint64_t>(static_cast<double>(content) * (1 + kSizeMargin)) + 256 + itable;
+  uint64_t groups = div_up(total, 32768);
+  total += groups * 4 + 64;
+  if (opts.kind != ExtKind::kExt2) {
+    total = std::max<uint64_t>(total, 4096);
+    int j = ext2fs_default_journal_size(total);
+    total += j > 0 ? static_cast<uint64_t>(j) : 1024;
+  } else {
+    total = std::max<uint64_t>(total, 512);
+  }
+  return total;
+}
+
+}  // namespace
+
+ExtResult write_ext_image(const Tree& tree, const ExtOptions& opts, const std::filesystem::path& out) {
+  if (opts.timestamp <= 0 || opts.timestamp > 0xffffffffLL)
+    throw_usage("the timestamp must be between 1 and 2^32-1 (libext2fs reads 0 as 'now')");
+  Entry lost_found;
+  lost_found.path = "lost+found";
+  lost_found.type = EntryType::kDirectory;
+  lost_found.mode = 0700;
+  if (const Entry* lf = tree.find("lost+found"); lf && lf->type != EntryType::kDirectory)
+    throw_bad_input("'/lost+found' must be a directory");
+  const Entry& lf = tree.find("lost+found") ? *tree.find("lost+found") : lost_found;
+  std::vector<Node> plan = Planner(tree).plan(lf);
+  uint64_t used_inodes = plan.size() - 1;
+  uint64_t inodes = std::max<uint64_t>(used_inodes + used_inodes / 20 + 32, 64);
+  uint64_t blocks = opts.size_bytes ? opts.size_bytes / kBlockSize : estimate_blocks(plan, opts, inodes);
+  if (blocks > (1ull << 32) - 1) throw_usage("image larger than 16 TiB");
+
+  std::filesystem::path dir = out.parent_path();
+  if (dir.empty()) dir = ".";
+  for (int attempt = 0;; ++attempt) {
+    std::string tmp = (dir / ("." + out.filename().string() + ".XXXXXX")).string();
+    int fd = ::mkstemp(tmp.data());
+    if (fd < 0) throw_environment(fmt::format("cannot create temporary file: {}", std::strerror(errno)), out.string());
+    bool ok = ::ftruncate(fd, static_cast<off_t>(blocks * kBlockSize)) == 0;
+    int saved = errno;
+    ::close(fd);
+    if (!ok) {
+      ::unlink(tmp.c_str());
+      throw_environment(fmt::format("cannot size the image: {}", std::strerror(saved)), out.string());
+    }
+    try {
+      std::vector<Node> nodes = plan;
+      Writer w(tree, opts, nodes);
+      ExtResult r = w.build(tmp, blocks, inodes);
+      mode_t mask = ::umask(0);
+      ::umask(mask);
+      if (::chmod(tmp.c_str(), 0666 & ~mask) != 0 || ::rename(tmp.c_str(), out.c_str()) != 0)
+        throw_environment(fmt::format("cannot write: {}", std::strerror(errno)), out.string());
+      return r;
+    } catch (const NoSpace&) {
+      ::unlink(tmp.c_str());
+      if (opts.size_bytes)
+        throw_bad_input(fmt::format("the tree does not fit in {} bytes", opts.size_bytes), out.string());
+      if (attempt >= 6) throw_environment("cannot size the image", out.string());
+      blocks += blocks / 4 + 1024;
+    } catch (...) {
+      ::unlink(tmp.c_str());
+      throw;
+    }
+  }
+}
+
+}  // namespace integral::image

@@ -1,0 +1,49 @@
+// Writes a Tree as an ext2, ext3 or ext4 image, reproducibly and without root.
+//
+// Route (see ARCHITECTURE.md): libext2fs lays out and closes the file system (superblock,
+// group descriptors, bitmaps, inode tables, journal, checksums), and this writer plans the rest
+// itself from the sorted tree: inode numbers in traversal order, file data streamed in large
+// sequential writes into blocks taken in order from the bitmap, directory blocks built in
+// memory and written once. It never calls ext2fs_link/namei, whose directory rescans make
+// `mke2fs -d` quadratic per directory.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "integral/image/tree.h"
+
+namespace integral::image {
+
+enum class ExtKind { kExt2, kExt3, kExt4 };
+
+struct ExtOptions {
+  ExtKind kind = ExtKind::kExt4;
+  uint64_t size_bytes = 0;  // 0: computed from the tree with kSizeMargin
+  int64_t timestamp = 1;    // every inode and superblock time (SOURCE_DATE_EPOCH)
+  std::optional<std::array<uint8_t, 16>> uuid;       // default: derived from the content
+  std::optional<std::array<uint8_t, 16>> hash_seed;  // default: derived from the content
+  std::string label;
+};
+
+// Free space left in a computed image: 5 % of the content plus 256 blocks.
+inline constexpr double kSizeMargin = 0.05;
+
+struct ExtResult {
+  uint64_t size_bytes = 0;
+  uint64_t block_size = 0;
+  uint64_t blocks = 0;
+  uint64_t free_blocks = 0;
+  uint64_t inodes = 0;
+  uint64_t used_inodes = 0;
+  std::string uuid;
+};
+
+// Writes the image to `out` through a temporary file in the same directory and a rename:
+// on any error nothing is left at `out`.
+ExtResult write_ext_image(const Tree& tree, const ExtOptions& opts, const std::filesystem::path& out);
+
+}  // namespace integral::image

@@ -1,0 +1,240 @@
+#include "integral/image/manifest.h"
+
+#include <fmt/format.h>
+#include <fnmatch.h>
+#include <openssl/evp.h>
+
+#include <charconv>
+
+#include "integral/util/error.h"
+#include "integral/util/hex.h"
+
+namespace integral::image {
+
+namespace {
+
+std::string unescape(std::string_view s, const std::string& name, uint64_t off) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '\\') {
+      out += s[i];
+      continue;
+    }
+    if (i + 1 < s.size() && s[i + 1] == '\\') {
+      out += '\\';
+      ++i;
+      continue;
+    }
+    if (i + 3 >= s.size() + 0 || s[i + 1] < '0' || s[i + 1] > '3' || s[i + 2] < '0' ||
+        s[i + 2] > '7' || s[i + 3] < '0' || s[i + 3] > '7')
+      throw_bad_input("bad escape (use \\ooo octal or \\\\)", name, off + i);
+    out += static_cast<char>((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0'));
+    i += 3;
+  }
+  return out;
+}
+
+uint32_t number(std::string_view s, int base, const std::string& name, uint64_t off,
+                const char* what) {
+  uint32_t v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v, base);
+  if (ec != std::errc() || p != s.data() + s.size() || s.empty())
+    throw_bad_input(fmt::format("bad {} '{}'", what, s), name, off);
+  return v;
+}
+
+std::string decode_value(const std::string& v, const std::string& name, uint64_t off) {
+  if (v.size() >= 2 && v[0] == '0' && (v[1] == 'x' || v[1] == 'X')) {
+    auto bytes = from_hex(v.substr(2));
+    if (!bytes) throw_bad_input("bad hex xattr value", name, off);
+    return std::string(bytes->begin(), bytes->end());
+  }
+  if (v.size() >= 2 && v[0] == '0' && (v[1] == 's' || v[1] == 'S')) {
+    std::string b64 = v.substr(2);
+    if (b64.size() % 4 != 0 || b64.size() > 8192) throw_bad_input("bad base64 xattr value", name, off);
+    std::string out(b64.size() / 4 * 3, '\0');
+    int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                            reinterpret_cast<const unsigned char*>(b64.data()),
+                            static_cast<int>(b64.size()));
+    if (n < 0) throw_bad_input("bad base64 xattr value", name, off);
+    size_t pad = 0;
+    while (pad < 2 && b64.size() > pad && b64[b64.size() - 1 - pad] == '=') ++pad;
+    out.resize(static_cast<size_t>(n) - pad);
+    return out;
+  }
+  return v;
+}
+
+}  // namespace
+
+std::vector<ManifestLine> parse_manifest(const std::string& text, const std::string& name) {
+  std::vector<ManifestLine> out;
+  size_t pos = 0, lineno = 0;
+  while (pos < text.size()) {
+    size_t end = text.find('\n', pos);
+    if (end == std::string::npos) end = text.size();
+    std::string_view line(text.data() + pos, end - pos);
+    uint64_t line_off = pos;
+    pos = end + 1;
+    ++lineno;
+    if (size_t hash = line.find('#'); hash != std::string_view::npos) line = line.substr(0, hash);
+    std::vector<std::pair<std::string_view, uint64_t>> fields;
+    for (size_t i = 0; i < line.size();) {
+      while (i < line.size() && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r')) ++i;
+      size_t j = i;
+      while (j < line.size() && line[j] != ' ' && line[j] != '\t' && line[j] != '\r') ++j;
+      if (j > i) fields.emplace_back(line.substr(i, j - i), line_off + i);
+      i = j;
+    }
+    if (fields.empty()) continue;
+    if (fields.size() < 5)
+      throw_bad_input(fmt::format("line {}: expected PATH TYPE MODE UID GID", lineno), name, line_off);
+    ManifestLine m;
+    m.line = lineno;
+    m.offset = line_off;
+    std::string raw = unescape(fields[0].first, name, fields[0].second);
+    if (raw.empty() || raw[0] != '/')
+      throw_bad_input(fmt::format("line {}: path '{}' must be absolute in the image", lineno, raw),
+                      name, fields[0].second);
+    m.is_glob = raw.find_first_of("*?[") != std::string::npos;
+    if (m.is_glob) {
+      // Globs are matched against normalized paths; refuse '..' in them all the same.
+      Tree::normalize(raw, true, name, fields[0].second);
+      m.path = raw.substr(1);
+    } else {
+      m.path = Tree::normalize(raw, true, name, fields[0].second);
+    }
+    auto t = fields[1].first;
+    if (t.size() != 1 || std::string_view("-fdlcbps").find(t[0]) == std::string_view::npos)
+      throw_bad_input(fmt::format("line {}: type '{}' is not one of - f d l c b p s", lineno, t), name,
+                      fields[1].second);
+    m.type = t[0];
+    if (m.is_glob && m.type != '-')
+      throw_bad_input(fmt::format("line {}: a glob can only change existing entries (type '-')", lineno),
+                      name, fields[1].second);
+    if (fields[2].first != "-") m.mode = number(fields[2].first, 8, name, fields[2].second, "mode");
+    if (m.mode && *m.mode > 07777)
+      throw_bad_input(fmt::format("line {}: mode above 07777", lineno), name, fields[2].second);
+    if (fields[3].first != "-") m.uid = number(fields[3].first, 10, name, fields[3].second, "uid");
+    if (fields[4].first != "-") m.gid = number(fields[4].first, 10, name, fields[4].second, "gid");
+    for (size_t i = 5; i < fields.size(); ++i) {
+      auto [f, off] = fields[i];
+      size_t eq = f.find('=');
+      if (eq == std::string_view::npos)
+        throw_bad_input(fmt::format("line {}: '{}' is not key=value", lineno, f), name, off);
+      auto key = f.substr(0, eq);
+      std::string val = unescape(f.substr(eq + 1), name, off + eq + 1);
+      if (key == "major") {
+        m.major = number(val, 10, name, off, "major");
+      } else if (key == "minor") {
+        m.minor = number(val, 10, name, off, "minor");
+      } else if (key == "target") {
+        if (val.empty() || val.size() > kMaxSymlinkLen)
+          throw_bad_input(fmt::format("line {}: symlink target empty or too long", lineno), name, off);
+        m.target = val;
+      } else if (key.substr(0, 6) == "xattr.") {
+        std::string xn(key.substr(6));
+        if (xn.find('.') == std::string::npos || xn.size() > 255)
+          throw_bad_input(fmt::format("line {}: bad xattr name '{}'", lineno, xn), name, off);
+        std::string v = decode_value(val, name, off);
+        if (v.size() > kMaxXattrValue)
+          throw_bad_input(fmt::format("line {}: xattr value over {} bytes", lineno, kMaxXattrValue), name,
+                          off);
+        m.xattrs.emplace_back(std::move(xn), std::move(v));
+      } else {
+        throw_bad_input(fmt::format("line {}: unknown key '{}'", lineno, key), name, off);
+      }
+    }
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+namespace {
+
+EntryType type_of(char c) {
+  switch (c) {
+    case 'f': return EntryType::kRegular;
+    case 'd': return EntryType::kDirectory;
+    case 'l': return EntryType::kSymlink;
+    case 'c': return EntryType::kCharDev;
+    case 'b': return EntryType::kBlockDev;
+    case 'p': return EntryType::kFifo;
+    default: return EntryType::kSocket;
+  }
+}
+
+void apply_fields(Tree& tree, Entry& name_entry, const ManifestLine& m, const std::string& name) {
+  // A hard link's metadata is its inode's: change the first name's entry.
+  Entry& e = name_entry.link_to.empty() ? name_entry : *tree.find(name_entry.link_to);
+  if (m.mode) e.mode = *m.mode;
+  if (m.uid) e.uid = *m.uid;
+  if (m.gid) e.gid = *m.gid;
+  if (m.major || m.minor) {
+    if (e.type != EntryType::kCharDev && e.type != EntryType::kBlockDev)
+      throw_bad_input(fmt::format("line {}: major/minor on a non-device '/{}'", m.line, e.path), name,
+                      m.offset);
+    if (m.major) e.major = *m.major;
+    if (m.minor) e.minor = *m.minor;
+  }
+  if (m.target) {
+    if (e.type != EntryType::kSymlink)
+      throw_bad_input(fmt::format("line {}: target= on a non-symlink '/{}'", m.line, e.path), name,
+                      m.offset);
+    e.target = *m.target;
+  }
+  for (const auto& [k, v] : m.xattrs) {
+    if (v.empty())
+      e.xattrs.erase(k);
+    else
+      e.xattrs[k] = v;
+  }
+}
+
+}  // namespace
+
+void apply_manifest(Tree& tree, const std::vector<ManifestLine>& lines, const std::string& name) {
+  for (const auto& m : lines) {
+    if (m.is_glob) {
+      size_t hits = 0;
+      for (auto& [path, e] : tree.entries()) {
+        if (::fnmatch(m.path.c_str(), path.c_str(), 0) == 0) {
+          apply_fields(tree, e, m, name);
+          ++hits;
+        }
+      }
+      if (!hits)
+        throw_bad_input(fmt::format("line {}: glob '/{}' matches nothing", m.line, m.path), name, m.offset);
+      continue;
+    }
+    Entry* e = tree.find(m.path);
+    if (!e) {
+      if (m.type == '-')
+        throw_bad_input(fmt::format("line {}: '/{}' is not in the tree (give a type to create it)",
+                                    m.line, m.path),
+                        name, m.offset);
+      Entry n;
+      n.path = m.path;
+      n.type = type_of(m.type);
+      n.mode = n.type == EntryType::kDirectory ? 0755 : n.type == EntryType::kSymlink ? 0777 : 0644;
+      if (n.type == EntryType::kRegular)
+        throw_bad_input(fmt::format("line {}: a manifest cannot create regular file '/{}' (no content)",
+                                    m.line, m.path),
+                        name, m.offset);
+      if ((n.type == EntryType::kCharDev || n.type == EntryType::kBlockDev) && (!m.major || !m.minor))
+        throw_bad_input(fmt::format("line {}: device '/{}' needs major= and minor=", m.line, m.path),
+                        name, m.offset);
+      if (n.type == EntryType::kSymlink && !m.target)
+        throw_bad_input(fmt::format("line {}: symlink '/{}' needs target=", m.line, m.path), name,
+                        m.offset);
+      e = &tree.add(std::move(n), name, m.offset);
+    } else if (m.type != '-' && type_of(m.type) != e->type) {
+      throw_bad_input(fmt::format("line {}: '/{}' is a '{}' in the tree, the manifest says '{}'", m.line,
+                                  m.path, entry_type_letter(e->type), m.type),
+                      name, m.offset);
+    }
+    apply_fields(tree, *e, m, name);
+  }
+}
+
+}  // namespace integral::image

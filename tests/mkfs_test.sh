@@ -1,0 +1,191 @@
+#!/usr/bin/env bash
+# integral mkfs against e2fsprogs: every image passes `e2fsck -fn`, debugfs reads back content,
+# mode, owner, timestamps, xattrs and device numbers; builds are byte-identical, also from a
+# copy of the tree with other host timestamps; hostile tars are refused with nothing written.
+. "$(dirname "$0")/lib/common.sh"
+export SOURCE_DATE_EPOCH=1700000000
+
+fsck_clean() { e2fsck -fn "$1" >"$WORK/fsck.log" 2>&1; }
+dbg() { debugfs -R "$1" "$2" 2>/dev/null; }
+
+# ---- a hand-made tree with everything, all three types ----
+T=$WORK/tree
+mkdir -p "$T/etc/sub" "$T/bin" "$T/empty-dir"
+echo "hello world" >"$T/etc/hostname"
+prng_bytes seed1 300000 >"$T/bin/tool"
+ln "$T/bin/tool" "$T/bin/tool-link"
+ln -s ../etc/hostname "$T/bin/rel-link"
+ln -s "/$(printf 'long%.0s' $(seq 30))" "$T/bin/long-link"
+: >"$T/etc/empty"
+truncate -s 20M "$T/etc/sparse"
+printf 'data' | dd of="$T/etc/sparse" bs=1 seek=12345678 conv=notrunc 2>/dev/null
+mkfifo "$T/etc/fifo"
+cat >"$WORK/manifest" <<'EOF'
+# path type mode uid gid extras
+/dev          d 0755 0 0
+/dev/null     c 0666 0 0 major=1 minor=3
+/dev/sda      b 0660 0 6 major=8 minor=0
+/dev/big      c 0600 0 0 major=300 minor=70000
+/bin/tool     - 4711 0 0 xattr.security.capability=0sAQAAAgAgAAAAAAAAAAAAAAAAAAA= xattr.trusted.t=0x0102ff
+/etc/hostname - 0640 1234 5678 xattr.user.comment=hi\040there xattr.security.selinux=system_u:object_r:etc_t:s0\000
+/etc/sub*     - - 42 - 
+EOF
+for type in ext4 ext3 ext2; do
+  img=$WORK/img.$type
+  if $INTEGRAL mkfs --tree "$T" --manifest "$WORK/manifest" --type "$type" -o "$img" >/dev/null; then
+    ok "$type: built"
+  else
+    bad "$type: build failed"
+    continue
+  fi
+  if fsck_clean "$img"; then ok "$type: e2fsck -fn clean"; else bad "$type: e2fsck: $(cat "$WORK/fsck.log")"; fi
+  dbg "dump /bin/tool $WORK/out.tool" "$img"
+  cmp -s "$WORK/out.tool" "$T/bin/tool" && ok "$type: file content" || bad "$type: file content"
+  dbg "dump /etc/sparse $WORK/out.sparse" "$img"
+  cmp -s "$WORK/out.sparse" "$T/etc/sparse" && ok "$type: sparse content" || bad "$type: sparse content"
+  blocks=$(dbg "stat /etc/sparse" "$img" | sed -n 's/.*Blockcount: \([0-9]*\).*/\1/p')
+  [[ "$blocks" -le 24 ]] && ok "$type: sparse file keeps its hole ($blocks sectors)" || bad "$type: sparse blockcount $blocks"
+  st=$(dbg "stat /etc/hostname" "$img")
+  grep -q "User:  1234   Group:  5678" <<<"$st" && ok "$type: owner" || bad "$type: owner: $st"
+  grep -q "Mode:  0640" <<<"$st" && ok "$type: mode" || bad "$type: mode"
+  grep -q "mtime: 0x6553f100" <<<"$st" && ok "$type: mtime = SOURCE_DATE_EPOCH" || bad "$type: mtime"
+  grep -q "ctime: 0x6553f100" <<<"$st" && ok "$type: ctime = SOURCE_DATE_EPOCH" || bad "$type: ctime"
+  ea=$(dbg "ea_list /etc/hostname" "$img")
+  grep -q 'user.comment (8) = "hi there"' <<<"$ea" && ok "$type: user xattr" || bad "$type: user xattr: $ea"
+  grep -q 'security.selinux (27) = "system_u:object_r:etc_t:s0\\000"' <<<"$ea" && ok "$type: selinux xattr" ||
+    bad "$type: selinux xattr: $ea"
+  ea=$(dbg "ea_list /bin/tool" "$img")
+  grep -q 'security.capability (20) = 01 00 00 02 00 20 00 00' <<<"$ea" && ok "$type: capability" ||
+    bad "$type: capability: $ea"
+  grep -q 'trusted.t (3) = 01 02 ff' <<<"$ea" && ok "$type: binary xattr" || bad "$type: binary xattr: $ea"
+  st=$(dbg "stat /bin/tool-link" "$img")
+  grep -q "Links: 2" <<<"$st" && grep -q "Mode:  04711" <<<"$st" && ok "$type: hard link shares the inode" ||
+    bad "$type: hard link: $st"
+  dbg "stat /dev/null" "$img" | grep -q "Device major/minor number: 01:03" && ok "$type: char device" ||
+    bad "$type: char device"
+  dbg "stat /dev/sda" "$img" | grep -q "block special" && ok "$type: block device" || bad "$type: block device"
+  dbg "stat /dev/big" "$img" | grep -q "Device major/minor number: 300:70000" && ok "$type: large device numbers" ||
+    bad "$type: large device numbers: $(dbg "stat /dev/big" "$img" | grep -i device)"
+  [[ "$(dbg "stat /bin/rel-link" "$img" | grep -o 'Fast link dest: .*')" == 'Fast link dest: "../etc/hostname"' ]] &&
+    ok "$type: fast symlink" || bad "$type: fast symlink"
+  dbg "dump /bin/long-link $WORK/out.link" "$img"
+  [[ "$(cat "$WORK/out.link")" == "$(readlink "$T/bin/long-link")" ]] && ok "$type: long symlink" || bad "$type: long symlink"
+  dbg "stat /etc/sub" "$img" | grep -q "User:    42" && ok "$type: glob owner" || bad "$type: glob owner"
+done
+features=$(dumpe2fs -h "$WORK/img.ext4" 2>/dev/null | grep 'features:')
+for f in has_journal extent 64bit flex_bg metadata_csum; do
+  grep -qw "$f" <<<"$features" && ok "ext4 has $f" || bad "ext4 lacks $f: $features"
+done
+dumpe2fs -h "$WORK/img.ext3" 2>/dev/null | grep 'features:' | grep -qw has_journal && ok "ext3 has a journal" || bad "ext3 journal"
+
+# ---- reproducibility: rebuild, and a copy with other host timestamps ----
+$INTEGRAL mkfs --tree "$T" --manifest "$WORK/manifest" -o "$WORK/again.ext4" >/dev/null
+cmp -s "$WORK/img.ext4" "$WORK/again.ext4" && ok "second build byte-identical" || bad "second build differs"
+cp -r "$T" "$WORK/copy" # cp -r: new inodes, new times, no hard link kept...
+rm "$WORK/copy/bin/tool-link" && ln "$WORK/copy/bin/tool" "$WORK/copy/bin/tool-link"
+touch -d '2001-02-03' "$WORK/copy/etc/hostname" "$WORK/copy/bin"
+$INTEGRAL mkfs --tree "$WORK/copy" --manifest "$WORK/manifest" -o "$WORK/copy.ext4" >/dev/null
+cmp -s "$WORK/img.ext4" "$WORK/copy.ext4" && ok "copy with other host timestamps byte-identical" || bad "copy differs"
+# same tree as a tar (GNU tar, pax xattrs) gives a clean image with the xattr
+setfattr -n user.origin -v tar-xattr "$T/etc/hostname" 2>/dev/null && {
+  tar --xattrs --xattrs-include='*' --format=pax --numeric-owner -cf "$WORK/tree.tar" -C "$T" .
+  $INTEGRAL mkfs --tar "$WORK/tree.tar" -o "$WORK/tar.ext4" >/dev/null && fsck_clean "$WORK/tar.ext4" &&
+    ok "tar: e2fsck clean" || bad "tar image"
+  dbg "ea_list /etc/hostname" "$WORK/tar.ext4" | grep -q 'user.origin (9) = "tar-xattr"' && ok "tar: pax xattr" ||
+    bad "tar: pax xattr"
+  dbg "dump /bin/tool $WORK/out.tar.tool" "$WORK/tar.ext4"
+  cmp -s "$WORK/out.tar.tool" "$T/bin/tool" && ok "tar: content" || bad "tar: content"
+  dbg "stat /bin/tool-link" "$WORK/tar.ext4" | grep -q "Links: 2" && ok "tar: hard link" || bad "tar: hard link"
+}
+
+# ---- hostile tars: refused, exit 3, nothing written ----
+H=$WORK/hostile
+mkdir -p "$H/d" && echo x >"$H/d/f" && ln -s /etc "$H/link"
+refuse() { # name tarfile expected-message
+  rm -f "$WORK/h.img"
+  local out rc=0
+  out=$($INTEGRAL mkfs --tar "$2" -o "$WORK/h.img" 2>&1) || rc=$?
+  if [[ $rc -eq 3 && ! -e "$WORK/h.img" ]] && grep -q "$3" <<<"$out" &&
+    [[ -z "$(find "$WORK" -maxdepth 1 -name '.h.img.*')" ]]; then
+    ok "hostile $1 refused: $out"
+  else
+    bad "hostile $1: rc=$rc out=$out"
+  fi
+}
+tar -cf "$WORK/dotdot.tar" -C "$H" --transform 's,^d/f,d/../../f,' d/f
+refuse "'..'" "$WORK/dotdot.tar" "contains '..'"
+tar -P -cf "$WORK/abs.tar" --transform 's,^,/,' -C "$H" d/f 2>/dev/null
+refuse "absolute path" "$WORK/abs.tar" "absolute path"
+tar -cf "$WORK/escape.tar" -C "$H" link
+tar -rf "$WORK/escape.tar" -C "$H" --transform 's,^d/f,link/passwd,' d/f
+refuse "write through a symlink" "$WORK/escape.tar" "is a symlink not a directory"
+tar -cf "$WORK/dup.tar" -C "$H" d/f
+tar -rf "$WORK/dup.tar" -C "$H" d/f
+refuse "duplicate" "$WORK/dup.tar" "duplicate entry"
+head -c 10000 /dev/zero | tr '\0' 'A' >"$WORK/garbage.tar"
+refuse "garbage header" "$WORK/garbage.tar" "tar"
+printf '/../etc/passwd f 0644 0 0\n' >"$WORK/bad.manifest"
+rc=0
+out=$($INTEGRAL mkfs --tree "$H" --manifest "$WORK/bad.manifest" -o "$WORK/h.img" 2>&1) || rc=$?
+[[ $rc -eq 3 && ! -e "$WORK/h.img" ]] && ok "manifest entry outside the tree refused: $out" || bad "manifest outside: $rc $out"
+printf '/link/x c 0600 0 0 major=1 minor=1\n' >"$WORK/bad.manifest"
+rc=0
+out=$($INTEGRAL mkfs --tree "$H" --manifest "$WORK/bad.manifest" -o "$WORK/h.img" 2>&1) || rc=$?
+[[ $rc -eq 3 && ! -e "$WORK/h.img" ]] && ok "manifest entry below a symlink refused: $out" || bad "manifest symlink: $rc $out"
+
+# ---- property test: random small trees ----
+RANDOM=4242
+gen_tree() { # dir manifest
+  local d=$1 m=$2 i j n name
+  mkdir -p "$d"
+  : >"$m"
+  local dirs=("")
+  for ((i = 0; i < 1 + RANDOM % 6; i++)); do
+    local parent=${dirs[RANDOM % ${#dirs[@]}]}
+    name="$parent/d$i$(head -c $((RANDOM % 200)) /dev/zero | tr '\0' 'n')"
+    mkdir -p "$d$name"
+    dirs+=("$name")
+  done
+  n=$((RANDOM % 25))
+  for ((j = 0; j < n; j++)); do
+    local parent=${dirs[RANDOM % ${#dirs[@]}]}
+    local f="$parent/f$j"
+    case $((RANDOM % 8)) in
+      0) : >"$d$f" ;;
+      1) prng_bytes "s$RANDOM" $((RANDOM * 7)) >"$d$f" ;;
+      2) truncate -s $((RANDOM * 300)) "$d$f"; printf 'z' | dd of="$d$f" bs=1 seek=$((RANDOM * 100)) conv=notrunc 2>/dev/null ;;
+      3) ln -s "target-$RANDOM$(head -c $((RANDOM % 120)) /dev/zero | tr '\0' 't')" "$d$f" ;;
+      4) prng_bytes "h$RANDOM" 5000 >"$d$f"; ln "$d$f" "$d$parent/hl$j" ;;
+      5) printf 'c 0600 0 0 major=%d minor=%d\n' $((RANDOM % 300)) $((RANDOM)) | sed "s,^,$f ," >>"$m" ;;
+      6) prng_bytes "x$RANDOM" $((RANDOM % 9000)) >"$d$f"
+         printf '%s - 0%o %d %d xattr.user.k%d=v%d xattr.trusted.big=0x%s\n' "$f" $((RANDOM % 4096)) $RANDOM $RANDOM \
+           $j $RANDOM "$(prng_bytes "v$RANDOM" $((RANDOM % 300)) | xxd -p | tr -d '\n')" >>"$m" ;;
+      7) echo "$j" >"$d$parent/$(head -c $((100 + RANDOM % 155)) /dev/zero | tr '\0' 'L')$j" ;;
+    esac
+  done
+}
+fails=0
+for k in $(seq 1 25); do
+  P=$WORK/prop$k
+  gen_tree "$P/t" "$P/m"
+  [[ $((k % 3)) -eq 0 ]] && type=ext2 || type=ext4
+  [[ $((k % 5)) -eq 0 ]] && type=ext3
+  if ! $INTEGRAL mkfs --tree "$P/t" --manifest "$P/m" --type $type -o "$P/a.img" >"$P/log" 2>&1; then
+    bad "property $k: build failed: $(cat "$P/log")"; fails=$((fails + 1)); continue
+  fi
+  fsck_clean "$P/a.img" || { bad "property $k ($type): e2fsck: $(head -20 "$WORK/fsck.log")"; fails=$((fails + 1)); }
+  $INTEGRAL mkfs --tree "$P/t" --manifest "$P/m" --type $type -o "$P/b.img" >/dev/null
+  cmp -s "$P/a.img" "$P/b.img" || { bad "property $k: rebuild differs"; fails=$((fails + 1)); }
+  cp -a "$P/t" "$P/c" && find "$P/c" -exec touch -h -d "@$((RANDOM * 1000))" {} +
+  $INTEGRAL mkfs --tree "$P/c" --manifest "$P/m" --type $type -o "$P/c.img" >/dev/null
+  cmp -s "$P/a.img" "$P/c.img" || { bad "property $k: copy with other timestamps differs"; fails=$((fails + 1)); }
+  # every regular file reads back equal
+  while IFS= read -r -d '' f; do
+    rel=${f#"$P/t"}
+    dbg "dump \"$rel\" $P/out" "$P/a.img"
+    cmp -s "$P/out" "$f" || { bad "property $k: content of $rel"; fails=$((fails + 1)); }
+  done < <(find "$P/t" -type f -print0)
+  rm -rf "$P"
+done
+[[ $fails -eq 0 ]] && ok "property: 25 random trees clean, reproducible, content equal"
+finish
