@@ -5,6 +5,7 @@
 // values agree, and prints the ratios.
 //
 // usage: integral_eventlog_bench [--events N] [--runs N] [--keep] [--smoke]
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -26,8 +27,12 @@ double now() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-// Runs argv with stdout captured (or discarded); returns {seconds, output}.
-std::pair<double, std::string> run(const std::vector<std::string>& argv, bool capture = true) {
+struct Timing {
+  double wall = 0, cpu = 0;  // cpu: the child's user + system time (robust on a busy machine)
+};
+
+// Runs argv with stdout captured (or discarded); returns {times, output}.
+std::pair<Timing, std::string> run(const std::vector<std::string>& argv, bool capture = true) {
   int fds[2];
   if (pipe(fds) != 0) std::exit(4);
   double t0 = now();
@@ -50,8 +55,10 @@ std::pair<double, std::string> run(const std::vector<std::string>& argv, bool ca
     if (capture) out.append(buf, static_cast<size_t>(n));
   close(fds[0]);
   int status = 0;
-  waitpid(pid, &status, 0);
-  double t = now() - t0;
+  struct rusage ru {};
+  wait4(pid, &status, 0, &ru);
+  Timing t{now() - t0, static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+                           static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6};
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
     std::fprintf(stderr, "bench: %s failed\n", argv[0].c_str());
     std::exit(4);
@@ -81,7 +88,9 @@ std::string make_log(size_t events) {
   put32(spec, 0);
   spec += std::string("\0\2\0\2", 4);
   put32(spec, 3);
-  for (HashAlg a : algs) put16(spec, static_cast<uint16_t>(a)), put16(spec, static_cast<uint16_t>(integral::digest_size(a)));
+  for (HashAlg a : algs)
+    put16(spec, static_cast<uint16_t>(a)),
+        put16(spec, static_cast<uint16_t>(integral::digest_size(a)));
   spec += '\0';
   put32(b, 0);
   put32(b, 3);
@@ -137,31 +146,34 @@ int main(int argc, char** argv) {
     std::FILE* f = std::fopen(file.c_str(), "wb");
     if (!f || std::fwrite(log.data(), 1, log.size(), f) != log.size()) return 4;
     std::fclose(f);
-    std::printf("log: %zu events, %.1f MB, banks sha1+sha256+sha384; %d run(s), median\n",
-                events, static_cast<double>(log.size()) / 1e6, runs);
+    std::printf("log: %zu events, %.1f MB, banks sha1+sha256+sha384; %d run(s), median\n", events,
+                static_cast<double>(log.size()) / 1e6, runs);
   }
-  std::vector<double> t_peer, t_replay, t_show;
+  std::vector<double> w_peer, w_replay, w_show, c_peer, c_replay, c_show;
   std::string peer_out, show_out;
   for (int r = 0; r < runs; ++r) {
     auto p = run({"tpm2_eventlog", file});
     auto rp = run({INTEGRAL_BINARY, "replay", file}, false);
     auto s = run({INTEGRAL_BINARY, "eventlog", "show", "--yaml", file});
-    t_peer.push_back(p.first);
-    t_replay.push_back(rp.first);
-    t_show.push_back(s.first);
+    w_peer.push_back(p.first.wall), c_peer.push_back(p.first.cpu);
+    w_replay.push_back(rp.first.wall), c_replay.push_back(rp.first.cpu);
+    w_show.push_back(s.first.wall), c_show.push_back(s.first.cpu);
     peer_out = std::move(p.second);
     show_out = std::move(s.second);
   }
   std::string a = pcrs_block(peer_out), b = pcrs_block(show_out);
   bool agree = !a.empty() && a == b;
-  double tp = median(t_peer), tr = median(t_replay), ts = median(t_show);
-  std::printf("tpm2_eventlog (decode to YAML + replay)   %8.3f s  (%.0f events/s)\n", tp,
-              static_cast<double>(events) / tp);
-  std::printf("integral replay (parse + replay)          %8.3f s  (%.0f events/s)\n", tr,
-              static_cast<double>(events) / tr);
-  std::printf("integral eventlog show --yaml             %8.3f s\n", ts);
-  std::printf("ratio replay/tpm2_eventlog                %8.3f   (goal <= 0.05)\n", tr / tp);
-  std::printf("ratio show --yaml/tpm2_eventlog           %8.3f\n", ts / tp);
+  double wp = median(w_peer), wr = median(w_replay), ws = median(w_show);
+  double cp = median(c_peer), cr = median(c_replay), cs = median(c_show);
+  std::printf("                                          wall s    cpu s\n");
+  std::printf("tpm2_eventlog (decode to YAML + replay) %8.3f %8.3f  (%.0f events/cpu-s)\n", wp, cp,
+              static_cast<double>(events) / cp);
+  std::printf("integral replay (parse + replay)        %8.3f %8.3f  (%.0f events/cpu-s)\n", wr, cr,
+              static_cast<double>(events) / cr);
+  std::printf("integral eventlog show --yaml           %8.3f %8.3f\n", ws, cs);
+  std::printf("ratio replay/tpm2_eventlog              %8.3f %8.3f  (goal <= 0.05)\n", wr / wp,
+              cr / cp);
+  std::printf("ratio show --yaml/tpm2_eventlog         %8.3f %8.3f\n", ws / wp, cs / cp);
   std::printf("final PCRs agree with tpm2_eventlog: %s\n", agree ? "yes" : "NO");
   if (!keep) std::remove(file.c_str());
   return agree ? 0 : 1;

@@ -10,8 +10,8 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   try {
-    auto log = integral::parse_event_log(std::span(data, size), "fuzz.log",
-                                         integral::LogFormat::kTcg);
+    auto log =
+        integral::parse_event_log(std::span(data, size), "fuzz.log", integral::LogFormat::kTcg);
     auto values = integral::replay(log.chain(), log.banks());
     integral::eventlog_yaml(log, values);
     integral::eventlog_json(log, values).dump();

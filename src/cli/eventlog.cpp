@@ -36,9 +36,9 @@ std::string show_ima(const std::string& path, bool json) {
                          {"extra", e.extra},
                          {"check", check}});
     } else {
-      text += fmt::format("#{:<5} PCR {} {} {} {} {}{}\n", n, e.pcr, e.logged.hex(),
-                          e.template_name, e.file_digest, e.name,
-                          check == "ok" ? "" : "  [" + check + "]");
+      text +=
+          fmt::format("#{:<5} PCR {} {} {} {} {}{}\n", n, e.pcr, e.logged.hex(), e.template_name,
+                      e.file_digest, e.name, check == "ok" ? "" : "  [" + check + "]");
     }
     ++n;
   }
@@ -64,8 +64,10 @@ Command add_eventlog(CLI::App& root) {
       ->required();
   auto* json = show->add_flag("--json", o->json, "Machine-readable output");
   show->add_flag("--yaml", o->yaml, "YAML in tpm2_eventlog's layout")->excludes(json);
-  show->add_option("--format", o->format, "auto, tcg, go-attestation or ima")->capture_default_str();
-  show->add_option("--quirk", o->quirks, "Apply a named firmware quirk rule (see 'eventlog quirks')");
+  show->add_option("--format", o->format, "auto, tcg, go-attestation or ima")
+      ->capture_default_str();
+  show->add_option("--quirk", o->quirks,
+                   "Apply a named firmware quirk rule (see 'eventlog quirks')");
   show->add_option("-o,--output", o->output, "Write to this file (atomically) instead of stdout");
   auto* quirks = app->add_subcommand("quirks", "List the named firmware quirk rules");
 

@@ -9,6 +9,7 @@
 #include "integral/chain/replay.h"
 #include "integral/eventlog/event_log.h"
 #include "integral/eventlog/ima_log.h"
+#include "integral/eventlog/mapped_file.h"
 #include "integral/eventlog/quirks.h"
 #include "integral/tpm/pcr_yaml.h"
 #include "integral/util/error.h"
@@ -45,15 +46,14 @@ int replay_ima_list(const Opts& o, PcrSelection show) {
   ImaReplay r = replay_ima(reader, banks);
   if (r.mismatch_count) {
     const auto& m = r.mismatches.front();
-    throw_bad_input(fmt::format("{} {}: template hash {} does not match its fields ({}); {} "
-                                "entr{} differ",
-                                reader.format() == ImaFormat::kAscii ? "line" : "offset",
-                                reader.format() == ImaFormat::kAscii
-                                    ? std::to_string(m.where)
-                                    : fmt::format("{:#x}", m.where),
-                                m.logged, m.computed, r.mismatch_count,
-                                r.mismatch_count == 1 ? "y" : "ies"),
-                    o.log);
+    throw_bad_input(
+        fmt::format("{} {}: template hash {} does not match its fields ({}); {} "
+                    "entr{} differ",
+                    reader.format() == ImaFormat::kAscii ? "line" : "offset",
+                    reader.format() == ImaFormat::kAscii ? std::to_string(m.where)
+                                                         : fmt::format("{:#x}", m.where),
+                    m.logged, m.computed, r.mismatch_count, r.mismatch_count == 1 ? "y" : "ies"),
+        o.log);
   }
   for (const auto& b : show.banks())
     if (!r.values.has_bank(b.alg))
@@ -98,7 +98,8 @@ Command add_replay(CLI::App& root) {
                   "the log's banks for --yaml)");
   app->add_option("--format", o->format, "auto, tcg, go-attestation or ima")->capture_default_str();
   app->add_option("--bank", o->banks, "Banks to replay an IMA list into")->capture_default_str();
-  app->add_option("--quirk", o->quirks, "Apply a named firmware quirk rule (see 'eventlog quirks')");
+  app->add_option("--quirk", o->quirks,
+                  "Apply a named firmware quirk rule (see 'eventlog quirks')");
   app->add_option("-o,--output", o->output, "Write to this file (atomically) instead of stdout");
 
   return {app, [o] {
@@ -108,9 +109,32 @@ Command add_replay(CLI::App& root) {
             if (*format == LogFormat::kIma ||
                 (*format == LogFormat::kAuto && sniff_log_file(o->log) == LogFormat::kIma))
               return replay_ima_list(*o, show);
-            EventLog log = load_event_log(o->log, *format);
-            for (const auto& q : o->quirks) apply_quirk(q, log.tcg.chain, log.banks());
-            PcrSet values = replay(log.chain(), log.banks());
+            // A plain TCG log is streamed (no events kept); dumps and quirks need the chain.
+            std::optional<PcrSet> replayed;
+            PcrSelection touched;
+            std::string format_name;
+            uint64_t events = 0;
+            unsigned locality = 0;
+            LogFormat resolved = *format == LogFormat::kAuto ? sniff_log_file(o->log) : *format;
+            if (resolved == LogFormat::kTcg && o->quirks.empty()) {
+              MappedFile f(o->log);
+              TcgReplay r = replay_tcg_log(f.bytes(), o->log);
+              replayed = std::move(r.values);
+              touched = r.touched;
+              events = r.events;
+              locality = r.startup_locality;
+              format_name = r.format == TcgLogFormat::kCryptoAgile ? "TCG crypto-agile"
+                                                                   : "TCG SHA-1 (TCG_PCR_EVENT)";
+            } else {
+              EventLog log = load_event_log(o->log, resolved);
+              for (const auto& q : o->quirks) apply_quirk(q, log.tcg.chain, log.banks());
+              replayed = replay(log.chain(), log.banks());
+              touched = touched_pcrs(log.chain(), log.banks());
+              events = log.chain().events.size();
+              locality = log.chain().startup_locality;
+              format_name = log.format_name();
+            }
+            const PcrSet& values = *replayed;
             for (const auto& b : show.banks())
               if (!values.has_bank(b.alg))
                 throw_usage(fmt::format("--pcrs names bank {} that {} does not have",
@@ -119,13 +143,13 @@ Command add_replay(CLI::App& root) {
             if (o->yaml) {
               text = write_pcr_yaml(values, show);
             } else {
-              if (show.empty()) show = touched_pcrs(log.chain(), log.banks());
+              if (show.empty()) show = touched;
               if (o->json) {
                 nlohmann::ordered_json j;
                 j["file"] = o->log;
-                j["format"] = log.format_name();
-                j["events"] = log.chain().events.size();
-                j["startup_locality"] = log.chain().startup_locality;
+                j["format"] = format_name;
+                j["events"] = events;
+                j["startup_locality"] = locality;
                 j["quirks"] = o->quirks;
                 auto& pcrs = j["pcrs"] = nlohmann::ordered_json::object();
                 for (const auto& b : show.banks()) {
@@ -136,8 +160,7 @@ Command add_replay(CLI::App& root) {
                 }
                 text = j.dump(2) + "\n";
               } else {
-                text = fmt::format("{}: {}, {} events\n", o->log, log.format_name(),
-                                   log.chain().events.size());
+                text = fmt::format("{}: {}, {} events\n", o->log, format_name, events);
                 text += render_pcr_table(values, show);
               }
             }

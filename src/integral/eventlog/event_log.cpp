@@ -44,8 +44,7 @@ LogFormat sniff_log_file(const std::string& path) {
   return sniff(b.first(std::min<size_t>(b.size(), 64)));
 }
 
-EventLog parse_event_log(std::span<const uint8_t> data, const std::string& file,
-                         LogFormat format) {
+EventLog parse_event_log(std::span<const uint8_t> data, const std::string& file, LogFormat format) {
   if (format == LogFormat::kIma)
     throw_usage("IMA measurement lists are read with ImaReader, not as a TCG log");
   if (format == LogFormat::kAuto) {

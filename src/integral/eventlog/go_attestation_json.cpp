@@ -54,21 +54,30 @@ GoAttestationDump parse_go_attestation_json(std::string_view text, const std::st
           !p["DigestAlg"].is_number_unsigned())
         throw_bad_input(where + " needs Index, Digest and DigestAlg", file);
       uint64_t index = p["Index"].get<uint64_t>();
-      if (index >= kPcrCount) throw_bad_input(fmt::format("{}: PCR {} is out of range", where, index), file);
+      if (index >= kPcrCount)
+        throw_bad_input(fmt::format("{}: PCR {} is out of range", where, index), file);
       HashAlg alg;
       switch (p["DigestAlg"].get<uint64_t>()) {
-        case 3: alg = HashAlg::kSha1; break;
-        case 5: alg = HashAlg::kSha256; break;
-        case 6: alg = HashAlg::kSha384; break;
-        case 7: alg = HashAlg::kSha512; break;
+        case 3:
+          alg = HashAlg::kSha1;
+          break;
+        case 5:
+          alg = HashAlg::kSha256;
+          break;
+        case 6:
+          alg = HashAlg::kSha384;
+          break;
+        case 7:
+          alg = HashAlg::kSha512;
+          break;
         default:
           throw_bad_input(fmt::format("{}: unknown DigestAlg {}", where, p["DigestAlg"].dump()),
                           file);
       }
       auto bytes = base64_decode(p["Digest"].get_ref<const std::string&>());
       if (!bytes || bytes->size() != digest_size(alg))
-        throw_bad_input(fmt::format("{}: Digest is not a base64 {} value", where, hash_alg_name(alg)),
-                        file);
+        throw_bad_input(
+            fmt::format("{}: Digest is not a base64 {} value", where, hash_alg_name(alg)), file);
       auto it = std::find_if(out.pcrs.banks.begin(), out.pcrs.banks.end(),
                              [alg](const auto& b) { return b.first == alg; });
       if (it == out.pcrs.banks.end()) {

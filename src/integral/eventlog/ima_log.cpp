@@ -76,14 +76,13 @@ bool looks_like_ima(std::span<const uint8_t> head) {
     // "10 <40 hex> ima..."
     size_t sp = 0;
     while (sp < head.size() && head[sp] != ' ') ++sp;
-    return head.size() >= sp + 45 && std::string_view(reinterpret_cast<const char*>(head.data()) +
-                                                          sp + 42, 3) == "ima";
+    return head.size() >= sp + 45 &&
+           std::string_view(reinterpret_cast<const char*>(head.data()) + sp + 42, 3) == "ima";
   }
   // u32 pcr, 20-byte digest, u32 name length (3..255), name starting "ima".
   if (head.size() < 31) return false;
   uint32_t pcr = le32(head.data()), n = le32(head.data() + 24);
-  return pcr < kPcrCount && n >= 3 && n <= kMaxName &&
-         std::memcmp(head.data() + 28, "ima", 3) == 0;
+  return pcr < kPcrCount && n >= 3 && n <= kMaxName && std::memcmp(head.data() + 28, "ima", 3) == 0;
 }
 
 ImaReader::ImaReader(const std::filesystem::path& path, std::optional<ImaFormat> format)
@@ -104,7 +103,8 @@ ImaReader::~ImaReader() {
 }
 
 void ImaReader::fail(uint64_t where, const std::string& message) const {
-  if (format_ == ImaFormat::kAscii) throw_bad_input(fmt::format("line {}: {}", where, message), name_);
+  if (format_ == ImaFormat::kAscii)
+    throw_bad_input(fmt::format("line {}: {}", where, message), name_);
   throw_bad_input(message, name_, where);
 }
 
@@ -267,8 +267,8 @@ bool ImaReader::next_ascii(ImaEntry& out) {
     return true;
   }
   if (!is_ng_family(out.template_name) || out.template_name == "ima-modsig")
-    fail(line_, fmt::format("template '{}' cannot be rebuilt from the ASCII list",
-                            out.template_name));
+    fail(line_,
+         fmt::format("template '{}' cannot be rebuilt from the ASCII list", out.template_name));
   std::string_view dng = rest.substr(0, rest.find(' '));
   if (dng.size() == rest.size()) fail(line_, "missing file name");
   rest.remove_prefix(dng.size() + 1);
@@ -301,22 +301,45 @@ bool ImaReader::next_ascii(ImaEntry& out) {
 
 ImaReplay replay_ima(ImaReader& reader, const std::vector<HashAlg>& banks) {
   ImaReplay r{PcrSet(banks), 0, 0, {}, 0, {}};
+  // Reusable contexts: per bank one for the template hash and one for the extend.
+  std::vector<Hasher> templ, ext;
+  for (HashAlg alg : banks) templ.emplace_back(alg), ext.emplace_back(alg);
+  Hasher sha1(HashAlg::kSha1);
+  std::vector<Digest> values(banks.size());
   ImaEntry e;
   std::bitset<kPcrCount> touched;
   while (reader.next(e)) {
     ++r.entries;
     touched.set(e.pcr);
-    if (e.violation()) {
+    const bool violation = e.violation();
+    std::optional<Digest> computed_sha1;
+    for (size_t b = 0; b < banks.size(); ++b) {
+      if (violation) {
+        values[b] = Digest::filled(banks[b], 0xFF);
+        continue;
+      }
+      templ[b].update(e.template_data);
+      values[b] = templ[b].finish();
+      if (banks[b] == HashAlg::kSha1) computed_sha1 = values[b];
+    }
+    if (violation) {
       ++r.violations;
     } else {
-      Digest sha1 = hash(HashAlg::kSha1, e.template_data);
-      if (!(sha1 == e.logged)) {
+      if (!computed_sha1) {
+        sha1.update(e.template_data);
+        computed_sha1 = sha1.finish();
+      }
+      if (!(*computed_sha1 == e.logged)) {
         if (r.mismatches.size() < 10)
-          r.mismatches.push_back({e.where, e.name, e.logged.hex(), sha1.hex()});
+          r.mismatches.push_back({e.where, e.name, e.logged.hex(), computed_sha1->hex()});
         ++r.mismatch_count;
       }
     }
-    for (HashAlg alg : banks) r.values.extend(e.pcr, ima_extend_value(e, alg));
+    for (size_t b = 0; b < banks.size(); ++b) {
+      ext[b].update(r.values.get(banks[b], e.pcr).bytes());
+      ext[b].update(values[b].bytes());
+      r.values.set(e.pcr, ext[b].finish());
+    }
   }
   for (unsigned i = 0; i < kPcrCount; ++i)
     if (touched.test(i)) r.pcrs.push_back(i);

@@ -29,7 +29,8 @@ TEST(ImaLog, GeneratedVectorsReplayToEvmctlsPcr10InBothForms) {
     for (const char* ext : {".bin", ".ascii"}) {
       SCOPED_TRACE(std::string(stem) + ext);
       ImaReader reader(kDir + stem + ext);
-      EXPECT_EQ(reader.format(), std::string(ext) == ".bin" ? ImaFormat::kBinary : ImaFormat::kAscii);
+      EXPECT_EQ(reader.format(),
+                std::string(ext) == ".bin" ? ImaFormat::kBinary : ImaFormat::kAscii);
       ImaReplay r = replay_ima(reader, kBanks);
       EXPECT_EQ(r.mismatch_count, 0u);
       EXPECT_EQ(r.pcrs, std::vector<unsigned>{10});
@@ -99,9 +100,10 @@ TEST(ImaLog, TruncationAndLyingLengthsNameTheOffset) {
 }
 
 TEST(ImaLog, BadAsciiLinesNameTheLine) {
-  for (const std::string& bad : std::vector<std::string>{"10 zz ima-ng sha256:00 /x\n", "99 " + std::string(40, '0') + " ima-ng sha256:00 /x\n",
-                          "10 " + std::string(40, '1') + " ima-ng nocolon /x\n",
-                          "10 " + std::string(40, '1') + " frob sha256:00 /x\n"}) {
+  for (const std::string& bad : std::vector<std::string>{
+           "10 zz ima-ng sha256:00 /x\n", "99 " + std::string(40, '0') + " ima-ng sha256:00 /x\n",
+           "10 " + std::string(40, '1') + " ima-ng nocolon /x\n",
+           "10 " + std::string(40, '1') + " frob sha256:00 /x\n"}) {
     std::string text = "10 " + std::string(40, '1') + " ima-ng sha256:00 /ok\n" + bad;
     std::vector<uint8_t> b(text.begin(), text.end());
     ImaReader r(b, "t.ascii");

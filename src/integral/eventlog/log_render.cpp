@@ -16,10 +16,18 @@ std::string yaml_quoted(std::string_view s) {
   std::string out = "\"";
   for (unsigned char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (c < 0x20 || c == 0x7f)
           out += fmt::format("\\x{:02x}", c);
@@ -63,7 +71,8 @@ std::string yaml_event_body(const Event& e) {
         out += fmt::format("    ImageLengthInMemory: {}\n", l->length);
         out += fmt::format("    ImageLinkTimeAddress: {:#x}\n", l->link_address);
         out += fmt::format("    LengthOfDevicePath: {}\n", l->device_path_length);
-        out += fmt::format("    DevicePath: {}\n", yaml_quoted(describe_device_path(l->device_path)));
+        out +=
+            fmt::format("    DevicePath: {}\n", yaml_quoted(describe_device_path(l->device_path)));
         return out;
       }
       break;
@@ -112,8 +121,8 @@ std::string eventlog_yaml(const EventLog& log, const PcrSet& final_values) {
   const Chain& chain = log.chain();
   for (size_t i = 0; i < chain.events.size(); ++i) {
     const Event& e = chain.events[i];
-    out += fmt::format("- EventNum: {}\n  PCRIndex: {}\n  EventType: {}\n", i, e.pcr,
-                       e.type_name());
+    out +=
+        fmt::format("- EventNum: {}\n  PCRIndex: {}\n  EventType: {}\n", i, e.pcr, e.type_name());
     const bool spec_header = i == 0 && log.tcg.spec_id;
     if (spec_header) {
       out += fmt::format("  Digest: \"{}\"\n", e.digests.at(0).hex());
@@ -157,8 +166,8 @@ nlohmann::ordered_json eventlog_json(const EventLog& log, const PcrSet& final_va
     js["uintn_size"] = s.uintn_size;
     js["algorithms"] = nlohmann::ordered_json::array();
     for (const auto& a : s.algorithms)
-      js["algorithms"].push_back({{"id", a.id}, {"name", spec_id_alg_name(a.id)},
-                                  {"digest_size", a.digest_size}});
+      js["algorithms"].push_back(
+          {{"id", a.id}, {"name", spec_id_alg_name(a.id)}, {"digest_size", a.digest_size}});
   }
   j["startup_locality"] = log.chain().startup_locality;
   auto& events = j["events"] = nlohmann::ordered_json::array();
@@ -185,8 +194,7 @@ nlohmann::ordered_json eventlog_json(const EventLog& log, const PcrSet& final_va
   for (HashAlg alg : log.banks()) {
     auto& b = pcrs[std::string(hash_alg_name(alg))] = nlohmann::ordered_json::object();
     for (unsigned pcr = 0; pcr < kPcrCount; ++pcr)
-      if (touched.contains(alg, pcr))
-        b[std::to_string(pcr)] = final_values.get(alg, pcr).hex();
+      if (touched.contains(alg, pcr)) b[std::to_string(pcr)] = final_values.get(alg, pcr).hex();
   }
   return j;
 }
@@ -194,7 +202,8 @@ nlohmann::ordered_json eventlog_json(const EventLog& log, const PcrSet& final_va
 std::string eventlog_text(const EventLog& log, const PcrSet& final_values) {
   const Chain& chain = log.chain();
   std::string banks;
-  for (HashAlg a : log.banks()) banks += (banks.empty() ? "" : ", ") + std::string(hash_alg_name(a));
+  for (HashAlg a : log.banks())
+    banks += (banks.empty() ? "" : ", ") + std::string(hash_alg_name(a));
   std::string out = fmt::format("{}: {}, {} events, banks {}", log.file, log.format_name(),
                                 chain.events.size(), banks);
   if (chain.startup_locality) out += fmt::format(", StartupLocality {}", chain.startup_locality);

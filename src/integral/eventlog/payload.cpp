@@ -156,16 +156,35 @@ std::string describe_tag(std::span<const uint8_t> data) {
   uint32_t id = le32(data.data()), size = le32(data.data() + 4);
   std::string out = fmt::format("tag {:#010x}", id);
   switch (id) {
-    case 0x8F3B22EC: out += " (Linux initrd)"; break;
-    case 0x8F3B22ED: out += " (Linux LoadOptions)"; break;
-    case 0xf5bc582a: out += " (systemd-boot loader.conf)"; break;
-    case 0x6c46f751: out += " (systemd devicetree add-on)"; break;
-    case 0x49dffe0f: out += " (systemd initrd add-on)"; break;
-    case 0xdac08e1a: out += " (systemd ucode add-on)"; break;
-    case 0xd5cb7cbc: out += " (SMBIOS type 1)"; break;
-    case 0xe0d47bc8: out += " (SMBIOS type 2)"; break;
-    case 0xc0b3bd23: out += " (SMBIOS type 11)"; break;
-    default: break;
+    case 0x8F3B22EC:
+      out += " (Linux initrd)";
+      break;
+    case 0x8F3B22ED:
+      out += " (Linux LoadOptions)";
+      break;
+    case 0xf5bc582a:
+      out += " (systemd-boot loader.conf)";
+      break;
+    case 0x6c46f751:
+      out += " (systemd devicetree add-on)";
+      break;
+    case 0x49dffe0f:
+      out += " (systemd initrd add-on)";
+      break;
+    case 0xdac08e1a:
+      out += " (systemd ucode add-on)";
+      break;
+    case 0xd5cb7cbc:
+      out += " (SMBIOS type 1)";
+      break;
+    case 0xe0d47bc8:
+      out += " (SMBIOS type 2)";
+      break;
+    case 0xc0b3bd23:
+      out += " (SMBIOS type 11)";
+      break;
+    default:
+      break;
   }
   std::span<const uint8_t> body = data.subspan(8, std::min<size_t>(size, data.size() - 8));
   if (auto t = as_text(body)) {
@@ -321,9 +340,9 @@ std::string describe_event(uint32_t type, std::span<const uint8_t> data) {
     case 0x8000000A:  // EV_EFI_PLATFORM_FIRMWARE_BLOB2: u8 size, description, base, length
       if (!data.empty() && data.size() >= 1u + data[0] + 16u) {
         size_t n = data[0];
-        out = fmt::format("{}: blob at {:#x}, {:#x} bytes",
-                          describe_text_or_size(data.subspan(1, n)), le64(data.data() + 1 + n),
-                          le64(data.data() + 9 + n));
+        out =
+            fmt::format("{}: blob at {:#x}, {:#x} bytes", describe_text_or_size(data.subspan(1, n)),
+                        le64(data.data() + 1 + n), le64(data.data() + 9 + n));
       } else {
         out = fmt::format("{} bytes", data.size());
       }

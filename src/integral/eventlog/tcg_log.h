@@ -12,6 +12,8 @@
 
 #include "integral/chain/event.h"
 #include "integral/crypto/hash_alg.h"
+#include "integral/tpm/pcr_selection.h"
+#include "integral/tpm/pcr_set.h"
 
 namespace integral {
 
@@ -53,6 +55,8 @@ class TcgLogReader {
   TcgLogFormat format() const { return format_; }
   const std::optional<SpecId>& spec_id() const { return spec_id_; }
   const std::vector<HashAlg>& banks() const { return banks_; }
+  // Whether next() fills Event::description (display decoding costs more than parsing).
+  void set_describe(bool on) { describe_ = on; }
   // The next event, or false at the end (trailing all-zero or all-0xFF padding counts as the
   // end: logs copied out of firmware memory keep the unused part of the log area).
   bool next(Event& out);
@@ -64,9 +68,22 @@ class TcgLogReader {
   TcgLogFormat format_;
   std::optional<SpecId> spec_id_;
   std::vector<HashAlg> banks_;
+  bool describe_ = true;
 };
 
 TcgLog read_tcg_log(std::span<const uint8_t> data, const std::string& file);
+
+// Replays a log without keeping its events (large logs): the same values as
+// replay(read_tcg_log(...).chain, banks), with the PCRs it extends and the event count.
+struct TcgReplay {
+  TcgLogFormat format;
+  std::vector<HashAlg> banks;
+  PcrSet values;
+  PcrSelection touched;
+  uint64_t events = 0;
+  uint8_t startup_locality = 0;
+};
+TcgReplay replay_tcg_log(std::span<const uint8_t> data, const std::string& file);
 
 // The locality of a StartupLocality EV_NO_ACTION event, if `e` is one.
 std::optional<uint8_t> startup_locality_of(const Event& e);

@@ -92,8 +92,7 @@ TEST(TcgLog, CryptoAgileSkipsUnknownAlgorithmsByTheSpecIdSize) {
   // The Spec ID event is logged, not extended: only event 1 reaches PCR 4.
   PcrSet v = replay(log.chain, log.banks);
   EXPECT_EQ(v.get(HashAlg::kSha256, 4),
-            pcr_extend(Digest::zero(HashAlg::kSha256),
-                       Digest(HashAlg::kSha256, filled(32, 0x33))));
+            pcr_extend(Digest::zero(HashAlg::kSha256), Digest(HashAlg::kSha256, filled(32, 0x33))));
   EXPECT_EQ(v.get(HashAlg::kSha1, 0), Digest::zero(HashAlg::kSha1));
 }
 

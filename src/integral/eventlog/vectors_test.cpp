@@ -7,6 +7,7 @@
 
 #include "integral/chain/replay.h"
 #include "integral/eventlog/event_log.h"
+#include "integral/eventlog/mapped_file.h"
 #include "integral/eventlog/quirks.h"
 
 namespace integral {
@@ -59,6 +60,21 @@ TEST(EventLogVectors, EveryVectorReplaysToItsExpectedPcrs) {
     ++vectors;
   }
   EXPECT_EQ(vectors, 8u);
+}
+
+TEST(EventLogVectors, StreamedReplayEqualsChainReplay) {
+  for (const char* name : {"rhel8-uefi.bin", "glinux-alex.bin", "debian-10.bin",
+                           "event-sd-boot-fedora37.bin", "ubuntu-2104-no-secure-boot.bin"}) {
+    EventLog log = load_event_log(kDir + name);
+    PcrSet whole = replay(log.chain(), log.banks());
+    MappedFile f(kDir + name);
+    TcgReplay streamed = replay_tcg_log(f.bytes(), name);
+    EXPECT_EQ(streamed.events, log.chain().events.size()) << name;
+    EXPECT_EQ(streamed.touched.to_string(), touched_pcrs(log.chain(), log.banks()).to_string());
+    for (HashAlg alg : log.banks())
+      for (unsigned pcr = 0; pcr < kPcrCount; ++pcr)
+        EXPECT_EQ(streamed.values.get(alg, pcr), whole.get(alg, pcr)) << name << " " << pcr;
+  }
 }
 
 TEST(EventLogVectors, GoAttestationDumpsMatchTheirOwnPcrs) {
