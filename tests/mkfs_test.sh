@@ -78,6 +78,27 @@ for f in has_journal extent 64bit flex_bg metadata_csum; do
 done
 dumpe2fs -h "$WORK/img.ext3" 2>/dev/null | grep 'features:' | grep -qw has_journal && ok "ext3 has a journal" || bad "ext3 journal"
 
+# ---- htree: every multi-block directory is indexed, e2fsck checks the hash ranges ----
+mkdir -p "$WORK/ht/one" "$WORK/ht/two" "$WORK/ht/small"
+(cd "$WORK/ht/one" && seq -f 'file_%06g.txt' 1 5000 | xargs touch)
+(cd "$WORK/ht/two" && seq -f "%g$(head -c 240 /dev/zero | tr '\0' x)" 1 9000 | xargs touch)
+touch "$WORK/ht/small/a"
+for type in ext4 ext2; do
+  $INTEGRAL mkfs --tree "$WORK/ht" --type $type -o "$WORK/ht.img" >/dev/null
+  fsck_clean "$WORK/ht.img" && ok "htree $type: e2fsck clean" || bad "htree $type: $(head "$WORK/fsck.log")"
+  # (whole outputs first: grep -q closing the pipe early would fail the pipeline)
+  h1=$(dbg "htree /one" "$WORK/ht.img") h2=$(dbg "htree /two" "$WORK/ht.img")
+  h3=$(debugfs -R "htree /small" "$WORK/ht.img" 2>&1)
+  grep -q "Indirect levels: 0" <<<"$h1" && ok "htree $type: 5000 entries indexed" ||
+    bad "htree $type: /one not indexed"
+  grep -q "Indirect levels: 1" <<<"$h2" && ok "htree $type: two-level index" ||
+    bad "htree $type: /two not two-level"
+  grep -q "Not a hash-indexed" <<<"$h3" && ok "htree $type: one-block dir linear" ||
+    bad "htree $type: /small"
+  dbg "stat /one/file_004321.txt" "$WORK/ht.img" | grep -q "Type: regular" && ok "htree $type: lookup" ||
+    bad "htree $type: lookup"
+done
+
 # ---- reproducibility: rebuild, and a copy with other host timestamps ----
 $INTEGRAL mkfs --tree "$T" --manifest "$WORK/manifest" -o "$WORK/again.ext4" >/dev/null
 cmp -s "$WORK/img.ext4" "$WORK/again.ext4" && ok "second build byte-identical" || bad "second build differs"
@@ -160,7 +181,7 @@ gen_tree() { # dir manifest
       6) prng_bytes "x$RANDOM" $((RANDOM % 9000)) >"$d$f"
          printf '%s - 0%o %d %d xattr.user.k%d=v%d xattr.trusted.big=0x%s\n' "$f" $((RANDOM % 4096)) $RANDOM $RANDOM \
            $j $RANDOM "$(prng_bytes "v$RANDOM" $((RANDOM % 300)) | xxd -p | tr -d '\n')" >>"$m" ;;
-      7) echo "$j" >"$d$parent/$(head -c $((100 + RANDOM % 155)) /dev/zero | tr '\0' 'L')$j" ;;
+      7) echo "$j" >"$d$parent/$(head -c $((100 + RANDOM % 150)) /dev/zero | tr '\0' 'L')$j" ;;
     esac
   done
 }
