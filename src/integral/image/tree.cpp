@@ -382,6 +382,8 @@ Tree load_tar(const std::filesystem::path& tar) {
       if (!archive_entry_size_is_set(ae) || archive_entry_size(ae) < 0)
         throw_bad_input(fmt::format("'{}': no size", path), src, offset);
       auto size = static_cast<uint64_t>(archive_entry_size(ae));
+      // Block-aligned, so the writer can find the spill file's holes per 4 KiB block.
+      spill_end = (spill_end + 4095) & ~uint64_t{4095};
       e.content.spill_offset = spill_end;
       e.content.size = size;
       const void* buf = nullptr;
