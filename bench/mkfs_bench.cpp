@@ -59,7 +59,8 @@ struct Rng {
 void write_random(const fs::path& p, size_t size, Rng& rng) {
   std::vector<uint64_t> buf((size + 7) / 8);
   for (auto& w : buf) w = rng.next();
-  std::ofstream(p, std::ios::binary).write(reinterpret_cast<const char*>(buf.data()), static_cast<std::streamsize>(size));
+  std::ofstream(p, std::ios::binary)
+      .write(reinterpret_cast<const char*>(buf.data()), static_cast<std::streamsize>(size));
 }
 
 size_t generate(const fs::path& root, int scale) {
@@ -67,7 +68,8 @@ size_t generate(const fs::path& root, int scale) {
   size_t entries = 0;
   fs::create_directories(root / "share/man1");
   for (int i = 0; i < 18000 / scale; ++i, ++entries)
-    write_random(root / "share/man1" / ("page-" + std::to_string(i) + ".1.gz"), 200 + rng.below(3800), rng);
+    write_random(root / "share/man1" / ("page-" + std::to_string(i) + ".1.gz"),
+                 200 + rng.below(3800), rng);
   std::vector<fs::path> small;
   for (int d = 0; d < 60; ++d) {
     fs::path dir = root / "lib" / ("pkg" + std::to_string(d)) / "sub";
@@ -106,9 +108,12 @@ int main(int argc, char** argv) {
   std::string scratch;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
-    if (a == "--smoke") smoke = true;
-    else if (a == "--dir" && i + 1 < argc) scratch = argv[++i];
-    else if (a == "--keep") keep = true;
+    if (a == "--smoke")
+      smoke = true;
+    else if (a == "--dir" && i + 1 < argc)
+      scratch = argv[++i];
+    else if (a == "--keep")
+      keep = true;
     else {
       std::fprintf(stderr, "usage: %s [--smoke] [--dir SCRATCH] [--keep]\n", argv[0]);
       return 2;
@@ -129,13 +134,15 @@ int main(int argc, char** argv) {
   run("cat $(find " + tree + " -type f) > /dev/null 2>&1");
 
   std::string sde = "SOURCE_DATE_EPOCH=1700000000 ";
-  auto [t_int, rc_int] = run(sde + INTEGRAL_BINARY " mkfs --tree " + tree + " -o " + (dir / "int.img").string() +
-                             " > /dev/null");
-  auto [t_mke2fs, rc_mke2fs] = run("mke2fs -q -F -t ext4 -N 65536 -d " + tree + " " + (dir / "mke2fs.img").string() +
-                                   " " + size + " > /dev/null 2>&1");
+  auto [t_int, rc_int] = run(sde + INTEGRAL_BINARY " mkfs --tree " + tree + " -o " +
+                             (dir / "int.img").string() + " > /dev/null");
+  auto [t_mke2fs, rc_mke2fs] =
+      run("mke2fs -q -F -t ext4 -N 65536 -d " + tree + " " + (dir / "mke2fs.img").string() + " " +
+          size + " > /dev/null 2>&1");
   double t_erofs = -1;
   if (std::system("command -v mkfs.erofs > /dev/null 2>&1") == 0) {
-    auto [t, rc] = run("mkfs.erofs --quiet " + (dir / "erofs.img").string() + " " + tree + " > /dev/null 2>&1");
+    auto [t, rc] = run("mkfs.erofs --quiet " + (dir / "erofs.img").string() + " " + tree +
+                       " > /dev/null 2>&1");
     if (rc == 0) t_erofs = t;
   }
   int failed = 0;
@@ -144,9 +151,11 @@ int main(int argc, char** argv) {
     failed = 1;
   }
   std::printf("integral mkfs       %8.2f s\n", t_int);
-  std::printf("mke2fs -t ext4 -d   %8.2f s   ratio integral/mke2fs = %.3f (goal <= 0.1)\n", t_mke2fs, t_int / t_mke2fs);
+  std::printf("mke2fs -t ext4 -d   %8.2f s   ratio integral/mke2fs = %.3f (goal <= 0.1)\n",
+              t_mke2fs, t_int / t_mke2fs);
   if (t_erofs > 0)
-    std::printf("mkfs.erofs          %8.2f s   ratio integral/erofs  = %.3f (goal <= 1.5)\n", t_erofs, t_int / t_erofs);
+    std::printf("mkfs.erofs          %8.2f s   ratio integral/erofs  = %.3f (goal <= 1.5)\n",
+                t_erofs, t_int / t_erofs);
   if (!failed) {
     auto fsck = run("e2fsck -fn " + (dir / "int.img").string() + " > /dev/null 2>&1");
     if (fsck.second != 0) {

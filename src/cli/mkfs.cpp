@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/verity_common.h"
+#include "integral/crypto/multi_hasher.h"
 #include "integral/image/ext_writer.h"
 #include "integral/image/manifest.h"
 #include "integral/image/tree.h"
@@ -57,6 +59,8 @@ Command add_mkfs(CLI::App& root) {
     std::string tree, tar, manifest, type = "ext4", size, output, uuid, hash_seed, label;
     std::optional<int64_t> timestamp;
     bool json = false;
+    std::string verity, measure, measure_out;
+    VerityCliOptions v;
   };
   auto o = std::make_shared<Opts>();
   auto* tree = app->add_option("--tree", o->tree, "Directory to copy into the image");
@@ -73,6 +77,11 @@ Command add_mkfs(CLI::App& root) {
                   "Directory hash seed (default: derived from the content)");
   app->add_option("--label", o->label, "Volume label (up to 16 bytes)");
   app->add_option("-o,--output", o->output, "Image file to write")->required();
+  app->add_option("--verity", o->verity, "Also write a dm-verity hash tree to this file");
+  add_verity_options(*app, o->v);
+  app->add_option("--measure", o->measure, "Digest the image in these banks (e.g. sha1,sha256)");
+  app->add_option("--measure-output", o->measure_out,
+                  "Write the digests as JSON here (default: IMG.digests.json)");
   app->add_flag("--json", o->json, "Machine-readable summary");
   return {
       app, [o] {
@@ -106,7 +115,26 @@ Command add_mkfs(CLI::App& root) {
           auto lines = image::parse_manifest(read_text_file(o->manifest), o->manifest);
           image::apply_manifest(t, lines, o->manifest);
         }
+        std::vector<HashAlg> banks;
+        for (auto name : CLI::detail::split(o->measure, ',')) {
+          if (name.empty()) continue;
+          auto alg = parse_hash_alg(name);
+          if (!alg) throw_usage(fmt::format("unknown bank '{}'", name));
+          banks.push_back(*alg);
+        }
         auto r = image::write_ext_image(t, opts, o->output);
+        std::optional<image::VerityFileResult> vr;
+        if (!o->verity.empty()) vr = run_verity(o->output, o->verity, std::nullopt, o->v);
+        nlohmann::ordered_json digests;
+        if (!banks.empty()) {
+          // One pass over the just-written (page-cached) image, one thread per bank.
+          digests["file"] = o->output;
+          digests["size"] = r.size_bytes;
+          for (const auto& d : hash_file(o->output, banks))
+            digests[std::string(hash_alg_name(d.alg()))] = d.hex();
+          write_file_atomic(o->measure_out.empty() ? o->output + ".digests.json" : o->measure_out,
+                            digests.dump(2) + "\n");
+        }
         double secs =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         if (o->json) {
@@ -121,12 +149,15 @@ Command add_mkfs(CLI::App& root) {
           j["used_inodes"] = r.used_inodes;
           j["uuid"] = r.uuid;
           j["entries"] = t.entries().size();
+          if (vr) j["verity"] = verity_json(*vr);
+          if (!banks.empty()) j["digests"] = digests;
           j["seconds"] = secs;
           emit("", j.dump(2) + "\n");
         } else {
           emit("", fmt::format("{}: {} {} bytes, {} entries, {} inodes used, uuid {} ({:.2f} s)\n",
                                o->output, o->type, r.size_bytes, t.entries().size(), r.used_inodes,
-                               r.uuid, secs));
+                               r.uuid, secs) +
+                       (vr ? verity_text(*vr) : std::string()));
         }
         return 0;
       }};
