@@ -150,6 +150,43 @@ droot=$(sed -n 's/.*"root_hash": "\([0-9a-f]*\)".*/\1/p' "$WORK/d1.json")
 veritysetup verify "$WORK/v.img" "$WORK/d1.hash" "$droot" >/dev/null 2>&1 && ok "default salt: veritysetup verify" ||
   bad "default salt verify"
 
+# ---- SELinux labels from file_contexts: the same decisions as matchpathcon ----
+S=$WORK/se
+mkdir -p "$S/t/etc/ssh" "$S/t/usr/bin" "$S/t/var/log"
+touch "$S/t/etc/passwd" "$S/t/etc/ssh/sshd_config" "$S/t/usr/bin/ls" "$S/t/var/log/x"
+ln -s ls "$S/t/usr/bin/dir"
+cat >"$S/fc" <<'EOF'
+/.*                   system_u:object_r:default_t:s0
+/                 -d  system_u:object_r:root_t:s0
+/etc(/.*)?            system_u:object_r:etc_t:s0
+/etc/ssh/.*       --  system_u:object_r:sshd_conf_t:s0
+/usr/bin(/.*)?        system_u:object_r:bin_t:s0
+/usr/bin/dir      -l  system_u:object_r:lnk_t:s0
+/dev/null         -c  system_u:object_r:null_device_t:s0
+/var/log          -d  system_u:object_r:var_log_t:s0
+/var/log/.*           <<none>>
+/lost\+found(/.*)?    system_u:object_r:lost_found_t:s0
+EOF
+cat >"$S/m" <<'EOF'
+/dev d 0755 0 0
+/dev/null c 0666 0 0 major=1 minor=3
+/etc/passwd - - - - xattr.security.selinux=custom_u:r:t:s0\000
+EOF
+$INTEGRAL mkfs --tree "$S/t" --manifest "$S/m" --file-contexts "$S/fc" -o "$S/i.img" >/dev/null
+fsck_clean "$S/i.img" && ok "labelled image: e2fsck clean" || bad "labelled image: e2fsck"
+lfails=0
+for pt in /:dir /etc:dir /etc/ssh:dir /etc/ssh/sshd_config:file /usr:dir /usr/bin/ls:file /usr/bin/dir:link \
+  /dev:dir /dev/null:chr_file /var/log:dir /var/log/x:file /lost+found:dir; do
+  p=${pt%%:*} m=${pt##*:}
+  want=$(matchpathcon -m "$m" -f "$S/fc" "$p" | awk '{print $2}')
+  got=$(debugfs -R "ea_get $p security.selinux" "$S/i.img" 2>/dev/null | sed -n 's/.*= "\(.*\)\\000".*/\1/p')
+  [[ "$want" == "<<none>>" ]] && want=""
+  [[ "$got" == "$want" ]] || { bad "label of $p: got '$got', matchpathcon '$want'"; lfails=$((lfails + 1)); }
+done
+[[ $lfails -eq 0 ]] && ok "labels of 12 paths equal matchpathcon's decisions"
+debugfs -R "ea_get /etc/passwd security.selinux" "$S/i.img" 2>/dev/null | grep -q custom_u && ok "manifest label wins" ||
+  bad "manifest label"
+
 # ---- hostile tars: refused, exit 3, nothing written ----
 H=$WORK/hostile
 mkdir -p "$H/d" && echo x >"$H/d/f" && ln -s /etc "$H/link"

@@ -11,6 +11,7 @@
 #include "integral/crypto/multi_hasher.h"
 #include "integral/image/ext_writer.h"
 #include "integral/image/manifest.h"
+#include "integral/image/selinux_labels.h"
 #include "integral/image/tree.h"
 #include "integral/util/error.h"
 #include "integral/util/file_io.h"
@@ -59,7 +60,7 @@ Command add_mkfs(CLI::App& root) {
     std::string tree, tar, manifest, type = "ext4", size, output, uuid, hash_seed, label;
     std::optional<int64_t> timestamp;
     bool json = false;
-    std::string verity, measure, measure_out;
+    std::string verity, measure, measure_out, file_contexts;
     VerityCliOptions v;
   };
   auto o = std::make_shared<Opts>();
@@ -67,6 +68,8 @@ Command add_mkfs(CLI::App& root) {
   auto* tar =
       app->add_option("--tar", o->tar, "Tar archive to copy into the image (pax xattrs honoured)");
   tree->excludes(tar);
+  app->add_option("--file-contexts", o->file_contexts,
+                  "Label every entry from this SELinux file_contexts (as setfiles would)");
   app->add_option("--manifest", o->manifest, "Metadata manifest (owners, modes, devices, xattrs)");
   app->add_option("--type", o->type, "ext4, ext3 or ext2")->capture_default_str();
   app->add_option("--size", o->size, "Image size (bytes, or with K/M/G); default: computed + 5 %");
@@ -111,9 +114,21 @@ Command add_mkfs(CLI::App& root) {
 
         auto start = std::chrono::steady_clock::now();
         image::Tree t = o->tree.empty() ? image::load_tar(o->tar) : image::load_directory(o->tree);
+        std::set<std::string> explicit_labels;
         if (!o->manifest.empty()) {
           auto lines = image::parse_manifest(read_text_file(o->manifest), o->manifest);
-          image::apply_manifest(t, lines, o->manifest);
+          image::apply_manifest(t, lines, o->manifest, &explicit_labels);
+        }
+        // After the manifest, so devices it adds are labelled too; its own labels win.
+        if (!o->file_contexts.empty()) {
+          if (!t.find("lost+found")) {  // the writer's default, made visible to labelling
+            image::Entry lf;
+            lf.path = "lost+found";
+            lf.type = image::EntryType::kDirectory;
+            lf.mode = 0700;
+            t.add(std::move(lf), o->output);
+          }
+          image::apply_file_contexts(t, o->file_contexts, explicit_labels);
         }
         std::vector<HashAlg> banks;
         for (auto name : CLI::detail::split(o->measure, ',')) {

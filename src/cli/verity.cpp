@@ -13,7 +13,8 @@ namespace integral::cli {
 namespace {
 
 Command add_verity(CLI::App& root) {
-  auto* app = root.add_subcommand("verity", "Compute a dm-verity hash tree and root hash (as veritysetup format)");
+  auto* app = root.add_subcommand(
+      "verity", "Compute a dm-verity hash tree and root hash (as veritysetup format)");
   struct Opts {
     std::string image, output;
     std::optional<uint64_t> hash_offset;
@@ -23,12 +24,14 @@ Command add_verity(CLI::App& root) {
   auto o = std::make_shared<Opts>();
   app->add_option("image", o->image, "Data image")->required();
   auto* out = app->add_option("-o,--output", o->output, "Hash file to write (atomically)");
-  auto* off = app->add_option("--hash-offset", o->hash_offset, "Append the tree to the image at this byte offset");
+  auto* off = app->add_option("--hash-offset", o->hash_offset,
+                              "Append the tree to the image at this byte offset");
   out->excludes(off);
   add_verity_options(*app, o->v);
   app->add_flag("--json", o->json, "Machine-readable summary");
   return {app, [o] {
-            if (o->output.empty() && !o->hash_offset) throw_usage("give -o HASHFILE or --hash-offset N");
+            if (o->output.empty() && !o->hash_offset)
+              throw_usage("give -o HASHFILE or --hash-offset N");
             auto r = run_verity(o->image, o->output, o->hash_offset, o->v);
             emit("", o->json ? verity_json(r).dump(2) + "\n" : verity_text(r));
             return 0;

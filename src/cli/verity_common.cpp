@@ -9,10 +9,13 @@ namespace integral::cli {
 
 void add_verity_options(CLI::App& app, VerityCliOptions& o) {
   app.add_option("--salt", o.salt, "Verity salt, hex (default: derived from the image)");
-  app.add_option("--verity-uuid", o.uuid, "Verity superblock UUID (default: derived from the salt)");
+  app.add_option("--verity-uuid", o.uuid,
+                 "Verity superblock UUID (default: derived from the salt)");
   app.add_option("--hash", o.alg, "Verity hash algorithm")->capture_default_str();
-  app.add_option("--data-block-size", o.data_block_size, "Verity data block size")->capture_default_str();
-  app.add_option("--hash-block-size", o.hash_block_size, "Verity hash block size")->capture_default_str();
+  app.add_option("--data-block-size", o.data_block_size, "Verity data block size")
+      ->capture_default_str();
+  app.add_option("--hash-block-size", o.hash_block_size, "Verity hash block size")
+      ->capture_default_str();
   app.add_flag("--no-superblock", o.no_superblock, "Omit the verity superblock");
 }
 
@@ -44,7 +47,8 @@ image::VerityFileResult run_verity(const std::string& image, const std::string& 
 namespace {
 std::string uuid_text(const std::array<uint8_t, 16>& u) {
   std::string h = to_hex(u);
-  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) + "-" + h.substr(20);
+  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) +
+         "-" + h.substr(20);
 }
 }  // namespace
 
@@ -65,8 +69,8 @@ nlohmann::ordered_json verity_json(const image::VerityFileResult& r) {
 }
 
 std::string verity_text(const image::VerityFileResult& r) {
-  return fmt::format("root hash: {}\nsalt: {}\nuuid: {}\ndata blocks: {}\n", r.result.root.hex(), to_hex(r.params.salt),
-                     uuid_text(r.params.uuid), r.result.data_blocks);
+  return fmt::format("root hash: {}\nsalt: {}\nuuid: {}\ndata blocks: {}\n", r.result.root.hex(),
+                     to_hex(r.params.salt), uuid_text(r.params.uuid), r.result.data_blocks);
 }
 
 }  // namespace integral::cli

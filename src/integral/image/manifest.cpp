@@ -204,13 +204,21 @@ void apply_fields(Tree& tree, Entry& name_entry, const ManifestLine& m, const st
 
 }  // namespace
 
-void apply_manifest(Tree& tree, const std::vector<ManifestLine>& lines, const std::string& name) {
+void apply_manifest(Tree& tree, const std::vector<ManifestLine>& lines, const std::string& name,
+                    std::set<std::string>* explicit_labels) {
   for (const auto& m : lines) {
+    bool labels = false;
+    for (const auto& x : m.xattrs) labels = labels || x.first == "security.selinux";
+    auto note = [&](const Entry& e) {
+      if (labels && explicit_labels)
+        explicit_labels->insert(e.link_to.empty() ? e.path : e.link_to);
+    };
     if (m.is_glob) {
       size_t hits = 0;
       for (auto& [path, e] : tree.entries()) {
         if (::fnmatch(m.path.c_str(), path.c_str(), 0) == 0) {
           apply_fields(tree, e, m, name);
+          note(e);
           ++hits;
         }
       }
@@ -249,6 +257,7 @@ void apply_manifest(Tree& tree, const std::vector<ManifestLine>& lines, const st
                       name, m.offset);
     }
     apply_fields(tree, *e, m, name);
+    note(*e);
   }
 }
 

@@ -19,7 +19,9 @@ void pread_all(int fd, uint8_t* p, size_t len, uint64_t off, const std::string& 
   while (len) {
     ssize_t r = ::pread(fd, p, len, static_cast<off_t>(off));
     if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) throw_environment(fmt::format("cannot read: {}", r < 0 ? std::strerror(errno) : "short file"), what);
+    if (r <= 0)
+      throw_environment(fmt::format("cannot read: {}", r < 0 ? std::strerror(errno) : "short file"),
+                        what);
     p += r;
     len -= static_cast<size_t>(r);
     off += static_cast<uint64_t>(r);
@@ -30,7 +32,8 @@ void pwrite_all(int fd, const uint8_t* p, size_t len, uint64_t off, const std::s
   while (len) {
     ssize_t r = ::pwrite(fd, p, len, static_cast<off_t>(off));
     if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) throw_environment(fmt::format("cannot write hash tree: {}", std::strerror(errno)), what);
+    if (r <= 0)
+      throw_environment(fmt::format("cannot write hash tree: {}", std::strerror(errno)), what);
     p += r;
     len -= static_cast<size_t>(r);
     off += static_cast<uint64_t>(r);
@@ -55,7 +58,8 @@ class SaltedHasher {
   SaltedHasher& operator=(const SaltedHasher&) = delete;
   void hash(const uint8_t* data, size_t len, uint8_t* out) {
     unsigned int n = 0;
-    if (!EVP_MD_CTX_copy_ex(ctx_, base_) || !EVP_DigestUpdate(ctx_, data, len) || !EVP_DigestFinal_ex(ctx_, out, &n))
+    if (!EVP_MD_CTX_copy_ex(ctx_, base_) || !EVP_DigestUpdate(ctx_, data, len) ||
+        !EVP_DigestFinal_ex(ctx_, out, &n))
       throw_environment("OpenSSL digest failed");
   }
 
@@ -65,7 +69,9 @@ class SaltedHasher {
   EVP_MD_CTX* ctx_ = nullptr;
 };
 
-bool pow2(uint32_t v) { return v && !(v & (v - 1)); }
+bool pow2(uint32_t v) {
+  return v && !(v & (v - 1));
+}
 
 }  // namespace
 
@@ -75,18 +81,20 @@ std::vector<uint8_t> derive_bytes(const std::string& label, std::string_view fro
   h.update(from);
   auto d = h.finish();
   auto b = d.bytes();
-  return std::vector<uint8_t>(b.begin(), b.begin() + static_cast<std::ptrdiff_t>(std::min(n, b.size())));
+  return std::vector<uint8_t>(b.begin(),
+                              b.begin() + static_cast<std::ptrdiff_t>(std::min(n, b.size())));
 }
 
 VerityResult verity_format(int data_fd, uint64_t data_size, int hash_fd, uint64_t hash_offset,
                            const VerityParams& p, const std::string& what) {
   if (!pow2(p.data_block_size) || !pow2(p.hash_block_size) || p.data_block_size < 512 ||
-      p.hash_block_size < 512 || p.data_block_size > (512u << 10) || p.hash_block_size > (512u << 10))
+      p.hash_block_size < 512 || p.data_block_size > (512u << 10) ||
+      p.hash_block_size > (512u << 10))
     throw_usage("verity block sizes must be powers of two from 512 to 512 KiB");
   if (p.salt.size() > 256) throw_usage("verity salt is at most 256 bytes");
   if (data_size % p.data_block_size || data_size == 0)
-    throw_bad_input(fmt::format("image size {} is not a multiple of the data block size {}", data_size,
-                                p.data_block_size),
+    throw_bad_input(fmt::format("image size {} is not a multiple of the data block size {}",
+                                data_size, p.data_block_size),
                     what);
   const size_t dsize = digest_size(p.alg);
   size_t slot = 1;
@@ -127,7 +135,8 @@ VerityResult verity_format(int data_fd, uint64_t data_size, int hash_fd, uint64_
       size_t cnt = static_cast<size_t>(std::min<uint64_t>(chunk_blocks, r.data_blocks - b));
       pread_all(data_fd, buf.data(), cnt * p.data_block_size, b * p.data_block_size, what);
       for (size_t i = 0; i < cnt; ++i) {
-        hasher.hash(buf.data() + i * p.data_block_size, p.data_block_size, out_block.data() + fill * slot);
+        hasher.hash(buf.data() + i * p.data_block_size, p.data_block_size,
+                    out_block.data() + fill * slot);
         if (++fill == per_block) {
           pwrite_all(hash_fd, out_block.data(), out_block.size(),
                      hash_offset + level_off[0] + out_index * p.hash_block_size, what);
@@ -138,8 +147,8 @@ VerityResult verity_format(int data_fd, uint64_t data_size, int hash_fd, uint64_
       }
     }
     if (fill)
-      pwrite_all(hash_fd, out_block.data(), out_block.size(), hash_offset + level_off[0] + out_index * p.hash_block_size,
-                 what);
+      pwrite_all(hash_fd, out_block.data(), out_block.size(),
+                 hash_offset + level_off[0] + out_index * p.hash_block_size, what);
   }
   // Upper levels from the level below.
   std::vector<uint8_t> in_block(p.hash_block_size);
@@ -149,11 +158,14 @@ VerityResult verity_format(int data_fd, uint64_t data_size, int hash_fd, uint64_
     uint64_t out_index = 0;
     size_t fill = 0;
     for (uint64_t b = 0; b < r.level_blocks[below]; ++b) {
-      pread_all(hash_fd, in_block.data(), in_block.size(), hash_offset + level_off[below] + b * p.hash_block_size, what);
+      pread_all(hash_fd, in_block.data(), in_block.size(),
+                hash_offset + level_off[below] + b * p.hash_block_size, what);
       hasher.hash(in_block.data(), in_block.size(), out_block.data() + fill * slot);
       if (++fill == per_block) {
-        pwrite_all(hash_fd, out_block.data(), out_block.size(),
-                   hash_offset + level_off[static_cast<size_t>(lvl)] + out_index * p.hash_block_size, what);
+        pwrite_all(
+            hash_fd, out_block.data(), out_block.size(),
+            hash_offset + level_off[static_cast<size_t>(lvl)] + out_index * p.hash_block_size,
+            what);
         std::fill(out_block.begin(), out_block.end(), 0);
         fill = 0;
         ++out_index;
@@ -161,10 +173,12 @@ VerityResult verity_format(int data_fd, uint64_t data_size, int hash_fd, uint64_
     }
     if (fill)
       pwrite_all(hash_fd, out_block.data(), out_block.size(),
-                 hash_offset + level_off[static_cast<size_t>(lvl)] + out_index * p.hash_block_size, what);
+                 hash_offset + level_off[static_cast<size_t>(lvl)] + out_index * p.hash_block_size,
+                 what);
   }
   // Root: H(salt ‖ the single top block).
-  pread_all(hash_fd, in_block.data(), in_block.size(), hash_offset + level_off[static_cast<size_t>(levels - 1)], what);
+  pread_all(hash_fd, in_block.data(), in_block.size(),
+            hash_offset + level_off[static_cast<size_t>(levels - 1)], what);
   std::vector<uint8_t> root(dsize);
   hasher.hash(in_block.data(), in_block.size(), root.data());
   r.root = Digest(p.alg, root);
@@ -214,8 +228,10 @@ VerityFileResult verity_file(const std::string& image, const std::string& hash_f
       params.salt = derive_bytes("integral-verity-salt", head, 32);
     }
     if (params.uuid == std::array<uint8_t, 16>{}) {
-      auto u = derive_bytes("integral-verity-uuid",
-                            std::string_view(reinterpret_cast<const char*>(params.salt.data()), params.salt.size()), 16);
+      auto u = derive_bytes(
+          "integral-verity-uuid",
+          std::string_view(reinterpret_cast<const char*>(params.salt.data()), params.salt.size()),
+          16);
       std::copy(u.begin(), u.end(), params.uuid.begin());
       params.uuid[6] = static_cast<uint8_t>((params.uuid[6] & 0x0f) | 0x80);
       params.uuid[8] = static_cast<uint8_t>((params.uuid[8] & 0x3f) | 0x80);
@@ -223,17 +239,21 @@ VerityFileResult verity_file(const std::string& image, const std::string& hash_f
     if (hash_file.empty()) {
       uint64_t off = hash_offset.value_or(size);
       if (off < size || off % params.hash_block_size)
-        throw_usage(fmt::format("--hash-offset must be at least the image size ({}) and a multiple of {}", size,
-                                params.hash_block_size));
+        throw_usage(
+            fmt::format("--hash-offset must be at least the image size ({}) and a multiple of {}",
+                        size, params.hash_block_size));
       out.hash_offset = off;
       out.result = verity_format(fd, size, fd, off, params, image);
-      if (::fsync(fd) != 0) throw_environment(fmt::format("cannot write: {}", std::strerror(errno)), image);
+      if (::fsync(fd) != 0)
+        throw_environment(fmt::format("cannot write: {}", std::strerror(errno)), image);
     } else {
       std::filesystem::path hp(hash_file);
       std::filesystem::path dir = hp.parent_path().empty() ? "." : hp.parent_path();
       std::string tmp = (dir / ("." + hp.filename().string() + ".XXXXXX")).string();
       int hfd = ::mkstemp(tmp.data());
-      if (hfd < 0) throw_environment(fmt::format("cannot create temporary file: {}", std::strerror(errno)), hash_file);
+      if (hfd < 0)
+        throw_environment(fmt::format("cannot create temporary file: {}", std::strerror(errno)),
+                          hash_file);
       try {
         out.result = verity_format(fd, size, hfd, 0, params, image);
         mode_t mask = ::umask(0);

@@ -5,8 +5,8 @@
 #pragma once
 
 #include <array>
-#include <optional>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,7 +19,7 @@ struct VerityParams {
   HashAlg alg = HashAlg::kSha256;
   uint32_t data_block_size = 4096;
   uint32_t hash_block_size = 4096;
-  std::vector<uint8_t> salt;      // up to 256 bytes
+  std::vector<uint8_t> salt;       // up to 256 bytes
   std::array<uint8_t, 16> uuid{};  // only in the superblock
   bool superblock = true;
 };
@@ -27,7 +27,7 @@ struct VerityParams {
 struct VerityResult {
   Digest root;
   uint64_t data_blocks = 0;
-  uint64_t hash_bytes = 0;  // superblock + tree, from the hash offset
+  uint64_t hash_bytes = 0;             // superblock + tree, from the hash offset
   std::vector<uint64_t> level_blocks;  // level 0 first
 };
 
