@@ -150,6 +150,18 @@ droot=$(sed -n 's/.*"root_hash": "\([0-9a-f]*\)".*/\1/p' "$WORK/d1.json")
 veritysetup verify "$WORK/v.img" "$WORK/d1.hash" "$droot" >/dev/null 2>&1 && ok "default salt: veritysetup verify" ||
   bad "default salt verify"
 
+# ---- VHD fixed and dynamic: qemu-img (format vpc) reads the raw image's bytes ----
+for kind in fixed dynamic; do
+  $INTEGRAL mkfs --tree "$T" --manifest "$WORK/manifest" --vhd $kind -o "$WORK/$kind.vhd" >/dev/null
+  qemu-img compare -f raw -F vpc "$WORK/img.ext4" "$WORK/$kind.vhd" >/dev/null 2>&1 &&
+    ok "vhd $kind: qemu-img compare identical to the raw image" || bad "vhd $kind: compare"
+  vs=$(qemu-img info -f vpc "$WORK/$kind.vhd" | sed -n 's/.*virtual size: .*(\([0-9]*\) bytes).*/\1/p')
+  [[ "$vs" == "$(stat -c %s "$WORK/img.ext4")" ]] && ok "vhd $kind: virtual size exact" || bad "vhd $kind: size $vs"
+  $INTEGRAL mkfs --tree "$T" --manifest "$WORK/manifest" --vhd $kind -o "$WORK/$kind.2.vhd" >/dev/null
+  cmp -s "$WORK/$kind.vhd" "$WORK/$kind.2.vhd" && ok "vhd $kind: rebuild byte-identical" || bad "vhd $kind: rebuild differs"
+  [[ -z "$(find "$WORK" -maxdepth 1 -name '*.raw-tmp')" ]] && ok "vhd $kind: no temporary left" || bad "vhd $kind: temp left"
+done
+
 # ---- SELinux labels from file_contexts: the same decisions as matchpathcon ----
 S=$WORK/se
 mkdir -p "$S/t/etc/ssh" "$S/t/usr/bin" "$S/t/var/log"

@@ -2,6 +2,8 @@
 // a reproducible ext2/3/4 image of a tree, without root.
 #include <fmt/format.h>
 
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
@@ -13,6 +15,7 @@
 #include "integral/image/manifest.h"
 #include "integral/image/selinux_labels.h"
 #include "integral/image/tree.h"
+#include "integral/image/vhd.h"
 #include "integral/util/error.h"
 #include "integral/util/file_io.h"
 #include "integral/util/hex.h"
@@ -60,7 +63,7 @@ Command add_mkfs(CLI::App& root) {
     std::string tree, tar, manifest, type = "ext4", size, output, uuid, hash_seed, label;
     std::optional<int64_t> timestamp;
     bool json = false;
-    std::string verity, measure, measure_out, file_contexts;
+    std::string verity, measure, measure_out, file_contexts, vhd;
     VerityCliOptions v;
   };
   auto o = std::make_shared<Opts>();
@@ -80,6 +83,8 @@ Command add_mkfs(CLI::App& root) {
                   "Directory hash seed (default: derived from the content)");
   app->add_option("--label", o->label, "Volume label (up to 16 bytes)");
   app->add_option("-o,--output", o->output, "Image file to write")->required();
+  app->add_option("--vhd", o->vhd, "Write a VHD (fixed or dynamic) instead of a raw image")
+      ->check(CLI::IsMember({"fixed", "dynamic"}));
   app->add_option("--verity", o->verity, "Also write a dm-verity hash tree to this file");
   add_verity_options(*app, o->v);
   app->add_option("--measure", o->measure, "Digest the image in these banks (e.g. sha1,sha256)");
@@ -137,18 +142,32 @@ Command add_mkfs(CLI::App& root) {
           if (!alg) throw_usage(fmt::format("unknown bank '{}'", name));
           banks.push_back(*alg);
         }
-        auto r = image::write_ext_image(t, opts, o->output);
+        // With --vhd the raw image is a temporary beside the output; verity and the digests
+        // describe the raw file system (what dm-verity and a measuring initramfs read).
+        const std::string raw = o->vhd.empty() ? o->output : o->output + ".raw-tmp";
+        auto r = image::write_ext_image(t, opts, raw);
         std::optional<image::VerityFileResult> vr;
-        if (!o->verity.empty()) vr = run_verity(o->output, o->verity, std::nullopt, o->v);
+        if (!o->verity.empty()) vr = run_verity(raw, o->verity, std::nullopt, o->v);
         nlohmann::ordered_json digests;
         if (!banks.empty()) {
           // One pass over the just-written (page-cached) image, one thread per bank.
           digests["file"] = o->output;
           digests["size"] = r.size_bytes;
-          for (const auto& d : hash_file(o->output, banks))
+          for (const auto& d : hash_file(raw, banks))
             digests[std::string(hash_alg_name(d.alg()))] = d.hex();
           write_file_atomic(o->measure_out.empty() ? o->output + ".digests.json" : o->measure_out,
                             digests.dump(2) + "\n");
+        }
+        if (!o->vhd.empty()) {
+          try {
+            image::write_vhd(raw, o->output,
+                             o->vhd == "fixed" ? image::VhdKind::kFixed : image::VhdKind::kDynamic,
+                             opts.timestamp);
+          } catch (...) {
+            ::unlink(raw.c_str());
+            throw;
+          }
+          ::unlink(raw.c_str());
         }
         double secs =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

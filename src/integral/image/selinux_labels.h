@@ -13,6 +13,7 @@ namespace integral::image {
 // entry whose image path ("/" + path, with the entry's type) has a context; entries named in
 // `keep` (labelled explicitly by the manifest) are left alone. A hard link is labelled by its
 // first name. Returns how many entries got a label.
-size_t apply_file_contexts(Tree& tree, const std::string& file_contexts, const std::set<std::string>& keep);
+size_t apply_file_contexts(Tree& tree, const std::string& file_contexts,
+                           const std::set<std::string>& keep);
 
 }  // namespace integral::image
