@@ -70,7 +70,9 @@ void write_all(int fd, const uint8_t* p, size_t n, const std::string& what) {
   }
 }
 
-bool all_zero(const uint8_t* p, size_t n) { return n == 0 || (p[0] == 0 && std::memcmp(p, p + 1, n - 1) == 0); }
+bool all_zero(const uint8_t* p, size_t n) {
+  return n == 0 || (p[0] == 0 && std::memcmp(p, p + 1, n - 1) == 0);
+}
 
 }  // namespace
 
