@@ -7,7 +7,8 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   try {
-    auto lines = integral::image::parse_manifest(std::string(reinterpret_cast<const char*>(data), size), "fuzz");
+    auto lines = integral::image::parse_manifest(
+        std::string(reinterpret_cast<const char*>(data), size), "fuzz");
     integral::image::Tree tree;
     integral::image::Entry d;
     d.path = "etc";

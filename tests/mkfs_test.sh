@@ -78,6 +78,27 @@ for f in has_journal extent 64bit flex_bg metadata_csum; do
 done
 dumpe2fs -h "$WORK/img.ext3" 2>/dev/null | grep 'features:' | grep -qw has_journal && ok "ext3 has a journal" || bad "ext3 journal"
 
+# ---- htree: every multi-block directory is indexed, e2fsck checks the hash ranges ----
+mkdir -p "$WORK/ht/one" "$WORK/ht/two" "$WORK/ht/small"
+(cd "$WORK/ht/one" && seq -f 'file_%06g.txt' 1 5000 | xargs touch)
+(cd "$WORK/ht/two" && seq -f "%g$(head -c 240 /dev/zero | tr '\0' x)" 1 9000 | xargs touch)
+touch "$WORK/ht/small/a"
+for type in ext4 ext2; do
+  $INTEGRAL mkfs --tree "$WORK/ht" --type $type -o "$WORK/ht.img" >/dev/null
+  fsck_clean "$WORK/ht.img" && ok "htree $type: e2fsck clean" || bad "htree $type: $(head "$WORK/fsck.log")"
+  # (whole outputs first: grep -q closing the pipe early would fail the pipeline)
+  h1=$(dbg "htree /one" "$WORK/ht.img") h2=$(dbg "htree /two" "$WORK/ht.img")
+  h3=$(debugfs -R "htree /small" "$WORK/ht.img" 2>&1)
+  grep -q "Indirect levels: 0" <<<"$h1" && ok "htree $type: 5000 entries indexed" ||
+    bad "htree $type: /one not indexed"
+  grep -q "Indirect levels: 1" <<<"$h2" && ok "htree $type: two-level index" ||
+    bad "htree $type: /two not two-level"
+  grep -q "Not a hash-indexed" <<<"$h3" && ok "htree $type: one-block dir linear" ||
+    bad "htree $type: /small"
+  dbg "stat /one/file_004321.txt" "$WORK/ht.img" | grep -q "Type: regular" && ok "htree $type: lookup" ||
+    bad "htree $type: lookup"
+done
+
 # ---- reproducibility: rebuild, and a copy with other host timestamps ----
 $INTEGRAL mkfs --tree "$T" --manifest "$WORK/manifest" -o "$WORK/again.ext4" >/dev/null
 cmp -s "$WORK/img.ext4" "$WORK/again.ext4" && ok "second build byte-identical" || bad "second build differs"
@@ -97,6 +118,86 @@ setfattr -n user.origin -v tar-xattr "$T/etc/hostname" 2>/dev/null && {
   cmp -s "$WORK/out.tar.tool" "$T/bin/tool" && ok "tar: content" || bad "tar: content"
   dbg "stat /bin/tool-link" "$WORK/tar.ext4" | grep -q "Links: 2" && ok "tar: hard link" || bad "tar: hard link"
 }
+
+# ---- dm-verity (veritysetup is the reference) and the image's digests ----
+SALT=00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff
+VU=11111111-2222-3333-4444-555555555555
+$INTEGRAL mkfs --tree "$T" -o "$WORK/v.img" --verity "$WORK/v.hash" --salt $SALT --verity-uuid $VU \
+  --measure sha1,sha256 --json >"$WORK/v.json"
+ref=$(veritysetup format --salt=$SALT --uuid=$VU "$WORK/v.img" "$WORK/ref.hash" | sed -n 's/^Root hash:[[:space:]]*//p')
+root=$(jq -r .verity.root_hash "$WORK/v.json" 2>/dev/null || sed -n 's/.*"root_hash": "\([0-9a-f]*\)".*/\1/p' "$WORK/v.json")
+[[ -n "$ref" && "$root" == "$ref" ]] && ok "verity root hash = veritysetup's" || bad "verity root $root vs $ref"
+cmp -s "$WORK/v.hash" "$WORK/ref.hash" && ok "verity hash file byte-identical to veritysetup's" || bad "verity hash file differs"
+veritysetup verify "$WORK/v.img" "$WORK/v.hash" "$root" >/dev/null 2>&1 && ok "veritysetup verify accepts it" ||
+  bad "veritysetup verify"
+[[ "$(sed -n 's/.*"sha256": "\([0-9a-f]*\)".*/\1/p' "$WORK/v.img.digests.json")" == "$(sha256sum "$WORK/v.img" | cut -d' ' -f1)" ]] &&
+  ok "measured sha256 = sha256sum" || bad "measured sha256"
+[[ "$(sed -n 's/.*"sha1": "\([0-9a-f]*\)".*/\1/p' "$WORK/v.img.digests.json")" == "$(sha1sum "$WORK/v.img" | cut -d' ' -f1)" ]] &&
+  ok "measured sha1 = sha1sum" || bad "measured sha1"
+# appended tree, sha1, 512-byte hash blocks, no superblock
+cp "$WORK/v.img" "$WORK/a.img" && cp "$WORK/v.img" "$WORK/r.img"
+size=$(stat -c %s "$WORK/v.img")
+out=$($INTEGRAL verity "$WORK/a.img" --hash-offset "$size" --salt $SALT --hash sha1 --hash-block-size 512 --no-superblock)
+ref=$(veritysetup format --salt=$SALT --hash=sha1 --hash-block-size=512 --no-superblock --data-blocks=$((size / 4096)) \
+  --hash-offset="$size" "$WORK/r.img" "$WORK/r.img" | sed -n 's/^Root hash:[[:space:]]*//p')
+[[ "$out" == *"root hash: $ref"* ]] && ok "appended sha1 tree: same root as veritysetup" || bad "appended: $out vs $ref"
+cmp -s "$WORK/a.img" "$WORK/r.img" && ok "appended tree byte-identical" || bad "appended tree differs"
+# default salt: derived, reproducible, and verifiable
+$INTEGRAL verity "$WORK/v.img" -o "$WORK/d1.hash" --json >"$WORK/d1.json"
+$INTEGRAL verity "$WORK/v.img" -o "$WORK/d2.hash" >/dev/null
+cmp -s "$WORK/d1.hash" "$WORK/d2.hash" && ok "default salt: reproducible" || bad "default salt differs"
+droot=$(sed -n 's/.*"root_hash": "\([0-9a-f]*\)".*/\1/p' "$WORK/d1.json")
+veritysetup verify "$WORK/v.img" "$WORK/d1.hash" "$droot" >/dev/null 2>&1 && ok "default salt: veritysetup verify" ||
+  bad "default salt verify"
+
+# ---- VHD fixed and dynamic: qemu-img (format vpc) reads the raw image's bytes ----
+for kind in fixed dynamic; do
+  $INTEGRAL mkfs --tree "$T" --manifest "$WORK/manifest" --vhd $kind -o "$WORK/$kind.vhd" >/dev/null
+  qemu-img compare -f raw -F vpc "$WORK/img.ext4" "$WORK/$kind.vhd" >/dev/null 2>&1 &&
+    ok "vhd $kind: qemu-img compare identical to the raw image" || bad "vhd $kind: compare"
+  vs=$(qemu-img info -f vpc "$WORK/$kind.vhd" | sed -n 's/.*virtual size: .*(\([0-9]*\) bytes).*/\1/p')
+  [[ "$vs" == "$(stat -c %s "$WORK/img.ext4")" ]] && ok "vhd $kind: virtual size exact" || bad "vhd $kind: size $vs"
+  $INTEGRAL mkfs --tree "$T" --manifest "$WORK/manifest" --vhd $kind -o "$WORK/$kind.2.vhd" >/dev/null
+  cmp -s "$WORK/$kind.vhd" "$WORK/$kind.2.vhd" && ok "vhd $kind: rebuild byte-identical" || bad "vhd $kind: rebuild differs"
+  [[ -z "$(find "$WORK" -maxdepth 1 -name '*.raw-tmp')" ]] && ok "vhd $kind: no temporary left" || bad "vhd $kind: temp left"
+done
+
+# ---- SELinux labels from file_contexts: the same decisions as matchpathcon ----
+S=$WORK/se
+mkdir -p "$S/t/etc/ssh" "$S/t/usr/bin" "$S/t/var/log"
+touch "$S/t/etc/passwd" "$S/t/etc/ssh/sshd_config" "$S/t/usr/bin/ls" "$S/t/var/log/x"
+ln -s ls "$S/t/usr/bin/dir"
+cat >"$S/fc" <<'EOF'
+/.*                   system_u:object_r:default_t:s0
+/                 -d  system_u:object_r:root_t:s0
+/etc(/.*)?            system_u:object_r:etc_t:s0
+/etc/ssh/.*       --  system_u:object_r:sshd_conf_t:s0
+/usr/bin(/.*)?        system_u:object_r:bin_t:s0
+/usr/bin/dir      -l  system_u:object_r:lnk_t:s0
+/dev/null         -c  system_u:object_r:null_device_t:s0
+/var/log          -d  system_u:object_r:var_log_t:s0
+/var/log/.*           <<none>>
+/lost\+found(/.*)?    system_u:object_r:lost_found_t:s0
+EOF
+cat >"$S/m" <<'EOF'
+/dev d 0755 0 0
+/dev/null c 0666 0 0 major=1 minor=3
+/etc/passwd - - - - xattr.security.selinux=custom_u:r:t:s0\000
+EOF
+$INTEGRAL mkfs --tree "$S/t" --manifest "$S/m" --file-contexts "$S/fc" -o "$S/i.img" >/dev/null
+fsck_clean "$S/i.img" && ok "labelled image: e2fsck clean" || bad "labelled image: e2fsck"
+lfails=0
+for pt in /:dir /etc:dir /etc/ssh:dir /etc/ssh/sshd_config:file /usr:dir /usr/bin/ls:file /usr/bin/dir:link \
+  /dev:dir /dev/null:chr_file /var/log:dir /var/log/x:file /lost+found:dir; do
+  p=${pt%%:*} m=${pt##*:}
+  want=$(matchpathcon -m "$m" -f "$S/fc" "$p" | awk '{print $2}')
+  got=$(debugfs -R "ea_get $p security.selinux" "$S/i.img" 2>/dev/null | sed -n 's/.*= "\(.*\)\\000".*/\1/p')
+  [[ "$want" == "<<none>>" ]] && want=""
+  [[ "$got" == "$want" ]] || { bad "label of $p: got '$got', matchpathcon '$want'"; lfails=$((lfails + 1)); }
+done
+[[ $lfails -eq 0 ]] && ok "labels of 12 paths equal matchpathcon's decisions"
+debugfs -R "ea_get /etc/passwd security.selinux" "$S/i.img" 2>/dev/null | grep -q custom_u && ok "manifest label wins" ||
+  bad "manifest label"
 
 # ---- hostile tars: refused, exit 3, nothing written ----
 H=$WORK/hostile
@@ -160,7 +261,7 @@ gen_tree() { # dir manifest
       6) prng_bytes "x$RANDOM" $((RANDOM % 9000)) >"$d$f"
          printf '%s - 0%o %d %d xattr.user.k%d=v%d xattr.trusted.big=0x%s\n' "$f" $((RANDOM % 4096)) $RANDOM $RANDOM \
            $j $RANDOM "$(prng_bytes "v$RANDOM" $((RANDOM % 300)) | xxd -p | tr -d '\n')" >>"$m" ;;
-      7) echo "$j" >"$d$parent/$(head -c $((100 + RANDOM % 155)) /dev/zero | tr '\0' 'L')$j" ;;
+      7) echo "$j" >"$d$parent/$(head -c $((100 + RANDOM % 150)) /dev/zero | tr '\0' 'L')$j" ;;
     esac
   done
 }

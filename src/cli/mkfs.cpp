@@ -2,14 +2,20 @@
 // a reproducible ext2/3/4 image of a tree, without root.
 #include <fmt/format.h>
 
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/verity_common.h"
+#include "integral/crypto/multi_hasher.h"
 #include "integral/image/ext_writer.h"
 #include "integral/image/manifest.h"
+#include "integral/image/selinux_labels.h"
 #include "integral/image/tree.h"
+#include "integral/image/vhd.h"
 #include "integral/util/error.h"
 #include "integral/util/file_io.h"
 #include "integral/util/hex.h"
@@ -28,10 +34,14 @@ uint64_t parse_size(const std::string& s) {
   }
   std::string suffix = s.substr(pos);
   uint64_t mul = 1;
-  if (suffix == "K" || suffix == "k") mul = 1ull << 10;
-  else if (suffix == "M") mul = 1ull << 20;
-  else if (suffix == "G") mul = 1ull << 30;
-  else if (!suffix.empty()) throw_usage(fmt::format("bad size suffix in '{}' (K, M, G)", s));
+  if (suffix == "K" || suffix == "k")
+    mul = 1ull << 10;
+  else if (suffix == "M")
+    mul = 1ull << 20;
+  else if (suffix == "G")
+    mul = 1ull << 30;
+  else if (!suffix.empty())
+    throw_usage(fmt::format("bad size suffix in '{}' (K, M, G)", s));
   return v * mul;
 }
 
@@ -47,75 +57,144 @@ std::array<uint8_t, 16> parse_uuid(const std::string& s, const char* what) {
 }
 
 Command add_mkfs(CLI::App& root) {
-  auto* app = root.add_subcommand("mkfs", "Build a reproducible ext2/3/4 image from a tree or tar, without root");
+  auto* app = root.add_subcommand(
+      "mkfs", "Build a reproducible ext2/3/4 image from a tree or tar, without root");
   struct Opts {
     std::string tree, tar, manifest, type = "ext4", size, output, uuid, hash_seed, label;
     std::optional<int64_t> timestamp;
     bool json = false;
+    std::string verity, measure, measure_out, file_contexts, vhd;
+    VerityCliOptions v;
   };
   auto o = std::make_shared<Opts>();
   auto* tree = app->add_option("--tree", o->tree, "Directory to copy into the image");
-  auto* tar = app->add_option("--tar", o->tar, "Tar archive to copy into the image (pax xattrs honoured)");
+  auto* tar =
+      app->add_option("--tar", o->tar, "Tar archive to copy into the image (pax xattrs honoured)");
   tree->excludes(tar);
+  app->add_option("--file-contexts", o->file_contexts,
+                  "Label every entry from this SELinux file_contexts (as setfiles would)");
   app->add_option("--manifest", o->manifest, "Metadata manifest (owners, modes, devices, xattrs)");
   app->add_option("--type", o->type, "ext4, ext3 or ext2")->capture_default_str();
   app->add_option("--size", o->size, "Image size (bytes, or with K/M/G); default: computed + 5 %");
   app->add_option("--timestamp", o->timestamp,
                   "Every timestamp in the image (default: $SOURCE_DATE_EPOCH, else 1)");
   app->add_option("--uuid", o->uuid, "File system UUID (default: derived from the content)");
-  app->add_option("--hash-seed", o->hash_seed, "Directory hash seed (default: derived from the content)");
+  app->add_option("--hash-seed", o->hash_seed,
+                  "Directory hash seed (default: derived from the content)");
   app->add_option("--label", o->label, "Volume label (up to 16 bytes)");
   app->add_option("-o,--output", o->output, "Image file to write")->required();
+  app->add_option("--vhd", o->vhd, "Write a VHD (fixed or dynamic) instead of a raw image")
+      ->check(CLI::IsMember({"fixed", "dynamic"}));
+  app->add_option("--verity", o->verity, "Also write a dm-verity hash tree to this file");
+  add_verity_options(*app, o->v);
+  app->add_option("--measure", o->measure, "Digest the image in these banks (e.g. sha1,sha256)");
+  app->add_option("--measure-output", o->measure_out,
+                  "Write the digests as JSON here (default: IMG.digests.json)");
   app->add_flag("--json", o->json, "Machine-readable summary");
-  return {app, [o] {
-            if (o->tree.empty() == o->tar.empty()) throw_usage("give exactly one of --tree or --tar");
-            image::ExtOptions opts;
-            if (o->type == "ext4") opts.kind = image::ExtKind::kExt4;
-            else if (o->type == "ext3") opts.kind = image::ExtKind::kExt3;
-            else if (o->type == "ext2") opts.kind = image::ExtKind::kExt2;
-            else throw_usage(fmt::format("unknown --type '{}' (ext4, ext3, ext2)", o->type));
-            if (!o->size.empty()) opts.size_bytes = parse_size(o->size);
-            if (o->timestamp) {
-              opts.timestamp = *o->timestamp;
-            } else if (const char* sde = std::getenv("SOURCE_DATE_EPOCH"); sde && *sde) {
-              char* end = nullptr;
-              long long v = std::strtoll(sde, &end, 10);
-              if (*end) throw_usage(fmt::format("SOURCE_DATE_EPOCH '{}' is not a number", sde));
-              opts.timestamp = v;
-            }
-            if (!o->uuid.empty()) opts.uuid = parse_uuid(o->uuid, "--uuid");
-            if (!o->hash_seed.empty()) opts.hash_seed = parse_uuid(o->hash_seed, "--hash-seed");
-            if (o->label.size() > 16) throw_usage("--label is at most 16 bytes");
-            opts.label = o->label;
+  return {
+      app, [o] {
+        if (o->tree.empty() == o->tar.empty()) throw_usage("give exactly one of --tree or --tar");
+        image::ExtOptions opts;
+        if (o->type == "ext4")
+          opts.kind = image::ExtKind::kExt4;
+        else if (o->type == "ext3")
+          opts.kind = image::ExtKind::kExt3;
+        else if (o->type == "ext2")
+          opts.kind = image::ExtKind::kExt2;
+        else
+          throw_usage(fmt::format("unknown --type '{}' (ext4, ext3, ext2)", o->type));
+        if (!o->size.empty()) opts.size_bytes = parse_size(o->size);
+        if (o->timestamp) {
+          opts.timestamp = *o->timestamp;
+        } else if (const char* sde = std::getenv("SOURCE_DATE_EPOCH"); sde && *sde) {
+          char* end = nullptr;
+          long long v = std::strtoll(sde, &end, 10);
+          if (*end) throw_usage(fmt::format("SOURCE_DATE_EPOCH '{}' is not a number", sde));
+          opts.timestamp = v;
+        }
+        if (!o->uuid.empty()) opts.uuid = parse_uuid(o->uuid, "--uuid");
+        if (!o->hash_seed.empty()) opts.hash_seed = parse_uuid(o->hash_seed, "--hash-seed");
+        if (o->label.size() > 16) throw_usage("--label is at most 16 bytes");
+        opts.label = o->label;
 
-            auto start = std::chrono::steady_clock::now();
-            image::Tree t = o->tree.empty() ? image::load_tar(o->tar) : image::load_directory(o->tree);
-            if (!o->manifest.empty()) {
-              auto lines = image::parse_manifest(read_text_file(o->manifest), o->manifest);
-              image::apply_manifest(t, lines, o->manifest);
-            }
-            auto r = image::write_ext_image(t, opts, o->output);
-            double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-            if (o->json) {
-              nlohmann::ordered_json j;
-              j["image"] = o->output;
-              j["type"] = o->type;
-              j["size"] = r.size_bytes;
-              j["block_size"] = r.block_size;
-              j["blocks"] = r.blocks;
-              j["free_blocks"] = r.free_blocks;
-              j["inodes"] = r.inodes;
-              j["used_inodes"] = r.used_inodes;
-              j["uuid"] = r.uuid;
-              j["entries"] = t.entries().size();
-              j["seconds"] = secs;
-              emit("", j.dump(2) + "\n");
-            } else {
-              emit("", fmt::format("{}: {} {} bytes, {} entries, {} inodes used, uuid {} ({:.2f} s)\n", o->output,
-                                   o->type, r.size_bytes, t.entries().size(), r.used_inodes, r.uuid, secs));
-            }
-            return 0;
-          }};
+        auto start = std::chrono::steady_clock::now();
+        image::Tree t = o->tree.empty() ? image::load_tar(o->tar) : image::load_directory(o->tree);
+        std::set<std::string> explicit_labels;
+        if (!o->manifest.empty()) {
+          auto lines = image::parse_manifest(read_text_file(o->manifest), o->manifest);
+          image::apply_manifest(t, lines, o->manifest, &explicit_labels);
+        }
+        // After the manifest, so devices it adds are labelled too; its own labels win.
+        if (!o->file_contexts.empty()) {
+          if (!t.find("lost+found")) {  // the writer's default, made visible to labelling
+            image::Entry lf;
+            lf.path = "lost+found";
+            lf.type = image::EntryType::kDirectory;
+            lf.mode = 0700;
+            t.add(std::move(lf), o->output);
+          }
+          image::apply_file_contexts(t, o->file_contexts, explicit_labels);
+        }
+        std::vector<HashAlg> banks;
+        for (auto name : CLI::detail::split(o->measure, ',')) {
+          if (name.empty()) continue;
+          auto alg = parse_hash_alg(name);
+          if (!alg) throw_usage(fmt::format("unknown bank '{}'", name));
+          banks.push_back(*alg);
+        }
+        // With --vhd the raw image is a temporary beside the output; verity and the digests
+        // describe the raw file system (what dm-verity and a measuring initramfs read).
+        const std::string raw = o->vhd.empty() ? o->output : o->output + ".raw-tmp";
+        auto r = image::write_ext_image(t, opts, raw);
+        std::optional<image::VerityFileResult> vr;
+        if (!o->verity.empty()) vr = run_verity(raw, o->verity, std::nullopt, o->v);
+        nlohmann::ordered_json digests;
+        if (!banks.empty()) {
+          // One pass over the just-written (page-cached) image, one thread per bank.
+          digests["file"] = o->output;
+          digests["size"] = r.size_bytes;
+          for (const auto& d : hash_file(raw, banks))
+            digests[std::string(hash_alg_name(d.alg()))] = d.hex();
+          write_file_atomic(o->measure_out.empty() ? o->output + ".digests.json" : o->measure_out,
+                            digests.dump(2) + "\n");
+        }
+        if (!o->vhd.empty()) {
+          try {
+            image::write_vhd(raw, o->output,
+                             o->vhd == "fixed" ? image::VhdKind::kFixed : image::VhdKind::kDynamic,
+                             opts.timestamp);
+          } catch (...) {
+            ::unlink(raw.c_str());
+            throw;
+          }
+          ::unlink(raw.c_str());
+        }
+        double secs =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        if (o->json) {
+          nlohmann::ordered_json j;
+          j["image"] = o->output;
+          j["type"] = o->type;
+          j["size"] = r.size_bytes;
+          j["block_size"] = r.block_size;
+          j["blocks"] = r.blocks;
+          j["free_blocks"] = r.free_blocks;
+          j["inodes"] = r.inodes;
+          j["used_inodes"] = r.used_inodes;
+          j["uuid"] = r.uuid;
+          j["entries"] = t.entries().size();
+          if (vr) j["verity"] = verity_json(*vr);
+          if (!banks.empty()) j["digests"] = digests;
+          j["seconds"] = secs;
+          emit("", j.dump(2) + "\n");
+        } else {
+          emit("", fmt::format("{}: {} {} bytes, {} entries, {} inodes used, uuid {} ({:.2f} s)\n",
+                               o->output, o->type, r.size_bytes, t.entries().size(), r.used_inodes,
+                               r.uuid, secs) +
+                       (vr ? verity_text(*vr) : std::string()));
+        }
+        return 0;
+      }};
 }
 
 const CommandRegistrar registered(60, add_mkfs);

@@ -32,7 +32,8 @@ constexpr size_t kWriteChunk = 8u << 20;  // large sequential writes
 struct NoSpace {};  // the computed size was too small: retry larger
 
 void check(errcode_t err, const std::string& what) {
-  if (err == EXT2_ET_BLOCK_ALLOC_FAIL || err == EXT2_ET_INODE_ALLOC_FAIL || err == EXT2_ET_DIR_NO_SPACE)
+  if (err == EXT2_ET_BLOCK_ALLOC_FAIL || err == EXT2_ET_INODE_ALLOC_FAIL ||
+      err == EXT2_ET_DIR_NO_SPACE)
     throw NoSpace{};
   if (err) throw_environment(fmt::format("{}: {}", what, error_message(err)));
 }
@@ -55,35 +56,56 @@ struct Node {
   std::vector<Run> runs;        // blocks holding data (files, directories, long symlinks)
   uint64_t data_blocks = 0;
   std::vector<std::string> dir_blocks;
+  bool htree = false;
 };
 
 uint8_t file_type(EntryType t) {
   switch (t) {
-    case EntryType::kRegular: return EXT2_FT_REG_FILE;
-    case EntryType::kDirectory: return EXT2_FT_DIR;
-    case EntryType::kSymlink: return EXT2_FT_SYMLINK;
-    case EntryType::kCharDev: return EXT2_FT_CHRDEV;
-    case EntryType::kBlockDev: return EXT2_FT_BLKDEV;
-    case EntryType::kFifo: return EXT2_FT_FIFO;
-    case EntryType::kSocket: return EXT2_FT_SOCK;
+    case EntryType::kRegular:
+      return EXT2_FT_REG_FILE;
+    case EntryType::kDirectory:
+      return EXT2_FT_DIR;
+    case EntryType::kSymlink:
+      return EXT2_FT_SYMLINK;
+    case EntryType::kCharDev:
+      return EXT2_FT_CHRDEV;
+    case EntryType::kBlockDev:
+      return EXT2_FT_BLKDEV;
+    case EntryType::kFifo:
+      return EXT2_FT_FIFO;
+    case EntryType::kSocket:
+      return EXT2_FT_SOCK;
   }
   return 0;
 }
 
 uint16_t mode_bits(EntryType t) {
   switch (t) {
-    case EntryType::kRegular: return LINUX_S_IFREG;
-    case EntryType::kDirectory: return LINUX_S_IFDIR;
-    case EntryType::kSymlink: return LINUX_S_IFLNK;
-    case EntryType::kCharDev: return LINUX_S_IFCHR;
-    case EntryType::kBlockDev: return LINUX_S_IFBLK;
-    case EntryType::kFifo: return LINUX_S_IFIFO;
-    case EntryType::kSocket: return LINUX_S_IFSOCK;
+    case EntryType::kRegular:
+      return LINUX_S_IFREG;
+    case EntryType::kDirectory:
+      return LINUX_S_IFDIR;
+    case EntryType::kSymlink:
+      return LINUX_S_IFLNK;
+    case EntryType::kCharDev:
+      return LINUX_S_IFCHR;
+    case EntryType::kBlockDev:
+      return LINUX_S_IFBLK;
+    case EntryType::kFifo:
+      return LINUX_S_IFIFO;
+    case EntryType::kSocket:
+      return LINUX_S_IFSOCK;
   }
   return 0;
 }
 
-uint32_t rec_len_for(size_t name_len) { return static_cast<uint32_t>((8 + name_len + 3) & ~size_t{3}); }
+uint64_t div_up(uint64_t a, uint64_t b) {
+  return (a + b - 1) / b;
+}
+
+uint32_t rec_len_for(size_t name_len) {
+  return static_cast<uint32_t>((8 + name_len + 3) & ~size_t{3});
+}
 
 // Inode numbers in traversal order: a directory's children get consecutive numbers, then each
 // subdirectory is numbered in turn. Root is 2, lost+found 11 (as mke2fs does).
@@ -109,7 +131,8 @@ class Planner {
     std::vector<std::pair<uint32_t, std::string>> subdirs;
     auto names = dir.children;
     if (dir_path.empty() && !tree_.find("lost+found"))
-      names.insert(std::upper_bound(names.begin(), names.end(), std::string("lost+found")), "lost+found");
+      names.insert(std::upper_bound(names.begin(), names.end(), std::string("lost+found")),
+                   "lost+found");
     for (const auto& name : names) {
       std::string path = dir_path.empty() ? name : dir_path + "/" + name;
       const Entry* e = tree_.find(path);
@@ -185,14 +208,144 @@ std::vector<std::string> build_dir_blocks(uint32_t ino, const Node& n, bool csum
   return blocks;
 }
 
-bool all_zero(const char* p, size_t n) { return n == 0 || (p[0] == 0 && std::memcmp(p, p + 1, n - 1) == 0); }
+// A hash-indexed (htree) directory: block 0 is the dx root ("." and ".." plus the index),
+// then index nodes when one level is not enough, then leaves holding the entries in hash
+// order. Layout as in the kernel's fs/ext4/namei.c and e2fsck's rehash; e2fsck checks it.
+std::vector<std::string> build_htree(uint32_t ino, const Node& n, bool csum,
+                                     const uint32_t seed[4]) {
+  struct Hashed {
+    uint32_t hash, minor;
+    const Dirent* d;
+  };
+  std::vector<Hashed> hs;
+  hs.reserve(n.dirents.size());
+  for (const auto& d : n.dirents) {
+    ext2_dirhash_t h = 0, m = 0;
+    errcode_t err = ext2fs_dirhash2(EXT2_HASH_HALF_MD4_UNSIGNED, d.name.data(),
+                                    static_cast<int>(d.name.size()), nullptr, 0, seed, &h, &m);
+    if (err) throw_environment(fmt::format("directory hash: {}", error_message(err)));
+    hs.push_back({static_cast<uint32_t>(h), static_cast<uint32_t>(m), &d});
+  }
+  std::sort(hs.begin(), hs.end(), [](const Hashed& a, const Hashed& b) {
+    if (a.hash != b.hash) return a.hash < b.hash;
+    if (a.minor != b.minor) return a.minor < b.minor;
+    return a.d->name < b.d->name;
+  });
+  // Leaves.
+  const uint32_t cap = kBlockSize - (csum ? 12u : 0u);
+  std::vector<std::string> leaves;
+  std::vector<uint32_t> start_hash;
+  uint32_t prev_last = 0;
+  std::string cur;
+  uint32_t used = 0, last = 0;
+  auto finish = [&] {
+    uint16_t rl = static_cast<uint16_t>(cap - last);
+    std::memcpy(&cur[last + 4], &rl, 2);
+    if (csum) {
+      auto* t = reinterpret_cast<ext2_dir_entry_tail*>(&cur[cap]);
+      t->det_rec_len = 12;
+      t->det_reserved_name_len = EXT2_DIR_NAME_LEN_CSUM;
+    }
+    leaves.push_back(std::move(cur));
+  };
+  for (size_t i = 0; i < hs.size(); ++i) {
+    const Dirent& d = *hs[i].d;
+    uint32_t rl = rec_len_for(d.name.size());
+    if (leaves.empty() && cur.empty()) {
+      cur.assign(kBlockSize, '\0');
+      start_hash.push_back(0);
+    } else if (used + rl > cap) {
+      finish();
+      cur.assign(kBlockSize, '\0');
+      used = 0;
+      // The low bit marks a hash run continued from the previous leaf.
+      start_hash.push_back(hs[i].hash == prev_last ? hs[i].hash | 1 : hs[i].hash);
+    }
+    last = used;
+    uint16_t rl16 = static_cast<uint16_t>(rl);
+    std::memcpy(&cur[used], &d.ino, 4);
+    std::memcpy(&cur[used + 4], &rl16, 2);
+    cur[used + 6] = static_cast<char>(d.name.size());
+    cur[used + 7] = static_cast<char>(file_type(d.type));
+    std::memcpy(&cur[used + 8], d.name.data(), d.name.size());
+    used += rl;
+    prev_last = hs[i].hash;
+  }
+  finish();
 
-uint64_t div_up(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
+  const uint32_t root_limit = (kBlockSize - 32 - (csum ? 8 : 0)) / 8;
+  const uint32_t node_limit = (kBlockSize - 8 - (csum ? 8 : 0)) / 8;
+  const size_t nleaves = leaves.size();
+  const bool two_levels = nleaves > root_limit;
+  const size_t nnodes = two_levels ? div_up(nleaves, node_limit) : 0;
+  if (nnodes > root_limit)
+    throw_bad_input(
+        fmt::format("directory '/{}' has too many entries for two htree levels", n.e->path));
+  auto put_entries = [](std::string& blk, size_t at, uint32_t limit,
+                        const std::vector<std::pair<uint32_t, uint32_t>>& ents) {
+    uint16_t lim = static_cast<uint16_t>(limit), cnt = static_cast<uint16_t>(ents.size());
+    std::memcpy(&blk[at], &lim, 2);
+    std::memcpy(&blk[at + 2], &cnt, 2);
+    std::memcpy(&blk[at + 4], &ents[0].second, 4);
+    for (size_t i = 1; i < ents.size(); ++i) {
+      std::memcpy(&blk[at + 8 * i], &ents[i].first, 4);
+      std::memcpy(&blk[at + 8 * i + 4], &ents[i].second, 4);
+    }
+  };
+  std::string root(kBlockSize, '\0');
+  uint16_t rl = 12;
+  std::memcpy(&root[0], &ino, 4);
+  std::memcpy(&root[4], &rl, 2);
+  root[6] = 1;
+  root[7] = EXT2_FT_DIR;
+  root[8] = '.';
+  rl = static_cast<uint16_t>(kBlockSize - 12);
+  std::memcpy(&root[12], &n.parent, 4);
+  std::memcpy(&root[16], &rl, 2);
+  root[18] = 2;
+  root[19] = EXT2_FT_DIR;
+  root[20] = root[21] = '.';
+  root[24 + 4] = EXT2_HASH_HALF_MD4;  // with the unsigned flag in the superblock
+  root[24 + 5] = 8;                   // info_length
+  root[24 + 6] = two_levels ? 1 : 0;  // indirect_levels
+  std::vector<std::string> blocks;
+  blocks.push_back(std::move(root));
+  if (!two_levels) {
+    std::vector<std::pair<uint32_t, uint32_t>> ents;
+    for (size_t i = 0; i < nleaves; ++i)
+      ents.emplace_back(start_hash[i], static_cast<uint32_t>(1 + i));
+    put_entries(blocks[0], 32, root_limit, ents);
+  } else {
+    std::vector<std::pair<uint32_t, uint32_t>> rents;
+    for (size_t j = 0; j < nnodes; ++j) {
+      std::string node(kBlockSize, '\0');
+      uint16_t nrl = static_cast<uint16_t>(kBlockSize);
+      std::memcpy(&node[4], &nrl, 2);  // a fake empty entry over the whole block
+      std::vector<std::pair<uint32_t, uint32_t>> ents;
+      for (size_t i = j * node_limit; i < std::min(nleaves, (j + 1) * node_limit); ++i)
+        ents.emplace_back(start_hash[i], static_cast<uint32_t>(1 + nnodes + i));
+      rents.emplace_back(ents[0].first, static_cast<uint32_t>(1 + j));
+      put_entries(node, 8, node_limit, ents);
+      blocks.push_back(std::move(node));
+    }
+    put_entries(blocks[0], 32, root_limit, rents);
+  }
+  for (auto& l : leaves) blocks.push_back(std::move(l));
+  return blocks;
+}
+
+bool all_zero(const char* p, size_t n) {
+  return n == 0 || (p[0] == 0 && std::memcmp(p, p + 1, n - 1) == 0);
+}
 
 class Writer {
  public:
   Writer(const Tree& tree, const ExtOptions& opts, std::vector<Node>& nodes)
-      : tree_(tree), opts_(opts), nodes_(nodes), content_hash_(HashAlg::kSha256) {}
+      : tree_(tree),
+        opts_(opts),
+        nodes_(nodes),
+        content_hash_(HashAlg::kSha256),
+        meta_hash_(metadata_hash()) {}
   ~Writer() {
     if (fs_) ext2fs_free(fs_);
   }
@@ -207,13 +360,15 @@ class Writer {
     param.s_inode_size = kInodeSize;
     param.s_inodes_count = static_cast<uint32_t>(inodes);
     param.s_feature_compat = EXT2_FEATURE_COMPAT_EXT_ATTR | EXT2_FEATURE_COMPAT_DIR_INDEX;
-    param.s_feature_ro_compat = EXT2_FEATURE_RO_COMPAT_SPARSE_SUPER | EXT2_FEATURE_RO_COMPAT_LARGE_FILE;
+    param.s_feature_ro_compat =
+        EXT2_FEATURE_RO_COMPAT_SPARSE_SUPER | EXT2_FEATURE_RO_COMPAT_LARGE_FILE;
     param.s_feature_incompat = EXT2_FEATURE_INCOMPAT_FILETYPE;
     if (ext4) {
-      param.s_feature_ro_compat |= EXT4_FEATURE_RO_COMPAT_HUGE_FILE | EXT4_FEATURE_RO_COMPAT_DIR_NLINK |
-                                   EXT4_FEATURE_RO_COMPAT_EXTRA_ISIZE | EXT4_FEATURE_RO_COMPAT_METADATA_CSUM;
-      param.s_feature_incompat |=
-          EXT3_FEATURE_INCOMPAT_EXTENTS | EXT4_FEATURE_INCOMPAT_64BIT | EXT4_FEATURE_INCOMPAT_FLEX_BG;
+      param.s_feature_ro_compat |=
+          EXT4_FEATURE_RO_COMPAT_HUGE_FILE | EXT4_FEATURE_RO_COMPAT_DIR_NLINK |
+          EXT4_FEATURE_RO_COMPAT_EXTRA_ISIZE | EXT4_FEATURE_RO_COMPAT_METADATA_CSUM;
+      param.s_feature_incompat |= EXT3_FEATURE_INCOMPAT_EXTENTS | EXT4_FEATURE_INCOMPAT_64BIT |
+                                  EXT4_FEATURE_INCOMPAT_FLEX_BG;
       param.s_log_groups_per_flex = 4;
       param.s_desc_size = EXT2_MIN_DESC_SIZE_64BIT;
       param.s_min_extra_isize = param.s_want_extra_isize = 32;
@@ -231,7 +386,8 @@ class Writer {
     sb->s_flags = (sb->s_flags & ~EXT2_FLAGS_SIGNED_HASH) | EXT2_FLAGS_UNSIGNED_HASH;
     if (ext4) sb->s_checksum_type = EXT2_CRC32C_CHKSUM;
     std::memset(sb->s_volume_name, 0, sizeof(sb->s_volume_name));
-    std::memcpy(sb->s_volume_name, opts_.label.data(), std::min(opts_.label.size(), sizeof(sb->s_volume_name)));
+    std::memcpy(sb->s_volume_name, opts_.label.data(),
+                std::min(opts_.label.size(), sizeof(sb->s_volume_name)));
     // Placeholders until the content is known (nothing checksummed is written before then).
     std::memset(sb->s_uuid, 0, 16);
     std::memset(sb->s_hash_seed, 0, 16);
@@ -239,10 +395,21 @@ class Writer {
     if (ext2fs_has_group_desc_csum(fs_)) {
       // The image starts as a hole: inode tables are already zero.
       for (dgrp_t g = 0; g < fs_->group_desc_count; ++g)
-        ext2fs_bg_flags_set(fs_, g, static_cast<__u16>(ext2fs_bg_flags(fs_, g) | EXT2_BG_INODE_ZEROED));
+        ext2fs_bg_flags_set(fs_, g,
+                            static_cast<__u16>(ext2fs_bg_flags(fs_, g) | EXT2_BG_INODE_ZEROED));
     }
     if (nodes_.size() - 1 > fs_->super->s_inodes_count) throw NoSpace{};
 
+    // The hash seed orders htree leaves, so it comes from the metadata alone (known now);
+    // the UUID also covers the content, hashed as it is written.
+    {
+      auto b = meta_hash_.bytes();
+      if (opts_.hash_seed)
+        std::memcpy(sb->s_hash_seed, opts_.hash_seed->data(), 16);
+      else
+        std::memcpy(sb->s_hash_seed, b.data() + 16, 16);
+      std::memcpy(seed_, sb->s_hash_seed, 16);
+    }
     // Phase 1: data, in inode order, in large sequential writes; hashed for the UUID.
     for (uint32_t ino = EXT2_ROOT_INO; ino < nodes_.size(); ++ino) {
       if (ino > EXT2_ROOT_INO && ino < 11) continue;
@@ -255,15 +422,17 @@ class Writer {
     if (journal) {
       ext2fs_journal_params jp{};
       check(ext2fs_get_journal_params(&jp, fs_), "journal size");
-      check(ext2fs_add_journal_inode3(fs_, &jp, ~0ULL, EXT2_MKJOURNAL_NO_MNT_CHECK | EXT2_MKJOURNAL_LAZYINIT),
+      check(ext2fs_add_journal_inode3(fs_, &jp, ~0ULL,
+                                      EXT2_MKJOURNAL_NO_MNT_CHECK | EXT2_MKJOURNAL_LAZYINIT),
             "cannot create the journal");
     }
     std::vector<char> zero(kInodeSize, 0);
     for (ext2_ino_t i = 1; i < EXT2_FIRST_INO(sb); ++i) {
       if (i == EXT2_ROOT_INO) continue;
       if (!(journal && i == EXT2_JOURNAL_INO))
-        check(ext2fs_write_inode_full(fs_, i, reinterpret_cast<ext2_inode*>(zero.data()), kInodeSize),
-              "reserved inode");
+        check(
+            ext2fs_write_inode_full(fs_, i, reinterpret_cast<ext2_inode*>(zero.data()), kInodeSize),
+            "reserved inode");
       ext2fs_inode_alloc_stats2(fs_, i, +1, 0);
     }
     check(ext2fs_update_bb_inode(fs_, nullptr), "bad block inode");
@@ -289,15 +458,18 @@ class Writer {
 
  private:
   static void uuid_unparse(const uint8_t* b, char* out) {
-    auto s = fmt::format("{:02x}{:02x}{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}{:02x}{:02x}{:02x}{:02x}",
-                         b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
-                         b[14], b[15]);
+    auto s = fmt::format(
+        "{:02x}{:02x}{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}{:02x}{:02x}{:"
+        "02x}{:02x}",
+        b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
+        b[14], b[15]);
     std::memcpy(out, s.c_str(), 37);
   }
 
   uint64_t alloc_block() {
     blk64_t b = 0;
-    if (ext2fs_find_first_zero_block_bitmap2(fs_->block_map, cursor_, ext2fs_blocks_count(fs_->super) - 1, &b))
+    if (ext2fs_find_first_zero_block_bitmap2(fs_->block_map, cursor_,
+                                             ext2fs_blocks_count(fs_->super) - 1, &b))
       throw NoSpace{};
     ext2fs_block_alloc_stats2(fs_, b, +1);
     cursor_ = b + 1;
@@ -325,8 +497,8 @@ class Writer {
 
   void flush() {
     if (pending_.empty()) return;
-    check(io_channel_write_blk64(fs_->io, pending_start_, static_cast<int>(pending_.size() / kBlockSize),
-                                 pending_.data()),
+    check(io_channel_write_blk64(fs_->io, pending_start_,
+                                 static_cast<int>(pending_.size() / kBlockSize), pending_.data()),
           "cannot write file data");
     pending_.clear();
   }
@@ -348,10 +520,16 @@ class Writer {
     const Entry& e = *n.e;
     if (e.type == EntryType::kDirectory) {
       n.dir_blocks = build_dir_blocks(ino, n, ext4);
+      if (n.dir_blocks.size() > 1) {
+        // More than one block: index it, so lookups need no linear scan (and no e2fsck -D).
+        n.dir_blocks = build_htree(ino, n, ext4, seed_);
+        n.htree = true;
+      }
       // Directory blocks are written in phase 2 (they carry checksums); reserve them now.
       for (uint64_t i = 0; i < n.dir_blocks.size(); ++i) {
         uint64_t p = alloc_block();
-        if (!n.runs.empty() && n.runs.back().pblk + n.runs.back().len == p && n.runs.back().len < kMaxExtentLen)
+        if (!n.runs.empty() && n.runs.back().pblk + n.runs.back().len == p &&
+            n.runs.back().len < kMaxExtentLen)
           ++n.runs.back().len;
         else
           n.runs.push_back({i, p, 1});
@@ -371,23 +549,46 @@ class Writer {
     bool own = false;
     if (!e.content.host_path.empty()) {
       fd = ::open(e.content.host_path.c_str(), O_RDONLY | O_CLOEXEC);
-      if (fd < 0) throw_environment(fmt::format("cannot open: {}", std::strerror(errno)), e.content.host_path);
+      if (fd < 0)
+        throw_environment(fmt::format("cannot open: {}", std::strerror(errno)),
+                          e.content.host_path);
       base = 0;
       own = true;
     }
     const std::string what = e.content.host_path.empty() ? "/" + e.path : e.content.host_path;
     try {
-      std::vector<char> buf(1u << 20);
-      uint64_t size = e.content.size;
-      for (uint64_t off = 0; off < size; off += buf.size()) {
-        size_t len = static_cast<size_t>(std::min<uint64_t>(buf.size(), size - off));
-        read_exact(fd, buf.data(), len, base + off, what);
-        content_hash_.update(std::string_view(buf.data(), len));
-        if (len % kBlockSize) std::memset(buf.data() + len, 0, kBlockSize - len % kBlockSize);
-        for (size_t b = 0; b < len; b += kBlockSize) {
-          // All-zero blocks become holes: the image does not depend on how sparse the source was.
-          if (all_zero(buf.data() + b, kBlockSize)) continue;
-          put_block(n, (off + b) / kBlockSize, buf.data() + b);
+      // One buffer for all files (a fresh 1 MiB per file costs a memset each).
+      auto& buf = read_buf_;
+      if (buf.empty()) buf.resize(1u << 20);
+      const uint64_t size = e.content.size;
+      uint64_t off = 0;
+      while (off < size) {
+        // Skip the source's holes without reading them (SEEK_DATA); what is read is still
+        // checked for zero blocks, so the image does not depend on how sparse the source was.
+        off_t data = ::lseek(fd, static_cast<off_t>(base + off), SEEK_DATA);
+        if (data < 0 && errno == ENXIO) break;
+        uint64_t end = size;
+        if (data >= 0) {
+          off_t hole = ::lseek(fd, data, SEEK_HOLE);
+          off = (static_cast<uint64_t>(data) - base) & ~uint64_t{kBlockSize - 1};
+          if (hole >= 0)
+            end = std::min<uint64_t>(size, (static_cast<uint64_t>(hole) - base + kBlockSize - 1) &
+                                               ~uint64_t{kBlockSize - 1});
+          if (off >= size) break;
+        }
+        for (; off < end; off += buf.size()) {
+          size_t len = static_cast<size_t>(std::min<uint64_t>(buf.size(), end - off));
+          read_exact(fd, buf.data(), len, base + off, what);
+          if (len % kBlockSize) std::memset(buf.data() + len, 0, kBlockSize - len % kBlockSize);
+          for (size_t b = 0; b < len; b += kBlockSize) {
+            // All-zero blocks become holes.
+            if (all_zero(buf.data() + b, kBlockSize)) continue;
+            uint64_t lblk = (off + b) / kBlockSize;
+            content_hash_.update(
+                std::string_view(reinterpret_cast<const char*>(&lblk), sizeof lblk));
+            content_hash_.update(std::string_view(buf.data() + b, kBlockSize));
+            put_block(n, lblk, buf.data() + b);
+          }
         }
       }
     } catch (...) {
@@ -397,17 +598,19 @@ class Writer {
     if (own) ::close(fd);
   }
 
-  void derive_identity() {
+  Digest metadata_hash() const {
     Hasher h(HashAlg::kSha256);
     h.update(std::string_view("integral-mkfs-v1"));
-    auto num = [&](uint64_t v) { h.update(std::string_view(reinterpret_cast<const char*>(&v), 8)); };
+    auto num = [&](uint64_t v) {
+      h.update(std::string_view(reinterpret_cast<const char*>(&v), 8));
+    };
     auto str = [&](const std::string& s) {
       num(s.size());
       h.update(s);
     };
     num(static_cast<uint64_t>(opts_.kind));
     num(static_cast<uint64_t>(opts_.timestamp));
-    num(ext2fs_blocks_count(fs_->super));
+    num(opts_.size_bytes);
     str(opts_.label);
     for (uint32_t ino = EXT2_ROOT_INO; ino < nodes_.size(); ++ino) {
       const Node& n = nodes_[ino];
@@ -431,6 +634,13 @@ class Writer {
         num(d.ino);
       }
     }
+    return h.finish();
+  }
+
+  void derive_identity() {
+    Hasher h(HashAlg::kSha256);
+    h.update(meta_hash_.bytes());
+    num_blocks_into(h);
     auto c = content_hash_.finish();
     h.update(c.bytes());
     auto d = h.finish();
@@ -439,10 +649,13 @@ class Writer {
     std::memcpy(sb->s_uuid, b.data(), 16);
     sb->s_uuid[6] = static_cast<uint8_t>((sb->s_uuid[6] & 0x0f) | 0x80);  // RFC 9562 version 8
     sb->s_uuid[8] = static_cast<uint8_t>((sb->s_uuid[8] & 0x3f) | 0x80);
-    std::memcpy(sb->s_hash_seed, b.data() + 16, 16);
     if (opts_.uuid) std::memcpy(sb->s_uuid, opts_.uuid->data(), 16);
-    if (opts_.hash_seed) std::memcpy(sb->s_hash_seed, opts_.hash_seed->data(), 16);
     ext2fs_init_csum_seed(fs_);
+  }
+
+  void num_blocks_into(Hasher& h) const {
+    uint64_t v = ext2fs_blocks_count(fs_->super);
+    h.update(std::string_view(reinterpret_cast<const char*>(&v), 8));
   }
 
   void write_inode(uint32_t ino, bool ext4) {
@@ -458,13 +671,21 @@ class Writer {
     in.i_atime = in.i_ctime = in.i_mtime = t;
     in.i_extra_isize = sizeof(ext2_inode_large) - EXT2_GOOD_OLD_INODE_SIZE;
     in.i_crtime = t;
-    in.i_links_count = static_cast<__u16>(n.links > 65000 && e.type == EntryType::kDirectory ? 1 : n.links);
+    in.i_links_count =
+        static_cast<__u16>(n.links > 65000 && e.type == EntryType::kDirectory ? 1 : n.links);
     uint64_t size = 0;
     switch (e.type) {
-      case EntryType::kRegular: size = e.content.size; break;
-      case EntryType::kDirectory: size = uint64_t{n.dir_blocks.size()} * kBlockSize; break;
-      case EntryType::kSymlink: size = e.target.size(); break;
-      default: break;
+      case EntryType::kRegular:
+        size = e.content.size;
+        break;
+      case EntryType::kDirectory:
+        size = uint64_t{n.dir_blocks.size()} * kBlockSize;
+        break;
+      case EntryType::kSymlink:
+        size = e.target.size();
+        break;
+      default:
+        break;
     }
     in.i_size = static_cast<__u32>(size);
     in.i_size_high = static_cast<__u32>(size >> 32);
@@ -480,6 +701,7 @@ class Writer {
     const bool has_blocks = e.type == EntryType::kRegular || e.type == EntryType::kDirectory ||
                             (e.type == EntryType::kSymlink && !fast_symlink);
     bool mapped_later = false;
+    if (n.htree) in.i_flags |= EXT2_INDEX_FL;
     if (ext4 && has_blocks) {
       in.i_flags |= EXT4_EXTENTS_FL;
       auto* hdr = reinterpret_cast<ext3_extent_header*>(in.i_block);
@@ -502,7 +724,8 @@ class Writer {
     } else if (has_blocks) {
       mapped_later = !n.runs.empty();
     }
-    check(ext2fs_write_inode_full(fs_, ino, reinterpret_cast<ext2_inode*>(&in), sizeof(in)), "cannot write inode");
+    check(ext2fs_write_inode_full(fs_, ino, reinterpret_cast<ext2_inode*>(&in), sizeof(in)),
+          "cannot write inode");
     ext2fs_inode_alloc_stats2(fs_, ino, +1, e.type == EntryType::kDirectory ? 1 : 0);
     if (mapped_later) {
       // Many extents (ext4) or indirect blocks (ext2/3): let libext2fs build the mapping
@@ -522,20 +745,24 @@ class Writer {
         for (const auto& r : n.runs)
           for (uint64_t i = 0; i < r.len; ++i) {
             blk64_t p = r.pblk + i;
-            check(ext2fs_bmap2(fs_, ino, reinterpret_cast<ext2_inode*>(&in), bb.data(), BMAP_SET | BMAP_ALLOC,
-                               r.lblk + i, nullptr, &p),
+            check(ext2fs_bmap2(fs_, ino, reinterpret_cast<ext2_inode*>(&in), bb.data(),
+                               BMAP_SET | BMAP_ALLOC, r.lblk + i, nullptr, &p),
                   "block map");
           }
       }
-      check(ext2fs_read_inode_full(fs_, ino, reinterpret_cast<ext2_inode*>(&in), sizeof(in)), "inode");
-      check(ext2fs_iblk_add_blocks(fs_, reinterpret_cast<ext2_inode*>(&in), n.data_blocks), "i_blocks");
-      check(ext2fs_write_inode_full(fs_, ino, reinterpret_cast<ext2_inode*>(&in), sizeof(in)), "inode");
+      check(ext2fs_read_inode_full(fs_, ino, reinterpret_cast<ext2_inode*>(&in), sizeof(in)),
+            "inode");
+      check(ext2fs_iblk_add_blocks(fs_, reinterpret_cast<ext2_inode*>(&in), n.data_blocks),
+            "i_blocks");
+      check(ext2fs_write_inode_full(fs_, ino, reinterpret_cast<ext2_inode*>(&in), sizeof(in)),
+            "inode");
     }
     if (e.type == EntryType::kDirectory) {
       uint64_t i = 0;
       for (const auto& r : n.runs)
         for (uint64_t k = 0; k < r.len; ++k, ++i)
-          check(ext2fs_write_dir_block4(fs_, r.pblk + k, n.dir_blocks[i].data(), 0, ino), "directory block");
+          check(ext2fs_write_dir_block4(fs_, r.pblk + k, n.dir_blocks[i].data(), 0, ino),
+                "directory block");
     }
     if (!e.xattrs.empty()) {
       ext2_xattr_handle* h = nullptr;
@@ -546,12 +773,14 @@ class Writer {
       if (err) {
         ext2fs_xattrs_close(&h);
         if (err == EXT2_ET_EA_NO_SPACE)
-          throw_bad_input(fmt::format("'/{}': xattrs do not fit (one 4 KiB block per inode)", e.path));
+          throw_bad_input(
+              fmt::format("'/{}': xattrs do not fit (one 4 KiB block per inode)", e.path));
         check(err, fmt::format("xattrs of '/{}'", e.path));
       }
       err = ext2fs_xattrs_close(&h);
       if (err == EXT2_ET_EA_NO_SPACE)
-        throw_bad_input(fmt::format("'/{}': xattrs do not fit (one 4 KiB block per inode)", e.path));
+        throw_bad_input(
+            fmt::format("'/{}': xattrs do not fit (one 4 KiB block per inode)", e.path));
       check(err, fmt::format("xattrs of '/{}'", e.path));
     }
   }
@@ -562,8 +791,11 @@ class Writer {
   ext2_filsys fs_ = nullptr;
   blk64_t cursor_ = 0;
   std::vector<char> pending_;
+  std::vector<char> read_buf_;
   uint64_t pending_start_ = 0;
   Hasher content_hash_;
+  Digest meta_hash_;
+  uint32_t seed_[4] = {};
 };
 
 uint64_t estimate_blocks(const std::vector<Node>& nodes, const ExtOptions& opts, uint64_t inodes) {
@@ -577,7 +809,7 @@ uint64_t estimate_blocks(const std::vector<Node>& nodes, const ExtOptions& opts,
     } else if (n.e->type == EntryType::kDirectory) {
       size_t bytes = 24;
       for (const auto& d : n.dirents) bytes += rec_len_for(d.name.size());
-      content += div_up(bytes, kBlockSize - 12) + 1;
+      content += div_up(bytes, kBlockSize - 12) + (bytes > kBlockSize - 12 ? 3 : 1);
     } else if (n.e->type == EntryType::kSymlink && n.e->target.size() >= 60) {
       content += 1;
     }
@@ -586,7 +818,8 @@ uint64_t estimate_blocks(const std::vector<Node>& nodes, const ExtOptions& opts,
     if (xa > 96) content += 1;
   }
   uint64_t itable = div_up(inodes * kInodeSize, kBlockSize);
-  uint64_t total = static_cast<uint64_t>(static_cast<double>(content) * (1 + kSizeMargin)) + 256 + itable;
+  uint64_t total =
+      static_cast<uint64_t>(static_cast<double>(content) * (1 + kSizeMargin)) + 256 + itable;
   uint64_t groups = div_up(total, 32768);
   total += groups * 4 + 64;
   if (opts.kind != ExtKind::kExt2) {
@@ -601,7 +834,8 @@ uint64_t estimate_blocks(const std::vector<Node>& nodes, const ExtOptions& opts,
 
 }  // namespace
 
-ExtResult write_ext_image(const Tree& tree, const ExtOptions& opts, const std::filesystem::path& out) {
+ExtResult write_ext_image(const Tree& tree, const ExtOptions& opts,
+                          const std::filesystem::path& out) {
   if (opts.timestamp <= 0 || opts.timestamp > 0xffffffffLL)
     throw_usage("the timestamp must be between 1 and 2^32-1 (libext2fs reads 0 as 'now')");
   Entry lost_found;
@@ -614,7 +848,8 @@ ExtResult write_ext_image(const Tree& tree, const ExtOptions& opts, const std::f
   std::vector<Node> plan = Planner(tree).plan(lf);
   uint64_t used_inodes = plan.size() - 1;
   uint64_t inodes = std::max<uint64_t>(used_inodes + used_inodes / 20 + 32, 64);
-  uint64_t blocks = opts.size_bytes ? opts.size_bytes / kBlockSize : estimate_blocks(plan, opts, inodes);
+  uint64_t blocks =
+      opts.size_bytes ? opts.size_bytes / kBlockSize : estimate_blocks(plan, opts, inodes);
   if (blocks > (1ull << 32) - 1) throw_usage("image larger than 16 TiB");
 
   std::filesystem::path dir = out.parent_path();
@@ -622,13 +857,16 @@ ExtResult write_ext_image(const Tree& tree, const ExtOptions& opts, const std::f
   for (int attempt = 0;; ++attempt) {
     std::string tmp = (dir / ("." + out.filename().string() + ".XXXXXX")).string();
     int fd = ::mkstemp(tmp.data());
-    if (fd < 0) throw_environment(fmt::format("cannot create temporary file: {}", std::strerror(errno)), out.string());
+    if (fd < 0)
+      throw_environment(fmt::format("cannot create temporary file: {}", std::strerror(errno)),
+                        out.string());
     bool ok = ::ftruncate(fd, static_cast<off_t>(blocks * kBlockSize)) == 0;
     int saved = errno;
     ::close(fd);
     if (!ok) {
       ::unlink(tmp.c_str());
-      throw_environment(fmt::format("cannot size the image: {}", std::strerror(saved)), out.string());
+      throw_environment(fmt::format("cannot size the image: {}", std::strerror(saved)),
+                        out.string());
     }
     try {
       std::vector<Node> nodes = plan;
@@ -642,7 +880,8 @@ ExtResult write_ext_image(const Tree& tree, const ExtOptions& opts, const std::f
     } catch (const NoSpace&) {
       ::unlink(tmp.c_str());
       if (opts.size_bytes)
-        throw_bad_input(fmt::format("the tree does not fit in {} bytes", opts.size_bytes), out.string());
+        throw_bad_input(fmt::format("the tree does not fit in {} bytes", opts.size_bytes),
+                        out.string());
       if (attempt >= 6) throw_environment("cannot size the image", out.string());
       blocks += blocks / 4 + 1024;
     } catch (...) {

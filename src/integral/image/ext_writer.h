@@ -44,6 +44,7 @@ struct ExtResult {
 
 // Writes the image to `out` through a temporary file in the same directory and a rename:
 // on any error nothing is left at `out`.
-ExtResult write_ext_image(const Tree& tree, const ExtOptions& opts, const std::filesystem::path& out);
+ExtResult write_ext_image(const Tree& tree, const ExtOptions& opts,
+                          const std::filesystem::path& out);
 
 }  // namespace integral::image

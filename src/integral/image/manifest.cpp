@@ -51,7 +51,8 @@ std::string decode_value(const std::string& v, const std::string& name, uint64_t
   }
   if (v.size() >= 2 && v[0] == '0' && (v[1] == 's' || v[1] == 'S')) {
     std::string b64 = v.substr(2);
-    if (b64.size() % 4 != 0 || b64.size() > 8192) throw_bad_input("bad base64 xattr value", name, off);
+    if (b64.size() % 4 != 0 || b64.size() > 8192)
+      throw_bad_input("bad base64 xattr value", name, off);
     std::string out(b64.size() / 4 * 3, '\0');
     int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
                             reinterpret_cast<const unsigned char*>(b64.data()),
@@ -88,7 +89,8 @@ std::vector<ManifestLine> parse_manifest(const std::string& text, const std::str
     }
     if (fields.empty()) continue;
     if (fields.size() < 5)
-      throw_bad_input(fmt::format("line {}: expected PATH TYPE MODE UID GID", lineno), name, line_off);
+      throw_bad_input(fmt::format("line {}: expected PATH TYPE MODE UID GID", lineno), name,
+                      line_off);
     ManifestLine m;
     m.line = lineno;
     m.offset = line_off;
@@ -106,12 +108,13 @@ std::vector<ManifestLine> parse_manifest(const std::string& text, const std::str
     }
     auto t = fields[1].first;
     if (t.size() != 1 || std::string_view("-fdlcbps").find(t[0]) == std::string_view::npos)
-      throw_bad_input(fmt::format("line {}: type '{}' is not one of - f d l c b p s", lineno, t), name,
-                      fields[1].second);
+      throw_bad_input(fmt::format("line {}: type '{}' is not one of - f d l c b p s", lineno, t),
+                      name, fields[1].second);
     m.type = t[0];
     if (m.is_glob && m.type != '-')
-      throw_bad_input(fmt::format("line {}: a glob can only change existing entries (type '-')", lineno),
-                      name, fields[1].second);
+      throw_bad_input(
+          fmt::format("line {}: a glob can only change existing entries (type '-')", lineno), name,
+          fields[1].second);
     if (fields[2].first != "-") m.mode = number(fields[2].first, 8, name, fields[2].second, "mode");
     if (m.mode && *m.mode > 07777)
       throw_bad_input(fmt::format("line {}: mode above 07777", lineno), name, fields[2].second);
@@ -130,7 +133,8 @@ std::vector<ManifestLine> parse_manifest(const std::string& text, const std::str
         m.minor = number(val, 10, name, off, "minor");
       } else if (key == "target") {
         if (val.empty() || val.size() > kMaxSymlinkLen)
-          throw_bad_input(fmt::format("line {}: symlink target empty or too long", lineno), name, off);
+          throw_bad_input(fmt::format("line {}: symlink target empty or too long", lineno), name,
+                          off);
         m.target = val;
       } else if (key.substr(0, 6) == "xattr.") {
         std::string xn(key.substr(6));
@@ -138,8 +142,8 @@ std::vector<ManifestLine> parse_manifest(const std::string& text, const std::str
           throw_bad_input(fmt::format("line {}: bad xattr name '{}'", lineno, xn), name, off);
         std::string v = decode_value(val, name, off);
         if (v.size() > kMaxXattrValue)
-          throw_bad_input(fmt::format("line {}: xattr value over {} bytes", lineno, kMaxXattrValue), name,
-                          off);
+          throw_bad_input(fmt::format("line {}: xattr value over {} bytes", lineno, kMaxXattrValue),
+                          name, off);
         m.xattrs.emplace_back(std::move(xn), std::move(v));
       } else {
         throw_bad_input(fmt::format("line {}: unknown key '{}'", lineno, key), name, off);
@@ -154,13 +158,20 @@ namespace {
 
 EntryType type_of(char c) {
   switch (c) {
-    case 'f': return EntryType::kRegular;
-    case 'd': return EntryType::kDirectory;
-    case 'l': return EntryType::kSymlink;
-    case 'c': return EntryType::kCharDev;
-    case 'b': return EntryType::kBlockDev;
-    case 'p': return EntryType::kFifo;
-    default: return EntryType::kSocket;
+    case 'f':
+      return EntryType::kRegular;
+    case 'd':
+      return EntryType::kDirectory;
+    case 'l':
+      return EntryType::kSymlink;
+    case 'c':
+      return EntryType::kCharDev;
+    case 'b':
+      return EntryType::kBlockDev;
+    case 'p':
+      return EntryType::kFifo;
+    default:
+      return EntryType::kSocket;
   }
 }
 
@@ -172,8 +183,8 @@ void apply_fields(Tree& tree, Entry& name_entry, const ManifestLine& m, const st
   if (m.gid) e.gid = *m.gid;
   if (m.major || m.minor) {
     if (e.type != EntryType::kCharDev && e.type != EntryType::kBlockDev)
-      throw_bad_input(fmt::format("line {}: major/minor on a non-device '/{}'", m.line, e.path), name,
-                      m.offset);
+      throw_bad_input(fmt::format("line {}: major/minor on a non-device '/{}'", m.line, e.path),
+                      name, m.offset);
     if (m.major) e.major = *m.major;
     if (m.minor) e.minor = *m.minor;
   }
@@ -193,18 +204,27 @@ void apply_fields(Tree& tree, Entry& name_entry, const ManifestLine& m, const st
 
 }  // namespace
 
-void apply_manifest(Tree& tree, const std::vector<ManifestLine>& lines, const std::string& name) {
+void apply_manifest(Tree& tree, const std::vector<ManifestLine>& lines, const std::string& name,
+                    std::set<std::string>* explicit_labels) {
   for (const auto& m : lines) {
+    bool labels = false;
+    for (const auto& x : m.xattrs) labels = labels || x.first == "security.selinux";
+    auto note = [&](const Entry& e) {
+      if (labels && explicit_labels)
+        explicit_labels->insert(e.link_to.empty() ? e.path : e.link_to);
+    };
     if (m.is_glob) {
       size_t hits = 0;
       for (auto& [path, e] : tree.entries()) {
         if (::fnmatch(m.path.c_str(), path.c_str(), 0) == 0) {
           apply_fields(tree, e, m, name);
+          note(e);
           ++hits;
         }
       }
       if (!hits)
-        throw_bad_input(fmt::format("line {}: glob '/{}' matches nothing", m.line, m.path), name, m.offset);
+        throw_bad_input(fmt::format("line {}: glob '/{}' matches nothing", m.line, m.path), name,
+                        m.offset);
       continue;
     }
     Entry* e = tree.find(m.path);
@@ -218,22 +238,26 @@ void apply_manifest(Tree& tree, const std::vector<ManifestLine>& lines, const st
       n.type = type_of(m.type);
       n.mode = n.type == EntryType::kDirectory ? 0755 : n.type == EntryType::kSymlink ? 0777 : 0644;
       if (n.type == EntryType::kRegular)
-        throw_bad_input(fmt::format("line {}: a manifest cannot create regular file '/{}' (no content)",
-                                    m.line, m.path),
-                        name, m.offset);
-      if ((n.type == EntryType::kCharDev || n.type == EntryType::kBlockDev) && (!m.major || !m.minor))
-        throw_bad_input(fmt::format("line {}: device '/{}' needs major= and minor=", m.line, m.path),
-                        name, m.offset);
+        throw_bad_input(
+            fmt::format("line {}: a manifest cannot create regular file '/{}' (no content)", m.line,
+                        m.path),
+            name, m.offset);
+      if ((n.type == EntryType::kCharDev || n.type == EntryType::kBlockDev) &&
+          (!m.major || !m.minor))
+        throw_bad_input(
+            fmt::format("line {}: device '/{}' needs major= and minor=", m.line, m.path), name,
+            m.offset);
       if (n.type == EntryType::kSymlink && !m.target)
         throw_bad_input(fmt::format("line {}: symlink '/{}' needs target=", m.line, m.path), name,
                         m.offset);
       e = &tree.add(std::move(n), name, m.offset);
     } else if (m.type != '-' && type_of(m.type) != e->type) {
-      throw_bad_input(fmt::format("line {}: '/{}' is a '{}' in the tree, the manifest says '{}'", m.line,
-                                  m.path, entry_type_letter(e->type), m.type),
+      throw_bad_input(fmt::format("line {}: '/{}' is a '{}' in the tree, the manifest says '{}'",
+                                  m.line, m.path, entry_type_letter(e->type), m.type),
                       name, m.offset);
     }
     apply_fields(tree, *e, m, name);
+    note(*e);
   }
 }
 

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,8 @@ std::vector<ManifestLine> parse_manifest(const std::string& text, const std::str
 
 // Applies the lines to the tree. Refuses paths outside the tree, entries below a symlink or
 // file, type conflicts, a glob that matches nothing, and device entries without numbers.
-void apply_manifest(Tree& tree, const std::vector<ManifestLine>& lines, const std::string& name);
+// `explicit_labels`, when given, collects the entries whose security.selinux the manifest set.
+void apply_manifest(Tree& tree, const std::vector<ManifestLine>& lines, const std::string& name,
+                    std::set<std::string>* explicit_labels = nullptr);
 
 }  // namespace integral::image

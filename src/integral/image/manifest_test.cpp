@@ -30,7 +30,8 @@ TEST(Manifest, ParsesFieldsEscapesAndEncodings) {
   auto lines = parse_manifest(
       "# comment\n"
       "/dev/null c 0666 0 0 major=1 minor=3\n"
-      "/a\\040b - - 5 - xattr.user.x=0x00ff xattr.security.capability=0sAQAAAgAgAAAAAAAAAAAAAAAAAAA=\n"
+      "/a\\040b - - 5 - xattr.user.x=0x00ff "
+      "xattr.security.capability=0sAQAAAgAgAAAAAAAAAAAAAAAAAAA=\n"
       "/usr/* - 0755 0 0   # glob\n",
       "m");
   ASSERT_EQ(lines.size(), 3u);
@@ -75,9 +76,10 @@ TEST(Manifest, RefusesBadLines) {
 
 TEST(Manifest, AppliesCreatesAndRefuses) {
   Tree t = small_tree();
-  apply_manifest(t, parse_manifest("/dev d 0755 0 0\n/dev/null c 0666 0 0 major=1 minor=3\n"
-                                   "/etc/passwd f 0600 0 42 xattr.user.a=1\n/etc* - - 9 -\n",
-                                   "m"),
+  apply_manifest(t,
+                 parse_manifest("/dev d 0755 0 0\n/dev/null c 0666 0 0 major=1 minor=3\n"
+                                "/etc/passwd f 0600 0 42 xattr.user.a=1\n/etc* - - 9 -\n",
+                                "m"),
                  "m");
   EXPECT_EQ(t.find("dev/null")->type, EntryType::kCharDev);
   EXPECT_EQ(t.find("dev/null")->minor, 3u);

@@ -20,13 +20,20 @@ namespace integral::image {
 
 char entry_type_letter(EntryType t) {
   switch (t) {
-    case EntryType::kRegular: return 'f';
-    case EntryType::kDirectory: return 'd';
-    case EntryType::kSymlink: return 'l';
-    case EntryType::kCharDev: return 'c';
-    case EntryType::kBlockDev: return 'b';
-    case EntryType::kFifo: return 'p';
-    case EntryType::kSocket: return 's';
+    case EntryType::kRegular:
+      return 'f';
+    case EntryType::kDirectory:
+      return 'd';
+    case EntryType::kSymlink:
+      return 'l';
+    case EntryType::kCharDev:
+      return 'c';
+    case EntryType::kBlockDev:
+      return 'b';
+    case EntryType::kFifo:
+      return 'p';
+    case EntryType::kSocket:
+      return 's';
   }
   return '?';
 }
@@ -64,8 +71,9 @@ std::string Tree::normalize(const std::string& raw, bool allow_absolute, const s
   if (raw.find('\0') != std::string::npos)
     throw_bad_input("path contains a NUL byte", what, offset);
   if (!raw.empty() && raw[0] == '/' && !allow_absolute)
-    throw_bad_input(fmt::format("absolute path '{}' refused (entries must stay inside the tree)", raw),
-                    what, offset);
+    throw_bad_input(
+        fmt::format("absolute path '{}' refused (entries must stay inside the tree)", raw), what,
+        offset);
   std::string out;
   size_t i = 0;
   while (i <= raw.size()) {
@@ -75,8 +83,9 @@ std::string Tree::normalize(const std::string& raw, bool allow_absolute, const s
     i = j + 1;
     if (name.empty() || name == ".") continue;
     if (name == "..")
-      throw_bad_input(fmt::format("path '{}' contains '..' (entries must stay inside the tree)", raw),
-                      what, offset);
+      throw_bad_input(
+          fmt::format("path '{}' contains '..' (entries must stay inside the tree)", raw), what,
+          offset);
     if (name.size() > kMaxNameLen)
       throw_bad_input(fmt::format("name longer than {} bytes in '{}'", kMaxNameLen, raw), what,
                       offset);
@@ -109,7 +118,8 @@ Entry& Tree::add(Entry e, const std::string& source, uint64_t offset) {
                                 e.path, parent_path,
                                 parent->second.type == EntryType::kSymlink ? "symlink" : "file"),
                     source, offset);
-  if (entries_.count(e.path)) throw_bad_input(fmt::format("duplicate entry '{}'", e.path), source, offset);
+  if (entries_.count(e.path))
+    throw_bad_input(fmt::format("duplicate entry '{}'", e.path), source, offset);
   auto& kids = parent->second.children;
   kids.insert(std::upper_bound(kids.begin(), kids.end(), name), name);
   std::string key = e.path;
@@ -150,13 +160,17 @@ struct DevIno {
   bool operator==(const DevIno&) const = default;
 };
 struct DevInoHash {
-  size_t operator()(const DevIno& d) const { return std::hash<uint64_t>()(d.dev * 1000003u ^ d.ino); }
+  size_t operator()(const DevIno& d) const {
+    return std::hash<uint64_t>()(d.dev * 1000003u ^ d.ino);
+  }
 };
 
 void walk(Tree& tree, const std::filesystem::path& host, const std::string& rel,
           std::unordered_map<DevIno, std::string, DevInoHash>& links) {
   DIR* d = ::opendir(host.c_str());
-  if (!d) throw_environment(fmt::format("cannot read directory: {}", std::strerror(errno)), host.string());
+  if (!d)
+    throw_environment(fmt::format("cannot read directory: {}", std::strerror(errno)),
+                      host.string());
   std::vector<std::string> names;
   while (auto* de = ::readdir(d)) {
     std::string n = de->d_name;
@@ -189,7 +203,8 @@ void walk(Tree& tree, const std::filesystem::path& host, const std::string& rel,
       e.type = EntryType::kSymlink;
       std::string t(kMaxSymlinkLen + 1, '\0');
       ssize_t len = ::readlink(hp.c_str(), t.data(), t.size());
-      if (len < 0) throw_environment(fmt::format("cannot read link: {}", std::strerror(errno)), hp.string());
+      if (len < 0)
+        throw_environment(fmt::format("cannot read link: {}", std::strerror(errno)), hp.string());
       if (static_cast<size_t>(len) > kMaxSymlinkLen)
         throw_bad_input("symlink target too long", hp.string());
       t.resize(static_cast<size_t>(len));
@@ -248,7 +263,8 @@ int make_spill_file() {
   if (fd >= 0) return fd;
   std::string tmpl = dir + "/integral-spill.XXXXXX";
   fd = ::mkstemp(tmpl.data());
-  if (fd < 0) throw_environment(fmt::format("cannot create spill file: {}", std::strerror(errno)), dir);
+  if (fd < 0)
+    throw_environment(fmt::format("cannot create spill file: {}", std::strerror(errno)), dir);
   ::unlink(tmpl.c_str());
   return fd;
 }
@@ -273,7 +289,8 @@ Tree load_tar(const std::filesystem::path& tar) {
     auto offset = static_cast<uint64_t>(archive_read_header_position(a.get()));
     if (r == ARCHIVE_EOF) break;
     if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
-      throw_bad_input(fmt::format("bad tar header: {}", archive_error_string(a.get())), src, offset);
+      throw_bad_input(fmt::format("bad tar header: {}", archive_error_string(a.get())), src,
+                      offset);
     const char* raw = archive_entry_pathname(ae);
     if (!raw) throw_bad_input("tar entry without a name", src, offset);
     std::string path = Tree::normalize(raw, false, src, offset);
@@ -313,7 +330,8 @@ Tree load_tar(const std::filesystem::path& tar) {
     if (hl) {
       std::string target = Tree::normalize(hl, false, src, offset);
       const Entry* t = tree.find(target);
-      if (!t) throw_bad_input(fmt::format("'{}': hard link to missing '{}'", path, target), src, offset);
+      if (!t)
+        throw_bad_input(fmt::format("'{}': hard link to missing '{}'", path, target), src, offset);
       if (t->type != EntryType::kRegular)
         throw_bad_input(fmt::format("'{}': hard link to non-file '{}'", path, target), src, offset);
       e.type = EntryType::kRegular;
@@ -322,8 +340,12 @@ Tree load_tar(const std::filesystem::path& tar) {
       continue;
     }
     switch (ft) {
-      case AE_IFREG: e.type = EntryType::kRegular; break;
-      case AE_IFDIR: e.type = EntryType::kDirectory; break;
+      case AE_IFREG:
+        e.type = EntryType::kRegular;
+        break;
+      case AE_IFDIR:
+        e.type = EntryType::kDirectory;
+        break;
       case AE_IFLNK: {
         e.type = EntryType::kSymlink;
         const char* t = archive_entry_symlink(ae);
@@ -338,9 +360,14 @@ Tree load_tar(const std::filesystem::path& tar) {
         e.major = static_cast<uint32_t>(archive_entry_rdevmajor(ae));
         e.minor = static_cast<uint32_t>(archive_entry_rdevminor(ae));
         break;
-      case AE_IFIFO: e.type = EntryType::kFifo; break;
-      case AE_IFSOCK: e.type = EntryType::kSocket; break;
-      default: throw_bad_input(fmt::format("'{}': unknown entry type", path), src, offset);
+      case AE_IFIFO:
+        e.type = EntryType::kFifo;
+        break;
+      case AE_IFSOCK:
+        e.type = EntryType::kSocket;
+        break;
+      default:
+        throw_bad_input(fmt::format("'{}': unknown entry type", path), src, offset);
     }
     if (Entry* seen = tree.find(path); seen && seen->implicit && e.type == EntryType::kDirectory) {
       // A directory listed after its contents: take its metadata, once.
@@ -355,6 +382,8 @@ Tree load_tar(const std::filesystem::path& tar) {
       if (!archive_entry_size_is_set(ae) || archive_entry_size(ae) < 0)
         throw_bad_input(fmt::format("'{}': no size", path), src, offset);
       auto size = static_cast<uint64_t>(archive_entry_size(ae));
+      // Block-aligned, so the writer can find the spill file's holes per 4 KiB block.
+      spill_end = (spill_end + 4095) & ~uint64_t{4095};
       e.content.spill_offset = spill_end;
       e.content.size = size;
       const void* buf = nullptr;
@@ -364,7 +393,8 @@ Tree load_tar(const std::filesystem::path& tar) {
         int rr = archive_read_data_block(a.get(), &buf, &len, &off);
         if (rr == ARCHIVE_EOF) break;
         if (rr != ARCHIVE_OK && rr != ARCHIVE_WARN)
-          throw_bad_input(fmt::format("'{}': {}", path, archive_error_string(a.get())), src, offset);
+          throw_bad_input(fmt::format("'{}': {}", path, archive_error_string(a.get())), src,
+                          offset);
         if (off < 0 || static_cast<uint64_t>(off) > size || len > size - static_cast<uint64_t>(off))
           throw_bad_input(fmt::format("'{}': data beyond the entry's size", path), src, offset);
         // Sparse gaps stay holes in the spill file and read back as zeros.

@@ -13,7 +13,15 @@
 
 namespace integral::image {
 
-enum class EntryType : uint8_t { kRegular, kDirectory, kSymlink, kCharDev, kBlockDev, kFifo, kSocket };
+enum class EntryType : uint8_t {
+  kRegular,
+  kDirectory,
+  kSymlink,
+  kCharDev,
+  kBlockDev,
+  kFifo,
+  kSocket
+};
 
 // One-letter name used by manifests and messages: f d l c b p s.
 char entry_type_letter(EntryType t);
@@ -39,7 +47,7 @@ struct Entry {
   Content content;                            // regular files
   std::string link_to;  // a hard link: the path of the entry whose inode this name shares
   std::vector<std::string> children;  // directories: child names, sorted bytewise
-  bool implicit = false;  // a directory a tar implied but did not list (yet)
+  bool implicit = false;              // a directory a tar implied but did not list (yet)
 };
 
 // Refusal limits for hostile input (ext4's own limits where it has one).

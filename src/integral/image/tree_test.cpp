@@ -104,35 +104,47 @@ TEST(Tree, HostileTarsRefused) {
       EXPECT_EQ(e.file(), tar.string());
     }
   };
-  refused("dotdot", [](archive* a) { add_entry(a, "a/../../etc/passwd", AE_IFREG, "x"); }, "'..'");
-  refused("absolute", [](archive* a) { add_entry(a, "/etc/passwd", AE_IFREG, "x"); }, "absolute");
-  refused("through-symlink",
-          [](archive* a) {
-            add_entry(a, "etc", AE_IFLNK, {}, "/etc");
-            add_entry(a, "etc/passwd", AE_IFREG, "x");
-          },
-          "symlink");
-  refused("through-file",
-          [](archive* a) {
-            add_entry(a, "f", AE_IFREG, "x");
-            add_entry(a, "f/g", AE_IFREG, "x");
-          },
-          "not a directory");
-  refused("duplicate",
-          [](archive* a) {
-            add_entry(a, "f", AE_IFREG, "x");
-            add_entry(a, "./f", AE_IFREG, "y");
-          },
-          "duplicate");
-  refused("long-name", [](archive* a) { add_entry(a, std::string(256, 'n'), AE_IFREG, "x"); }, "longer than");
-  refused("long-path", [](archive* a) { add_entry(a, std::string(5000, 'a'), AE_IFREG); }, "longer than");
-  refused("hardlink-missing", [](archive* a) { add_entry(a, "h", AE_IFREG, {}, nullptr, "nope"); }, "missing");
-  refused("hardlink-dir",
-          [](archive* a) {
-            add_entry(a, "d", AE_IFDIR);
-            add_entry(a, "h", AE_IFREG, {}, nullptr, "d");
-          },
-          "non-file");
+  refused(
+      "dotdot", [](archive* a) { add_entry(a, "a/../../etc/passwd", AE_IFREG, "x"); }, "'..'");
+  refused(
+      "absolute", [](archive* a) { add_entry(a, "/etc/passwd", AE_IFREG, "x"); }, "absolute");
+  refused(
+      "through-symlink",
+      [](archive* a) {
+        add_entry(a, "etc", AE_IFLNK, {}, "/etc");
+        add_entry(a, "etc/passwd", AE_IFREG, "x");
+      },
+      "symlink");
+  refused(
+      "through-file",
+      [](archive* a) {
+        add_entry(a, "f", AE_IFREG, "x");
+        add_entry(a, "f/g", AE_IFREG, "x");
+      },
+      "not a directory");
+  refused(
+      "duplicate",
+      [](archive* a) {
+        add_entry(a, "f", AE_IFREG, "x");
+        add_entry(a, "./f", AE_IFREG, "y");
+      },
+      "duplicate");
+  refused(
+      "long-name", [](archive* a) { add_entry(a, std::string(256, 'n'), AE_IFREG, "x"); },
+      "longer than");
+  refused(
+      "long-path", [](archive* a) { add_entry(a, std::string(5000, 'a'), AE_IFREG); },
+      "longer than");
+  refused(
+      "hardlink-missing", [](archive* a) { add_entry(a, "h", AE_IFREG, {}, nullptr, "nope"); },
+      "missing");
+  refused(
+      "hardlink-dir",
+      [](archive* a) {
+        add_entry(a, "d", AE_IFDIR);
+        add_entry(a, "h", AE_IFREG, {}, nullptr, "d");
+      },
+      "non-file");
 }
 
 TEST(Tree, DirectoryInputIsSortedAndOwnedByRoot) {

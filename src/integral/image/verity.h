@@ -1,0 +1,61 @@
+// dm-verity hash trees exactly as `veritysetup format` writes them (format type 1): level 0
+// holds H(salt ‖ data block) for every data block, each level above hashes the one below, the
+// top level is stored first after an optional 512-byte superblock, and the root hash is
+// H(salt ‖ top block). See the kernel's Documentation/admin-guide/device-mapper/verity.rst.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "integral/crypto/digest.h"
+#include "integral/crypto/hash_alg.h"
+
+namespace integral::image {
+
+struct VerityParams {
+  HashAlg alg = HashAlg::kSha256;
+  uint32_t data_block_size = 4096;
+  uint32_t hash_block_size = 4096;
+  std::vector<uint8_t> salt;       // up to 256 bytes
+  std::array<uint8_t, 16> uuid{};  // only in the superblock
+  bool superblock = true;
+};
+
+struct VerityResult {
+  Digest root;
+  uint64_t data_blocks = 0;
+  uint64_t hash_bytes = 0;             // superblock + tree, from the hash offset
+  std::vector<uint64_t> level_blocks;  // level 0 first
+};
+
+// Reads `data_size` bytes of `data_fd` (a multiple of the data block size) and writes the
+// superblock and tree to `hash_fd` at byte `hash_offset` (which may be the same file, after
+// the data, as with `veritysetup --hash-offset`).
+VerityResult verity_format(int data_fd, uint64_t data_size, int hash_fd, uint64_t hash_offset,
+                           const VerityParams& params, const std::string& what);
+
+// A salt or UUID derived from a label and bytes, for builds that must be reproducible.
+std::vector<uint8_t> derive_bytes(const std::string& label, std::string_view from, size_t n);
+
+}  // namespace integral::image
+
+namespace integral::image {
+
+struct VerityFileResult {
+  VerityParams params;
+  VerityResult result;
+  std::string image, hash_file;
+  uint64_t hash_offset = 0;
+};
+
+// Hashes the file `image`. With `hash_file` the tree goes there (temporary file + rename);
+// otherwise it is written into the image at `hash_offset` (>= the image size, a multiple of
+// the hash block size). An empty salt is derived from the image's first 64 KiB and size and a
+// zero UUID from the salt, so that a rebuild gives the same tree.
+VerityFileResult verity_file(const std::string& image, const std::string& hash_file,
+                             std::optional<uint64_t> hash_offset, VerityParams params);
+
+}  // namespace integral::image

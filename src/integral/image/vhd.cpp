@@ -1,0 +1,193 @@
+#include "integral/image/vhd.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <vector>
+
+#include "integral/crypto/digest.h"
+#include "integral/util/error.h"
+
+namespace integral::image {
+
+namespace {
+
+constexpr uint32_t kVhdBlock = 2u << 20;
+
+void be32(uint8_t* p, uint32_t v) {
+  for (int i = 0; i < 4; ++i) p[i] = static_cast<uint8_t>(v >> (24 - 8 * i));
+}
+void be64(uint8_t* p, uint64_t v) {
+  for (int i = 0; i < 8; ++i) p[i] = static_cast<uint8_t>(v >> (56 - 8 * i));
+}
+uint32_t checksum(const uint8_t* p, size_t n) {
+  uint32_t s = 0;
+  for (size_t i = 0; i < n; ++i) s += p[i];
+  return ~s;
+}
+
+// The specification's CHS algorithm (appendix "CHS Calculation").
+uint32_t geometry(uint64_t size) {
+  uint64_t total = size / 512;
+  if (total > 65535ull * 16 * 255) total = 65535ull * 16 * 255;
+  uint64_t spt, heads, cth;
+  if (total >= 65535ull * 16 * 63) {
+    spt = 255;
+    heads = 16;
+    cth = total / spt;
+  } else {
+    spt = 17;
+    cth = total / spt;
+    heads = (cth + 1023) / 1024;
+    if (heads < 4) heads = 4;
+    if (cth >= heads * 1024 || heads > 16) {
+      spt = 31;
+      heads = 16;
+      cth = total / spt;
+    }
+    if (cth >= heads * 1024) {
+      spt = 63;
+      heads = 16;
+      cth = total / spt;
+    }
+  }
+  uint64_t cyl = cth / heads;
+  return static_cast<uint32_t>((cyl << 16) | (heads << 8) | spt);
+}
+
+void write_all(int fd, const uint8_t* p, size_t n, const std::string& what) {
+  while (n) {
+    ssize_t w = ::write(fd, p, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) throw_environment(fmt::format("cannot write: {}", std::strerror(errno)), what);
+    p += w;
+    n -= static_cast<size_t>(w);
+  }
+}
+
+bool all_zero(const uint8_t* p, size_t n) {
+  return n == 0 || (p[0] == 0 && std::memcmp(p, p + 1, n - 1) == 0);
+}
+
+}  // namespace
+
+void write_vhd(const std::string& raw, const std::string& out, VhdKind kind, int64_t timestamp) {
+  int in = ::open(raw.c_str(), O_RDONLY | O_CLOEXEC);
+  if (in < 0) throw_environment(fmt::format("cannot open: {}", std::strerror(errno)), raw);
+  struct stat st {};
+  ::fstat(in, &st);
+  const auto size = static_cast<uint64_t>(st.st_size);
+  std::vector<uint8_t> buf(kVhdBlock);
+  // Unique id: a hash of the raw image's first 64 KiB, its size and the kind.
+  std::string head(static_cast<size_t>(std::min<uint64_t>(size, 65536)), '\0');
+  if (::pread(in, head.data(), head.size(), 0) != static_cast<ssize_t>(head.size())) {
+    ::close(in);
+    throw_environment("cannot read", raw);
+  }
+  Hasher h(HashAlg::kSha256);
+  h.update(std::string_view("integral-vhd"));
+  h.update(head);
+  h.update(fmt::format("{}:{}", size, kind == VhdKind::kFixed ? "fixed" : "dynamic"));
+  auto id = h.finish();
+
+  uint8_t footer[512] = {};
+  std::memcpy(footer, "conectix", 8);
+  be32(footer + 8, 2);
+  be32(footer + 12, 0x00010000);
+  be64(footer + 16, kind == VhdKind::kFixed ? ~0ull : 512);
+  int64_t t = timestamp - 946684800;  // seconds since 2000-01-01
+  be32(footer + 24, static_cast<uint32_t>(t < 0 ? 0 : t));
+  std::memcpy(footer + 28, "tap\0", 4);
+  be32(footer + 32, 0x00010000);
+  be64(footer + 40, size);
+  be64(footer + 48, size);
+  be32(footer + 56, geometry(size));
+  be32(footer + 60, kind == VhdKind::kFixed ? 2 : 3);
+  std::memcpy(footer + 68, id.bytes().data(), 16);
+  footer[68 + 6] = static_cast<uint8_t>((footer[68 + 6] & 0x0f) | 0x80);
+  footer[68 + 8] = static_cast<uint8_t>((footer[68 + 8] & 0x3f) | 0x80);
+  be32(footer + 64, checksum(footer, 512));
+
+  std::filesystem::path op(out);
+  std::filesystem::path dir = op.parent_path().empty() ? "." : op.parent_path();
+  std::string tmp = (dir / ("." + op.filename().string() + ".XXXXXX")).string();
+  int fd = ::mkstemp(tmp.data());
+  if (fd < 0) {
+    ::close(in);
+    throw_environment(fmt::format("cannot create temporary file: {}", std::strerror(errno)), out);
+  }
+  try {
+    auto read_block = [&](uint64_t b) {
+      std::fill(buf.begin(), buf.end(), 0);
+      uint64_t off = b * kVhdBlock;
+      size_t n = static_cast<size_t>(std::min<uint64_t>(kVhdBlock, size - off));
+      size_t done = 0;
+      while (done < n) {
+        ssize_t r = ::pread(in, buf.data() + done, n - done, static_cast<off_t>(off + done));
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) throw_environment("cannot read", raw);
+        done += static_cast<size_t>(r);
+      }
+      return n;
+    };
+    const uint64_t nblocks = (size + kVhdBlock - 1) / kVhdBlock;
+    if (kind == VhdKind::kFixed) {
+      for (uint64_t b = 0; b < nblocks; ++b) write_all(fd, buf.data(), read_block(b), out);
+    } else {
+      if (nblocks > 0xffffffffull) throw_usage("image too large for a dynamic VHD");
+      write_all(fd, footer, 512, out);
+      uint8_t hdr[1024] = {};
+      std::memcpy(hdr, "cxsparse", 8);
+      be64(hdr + 8, ~0ull);
+      be64(hdr + 16, 1536);
+      be32(hdr + 24, 0x00010000);
+      be32(hdr + 28, static_cast<uint32_t>(nblocks));
+      be32(hdr + 32, kVhdBlock);
+      be32(hdr + 36, checksum(hdr, 1024));
+      write_all(fd, hdr, 1024, out);
+      const uint64_t bat_bytes = (nblocks * 4 + 511) / 512 * 512;
+      std::vector<uint8_t> bat(bat_bytes, 0xff);
+      uint64_t next_sector = (1536 + bat_bytes) / 512;
+      // First pass decides the BAT; the blocks follow it in order.
+      std::vector<bool> used(nblocks);
+      for (uint64_t b = 0; b < nblocks; ++b) {
+        read_block(b);
+        used[b] = !all_zero(buf.data(), buf.size());
+        if (used[b]) {
+          be32(&bat[b * 4], static_cast<uint32_t>(next_sector));
+          next_sector += 1 + kVhdBlock / 512;
+        }
+      }
+      write_all(fd, bat.data(), bat.size(), out);
+      std::vector<uint8_t> bitmap(512, 0xff);
+      for (uint64_t b = 0; b < nblocks; ++b) {
+        if (!used[b]) continue;
+        read_block(b);
+        write_all(fd, bitmap.data(), bitmap.size(), out);
+        write_all(fd, buf.data(), buf.size(), out);
+      }
+    }
+    write_all(fd, footer, 512, out);
+    mode_t mask = ::umask(0);
+    ::umask(mask);
+    if (::fchmod(fd, 0666 & ~mask) != 0 || ::fsync(fd) != 0)
+      throw_environment(fmt::format("cannot write: {}", std::strerror(errno)), out);
+    ::close(fd);
+    fd = -1;
+    if (::rename(tmp.c_str(), out.c_str()) != 0)
+      throw_environment(fmt::format("cannot write: {}", std::strerror(errno)), out);
+  } catch (...) {
+    if (fd >= 0) ::close(fd);
+    ::unlink(tmp.c_str());
+    ::close(in);
+    throw;
+  }
+  ::close(in);
+}
+
+}  // namespace integral::image
