@@ -21,7 +21,9 @@ namespace {
 std::atomic<bool> g_stop{false};
 static_assert(std::atomic<bool>::is_always_lock_free);
 
-extern "C" void on_stop_signal(int) { g_stop.store(true); }
+extern "C" void on_stop_signal(int) {
+  g_stop.store(true);
+}
 
 std::string when(int64_t t) {
   if (t == 0) return "-";
@@ -89,9 +91,9 @@ Command add_poll(CLI::App& root) {
             poll::RunOptions ro;
             ro.once = o->once;
             ro.stop = &g_stop;
-            log.line("poll", fmt::format("polling {} repositories with {} workers{}",
-                                         cfg.repos.size(), cfg.concurrency,
-                                         o->once ? " (once)" : ""));
+            log.line("poll",
+                     fmt::format("polling {} repositories with {} workers{}", cfg.repos.size(),
+                                 cfg.concurrency, o->once ? " (once)" : ""));
             int failed = poll::run_poller(cfg, log, ro);
             if (g_stop.load()) log.line("poll", "stopped by signal");
             return failed > 0 && o->once ? static_cast<int>(ExitCode::kEnvironment) : 0;

@@ -112,14 +112,16 @@ HookOutcome send_to_buildbot(const HookConfig& h, const std::string& project,
   auto deadline = std::chrono::steady_clock::now() + h.timeout;
   for (const auto& c : changes) {
     ProcessSpec spec;
-    spec.argv = {h.script, "sendchange", "--master", h.master + (h.port.empty() ? "" : ":" + h.port)};
+    spec.argv = {h.script, "sendchange", "--master",
+                 h.master + (h.port.empty() ? "" : ":" + h.port)};
     if (!h.user.empty() || !h.passwd.empty()) {
       spec.argv.push_back("--auth");
       spec.argv.push_back(h.user + ":" + h.passwd);
     }
-    spec.argv.insert(spec.argv.end(), {"--vc", "git", "--who", c.author.empty() ? "unknown" : c.author,
-                                       "--branch", c.branch, "--revision", c.revision, "--comments",
-                                       c.comments, "--when", std::to_string(c.when)});
+    spec.argv.insert(
+        spec.argv.end(),
+        {"--vc", "git", "--who", c.author.empty() ? "unknown" : c.author, "--branch", c.branch,
+         "--revision", c.revision, "--comments", c.comments, "--when", std::to_string(c.when)});
     if (!project.empty()) spec.argv.insert(spec.argv.end(), {"--project", project});
     if (!h.repository.empty()) spec.argv.insert(spec.argv.end(), {"--repository", h.repository});
     spec.argv.push_back("--");

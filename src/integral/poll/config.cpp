@@ -23,8 +23,8 @@ const std::set<std::string> kKnownKeys = {
     // integral
     "refs", "timeout", "hook-timeout", "hook-on-clone", "hook-repository", "hook-type",
     "buildbot-command", "state-file", "concurrency", "status-file", "log-file", "max-backoff",
-    "api-url", "token-file", "token-env", "enumerate-interval", "include-forks",
-    "include-archived", "url-field"};
+    "api-url", "token-file", "token-env", "enumerate-interval", "include-forks", "include-archived",
+    "url-field"};
 
 struct Reader {
   const IniFile& ini;
@@ -110,7 +110,8 @@ std::vector<std::string> read_refs(const Reader& r) {
   if (refs.empty()) r.fail("refs is empty");
   // The poller keeps delivered objects alive under refs/integral/; a fetch must not prune them.
   for (const auto& p : refs)
-    if (ref_matches(p, "refs/integral/keep/0")) r.fail(fmt::format("refs: '{}' covers refs/integral/", p));
+    if (ref_matches(p, "refs/integral/keep/0"))
+      r.fail(fmt::format("refs: '{}' covers refs/integral/", p));
   return refs;
 }
 

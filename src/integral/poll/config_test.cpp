@@ -97,10 +97,10 @@ TEST(Config, RejectsMistakes) {
     EXPECT_THROW(parse_poll_config(text, "x.conf"), Error) << text;
   };
   bad("[a]\ntype = git\nurl = u\ngitdir = g\nhook-scrpit = typo\n");
-  bad("[a]\nurl = u\ngitdir = g\n");                       // no type
-  bad("[a]\ntype = svn\nurl = u\ngitdir = g\n");           // bad type
-  bad("[a]\ntype = git\ngitdir = g\n");                    // no url
-  bad("[a]\ntype = git\nurl = u\n");                       // no gitdir
+  bad("[a]\nurl = u\ngitdir = g\n");              // no type
+  bad("[a]\ntype = svn\nurl = u\ngitdir = g\n");  // bad type
+  bad("[a]\ntype = git\ngitdir = g\n");           // no url
+  bad("[a]\ntype = git\nurl = u\n");              // no gitdir
   bad("[a]\ntype = git\nurl = u\ngitdir = g\npoll-interval = soon\n");
   bad("[a]\ntype = git\nurl = u\ngitdir = g\nrefs = refs/*\n");  // would prune keep refs
   bad("[a]\ntype = git\nurl = u\ngitdir = g\nrefs = heads/*\n");

@@ -44,7 +44,8 @@ class HookRun : public ::testing::Test {
 };
 
 TEST_F(HookRun, GetsLinesOnStdinAndGitDir) {
-  write_script("cat > \"$(dirname \"$0\")/stdin\"; printf %s \"$GIT_DIR\" > \"$(dirname \"$0\")/gitdir\"\n");
+  write_script(
+      "cat > \"$(dirname \"$0\")/stdin\"; printf %s \"$GIT_DIR\" > \"$(dirname \"$0\")/gitdir\"\n");
   auto o = run_hook(h, "", d / "m.git", updates, nullptr);
   EXPECT_TRUE(o.ok) << o.summary;
   EXPECT_EQ(read_text_file(d / "stdin"), post_receive_lines(updates));

@@ -151,8 +151,8 @@ std::vector<std::string> parse_python_string_list(std::string_view text, const s
     throw_bad_input(fmt::format("hook-projects: {} (expected a list like ['a', 'b'])", why), file,
                     offset);
   };
-  if (t.size() < 2 || !((t.front() == '[' && t.back() == ']') ||
-                        (t.front() == '(' && t.back() == ')')))
+  if (t.size() < 2 ||
+      !((t.front() == '[' && t.back() == ']') || (t.front() == '(' && t.back() == ')')))
     fail("not a list");
   t = t.substr(1, t.size() - 2);
   size_t i = 0;
@@ -173,12 +173,24 @@ std::vector<std::string> parse_python_string_list(std::string_view text, const s
         if (i >= t.size()) fail("unterminated string");
         char e = t[i++];
         switch (e) {
-          case 'n': s += '\n'; break;
-          case 't': s += '\t'; break;
-          case '\\': s += '\\'; break;
-          case '\'': s += '\''; break;
-          case '"': s += '"'; break;
-          default: s += '\\'; s += e;
+          case 'n':
+            s += '\n';
+            break;
+          case 't':
+            s += '\t';
+            break;
+          case '\\':
+            s += '\\';
+            break;
+          case '\'':
+            s += '\'';
+            break;
+          case '"':
+            s += '"';
+            break;
+          default:
+            s += '\\';
+            s += e;
         }
       } else {
         s += c;

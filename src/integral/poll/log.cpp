@@ -26,8 +26,8 @@ Logger::~Logger() {
 }
 
 void Logger::line(std::string_view repo, std::string_view message) {
-  auto now = std::chrono::time_point_cast<std::chrono::milliseconds>(
-      std::chrono::system_clock::now());
+  auto now =
+      std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
   std::lock_guard lock(mu_);
   fmt::print(f_, "{:%Y-%m-%dT%H:%M:%S}Z [{}] {}\n", now, repo, message);
   std::fflush(f_);

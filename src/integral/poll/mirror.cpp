@@ -97,13 +97,15 @@ RefMap Mirror::remote_refs() const {
 
 void Mirror::fetch() const {
   std::vector<std::string> args{"fetch", "--quiet", "--prune", "--no-tags", "--no-write-fetch-head",
-                                "--", cfg_.url};
+                                "--",    cfg_.url};
   for (auto& s : refspecs()) args.push_back(s);
   auto r = git(cfg_.gitdir, args);
   if (!r.ok()) throw GitFailure("fetch " + r.describe(), trimmed(r.err));
 }
 
-fs::path Mirror::temp_dir() const { return fs::path(cfg_.gitdir.string() + ".tmp-clone"); }
+fs::path Mirror::temp_dir() const {
+  return fs::path(cfg_.gitdir.string() + ".tmp-clone");
+}
 
 RefMap Mirror::clone_to_temp() const {
   auto tmp = temp_dir();
@@ -119,8 +121,8 @@ RefMap Mirror::clone_to_temp() const {
     r = git(tmp, {"config", "--add", "remote.origin.fetch", s});
     if (!r.ok()) throw GitFailure("config " + r.describe(), trimmed(r.err));
   }
-  std::vector<std::string> args{"fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "--",
-                                cfg_.url};
+  std::vector<std::string> args{"fetch", "--quiet", "--no-tags", "--no-write-fetch-head",
+                                "--",    cfg_.url};
   for (auto& s : refspecs()) args.push_back(s);
   r = git(tmp, args);
   if (!r.ok()) {
@@ -156,7 +158,8 @@ void Mirror::keep_objects(const std::vector<std::string>& ids, const fs::path& g
   for (const auto& id : ids) want.insert("refs/integral/keep/" + id);
   std::string cmds;
   for (const auto& ref : want)
-    if (!have.count(ref)) cmds += fmt::format("update {} {}\n", ref, ref.substr(ref.rfind('/') + 1));
+    if (!have.count(ref))
+      cmds += fmt::format("update {} {}\n", ref, ref.substr(ref.rfind('/') + 1));
   for (const auto& ref : have)
     if (!want.count(ref)) cmds += fmt::format("delete {}\n", ref);
   if (cmds.empty()) return;

@@ -41,7 +41,8 @@ class Mirror {
   void install_temp() const;
   std::filesystem::path temp_dir() const;
   // Makes refs/integral/keep/<id> exist exactly for `ids` in `gitdir` (default: the mirror).
-  void keep_objects(const std::vector<std::string>& ids, const std::filesystem::path& gitdir = {}) const;
+  void keep_objects(const std::vector<std::string>& ids,
+                    const std::filesystem::path& gitdir = {}) const;
 
  private:
   RefMap local_refs_in(const std::filesystem::path& gitdir) const;

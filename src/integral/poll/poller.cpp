@@ -144,8 +144,8 @@ RepoResult poll_repository(const RepoConfig& r, Logger& log, const std::atomic<b
       if (!out.ok) {
         res.pending += updates.size();
         if (failure.empty())
-          failure = fmt::format("{} failed ({}); {} update(s) pending", who, out.summary,
-                                updates.size());
+          failure =
+              fmt::format("{} failed ({}); {} update(s) pending", who, out.summary, updates.size());
         continue;
       }
       // Between the hook's success and this write is the only window for duplicates.
@@ -153,8 +153,8 @@ RepoResult poll_repository(const RepoConfig& r, Logger& log, const std::atomic<b
       c.delivered = current;
       changed_state = true;
       res.delivered += updates.size();
-      log.line(r.name, fmt::format("{} delivered {} update(s): {}", who, updates.size(),
-                                   out.summary));
+      log.line(r.name,
+               fmt::format("{} delivered {} update(s): {}", who, updates.size(), out.summary));
     }
     if (changed_state) {
       try {

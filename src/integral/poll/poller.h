@@ -21,11 +21,11 @@ std::filesystem::path consumer_state_file(const RepoConfig& r, const std::string
 
 struct RepoResult {
   bool ok = false;
-  std::string error;      // when !ok
-  bool cloned = false;    // first sight (or a broken mirror replaced)
-  bool fetched = false;   // refs differed, fetch ran
-  size_t delivered = 0;   // ref updates confirmed by the hook (summed over projects)
-  size_t pending = 0;     // ref updates the hook has not confirmed
+  std::string error;     // when !ok
+  bool cloned = false;   // first sight (or a broken mirror replaced)
+  bool fetched = false;  // refs differed, fetch ran
+  size_t delivered = 0;  // ref updates confirmed by the hook (summed over projects)
+  size_t pending = 0;    // ref updates the hook has not confirmed
 };
 
 // Mirrors `r` and delivers what its hook has not confirmed. Never throws for a repository's

@@ -82,8 +82,8 @@ ProcessResult run_process(const ProcessSpec& spec) {
   posix_spawnattr_setsigdefault(&attr, &defaults);
   posix_spawnattr_setsigmask(&attr, &none);
   posix_spawnattr_setpgroup(&attr, 0);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF |
-                                      POSIX_SPAWN_SETSIGMASK);
+  posix_spawnattr_setflags(&attr,
+                           POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
 
   std::vector<char*> argv;
   for (const auto& a : spec.argv) argv.push_back(const_cast<char*>(a.c_str()));
@@ -155,8 +155,8 @@ ProcessResult run_process(const ProcessSpec& spec) {
     drain(idx_out, out, r.out);
     drain(idx_err, err, r.err);
     if (idx_in >= 0 && (fds[idx_in].revents & (POLLOUT | POLLERR | POLLHUP))) {
-      ssize_t w = ::write(in.fd[1], spec.stdin_data.data() + written,
-                          spec.stdin_data.size() - written);
+      ssize_t w =
+          ::write(in.fd[1], spec.stdin_data.data() + written, spec.stdin_data.size() - written);
       if (w > 0) written += static_cast<size_t>(w);
       // EPIPE: the child stopped reading; what it did with the rest is its exit status's say.
       if ((w < 0 && errno != EAGAIN && errno != EINTR) || written == spec.stdin_data.size())

@@ -19,7 +19,7 @@ struct ProcessSpec {
   std::string stdin_data;
   std::string cwd;  // empty: inherit
   std::chrono::milliseconds timeout{std::chrono::minutes(5)};
-  size_t max_output = 64u << 20;  // per stream; more is an error (a runaway child)
+  size_t max_output = 64u << 20;              // per stream; more is an error (a runaway child)
   const std::atomic<bool>* cancel = nullptr;  // set → the child is killed (shutdown)
 };
 

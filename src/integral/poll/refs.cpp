@@ -30,7 +30,9 @@ bool plausible_ref(std::string_view r) {
 }
 }  // namespace
 
-std::string zero_id(size_t hex_len) { return std::string(hex_len, '0'); }
+std::string zero_id(size_t hex_len) {
+  return std::string(hex_len, '0');
+}
 
 bool is_zero_id(std::string_view id) {
   return !id.empty() && id.find_first_not_of('0') == std::string_view::npos;

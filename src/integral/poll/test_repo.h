@@ -35,8 +35,15 @@ class ScratchDir {
 inline std::string git(const std::filesystem::path& cwd, std::vector<std::string> args,
                        const std::string& input = {}) {
   ProcessSpec s;
-  s.argv = {"git", "-c", "user.name=Test Author", "-c", "user.email=author@example.org",
-            "-c", "init.defaultBranch=main", "-c", "protocol.version=0"};
+  s.argv = {"git",
+            "-c",
+            "user.name=Test Author",
+            "-c",
+            "user.email=author@example.org",
+            "-c",
+            "init.defaultBranch=main",
+            "-c",
+            "protocol.version=0"};
   for (auto& a : args) s.argv.push_back(a);
   s.cwd = cwd.string();
   s.stdin_data = input;
