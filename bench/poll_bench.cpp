@@ -47,9 +47,12 @@ int main(int argc, char** argv) {
   bool smoke = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
-    if (a == "--smoke") smoke = true;
-    else if (a == "--repos" && i + 1 < argc) repos = std::atoi(argv[++i]);
-    else if (a == "--runs" && i + 1 < argc) runs = std::atoi(argv[++i]);
+    if (a == "--smoke")
+      smoke = true;
+    else if (a == "--repos" && i + 1 < argc)
+      repos = std::atoi(argv[++i]);
+    else if (a == "--runs" && i + 1 < argc)
+      runs = std::atoi(argv[++i]);
   }
   if (smoke) repos = 10, runs = 1;
 
@@ -61,7 +64,8 @@ int main(int argc, char** argv) {
   sh("git config --global protocol.version 0; git config --global init.defaultBranch main;"
      "git config --global user.name Bench; git config --global user.email b@example.org");
   // One small upstream (20 commits, 3 branches, 5 annotated tags), copied N times.
-  sh("cd " + d.string() + " && git init -q w && cd w && for i in $(seq 20); do echo $i >f; "
+  sh("cd " + d.string() +
+     " && git init -q w && cd w && for i in $(seq 20); do echo $i >f; "
      "git add f; git commit -qm c$i; done; git branch b1 HEAD~5; git branch b2 HEAD~10; "
      "for t in 1 2 3 4 5; do git tag -a -m t$t v$t HEAD~$t; done; "
      "git clone -q --bare . ../srv0.git; mkdir ../srv");
@@ -70,8 +74,8 @@ int main(int argc, char** argv) {
   int port = 20000 + static_cast<int>(getpid() % 20000);
   sh("cd " + d.string() + " && (git daemon --listen=127.0.0.1 --port=" + std::to_string(port) +
      " --base-path=srv --export-all --reuseaddr srv >/dev/null 2>&1 & echo $! > daemon.pid); "
-     "for i in $(seq 100); do git ls-remote git://127.0.0.1:" + std::to_string(port) +
-     "/r" + std::string(repos >= 100 ? "001" : (repos >= 10 ? "01" : "1")) +
+     "for i in $(seq 100); do git ls-remote git://127.0.0.1:" +
+     std::to_string(port) + "/r" + std::string(repos >= 100 ? "001" : (repos >= 10 ? "01" : "1")) +
      ".git >/dev/null 2>&1 && exit 0; sleep 0.1; done; exit 1");
   std::string url = "git://127.0.0.1:" + std::to_string(port) + "/";
 
@@ -94,7 +98,8 @@ int main(int argc, char** argv) {
                      " --once --log " + (d / "poll.log").string();
   sh(ours);  // first sight: clones and baselines (not timed)
 
-  std::string theirs = "cd " + d.string() + "/theirs && for m in *; do git --git-dir=$m fetch -q "
+  std::string theirs = "cd " + d.string() +
+                       "/theirs && for m in *; do git --git-dir=$m fetch -q "
                        "--prune origin; done";
   double best_ours = 1e9, best_theirs = 1e9;
   for (int r = 0; r < runs; ++r) {
@@ -115,12 +120,14 @@ int main(int argc, char** argv) {
   int rc = 0;
   if (smoke) {
     // After a push, both must end with the upstream's refs.
-    sh("cd " + d.string() + "/w && git push -q --force ../srv/r01.git HEAD~1:refs/heads/main "
+    sh("cd " + d.string() +
+       "/w && git push -q --force ../srv/r01.git HEAD~1:refs/heads/main "
        "HEAD:refs/heads/new v1:refs/tags/v9");
     sh(ours);
     sh(theirs);
     auto refs = [&](const std::string& dir) {
-      return sh("git --git-dir=" + dir + " for-each-ref --format='%(objectname) %(refname)' "
+      return sh("git --git-dir=" + dir +
+                " for-each-ref --format='%(objectname) %(refname)' "
                 "refs/heads refs/tags");
     };
     std::string up = refs((d / "srv/r01.git").string());
