@@ -86,14 +86,12 @@ Command add_poll(CLI::App& root) {
             sigaction(SIGTERM, &sa, nullptr);
             sigaction(SIGINT, &sa, nullptr);
             signal(SIGPIPE, SIG_IGN);  // a hook closing stdin early is its exit status's say
-            if (!cfg.orgs.empty())
-              log.line("poll", "type = org sections are not enumerated yet; skipped");
             poll::RunOptions ro;
             ro.once = o->once;
             ro.stop = &g_stop;
-            log.line("poll",
-                     fmt::format("polling {} repositories with {} workers{}", cfg.repos.size(),
-                                 cfg.concurrency, o->once ? " (once)" : ""));
+            log.line("poll", fmt::format("polling {} repositories, {} organizations, {} workers{}",
+                                         cfg.repos.size(), cfg.orgs.size(), cfg.concurrency,
+                                         o->once ? " (once)" : ""));
             int failed = poll::run_poller(cfg, log, ro);
             if (g_stop.load()) log.line("poll", "stopped by signal");
             return failed > 0 && o->once ? static_cast<int>(ExitCode::kEnvironment) : 0;

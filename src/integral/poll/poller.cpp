@@ -4,10 +4,13 @@
 
 #include <algorithm>
 #include <condition_variable>
+#include <deque>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <thread>
 
+#include "integral/poll/github.h"
 #include "integral/poll/hook.h"
 #include "integral/poll/mirror.h"
 #include "integral/util/error.h"
@@ -213,19 +216,32 @@ int64_t unix_now() {
 int run_poller(const PollConfig& cfg, Logger& log, const RunOptions& opts) {
   using Clock = std::chrono::steady_clock;
   struct Entry {
-    const RepoConfig* cfg;
+    RepoConfig cfg;
     RepoStatus status;
     Clock::time_point due;
     bool running = false, done = false;
   };
-  std::vector<Entry> entries;
-  for (const auto& r : cfg.repos) {
-    Entry e{&r, {}, Clock::now()};
+  struct Org {
+    const OrgConfig* cfg;
+    std::unique_ptr<OrgLister> lister;
+    Clock::time_point due;
+    bool running = false, done = false;
+    int failures = 0;
+  };
+  std::deque<Entry> entries;  // a deque: workers hold pointers while orgs add entries
+  std::set<std::string> gitdirs;
+  auto add_entry = [&](const RepoConfig& r) {  // with mu held (or before the workers start)
+    if (!gitdirs.insert(fs::absolute(r.gitdir).lexically_normal().string()).second) return false;
+    Entry e{r, {}, Clock::now()};
     e.status.name = r.name;
     e.status.url = r.url;
     e.status.gitdir = r.gitdir.string();
     entries.push_back(std::move(e));
-  }
+    return true;
+  };
+  for (const auto& r : cfg.repos) add_entry(r);
+  std::vector<Org> orgs;
+  for (const auto& o : cfg.orgs) orgs.push_back({&o, std::make_unique<OrgLister>(o), Clock::now()});
   std::mutex mu;
   std::condition_variable cv;
   auto stopped = [&] { return opts.stop && opts.stop->load(); };
@@ -245,9 +261,46 @@ int run_poller(const PollConfig& cfg, Logger& log, const RunOptions& opts) {
     std::unique_lock lock(mu);
     for (;;) {
       if (stopped()) return;
+      Org* org = nullptr;
+      for (auto& o : orgs)
+        if (!o.running && !o.done && o.due <= Clock::now()) org = &o;
+      if (org) {
+        org->running = true;
+        lock.unlock();
+        std::vector<RepoConfig> found;
+        std::string error;
+        try {
+          found = org_repositories(*org->cfg, org->lister->list());
+        } catch (const std::exception& e) {
+          error = e.what();
+        }
+        lock.lock();
+        org->running = false;
+        if (opts.once) org->done = true;
+        if (error.empty()) {
+          int added = 0;
+          for (const auto& r : found) added += add_entry(r) ? 1 : 0;
+          org->failures = 0;
+          org->due = Clock::now() + org->cfg->enumerate_interval;
+          log.line(org->cfg->name,
+                   fmt::format("{} repositories listed, {} new ({} requests, {} not modified)",
+                               found.size(), added, org->lister->requests(),
+                               org->lister->not_modified()));
+        } else {
+          ++org->failures;
+          auto delay = backoff_delay(org->cfg->enumerate_interval, org->failures, cfg.max_backoff);
+          org->due = Clock::now() + delay;
+          log.line(org->cfg->name,
+                   fmt::format("listing failed: {} (retry in {} s)", error, delay.count()));
+        }
+        cv.notify_all();
+        continue;
+      }
       Entry* pick = nullptr;
       auto next = Clock::now() + std::chrono::milliseconds(200);
       bool all_done = true;
+      for (auto& o : orgs)
+        if (!o.done) all_done = false;
       for (auto& e : entries) {
         if (!e.done) all_done = false;
         if (e.running || e.done) continue;
@@ -266,13 +319,13 @@ int run_poller(const PollConfig& cfg, Logger& log, const RunOptions& opts) {
       pick->status.last_attempt = unix_now();
       lock.unlock();
       auto t0 = Clock::now();
-      RepoResult res = poll_repository(*pick->cfg, log, opts.stop);
+      RepoResult res = poll_repository(pick->cfg, log, opts.stop);
       auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count();
       lock.lock();
       auto& st = pick->status;
       st.pending = res.pending;
       st.delivered_total += res.delivered;
-      std::chrono::seconds delay = pick->cfg->poll_interval;
+      std::chrono::seconds delay = pick->cfg.poll_interval;
       if (res.ok) {
         st.last_success = unix_now();
         st.consecutive_failures = 0;
@@ -280,9 +333,9 @@ int run_poller(const PollConfig& cfg, Logger& log, const RunOptions& opts) {
         st.last_error = res.error;
         st.last_error_time = unix_now();
         ++st.consecutive_failures;
-        delay = backoff_delay(pick->cfg->poll_interval, st.consecutive_failures, cfg.max_backoff);
-        log.line(pick->cfg->name, fmt::format("poll failed after {} ms: {} (retry in {} s)", ms,
-                                              res.error, delay.count()));
+        delay = backoff_delay(pick->cfg.poll_interval, st.consecutive_failures, cfg.max_backoff);
+        log.line(pick->cfg.name, fmt::format("poll failed after {} ms: {} (retry in {} s)", ms,
+                                             res.error, delay.count()));
       }
       pick->due = Clock::now() + delay;
       st.next_poll = unix_now() + delay.count();
@@ -293,7 +346,8 @@ int run_poller(const PollConfig& cfg, Logger& log, const RunOptions& opts) {
     }
   };
 
-  int n = std::max(1, std::min<int>(cfg.concurrency, static_cast<int>(entries.size())));
+  int n = std::max(
+      1, std::min<int>(cfg.concurrency, orgs.empty() ? static_cast<int>(entries.size()) : 1 << 10));
   std::vector<std::thread> threads;
   for (int i = 0; i < n; ++i) threads.emplace_back(worker);
   for (auto& t : threads) t.join();
@@ -304,6 +358,8 @@ int run_poller(const PollConfig& cfg, Logger& log, const RunOptions& opts) {
   int failed = 0;
   for (const auto& e : entries)
     if (e.status.consecutive_failures > 0) ++failed;
+  for (const auto& o : orgs)
+    if (o.failures > 0) ++failed;
   return failed;
 }
 

@@ -11,6 +11,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <mutex>
 
 #include "integral/util/error.h"
 
@@ -61,6 +62,14 @@ std::vector<std::string> build_env(const ProcessSpec& spec) {
 
 ProcessResult run_process(const ProcessSpec& spec) {
   if (spec.argv.empty()) throw_usage("run_process: empty argv");
+  // A child that exits without reading its stdin must cost an EPIPE, not this process: ignore
+  // SIGPIPE (children get the default back through POSIX_SPAWN_SETSIGDEF).
+  static std::once_flag ignore_sigpipe;
+  std::call_once(ignore_sigpipe, [] {
+    struct sigaction old {};
+    sigaction(SIGPIPE, nullptr, &old);
+    if (old.sa_handler == SIG_DFL) signal(SIGPIPE, SIG_IGN);
+  });
   Pipe in, out, err;
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
