@@ -1,0 +1,50 @@
+#include "integral/poll/log.h"
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+
+#include "integral/util/error.h"
+
+namespace integral::poll {
+
+Logger::Logger(const std::string& file) {
+  if (file.empty()) {
+    f_ = stderr;
+    return;
+  }
+  f_ = std::fopen(file.c_str(), "ae");
+  if (!f_) throw_environment(fmt::format("cannot open log: {}", std::strerror(errno)), file);
+  own_ = true;
+}
+
+Logger::~Logger() {
+  if (own_) std::fclose(f_);
+}
+
+void Logger::line(std::string_view repo, std::string_view message) {
+  auto now =
+      std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+  std::lock_guard lock(mu_);
+  fmt::print(f_, "{:%Y-%m-%dT%H:%M:%S}Z [{}] {}\n", now, repo, message);
+  std::fflush(f_);
+}
+
+void Logger::output(std::string_view repo, std::string_view what, std::string_view text) {
+  constexpr size_t kMax = 64 << 10;
+  if (text.size() > kMax) text = text.substr(text.size() - kMax);
+  std::lock_guard lock(mu_);
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t eol = text.find('\n', pos);
+    if (eol == std::string_view::npos) eol = text.size();
+    fmt::print(f_, "  [{}] {}: {}\n", repo, what, text.substr(pos, eol - pos));
+    pos = eol + 1;
+  }
+  std::fflush(f_);
+}
+
+}  // namespace integral::poll

@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# integral poll's built-in buildbot adapter against a real buildbot 3.7 master (Debian's
+# package) on 127.0.0.1 with a PBChangeSource: every change reaches the master's database,
+# and changes made while the master is down are delivered after it comes back.
+. "$(dirname "$0")/lib/common.sh"
+
+if ! command -v buildbot >/dev/null; then
+  echo "buildbot not installed (scripts/deps/poll.list)"
+  exit 1
+fi
+PY=/usr/bin/python3  # Debian's interpreter: buildbot's modules live there
+export GIT_CONFIG_NOSYSTEM=1 HOME=$WORK/home
+mkdir -p "$HOME"
+git config --global user.name "Alice Dev"
+git config --global user.email alice@example.org
+git config --global init.defaultBranch main
+
+# --- master
+PB=$((20000 + RANDOM % 20000))
+timeout 120 buildbot create-master -q -r "$WORK/master" >/dev/null
+cat >"$WORK/master/master.cfg" <<EOF2
+from buildbot.plugins import changes, schedulers, util, worker, steps
+c = BuildmasterConfig = {}
+c['buildbotNetUsageData'] = None
+PB = 'tcp:$PB:interface=127.0.0.1'
+c['workers'] = [worker.Worker('dummy-worker', 'wpass')]
+c['protocols'] = {'pb': {'port': PB}}
+c['change_source'] = [changes.PBChangeSource(user='pbchange', passwd='s3cret', port=PB)]
+c['schedulers'] = [schedulers.AnyBranchScheduler(name='all', treeStableTimer=None,
+                                                 builderNames=['dummy'])]
+c['builders'] = [util.BuilderConfig(name='dummy', workernames=['dummy-worker'],
+                 factory=util.BuildFactory([steps.ShellCommand(command=['true'])]))]
+c['title'] = 'integral-poll-test'
+c['db'] = {'db_url': 'sqlite:///state.sqlite'}
+EOF2
+start_master() {
+  timeout 120 buildbot start "$WORK/master" >"$WORK/master-start.log" 2>&1 || {
+    cat "$WORK/master-start.log"
+    return 1
+  }
+  PIDS+=("$(cat "$WORK/master/twistd.pid")")
+}
+stop_master() {
+  local pid
+  pid=$(cat "$WORK/master/twistd.pid")
+  kill "$pid"
+  for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+  kill -9 "$pid" 2>/dev/null || true
+}
+db_changes() { # revision branch project author, sorted
+  "$PY" - "$WORK/master/state.sqlite" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+for r in sorted(db.execute('select revision, branch, project, author, repository from changes')):
+    print(' '.join(str(x) for x in r))
+PY
+}
+start_master
+ok "buildbot master started"
+
+# --- upstream and poller
+git init -q --bare "$WORK/up.git"
+git init -q "$WORK/work"
+cd "$WORK/work"
+git remote add origin "$WORK/up.git"
+echo 1 >a && git add a && git commit -qm first
+git push -q origin main
+cat >"$WORK/poll.conf" <<EOF2
+[DEFAULT]
+basedir = $WORK/poll
+poll-interval = 1
+status-file = $WORK/status.json
+
+[demo]
+type = git
+url = $WORK/up.git
+gitdir = demo.git
+hook-type = buildbot
+hook-master = 127.0.0.1
+hook-port = $PB
+hook-user = pbchange
+hook-passwd = s3cret
+hook-projects = ['demo']
+hook-repository = file://$WORK/up.git
+hook-timeout = 60
+EOF2
+poll() { timeout 120 "$INTEGRAL" poll "$WORK/poll.conf" --once --log "$WORK/poll.log"; }
+poll && ok "first poll (baseline)" || bad "first poll"
+
+# --- two commits, a new branch with one commit of its own, an annotated tag
+c_old=$(git rev-parse HEAD)
+echo 2 >b && git add b && git commit -qm "second: add b"
+echo 3 >>a && git commit -qam "third: touch a"
+git tag -a -m rel v1.0
+git checkout -q -b feature
+echo f >f && git add f && git commit -qm "feature work"
+git checkout -q main
+git push -q origin main feature v1.0
+if poll; then ok "poll delivered to the master"; else bad "poll failed"; fi
+# independent expectation from git: main's new commits, feature's own commit, the tag's commit
+expect() {
+  for c in $(git rev-list --reverse "$c_old..main"); do echo "$c main demo"; done
+  echo "$(git rev-parse feature) feature demo"
+  echo "$(git rev-parse 'v1.0^{commit}') v1.0 demo"
+}
+got=$(db_changes | awk '{print $1, $2, $3}' | sort)
+if [[ "$got" == "$(expect | sort)" ]]; then ok "the master's database holds exactly the expected changes"; else
+  bad "changes differ"; diff <(echo "$got") <(expect | sort) || true
+fi
+if db_changes | grep -q "Alice Dev <alice@example.org> file://$WORK/up.git"; then ok "author and repository recorded"; else bad "author/repository"; fi
+
+# --- master down: the change stays pending, and is delivered when it returns
+stop_master
+echo 4 >>b && git commit -qam "fourth, while the master is down"
+git push -q origin main
+if poll; then bad "poll claimed success with the master down"; else ok "master down: poll reports failure"; fi
+pend=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["repositories"][0]["pending"])' "$WORK/status.json")
+[[ $pend == 1 ]] && ok "one update pending" || bad "pending=$pend"
+start_master
+if poll; then ok "poll after the master came back"; else bad "poll after restart failed"; fi
+c4=$(git rev-parse main)
+if db_changes | grep -q "^$c4 main demo"; then ok "change made while the master was down was delivered"; else bad "lost change"; fi
+n=$(db_changes | grep -c "^$c4 ")
+[[ $n == 1 ]] && ok "delivered once" || bad "delivered $n times"
+poll && ok "a further poll has nothing to send" || bad "idle poll failed"
+stop_master
+finish
