@@ -20,7 +20,9 @@ std::string vector_text(const std::string& prefix) {
   return {};
 }
 
-std::string pcr(const PcrSet& p, HashAlg a, unsigned i) { return p.get(a, i).hex(); }
+std::string pcr(const PcrSet& p, HashAlg a, unsigned i) {
+  return p.get(a, i).hex();
+}
 
 // Vector C: ThinkPad T460p, TPM 1.2, legacy mapping, tboot 1.10.3. Expected PCRs are the
 // research note's independent replay of the log; PCR 17 after HASH_START is sinit_hash as the
