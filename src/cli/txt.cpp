@@ -91,8 +91,7 @@ Command add_txt(CLI::App& root) {
               auto algs = parse_algs(o->alg);
               auto m = formats::TbootMle::load(o->file);
               auto cmdline = o->cmdline;
-              if (cmdline && o->skip_filename)
-                cmdline = formats::TbootMle::skip_filename(*cmdline);
+              if (cmdline && o->skip_filename) cmdline = formats::TbootMle::skip_filename(*cmdline);
               auto ds = m.mle_hash(algs, cmdline);
               if (o->json) {
                 const auto& h = m.header();
@@ -177,7 +176,8 @@ Command add_txt(CLI::App& root) {
                 std::string t;
                 for (auto& [k, v] : j.items()) {
                   if (k == "info_table") continue;
-                  t += fmt::format("{:<18} {}\n", k, v.is_string() ? v.get<std::string>() : v.dump());
+                  t += fmt::format("{:<18} {}\n", k,
+                                   v.is_string() ? v.get<std::string>() : v.dump());
                 }
                 if (j.contains("info_table"))
                   for (auto& [k, v] : j["info_table"].items())

@@ -27,7 +27,9 @@ std::optional<HashAlg> tb_hash_alg(uint8_t hash_alg) {
   }
 }
 
-HashAlg TbPolicy::alg() const { return *tb_hash_alg(hash_alg); }
+HashAlg TbPolicy::alg() const {
+  return *tb_hash_alg(hash_alg);
+}
 
 TbPolicy TbPolicy::load(const std::filesystem::path& path) {
   const std::string data = read_text_file(path, 1u << 20);
@@ -85,7 +87,8 @@ nlohmann::ordered_json TbPolicy::to_json() const {
   for (const auto& e : entries) {
     nlohmann::ordered_json x;
     x["mod_num"] = mod(e.mod_num);
-    x["pcr"] = e.pcr == kTbPolPcrNone ? nlohmann::ordered_json("none") : nlohmann::ordered_json(e.pcr);
+    x["pcr"] =
+        e.pcr == kTbPolPcrNone ? nlohmann::ordered_json("none") : nlohmann::ordered_json(e.pcr);
     x["hash_type"] = e.hash_type == 0 ? "any" : e.hash_type == 1 ? "image" : "unknown";
     if (e.mod_num == kTbPolModNumNvIndex || e.mod_num == kTbPolModNumNvRaw) {
       x["nv_index"] = fmt::format("{:#010x}", e.nv_index);
@@ -98,8 +101,8 @@ nlohmann::ordered_json TbPolicy::to_json() const {
   return j;
 }
 
-Digest tb_policy_event_digest(std::span<const uint8_t> policy, uint32_t policy_control,
-                              HashAlg cur, HashAlg bank) {
+Digest tb_policy_event_digest(std::span<const uint8_t> policy, uint32_t policy_control, HashAlg cur,
+                              HashAlg bank) {
   std::string buf;
   append_le32(buf, policy_control);
   if (policy_control & kTbPolCtlExtendPcr17) {

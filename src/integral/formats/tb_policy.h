@@ -52,8 +52,8 @@ std::optional<HashAlg> tb_hash_alg(uint8_t hash_alg);
 // The policy event (type 0x501 to PCR 17 and, with DA, 18) in bank `bank`:
 // H_bank(LE32(policy_control) || H_cur(policy)), the inner hash replaced by zeros of H_cur's
 // size when EXTEND_PCR17 is clear. cur = SHA-1 on TPM 1.2, the extpol algorithm on TPM 2.0.
-Digest tb_policy_event_digest(std::span<const uint8_t> policy, uint32_t policy_control,
-                              HashAlg cur, HashAlg bank);
+Digest tb_policy_event_digest(std::span<const uint8_t> policy, uint32_t policy_control, HashAlg cur,
+                              HashAlg bank);
 
 // A module measurement: H(H(cmdline) || H(image)) (tboot policy.c; no NUL hashed).
 Digest tb_module_digest(HashAlg alg, std::string_view cmdline, std::span<const uint8_t> image);

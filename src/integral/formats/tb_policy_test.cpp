@@ -7,7 +7,9 @@
 namespace integral::formats {
 namespace {
 
-Bytes hexb(std::string_view h) { return *from_hex(h); }
+Bytes hexb(std::string_view h) {
+  return *from_hex(h);
+}
 
 // tboot >= 1.10 _def_policy_12 and >= 1.9.12 _def_policy_da, transcribed from tboot's
 // policy.c initialisers (research note §1.5).
@@ -61,8 +63,10 @@ TEST(TbPolicy, ModuleDigestIsHashOfHashes) {
   const uint8_t img[3] = {1, 2, 3};
   auto d = tb_module_digest(HashAlg::kSha256, "ro quiet", img);
   std::string cat;
-  for (auto b : hash(HashAlg::kSha256, std::string_view("ro quiet")).bytes()) cat.push_back(char(b));
-  for (auto b : hash(HashAlg::kSha256, std::span<const uint8_t>(img)).bytes()) cat.push_back(char(b));
+  for (auto b : hash(HashAlg::kSha256, std::string_view("ro quiet")).bytes())
+    cat.push_back(char(b));
+  for (auto b : hash(HashAlg::kSha256, std::span<const uint8_t>(img)).bytes())
+    cat.push_back(char(b));
   EXPECT_EQ(d, hash(HashAlg::kSha256, cat));
 }
 

@@ -110,12 +110,13 @@ TbootMle TbootMle::parse(std::span<const uint8_t> file, std::string name) {
                            H.mle_end_off, m.image_size_));
   }
   if (H.mle_end_off - H.mle_start_off > kMaxMleSize) {
-    h.fail(32, fmt::format("MLE of {} bytes is implausibly large", H.mle_end_off - H.mle_start_off));
+    h.fail(32,
+           fmt::format("MLE of {} bytes is implausibly large", H.mle_end_off - H.mle_start_off));
   }
   if (H.cmdline_end_off > H.cmdline_start_off) {
     if (H.cmdline_end_off > m.image_size_) {
-      h.fail(48, fmt::format("cmdline_end_off {:#x} lies beyond the loaded image",
-                             H.cmdline_end_off));
+      h.fail(48,
+             fmt::format("cmdline_end_off {:#x} lies beyond the loaded image", H.cmdline_end_off));
     }
     if (H.cmdline_end_off - H.cmdline_start_off > (64u << 10)) {
       h.fail(44, "command-line buffer is implausibly large");

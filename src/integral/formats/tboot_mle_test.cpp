@@ -30,10 +30,10 @@ Bytes make_elf() {
   put32(b, 28, 52);  // phoff
   put16(b, 42, 32);
   put16(b, 44, 1);
-  put32(b, 52, 1);       // PT_LOAD
-  put32(b, 56, 0x100);   // offset
-  put32(b, 68, 0x300);   // filesz
-  put32(b, 72, 0x400);   // memsz
+  put32(b, 52, 1);      // PT_LOAD
+  put32(b, 56, 0x100);  // offset
+  put32(b, 68, 0x300);  // filesz
+  put32(b, 72, 0x400);  // memsz
   const size_t img = 0x100;
   std::memcpy(&b[img + 0x40], kMleHeaderUuid, 16);
   put32(b, img + 0x40 + 32, 0x100);
@@ -48,7 +48,7 @@ Bytes make_elf() {
 Bytes expected(const std::string& cmdline) {
   auto elf = make_elf();
   Bytes out(elf.begin() + 0x200, elf.end());  // image [0x100, 0x300)
-  out.resize(0x280, 0);                          // zero fill up to 0x380
+  out.resize(0x280, 0);                       // zero fill up to 0x380
   for (size_t i = 0; i < 0x10; ++i) out[0x100 + i] = i < cmdline.size() ? cmdline[i] : 0;
   return out;
 }

@@ -56,7 +56,8 @@ TxtAcm TxtAcm::parse(std::span<const uint8_t> file, std::string name) {
   h.key_size = r.u32(120, "KeySize");
   h.scratch_size = r.u32(124, "ScratchSize");
 
-  if (h.module_type != 2) r.fail(0, fmt::format("ModuleType {:#x} is not 2 (chipset ACM)", h.module_type));
+  if (h.module_type != 2)
+    r.fail(0, fmt::format("ModuleType {:#x} is not 2 (chipset ACM)", h.module_type));
   const uint64_t size = 4ull * h.size;
   if (size > file.size()) {
     r.fail(24, fmt::format("Size says {:#x} bytes but the file has {:#x}", size, file.size()));
@@ -129,7 +130,9 @@ Bytes TxtAcm::hashed_region() const {
   return out;
 }
 
-Digest TxtAcm::acm_hash() const { return hash(HashAlg::kSha256, hashed_region()); }
+Digest TxtAcm::acm_hash() const {
+  return hash(HashAlg::kSha256, hashed_region());
+}
 
 Bytes TxtAcm::hash_start_data(uint32_t edx) const {
   const Digest d = acm_hash();
@@ -139,10 +142,10 @@ Bytes TxtAcm::hash_start_data(uint32_t edx) const {
 }
 
 std::vector<std::string> txt_capability_names(uint32_t caps) {
-  static const char* kNames[] = {"rlp_wake_getsec",   "rlp_wake_monitor", "ecx_pgtbl",
-                                 "stm",               "pcr_map_no_legacy", "pcr_map_da",
-                                 "platform_type_bit6", "platform_type_bit7", "max_phy_addr",
-                                 "tcg_event_log_format", "cbnt_supported"};
+  static const char* kNames[] = {
+      "rlp_wake_getsec",   "rlp_wake_monitor",     "ecx_pgtbl",          "stm",
+      "pcr_map_no_legacy", "pcr_map_da",           "platform_type_bit6", "platform_type_bit7",
+      "max_phy_addr",      "tcg_event_log_format", "cbnt_supported"};
   std::vector<std::string> out;
   for (uint32_t i = 0; i < 32; ++i) {
     if (!(caps & (1u << i))) continue;
@@ -187,8 +190,8 @@ nlohmann::ordered_json TxtAcm::to_json() const {
     it["capabilities"] = hex32(t.capabilities);
     it["capability_names"] = txt_capability_names(t.capabilities);
     it["acm_ver"] = t.acm_ver;
-    it["acm_revision"] = fmt::format("{}.{}.{}", t.acm_revision[0], t.acm_revision[1],
-                                     t.acm_revision[2]);
+    it["acm_revision"] =
+        fmt::format("{}.{}.{}", t.acm_revision[0], t.acm_revision[1], t.acm_revision[2]);
     auto& cl = it["chipsets"] = nlohmann::ordered_json::array();
     for (const auto& c : t.chipsets) {
       cl.push_back({{"flags", hex32(c.flags)},

@@ -54,7 +54,7 @@ struct AcmHeader {
   uint16_t txt_svn = 0, se_svn = 0;
   uint32_t code_control = 0, error_entry_point = 0, gdt_limit = 0, gdt_base = 0, seg_sel = 0,
            entry_point = 0;
-  uint32_t key_size = 0;  // dwords
+  uint32_t key_size = 0;      // dwords
   uint32_t scratch_size = 0;  // dwords
 };
 
