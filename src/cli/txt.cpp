@@ -8,7 +8,9 @@
 #include "integral/formats/tb_policy.h"
 #include "integral/formats/tboot_mle.h"
 #include "integral/formats/txt_acm.h"
+#include "integral/txt/txt_stat.h"
 #include "integral/util/error.h"
+#include "integral/util/file_io.h"
 #include "integral/util/hex.h"
 
 namespace integral::cli {
@@ -85,6 +87,11 @@ Command add_txt(CLI::App& root) {
   pol->add_option("policy", o->file, "Policy file")->required();
   pol->add_option("--alg", o->alg, "Banks for the policy event digest")->capture_default_str();
   pol->add_flag("--json", o->json, "Machine-readable output");
+
+  auto* log = app->add_subcommand(
+      "log", "Read the TXT event log in txt-stat output (or a tboot serial log) and replay it");
+  log->add_option("file", o->file, "txt-stat output")->required();
+  log->add_flag("--json", o->json, "Machine-readable output");
 
   return {app, [=] {
             if (mle->parsed()) {
@@ -165,6 +172,41 @@ Command add_txt(CLI::App& root) {
                 t += fmt::format("legacy SinitHash (sha1) {}\n", sinit_hash.hex());
                 emit("", t);
               }
+              return 0;
+            }
+            if (log->parsed()) {
+              const std::string text = read_text_file(o->file);
+              auto l = txt::parse_txt_stat(text, o->file);
+              auto pcrs = txt::replay_txt_log(l);
+              nlohmann::ordered_json j;
+              j["file"] = o->file;
+              j["format"] =
+                  l.format == txt::TxtLogFormat::kContainer12 ? "tpm12-container" : "tpm20-tcg";
+              auto& ev = j["events"] = nlohmann::ordered_json::array();
+              std::string t;
+              for (const auto& e : l.events) {
+                nlohmann::ordered_json x;
+                x["line"] = e.line;
+                x["pcr"] = e.pcr;
+                x["type"] = fmt::format("{:#x}", e.type);
+                x["name"] = std::string(txt::txt_event_type_name(e.type));
+                x["digests"] = digests_json(e.digests);
+                x["data"] = to_hex(e.data);
+                ev.push_back(x);
+                t += fmt::format("pcr {:>3}  {:#06x} {:<22}", e.pcr, e.type,
+                                 txt::txt_event_type_name(e.type));
+                for (const auto& d : e.digests)
+                  t += fmt::format(" {}:{}", hash_alg_name(d.alg()), d.hex());
+                t += "\n";
+              }
+              auto& pv = j["pcrs"];
+              for (auto alg : pcrs.banks()) {
+                for (unsigned i = 17; i <= 22; ++i) {
+                  pv[std::string(hash_alg_name(alg))][std::to_string(i)] = pcrs.get(alg, i).hex();
+                  t += fmt::format("{}:{}  {}\n", hash_alg_name(alg), i, pcrs.get(alg, i).hex());
+                }
+              }
+              emit("", o->json ? j.dump(2) + "\n" : t);
               return 0;
             }
             if (acm->parsed()) {
