@@ -111,7 +111,7 @@ std::optional<Bytes> hex_tokens(std::string_view s) {
     auto tok = s.substr(i, j - i);
     if (tok.size() != 2) return std::nullopt;
     auto b = from_hex(tok);
-    if (!b) return std::nullopt;
+    if (!b || b->size() != 1) return std::nullopt;  // from_hex takes "0x" as an empty prefix
     out.push_back((*b)[0]);
     i = j;
   }

@@ -97,6 +97,9 @@ TEST(TxtStat, RejectsLyingRecords) {
   shortd.replace(shortd.find(" 12 13"), 6, "");
   EXPECT_THROW(parse_txt_stat(shortd, "x"), Error);
   EXPECT_THROW(parse_txt_stat("nothing here", "x"), Error);
+  std::string ox = good;  // "0x" is not a hex byte (found by fuzz_txt_stat)
+  ox.replace(ox.find("01 02 03 04"), 11, "0x 02 03 04");
+  EXPECT_THROW(parse_txt_stat(ox, "x"), Error);
   EXPECT_THROW(parse_txt_stat(good.substr(0, good.size() - 14), "x"), Error);
 }
 
