@@ -1,0 +1,251 @@
+// integral txt ... : Intel TXT / tboot artifacts: MLE and module hashes, SINIT ACM decoding and
+// its HASH_START measurement, tboot policies.
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "integral/crypto/digest.h"
+#include "integral/formats/tb_policy.h"
+#include "integral/formats/tboot_mle.h"
+#include "integral/formats/txt_acm.h"
+#include "integral/txt/txt_stat.h"
+#include "integral/util/error.h"
+#include "integral/util/file_io.h"
+#include "integral/util/hex.h"
+
+namespace integral::cli {
+
+namespace {
+
+std::vector<HashAlg> parse_algs(const std::string& list) {
+  std::vector<HashAlg> algs;
+  for (const auto& name : CLI::detail::split(list, ',')) {
+    auto alg = parse_hash_alg(name);
+    if (!alg) throw_usage(fmt::format("unknown hash algorithm '{}'", name));
+    if (!hash_alg_available(*alg))
+      throw Error(ExitCode::kEnvironment, fmt::format("{} is not available", name));
+    algs.push_back(*alg);
+  }
+  return algs;
+}
+
+std::string digests_text(const std::vector<Digest>& ds, bool named) {
+  std::string out;
+  for (const auto& d : ds) {
+    out += named ? fmt::format("{}  {}\n", hash_alg_name(d.alg()), d.hex()) : d.hex() + "\n";
+  }
+  return out;
+}
+
+nlohmann::ordered_json digests_json(const std::vector<Digest>& ds) {
+  nlohmann::ordered_json j;
+  for (const auto& d : ds) j[std::string(hash_alg_name(d.alg()))] = d.hex();
+  return j;
+}
+
+Command add_txt(CLI::App& root) {
+  auto* app = root.add_subcommand("txt", "Intel TXT / tboot: MLE, module and SINIT measurements");
+  app->require_subcommand(1);
+  struct Opts {
+    std::string file, alg = "sha256", edx = "0";
+    std::optional<std::string> cmdline;
+    bool json = false, skip_filename = false;
+  };
+  auto o = std::make_shared<Opts>();
+
+  auto* mle = app->add_subcommand(
+      "mle-hash", "Hash of the tboot MLE as SINIT measures it (equals lcp2_mlehash --create)");
+  mle->add_option("tboot", o->file, "tboot.gz or the tboot ELF")->required();
+  mle->add_option("--cmdline", o->cmdline,
+                  "tboot's command line as the loader passes it (GRUB 2: the arguments only); "
+                  "omitted = the buffer as in the file");
+  mle->add_flag("--skip-filename", o->skip_filename,
+                "Drop the first word first, as tboot <= 1.9.3 did");
+  mle->add_option("--alg", o->alg, "Comma-separated algorithms")->capture_default_str();
+  mle->add_flag("--json", o->json, "Machine-readable output (with the MLE header)");
+
+  auto* mod = app->add_subcommand(
+      "module-hash", "tboot's measurement of a multiboot module: H(H(cmdline) || H(image))");
+  mod->add_option("file", o->file, "The module as loaded (decompressed if the loader did)")
+      ->required();
+  mod->add_option("--cmdline", o->cmdline, "The module string as the loader passes it");
+  mod->add_option("--alg", o->alg, "Comma-separated algorithms")->capture_default_str();
+  mod->add_flag("--json", o->json, "Machine-readable output");
+
+  auto* sinit = app->add_subcommand(
+      "sinit-hash", "SINIT's HASH_START measurement of an ACM (ACMHASH || EDX, PCR 17 values)");
+  sinit->add_option("acm", o->file, "SINIT ACM file")->required();
+  sinit->add_option("--edx", o->edx, "GETSEC[SENTER] EDX flags (tboot: 0)")->capture_default_str();
+  sinit->add_option("--alg", o->alg, "Banks for the DA event digests")->capture_default_str();
+  sinit->add_flag("--json", o->json, "Machine-readable output");
+
+  auto* acm = app->add_subcommand("acm", "Decode an ACM header and information table");
+  acm->add_option("acm", o->file, "ACM file")->required();
+  acm->add_flag("--json", o->json, "Machine-readable output");
+
+  auto* pol = app->add_subcommand("policy", "Decode a tboot policy (tb_polgen file)");
+  pol->add_option("policy", o->file, "Policy file")->required();
+  pol->add_option("--alg", o->alg, "Banks for the policy event digest")->capture_default_str();
+  pol->add_flag("--json", o->json, "Machine-readable output");
+
+  auto* log = app->add_subcommand(
+      "log", "Read the TXT event log in txt-stat output (or a tboot serial log) and replay it");
+  log->add_option("file", o->file, "txt-stat output")->required();
+  log->add_flag("--json", o->json, "Machine-readable output");
+
+  return {app, [=] {
+            if (mle->parsed()) {
+              auto algs = parse_algs(o->alg);
+              auto m = formats::TbootMle::load(o->file);
+              auto cmdline = o->cmdline;
+              if (cmdline && o->skip_filename) cmdline = formats::TbootMle::skip_filename(*cmdline);
+              auto ds = m.mle_hash(algs, cmdline);
+              if (o->json) {
+                const auto& h = m.header();
+                nlohmann::ordered_json j;
+                j["file"] = o->file;
+                j["mle_header"] = {{"image_offset", fmt::format("{:#x}", h.image_offset)},
+                                   {"version", fmt::format("{:#x}", h.version)},
+                                   {"mle_start_off", fmt::format("{:#x}", h.mle_start_off)},
+                                   {"mle_end_off", fmt::format("{:#x}", h.mle_end_off)},
+                                   {"capabilities", fmt::format("{:#x}", h.capabilities)},
+                                   {"cmdline_start_off", fmt::format("{:#x}", h.cmdline_start_off)},
+                                   {"cmdline_end_off", fmt::format("{:#x}", h.cmdline_end_off)}};
+                if (cmdline) j["cmdline"] = *cmdline;
+                j["mle_hash"] = digests_json(ds);
+                emit("", j.dump(2) + "\n");
+              } else {
+                emit("", digests_text(ds, algs.size() > 1));
+              }
+              return 0;
+            }
+            if (mod->parsed()) {
+              auto algs = parse_algs(o->alg);
+              auto ds = formats::tb_module_digests(algs, o->cmdline.value_or(""), o->file);
+              if (o->json) {
+                nlohmann::ordered_json j;
+                j["file"] = o->file;
+                j["cmdline"] = o->cmdline.value_or("");
+                j["digest"] = digests_json(ds);
+                emit("", j.dump(2) + "\n");
+              } else {
+                emit("", digests_text(ds, algs.size() > 1));
+              }
+              return 0;
+            }
+            if (sinit->parsed()) {
+              auto algs = parse_algs(o->alg);
+              uint32_t edx = 0;
+              try {
+                size_t used = 0;
+                const unsigned long v = std::stoul(o->edx, &used, 0);
+                if (used != o->edx.size() || v > 0xffffffffUL) throw std::out_of_range("");
+                edx = static_cast<uint32_t>(v);
+              } catch (const std::exception&) {
+                throw_usage(fmt::format("--edx '{}' is not a 32-bit number", o->edx));
+              }
+              auto a = formats::TxtAcm::load(o->file);
+              const Bytes data = a.hash_start_data(edx);
+              // Legacy (TPM 1.2): PCR 17 is reset and extended with SHA1(data) in one sequence;
+              // the result is SinitMleData.SinitHash and the 0x402 record's digest.
+              const Digest inner = hash(HashAlg::kSha1, data);
+              Hasher h(HashAlg::kSha1);
+              h.update(Digest::zero(HashAlg::kSha1).bytes());
+              h.update(inner.bytes());
+              const Digest sinit_hash = h.finish();
+              std::vector<Digest> events;
+              for (auto alg : algs) events.push_back(hash(alg, data));
+              if (o->json) {
+                nlohmann::ordered_json j;
+                j["file"] = o->file;
+                j["acm_hash_sha256"] = a.acm_hash().hex();
+                j["edx"] = edx;
+                j["hash_start_data"] = to_hex(data);
+                j["hash_start_event_digest"] = digests_json(events);
+                j["legacy_sinit_hash_sha1"] = sinit_hash.hex();
+                emit("", j.dump(2) + "\n");
+              } else {
+                std::string t = fmt::format("acm_hash (sha256)       {}\n", a.acm_hash().hex());
+                t += fmt::format("hash_start data         {}\n", to_hex(data));
+                for (const auto& d : events)
+                  t += fmt::format("event digest {:<10} {}\n", hash_alg_name(d.alg()), d.hex());
+                t += fmt::format("legacy SinitHash (sha1) {}\n", sinit_hash.hex());
+                emit("", t);
+              }
+              return 0;
+            }
+            if (log->parsed()) {
+              const std::string text = read_text_file(o->file);
+              auto l = txt::parse_txt_stat(text, o->file);
+              auto pcrs = txt::replay_txt_log(l);
+              nlohmann::ordered_json j;
+              j["file"] = o->file;
+              j["format"] =
+                  l.format == txt::TxtLogFormat::kContainer12 ? "tpm12-container" : "tpm20-tcg";
+              auto& ev = j["events"] = nlohmann::ordered_json::array();
+              std::string t;
+              for (const auto& e : l.events) {
+                nlohmann::ordered_json x;
+                x["line"] = e.line;
+                x["pcr"] = e.pcr;
+                x["type"] = fmt::format("{:#x}", e.type);
+                x["name"] = std::string(txt::txt_event_type_name(e.type));
+                x["digests"] = digests_json(e.digests);
+                x["data"] = to_hex(e.data);
+                ev.push_back(x);
+                t += fmt::format("pcr {:>3}  {:#06x} {:<22}", e.pcr, e.type,
+                                 txt::txt_event_type_name(e.type));
+                for (const auto& d : e.digests)
+                  t += fmt::format(" {}:{}", hash_alg_name(d.alg()), d.hex());
+                t += "\n";
+              }
+              auto& pv = j["pcrs"];
+              for (auto alg : pcrs.banks()) {
+                for (unsigned i = 17; i <= 22; ++i) {
+                  pv[std::string(hash_alg_name(alg))][std::to_string(i)] = pcrs.get(alg, i).hex();
+                  t += fmt::format("{}:{}  {}\n", hash_alg_name(alg), i, pcrs.get(alg, i).hex());
+                }
+              }
+              emit("", o->json ? j.dump(2) + "\n" : t);
+              return 0;
+            }
+            if (acm->parsed()) {
+              auto a = formats::TxtAcm::load(o->file);
+              auto j = a.to_json();
+              if (o->json) {
+                emit("", j.dump(2) + "\n");
+              } else {
+                std::string t;
+                for (auto& [k, v] : j.items()) {
+                  if (k == "info_table") continue;
+                  t += fmt::format("{:<18} {}\n", k,
+                                   v.is_string() ? v.get<std::string>() : v.dump());
+                }
+                if (j.contains("info_table"))
+                  for (auto& [k, v] : j["info_table"].items())
+                    t += fmt::format("info.{:<13} {}\n", k,
+                                     v.is_string() ? v.get<std::string>() : v.dump());
+                emit("", t);
+              }
+              return 0;
+            }
+            auto algs = parse_algs(o->alg);
+            auto p = formats::TbPolicy::load(o->file);
+            auto j = p.to_json();
+            // The policy event as tboot extends it with this policy's algorithm as H_cur.
+            nlohmann::ordered_json ev;
+            for (auto alg : algs) {
+              ev[std::string(hash_alg_name(alg))] =
+                  formats::tb_policy_event_digest(p.raw, p.policy_control, p.alg(), alg).hex();
+            }
+            j["policy_event_digest"] = ev;
+            emit("", o->json ? j.dump(2) + "\n" : j.dump(2) + "\n");
+            return 0;
+          }};
+}
+
+const CommandRegistrar registered(60, add_txt);
+
+}  // namespace
+
+}  // namespace integral::cli

@@ -1,0 +1,278 @@
+#include "integral/txt/txt_stat.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <optional>
+
+#include "integral/util/error.h"
+
+namespace integral::txt {
+
+std::string_view txt_event_type_name(uint32_t type) {
+  switch (type) {
+    case 0x400:
+      return "BASE";
+    case 0x401:
+      return "PCR_MAPPING";
+    case 0x402:
+      return "HASH_START";
+    case 0x403:
+      return "COMBINED_HASH";
+    case 0x404:
+      return "MLE_HASH";
+    case 0x40A:
+      return "BIOSAC_REG_DATA";
+    case 0x40B:
+      return "CPU_SCRTM_STAT";
+    case 0x40C:
+      return "LCP_CONTROL_HASH";
+    case 0x40D:
+      return "ELEMENTS_HASH";
+    case 0x40E:
+      return "STM_HASH";
+    case 0x40F:
+      return "OSSINITDATA_CAP_HASH";
+    case 0x410:
+      return "SINIT_PUBKEY_HASH";
+    case 0x411:
+      return "LCP_HASH";
+    case 0x412:
+      return "LCP_DETAILS_HASH";
+    case 0x413:
+      return "LCP_AUTHORITIES_HASH";
+    case 0x414:
+      return "NV_INFO_HASH";
+    case 0x415:
+      return "COLD_BOOT_BIOS_HASH";
+    case 0x416:
+      return "KM_HASH";
+    case 0x417:
+      return "BPM_HASH";
+    case 0x418:
+      return "KM_INFO_HASH";
+    case 0x419:
+      return "BPM_INFO_HASH";
+    case 0x41A:
+      return "BOOT_POL_HASH";
+    case 0x4FE:
+      return "RANDOM_VALUE";
+    case 0x4FF:
+      return "CAP_VALUE";
+    case 0x501:
+      return "TB_MEASUREMENT";
+    default:
+      return "";
+  }
+}
+
+namespace {
+
+struct Line {
+  std::string_view text;  // without the "TBOOT:" prefix and surrounding blanks
+  uint64_t offset;
+  uint64_t number;
+};
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  return s;
+}
+
+std::vector<Line> split_lines(std::string_view text) {
+  std::vector<Line> out;
+  uint64_t off = 0, n = 1;
+  while (off <= text.size()) {
+    size_t end = text.find('\n', off);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view l = text.substr(off, end - off);
+    l = trim(l);
+    if (l.starts_with("TBOOT:")) l = trim(l.substr(6));
+    out.push_back({l, off, n});
+    if (end == text.size()) break;
+    off = end + 1;
+    ++n;
+  }
+  return out;
+}
+
+// "ec d8 60 ..." -> bytes; nullopt if any token is not a two-digit hex byte.
+std::optional<Bytes> hex_tokens(std::string_view s) {
+  Bytes out;
+  size_t i = 0;
+  while (i < s.size()) {
+    while (i < s.size() && s[i] == ' ') ++i;
+    if (i >= s.size()) break;
+    size_t j = s.find(' ', i);
+    if (j == std::string_view::npos) j = s.size();
+    auto tok = s.substr(i, j - i);
+    if (tok.size() != 2) return std::nullopt;
+    auto b = from_hex(tok);
+    if (!b || b->size() != 1) return std::nullopt;  // from_hex takes "0x" as an empty prefix
+    out.push_back((*b)[0]);
+    i = j;
+  }
+  return out;
+}
+
+class Parser {
+ public:
+  Parser(std::string_view text, const std::string& file) : lines_(split_lines(text)), file_(file) {}
+
+  [[noreturn]] void fail(size_t i, const std::string& msg) const {
+    const auto& l = lines_[std::min(i, lines_.size() - 1)];
+    throw_bad_input(fmt::format("line {}: {}", l.number, msg), file_, l.offset);
+  }
+
+  // "key: value" on line i, or nullopt.
+  std::optional<std::string_view> field(size_t i, std::string_view key) const {
+    if (i >= lines_.size()) return std::nullopt;
+    auto t = lines_[i].text;
+    if (!t.starts_with(key)) return std::nullopt;
+    t.remove_prefix(key.size());
+    if (t.empty() || t.front() != ':') return std::nullopt;
+    return trim(t.substr(1));
+  }
+
+  uint32_t number(size_t i, std::string_view key) const {
+    auto v = field(i, key);
+    if (!v) fail(i, fmt::format("expected '{}:'", key));
+    uint32_t out = 0;
+    std::string_view s = *v;
+    int base = 10;
+    if (s.starts_with("0x") || s.starts_with("0X")) {
+      s.remove_prefix(2);
+      base = 16;
+    }
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out, base);
+    if (ec != std::errc() || p == s.data()) fail(i, fmt::format("'{}' is not a number", *v));
+    return out;
+  }
+
+  // Hex bytes following "<key>: N bytes" across continuation lines; advances i past them.
+  Bytes data_block(size_t& i, std::string_view key) const {
+    auto v = field(i, key);
+    if (!v) fail(i, fmt::format("expected '{}:'", key));
+    size_t n = 0;
+    auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
+    if (ec != std::errc() || trim(std::string_view(p, v->data() + v->size() - p)) != "bytes")
+      fail(i, fmt::format("expected '{}: N bytes'", key));
+    if (n > (1u << 20)) fail(i, "event data size is implausible");
+    ++i;
+    Bytes out;
+    while (out.size() < n) {
+      if (i >= lines_.size())
+        fail(i, fmt::format("event data ends after {} of {} bytes", out.size(), n));
+      auto b = hex_tokens(lines_[i].text);
+      if (!b || b->empty())
+        fail(i, fmt::format("event data ends after {} of {} bytes", out.size(), n));
+      if (out.size() + b->size() > n) fail(i, "more event data than its size says");
+      out.insert(out.end(), b->begin(), b->end());
+      ++i;
+    }
+    return out;
+  }
+
+  TxtLog parse() {
+    std::optional<size_t> start;
+    TxtLogFormat format = TxtLogFormat::kContainer12;
+    for (size_t i = 0; i < lines_.size(); ++i) {
+      if (lines_[i].text == "Event Log Container:") {
+        start = i;
+        format = TxtLogFormat::kContainer12;
+      } else if (lines_[i].text == "TCG Event Log Header:") {
+        start = i;
+        format = TxtLogFormat::kTcg20;
+      }
+    }
+    if (!start) {
+      throw_bad_input("no TXT event log (\"Event Log Container:\" or \"TCG Event Log Header:\")",
+                      file_);
+    }
+    TxtLog log;
+    log.format = format;
+    auto add_bank = [&](HashAlg a) {
+      if (std::find(log.banks.begin(), log.banks.end(), a) == log.banks.end())
+        log.banks.push_back(a);
+    };
+    for (size_t i = *start; i < lines_.size();) {
+      const auto t = lines_[i].text;
+      if (format == TxtLogFormat::kContainer12 && t == "Event:") {
+        TxtLogEvent e;
+        e.line = lines_[i].number;
+        e.pcr = number(i + 1, "PCRIndex");
+        e.type = number(i + 2, "Type");
+        auto d = field(i + 3, "Digest");
+        if (!d) fail(i + 3, "expected 'Digest:'");
+        auto bytes = hex_tokens(*d);
+        if (!bytes || bytes->size() != 20) fail(i + 3, "a TPM 1.2 digest has 20 bytes");
+        e.digests.emplace_back(HashAlg::kSha1, *bytes);
+        add_bank(HashAlg::kSha1);
+        i += 4;
+        e.data = data_block(i, "Data");
+        log.events.push_back(std::move(e));
+        continue;
+      }
+      if (format == TxtLogFormat::kTcg20 && t == "TCG Event:") {
+        TxtLogEvent e;
+        e.line = lines_[i].number;
+        e.pcr = number(i + 1, "pcr_index");
+        e.type = number(i + 2, "event_type");
+        const uint32_t count = number(i + 3, "count");
+        if (count > 8) fail(i + 3, "digest count is implausible");
+        i += 4;
+        for (uint32_t k = 0; k < count; ++k) {
+          if (i + 1 >= lines_.size()) fail(i, "digest missing");
+          auto name = lines_[i].text;
+          if (name.ends_with(":")) name.remove_suffix(1);
+          std::string lower(name);
+          for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+          auto alg = parse_hash_alg(lower);
+          if (!alg) fail(i, fmt::format("unknown digest algorithm '{}'", name));
+          auto bytes = hex_tokens(lines_[i + 1].text);
+          if (!bytes || bytes->size() != digest_size(*alg))
+            fail(i + 1, fmt::format("{} digest must have {} bytes", lower, digest_size(*alg)));
+          e.digests.emplace_back(*alg, *bytes);
+          add_bank(*alg);
+          i += 2;
+        }
+        e.data = data_block(i, "event_data");
+        log.events.push_back(std::move(e));
+        continue;
+      }
+      ++i;
+    }
+    return log;
+  }
+
+ private:
+  std::vector<Line> lines_;
+  std::string file_;
+};
+
+}  // namespace
+
+TxtLog parse_txt_stat(std::string_view text, const std::string& file) {
+  return Parser(text, file).parse();
+}
+
+PcrSet replay_txt_log(const TxtLog& log) {
+  PcrSet pcrs(log.banks.empty() ? std::vector<HashAlg>{HashAlg::kSha1} : log.banks);
+  pcrs.dynamic_launch_reset();
+  for (const auto& e : log.events) {
+    if (e.pcr >= kPcrCount) continue;  // PCR_MAPPING and other informational records
+    for (const auto& d : e.digests) {
+      if (log.format == TxtLogFormat::kContainer12 && e.type == kEvtHashStart) {
+        pcrs.set(e.pcr, d);
+      } else {
+        pcrs.extend(e.pcr, d);
+      }
+    }
+  }
+  return pcrs;
+}
+
+}  // namespace integral::txt
