@@ -22,7 +22,8 @@ std::optional<std::string> link_next(std::string_view h) {
     auto gt = h.find('>', lt);
     if (gt == std::string_view::npos) break;
     auto end = h.find('<', gt);
-    std::string_view params = h.substr(gt + 1, (end == std::string_view::npos ? h.size() : end) - gt - 1);
+    std::string_view params =
+        h.substr(gt + 1, (end == std::string_view::npos ? h.size() : end) - gt - 1);
     if (params.find("rel=\"next\"") != std::string_view::npos ||
         params.find("rel=next") != std::string_view::npos)
       return std::string(h.substr(lt + 1, gt - lt - 1));
@@ -54,7 +55,9 @@ std::vector<OrgRepo> parse_repos_page(std::string_view json, const std::string& 
     auto str = [&](const char* k) {
       return r.contains(k) && r[k].is_string() ? r[k].get<std::string>() : std::string();
     };
-    auto flag = [&](const char* k) { return r.contains(k) && r[k].is_boolean() && r[k].get<bool>(); };
+    auto flag = [&](const char* k) {
+      return r.contains(k) && r[k].is_boolean() && r[k].get<bool>();
+    };
     o.clone_url = str("clone_url");
     o.ssh_url = str("ssh_url");
     o.archived = flag("archived");
@@ -104,7 +107,8 @@ size_t on_header(char* p, size_t size, size_t n, void* ud) {
     for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     auto v = h.substr(colon + 1);
     while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
-    while (!v.empty() && (v.back() == '\r' || v.back() == '\n' || v.back() == ' ')) v.remove_suffix(1);
+    while (!v.empty() && (v.back() == '\r' || v.back() == '\n' || v.back() == ' '))
+      v.remove_suffix(1);
     if (name == "etag") r->etag = v;
     if (name == "link") r->link = v;
   }

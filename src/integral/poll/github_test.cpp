@@ -15,7 +15,8 @@ TEST(GitHub, LinkHeaderNext) {
             "https://api.github.com/organizations/1/repos?per_page=100&page=2");
   EXPECT_EQ(link_next("<https://x/a?page=1>; rel=\"prev\", <https://x/a?page=3>; rel=\"next\""),
             "https://x/a?page=3");
-  EXPECT_FALSE(link_next("<https://x/a?page=1>; rel=\"prev\", <https://x/a?page=1>; rel=\"first\""));
+  EXPECT_FALSE(
+      link_next("<https://x/a?page=1>; rel=\"prev\", <https://x/a?page=1>; rel=\"first\""));
   EXPECT_FALSE(link_next(""));
 }
 

@@ -11,7 +11,9 @@ namespace {
 int g_forced = -1;
 }
 
-void Progress::set_enabled_for_testing(int enabled) { g_forced = enabled; }
+void Progress::set_enabled_for_testing(int enabled) {
+  g_forced = enabled;
+}
 
 Progress::Progress(std::string label, uint64_t total)
     : label_(std::move(label)),
