@@ -55,6 +55,15 @@ for r in sorted(db.execute('select revision, branch, project, author, repository
     print(' '.join(str(x) for x in r))
 PY
 }
+# The master acknowledges a change before its database holds it: wait (bounded) for a row.
+db_wait() { # PATTERN: true once some row matches
+  local i
+  for i in $(seq 50); do
+    db_changes | grep -q "$1" && return 0
+    sleep 0.2
+  done
+  return 1
+}
 start_master
 ok "buildbot master started"
 
@@ -103,11 +112,16 @@ expect() {
   echo "$(git rev-parse feature) feature demo"
   echo "$(git rev-parse 'v1.0^{commit}') v1.0 demo"
 }
+db_wait "^$(git rev-parse 'v1.0^{commit}') v1.0 " || true
+db_wait "^$(git rev-parse feature) feature " || true
+db_wait "^$(git rev-parse main) main " || true
 got=$(db_changes | awk '{print $1, $2, $3}' | sort)
 if [[ "$got" == "$(expect | sort)" ]]; then ok "the master's database holds exactly the expected changes"; else
   bad "changes differ"; diff <(echo "$got") <(expect | sort) || true
 fi
-if db_changes | grep -q "Alice Dev <alice@example.org> file://$WORK/up.git"; then ok "author and repository recorded"; else bad "author/repository"; fi
+if db_wait "Alice Dev <alice@example.org> file://$WORK/up.git"; then ok "author and repository recorded"; else
+  bad "author/repository"; db_changes
+fi
 
 # --- master down: the change stays pending, and is delivered when it returns
 stop_master
@@ -119,7 +133,7 @@ pend=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["repositori
 start_master
 if poll; then ok "poll after the master came back"; else bad "poll after restart failed"; fi
 c4=$(git rev-parse main)
-if db_changes | grep -q "^$c4 main demo"; then ok "change made while the master was down was delivered"; else bad "lost change"; fi
+if db_wait "^$c4 main demo"; then ok "change made while the master was down was delivered"; else bad "lost change"; fi
 n=$(db_changes | grep -c "^$c4 ")
 [[ $n == 1 ]] && ok "delivered once" || bad "delivered $n times"
 poll && ok "a further poll has nothing to send" || bad "idle poll failed"
