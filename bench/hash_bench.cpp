@@ -19,48 +19,14 @@
 
 #include "integral/crypto/multi_hasher.h"
 
+#include "bench_util.h"
+
 namespace {
 
-double now() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
-// Runs argv, captures stdout; returns {seconds, output}.
-std::pair<double, std::string> run(const std::vector<std::string>& argv) {
-  int fds[2];
-  if (pipe(fds) != 0) std::exit(4);
-  double t0 = now();
-  pid_t pid = fork();
-  if (pid == 0) {
-    dup2(fds[1], 1);
-    close(fds[0]);
-    close(fds[1]);
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    execvp(args[0], args.data());
-    _exit(127);
-  }
-  close(fds[1]);
-  std::string out;
-  char buf[4096];
-  ssize_t n;
-  while ((n = read(fds[0], buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
-  close(fds[0]);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  double t = now() - t0;
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    std::fprintf(stderr, "bench: %s failed\n", argv[0].c_str());
-    std::exit(4);
-  }
-  return {t, out};
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
+using bench::median;
+using bench::now;
+using bench::run;
+using bench::Timing;
 
 bool contains(const std::string& hay, const std::string& needle) {
   return hay.find(needle) != std::string::npos;
@@ -121,9 +87,9 @@ int main(int argc, char** argv) {
     auto a = run({"openssl", "dgst", "-sha1", file});
     auto b = run({"openssl", "dgst", "-sha256", file});
     auto c = run({INTEGRAL_BINARY, "hash", "--bank", "sha1,sha256", file});
-    t_sha1.push_back(a.first);
-    t_sha256.push_back(b.first);
-    t_integral.push_back(c.first);
+    t_sha1.push_back(a.first.wall);
+    t_sha256.push_back(b.first.wall);
+    t_integral.push_back(c.first.wall);
     out1 = a.second;
     out256 = b.second;
     outi = c.second;

@@ -19,57 +19,16 @@
 
 #include "integral/crypto/digest.h"
 
+#include "bench_util.h"
+
 namespace {
 
+using bench::median;
+using bench::now;
+using bench::run;
+using bench::Timing;
+
 using integral::HashAlg;
-
-double now() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
-struct Timing {
-  double wall = 0, cpu = 0;  // cpu: the child's user + system time (robust on a busy machine)
-};
-
-// Runs argv with stdout captured (or discarded); returns {times, output}.
-std::pair<Timing, std::string> run(const std::vector<std::string>& argv, bool capture = true) {
-  int fds[2];
-  if (pipe(fds) != 0) std::exit(4);
-  double t0 = now();
-  pid_t pid = fork();
-  if (pid == 0) {
-    dup2(fds[1], 1);
-    close(fds[0]);
-    close(fds[1]);
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    execvp(args[0], args.data());
-    _exit(127);
-  }
-  close(fds[1]);
-  std::string out;
-  char buf[1 << 16];
-  ssize_t n;
-  while ((n = read(fds[0], buf, sizeof buf)) > 0)
-    if (capture) out.append(buf, static_cast<size_t>(n));
-  close(fds[0]);
-  int status = 0;
-  struct rusage ru {};
-  wait4(pid, &status, 0, &ru);
-  Timing t{now() - t0, static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-                           static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6};
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    std::fprintf(stderr, "bench: %s failed\n", argv[0].c_str());
-    std::exit(4);
-  }
-  return {t, out};
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
 
 void put32(std::string& b, uint32_t v) {
   for (int i = 0; i < 4; ++i) b += static_cast<char>(v >> (8 * i));

@@ -15,48 +15,14 @@
 #include <string>
 #include <vector>
 
+#include "bench_util.h"
+
 namespace {
 
-double now() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
-// Runs argv, captures stdout; returns {seconds, output}.
-std::pair<double, std::string> run(const std::vector<std::string>& argv) {
-  int fds[2];
-  if (pipe(fds) != 0) std::exit(4);
-  double t0 = now();
-  pid_t pid = fork();
-  if (pid == 0) {
-    dup2(fds[1], 1);
-    close(fds[0]);
-    close(fds[1]);
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    execvp(args[0], args.data());
-    _exit(127);
-  }
-  close(fds[1]);
-  std::string out;
-  char buf[4096];
-  ssize_t n;
-  while ((n = read(fds[0], buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
-  close(fds[0]);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  double t = now() - t0;
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    std::fprintf(stderr, "bench: %s failed\n", argv[0].c_str());
-    std::exit(4);
-  }
-  return {t, out};
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
+using bench::median;
+using bench::now;
+using bench::run;
+using bench::Timing;
 
 void put32(std::vector<uint8_t>& b, size_t off, uint32_t v) {
   for (int i = 0; i < 4; ++i) b[off + i] = static_cast<uint8_t>(v >> (8 * i));
@@ -145,20 +111,20 @@ int main(int argc, char** argv) {
   for (int r = 0; r < runs; ++r) {
     auto p = run({"pesign", "-h", "-d", "sha256", "-i", file});
     auto o = run({INTEGRAL_BINARY, "pe", "hash", "--alg", "sha256", file});
-    t_pesign.push_back(p.first);
-    t_ours.push_back(o.first);
+    t_pesign.push_back(p.first.wall);
+    t_ours.push_back(o.first.wall);
     agree = agree && !field(p.second, "hash: ", 64).empty() &&
             field(p.second, "hash: ", 64) == field(o.second, "sha256  ", 64);
     double sum = 0;
     std::vector<std::string> peer;
     for (const char* a : algs) {
       auto q = run({"pesign", "-h", "-d", a, "-i", file});
-      sum += q.first;
+      sum += q.first.wall;
       peer.push_back(field(q.second, "hash: ", 128).substr(0, q.second.find('\n') - 6));
     }
     t_pesign2.push_back(sum);
     auto o4 = run({INTEGRAL_BINARY, "pe", "hash", "--alg", "sha1,sha256", file});
-    t_ours2.push_back(o4.first);
+    t_ours2.push_back(o4.first.wall);
     for (size_t i = 0; i < 2; ++i)
       agree = agree &&
               o4.second.find(std::string(algs[i]) + "  " + peer[i] + "  ") != std::string::npos;
