@@ -62,11 +62,12 @@ TEST(TbPolicy, ModuleDigestIsHashOfHashes) {
   // H(H("") || H(image)); check the structure against a by-hand composition.
   const uint8_t img[3] = {1, 2, 3};
   auto d = tb_module_digest(HashAlg::kSha256, "ro quiet", img);
+  // The digests are named: a range-for over a temporary's bytes() would outlive it.
+  const Digest h_cmdline = hash(HashAlg::kSha256, std::string_view("ro quiet"));
+  const Digest h_image = hash(HashAlg::kSha256, std::span<const uint8_t>(img));
   std::string cat;
-  for (auto b : hash(HashAlg::kSha256, std::string_view("ro quiet")).bytes())
-    cat.push_back(char(b));
-  for (auto b : hash(HashAlg::kSha256, std::span<const uint8_t>(img)).bytes())
-    cat.push_back(char(b));
+  for (auto b : h_cmdline.bytes()) cat.push_back(char(b));
+  for (auto b : h_image.bytes()) cat.push_back(char(b));
   EXPECT_EQ(d, hash(HashAlg::kSha256, cat));
 }
 
