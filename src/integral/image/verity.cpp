@@ -43,7 +43,7 @@ void pwrite_all(int fd, const uint8_t* p, size_t len, uint64_t off, const std::s
 // H(salt ‖ block), starting from a context that already holds the salt.
 class SaltedHasher {
  public:
-  SaltedHasher(HashAlg alg, const std::vector<uint8_t>& salt) : alg_(alg) {
+  SaltedHasher(HashAlg alg, const std::vector<uint8_t>& salt) {
     base_ = EVP_MD_CTX_new();
     ctx_ = EVP_MD_CTX_new();
     if (!base_ || !ctx_ || !EVP_DigestInit_ex(base_, evp_md(alg), nullptr) ||
@@ -64,7 +64,6 @@ class SaltedHasher {
   }
 
  private:
-  HashAlg alg_;
   EVP_MD_CTX* base_ = nullptr;
   EVP_MD_CTX* ctx_ = nullptr;
 };
