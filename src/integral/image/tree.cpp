@@ -97,6 +97,16 @@ std::string Tree::normalize(const std::string& raw, bool allow_absolute, const s
 
 namespace {
 
+// libarchive may have no message for a failure (NULL), which fmt refuses: found by fuzz_mkfs_tar.
+const char* archive_error(archive* a) {
+  const char* msg = archive_error_string(a);
+  return msg ? msg : "unreadable archive data";
+}
+
+}  // namespace
+
+namespace {
+
 std::pair<std::string, std::string> split_parent(const std::string& path) {
   size_t slash = path.rfind('/');
   if (slash == std::string::npos) return {"", path};
@@ -278,7 +288,7 @@ Tree load_tar(const std::filesystem::path& tar) {
   archive_read_support_format_tar(a.get());
   archive_read_support_format_gnutar(a.get());
   if (archive_read_open_filename(a.get(), src.c_str(), 1 << 16) != ARCHIVE_OK)
-    throw_bad_input(fmt::format("cannot open tar: {}", archive_error_string(a.get())), src);
+    throw_bad_input(fmt::format("cannot open tar: {}", archive_error(a.get())), src);
   Tree tree;
   tree.set_spill_fd(make_spill_file());
   uint64_t spill_end = 0;
@@ -289,8 +299,7 @@ Tree load_tar(const std::filesystem::path& tar) {
     auto offset = static_cast<uint64_t>(archive_read_header_position(a.get()));
     if (r == ARCHIVE_EOF) break;
     if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
-      throw_bad_input(fmt::format("bad tar header: {}", archive_error_string(a.get())), src,
-                      offset);
+      throw_bad_input(fmt::format("bad tar header: {}", archive_error(a.get())), src, offset);
     const char* raw = archive_entry_pathname(ae);
     if (!raw) throw_bad_input("tar entry without a name", src, offset);
     std::string path = Tree::normalize(raw, false, src, offset);
@@ -393,8 +402,7 @@ Tree load_tar(const std::filesystem::path& tar) {
         int rr = archive_read_data_block(a.get(), &buf, &len, &off);
         if (rr == ARCHIVE_EOF) break;
         if (rr != ARCHIVE_OK && rr != ARCHIVE_WARN)
-          throw_bad_input(fmt::format("'{}': {}", path, archive_error_string(a.get())), src,
-                          offset);
+          throw_bad_input(fmt::format("'{}': {}", path, archive_error(a.get())), src, offset);
         if (off < 0 || static_cast<uint64_t>(off) > size || len > size - static_cast<uint64_t>(off))
           throw_bad_input(fmt::format("'{}': data beyond the entry's size", path), src, offset);
         // Sparse gaps stay holes in the spill file and read back as zeros.
