@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets with clang (ASan+UBSan) and runs each for SECONDS (default 15)
 # from the committed seed corpus. Longer runs by hand: scripts/fuzz.sh 600
+# With FUZZ_RUNS=N each target instead runs exactly N inputs from seed 1: reproducible, which is
+# what CI uses (a time-boxed run explores differently on every machine).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 seconds=${1:-15}
@@ -17,7 +19,12 @@ for target in "$build"/fuzz/fuzz_*; do
   corpus="$scratch/${name#fuzz_}"
   mkdir -p "$corpus"
   cp "$top/fuzz/corpus/${name#fuzz_}"/* "$corpus/" 2>/dev/null || true
-  if (cd "$scratch" && "$target" "$corpus" -max_total_time="$seconds" -rss_limit_mb=2048 \
+  if [[ -n "${FUZZ_RUNS:-}" ]]; then
+    budget=(-runs="$FUZZ_RUNS" -seed=1)
+  else
+    budget=(-max_total_time="$seconds")
+  fi
+  if (cd "$scratch" && "$target" "$corpus" "${budget[@]}" -rss_limit_mb=2048 \
       -malloc_limit_mb=512 >"$scratch/$name.log" 2>&1); then
     echo "fuzz: $name: $(grep -o 'Done [0-9]* runs' "$scratch/$name.log")"
   else
