@@ -167,6 +167,29 @@ class Planner {
   std::unordered_map<std::string, uint32_t> ino_of_;
 };
 
+// Writes one directory entry at `at` in a zero-filled block.
+void put_dirent(std::string& blk, uint32_t at, const Dirent& d, uint32_t rec_len) {
+  uint16_t rl16 = static_cast<uint16_t>(rec_len);
+  std::memcpy(&blk[at], &d.ino, 4);
+  std::memcpy(&blk[at + 4], &rl16, 2);
+  blk[at + 6] = static_cast<char>(d.name.size());
+  blk[at + 7] = static_cast<char>(file_type(d.type));
+  std::memcpy(&blk[at + 8], d.name.data(), d.name.size());
+}
+
+// Closes a directory block: the last entry's record reaches the end of the usable space, and
+// with metadata_csum the (zero-filled) block gets its checksum tail; the checksum itself is
+// filled when written.
+void close_dir_block(std::string& blk, uint32_t last, uint32_t cap, bool csum) {
+  uint16_t rl = static_cast<uint16_t>(cap - last);
+  std::memcpy(&blk[last + 4], &rl, 2);
+  if (csum) {
+    auto* t = reinterpret_cast<ext2_dir_entry_tail*>(&blk[cap]);
+    t->det_rec_len = 12;
+    t->det_reserved_name_len = EXT2_DIR_NAME_LEN_CSUM;
+  }
+}
+
 // Packs "." "..", then the entries, into blocks; the checksum tail is filled when written.
 std::vector<std::string> build_dir_blocks(uint32_t ino, const Node& n, bool csum) {
   std::vector<Dirent> all;
@@ -178,16 +201,7 @@ std::vector<std::string> build_dir_blocks(uint32_t ino, const Node& n, bool csum
   std::string cur(kBlockSize, '\0');
   uint32_t used = 0, last = 0;
   auto finish = [&] {
-    // The last entry's record extends to the end of the usable space.
-    uint16_t rl = static_cast<uint16_t>(cap - last);
-    std::memcpy(&cur[last + 4], &rl, 2);
-    if (csum) {
-      auto* t = reinterpret_cast<ext2_dir_entry_tail*>(&cur[cap]);
-      t->det_reserved_zero1 = 0;
-      t->det_rec_len = 12;
-      t->det_reserved_name_len = EXT2_DIR_NAME_LEN_CSUM;
-      t->det_checksum = 0;
-    }
+    close_dir_block(cur, last, cap, csum);
     blocks.push_back(cur);
     cur.assign(kBlockSize, '\0');
     used = 0;
@@ -196,12 +210,7 @@ std::vector<std::string> build_dir_blocks(uint32_t ino, const Node& n, bool csum
     uint32_t rl = rec_len_for(d.name.size());
     if (used + rl > cap) finish();
     last = used;
-    uint16_t rl16 = static_cast<uint16_t>(rl);
-    std::memcpy(&cur[used], &d.ino, 4);
-    std::memcpy(&cur[used + 4], &rl16, 2);
-    cur[used + 6] = static_cast<char>(d.name.size());
-    cur[used + 7] = static_cast<char>(file_type(d.type));
-    std::memcpy(&cur[used + 8], d.name.data(), d.name.size());
+    put_dirent(cur, used, d, rl);
     used += rl;
   }
   finish();
@@ -239,13 +248,7 @@ std::vector<std::string> build_htree(uint32_t ino, const Node& n, bool csum,
   std::string cur;
   uint32_t used = 0, last = 0;
   auto finish = [&] {
-    uint16_t rl = static_cast<uint16_t>(cap - last);
-    std::memcpy(&cur[last + 4], &rl, 2);
-    if (csum) {
-      auto* t = reinterpret_cast<ext2_dir_entry_tail*>(&cur[cap]);
-      t->det_rec_len = 12;
-      t->det_reserved_name_len = EXT2_DIR_NAME_LEN_CSUM;
-    }
+    close_dir_block(cur, last, cap, csum);
     leaves.push_back(std::move(cur));
   };
   for (size_t i = 0; i < hs.size(); ++i) {
@@ -262,12 +265,7 @@ std::vector<std::string> build_htree(uint32_t ino, const Node& n, bool csum,
       start_hash.push_back(hs[i].hash == prev_last ? hs[i].hash | 1 : hs[i].hash);
     }
     last = used;
-    uint16_t rl16 = static_cast<uint16_t>(rl);
-    std::memcpy(&cur[used], &d.ino, 4);
-    std::memcpy(&cur[used + 4], &rl16, 2);
-    cur[used + 6] = static_cast<char>(d.name.size());
-    cur[used + 7] = static_cast<char>(file_type(d.type));
-    std::memcpy(&cur[used + 8], d.name.data(), d.name.size());
+    put_dirent(cur, used, d, rl);
     used += rl;
     prev_last = hs[i].hash;
   }
