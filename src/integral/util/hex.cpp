@@ -22,7 +22,11 @@ int nibble(char c) {
 }  // namespace
 
 std::optional<Bytes> from_hex(std::string_view text) {
-  if (text.starts_with("0x") || text.starts_with("0X")) text.remove_prefix(2);
+  if (text.starts_with("0x") || text.starts_with("0X")) {
+    text.remove_prefix(2);
+    // A bare prefix is a typo, not an empty value.
+    if (text.empty()) return std::nullopt;
+  }
   if (text.size() % 2 != 0) return std::nullopt;
   Bytes out(text.size() / 2);
   for (size_t i = 0; i < out.size(); ++i) {

@@ -13,7 +13,8 @@ namespace integral {
 using Bytes = std::vector<uint8_t>;
 
 std::string to_hex(std::span<const uint8_t> bytes, bool upper = false);
-// Accepts upper or lower case, an optional "0x" prefix; nullopt on odd length or a non-hex digit.
+// Accepts upper or lower case, an optional "0x" prefix; nullopt on odd length, a non-hex digit
+// or a prefix with no digits after it.
 std::optional<Bytes> from_hex(std::string_view text);
 
 }  // namespace integral

@@ -17,6 +17,9 @@ TEST(Hex, RejectsMalformed) {
   EXPECT_FALSE(from_hex("abc").has_value());
   EXPECT_FALSE(from_hex("zz").has_value());
   EXPECT_FALSE(from_hex("0x1").has_value());
+  EXPECT_FALSE(from_hex("0x").has_value());
+  EXPECT_FALSE(from_hex("0X").has_value());
+  EXPECT_EQ(from_hex(""), Bytes{});
   EXPECT_EQ(from_hex("")->size(), 0u);
 }
 
