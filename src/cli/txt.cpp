@@ -5,9 +5,13 @@
 
 #include "cli/commands.h"
 #include "integral/crypto/digest.h"
+#include "integral/formats/lcp_policy.h"
+#include "integral/formats/mapped_input.h"
 #include "integral/formats/tb_policy.h"
 #include "integral/formats/tboot_mle.h"
 #include "integral/formats/txt_acm.h"
+#include "integral/formats/txt_heap.h"
+#include "integral/txt/txt_log.h"
 #include "integral/txt/txt_stat.h"
 #include "integral/util/error.h"
 #include "integral/util/file_io.h"
@@ -43,15 +47,163 @@ nlohmann::ordered_json digests_json(const std::vector<Digest>& ds) {
   return j;
 }
 
+// integral txt log: decode and replay any TXT log; a launch known not to match its TPM is
+// reported (exit 1), not hidden.
+int run_txt_log(const std::vector<std::string>& files, bool json) {
+  std::vector<std::filesystem::path> paths(files.begin(), files.end());
+  auto loaded = txt::load_txt_log(paths);
+  const auto& l = loaded.log;
+  auto pcrs = txt::replay_txt_log(l);
+  nlohmann::ordered_json j;
+  j["file"] = files.size() == 1 ? nlohmann::ordered_json(files[0]) : nlohmann::ordered_json(files);
+  j["format"] = std::string(txt::txt_log_format_name(l.format));
+  auto& ev = j["events"] = nlohmann::ordered_json::array();
+  std::string t;
+  for (const auto& e : l.events) {
+    nlohmann::ordered_json x;
+    if (e.line) x["line"] = e.line;
+    if (e.offset) x["offset"] = *e.offset;
+    x["pcr"] = e.pcr;
+    x["type"] = fmt::format("{:#x}", e.type);
+    x["name"] = std::string(txt::txt_event_type_name(e.type));
+    x["digests"] = digests_json(e.digests);
+    x["data"] = to_hex(e.data);
+    ev.push_back(x);
+    t += fmt::format("pcr {:>3}  {:#06x} {:<22}", e.pcr, e.type, txt::txt_event_type_name(e.type));
+    for (const auto& d : e.digests) t += fmt::format(" {}:{}", hash_alg_name(d.alg()), d.hex());
+    t += "\n";
+  }
+  auto& pv = j["pcrs"];
+  for (auto alg : pcrs.banks()) {
+    for (unsigned i = 17; i <= 22; ++i) {
+      pv[std::string(hash_alg_name(alg))][std::to_string(i)] = pcrs.get(alg, i).hex();
+      t += fmt::format("{}:{}  {}\n", hash_alg_name(alg), i, pcrs.get(alg, i).hex());
+    }
+  }
+  if (!loaded.notes.empty()) {
+    j["notes"] = loaded.notes;
+    for (const auto& n : loaded.notes) t += "note: " + n + "\n";
+  }
+  int rc = 0;
+  if (auto k = txt::known_mismatch(l)) {
+    j["known_mismatch"] = {{"pcrs", k->pcrs}, {"report", k->report}};
+    std::string which;
+    for (auto p : k->pcrs) which += (which.empty() ? "" : ", ") + std::to_string(p);
+    t += fmt::format("MISMATCH (known): PCR {}: {}\n", which, k->report);
+    fmt::print(stderr, "integral: {}: known mismatch of PCR {}: {}\n", files[0], which, k->report);
+    rc = 1;
+  }
+  emit("", json ? j.dump(2) + "\n" : t);
+  return rc;
+}
+
+// integral txt heap: the TXT heap regions and their extended elements.
+std::function<int()> add_txt_heap(CLI::App* app) {
+  struct Opts {
+    std::string file;
+    bool json = false;
+  };
+  auto o = std::make_shared<Opts>();
+  auto* cmd = app->add_subcommand(
+      "heap", "Decode a TXT heap: a binary image, or the heap printed by txt-stat / tboot");
+  cmd->add_option("file", o->file, "Heap image, txt-stat output or tboot serial log")->required();
+  cmd->add_flag("--json", o->json, "Machine-readable output");
+  return [=] {
+    if (!cmd->parsed()) return -1;
+    auto h = formats::load_txt_heap(o->file);
+    emit("", o->json ? h.to_json().dump(2) + "\n" : h.to_text());
+    return 0;
+  };
+}
+
+// integral txt lcp: an LCP policy (NV index contents) and/or its policy data file.
+std::function<int()> add_txt_lcp(CLI::App* app) {
+  struct Opts {
+    std::string file;
+    std::optional<std::string> data;
+    bool json = false;
+  };
+  auto o = std::make_shared<Opts>();
+  auto* cmd = app->add_subcommand(
+      "lcp", "Decode an LCP policy (v2 TPM 1.2 / v3 TPM 2.0) or an LCP policy data file");
+  cmd->add_option("file", o->file, "LCP_POLICY (as in the NV index) or LCP_POLICY_DATA file")
+      ->required();
+  cmd->add_option("--data", o->data, "The policy data file, to check the policy's PolicyHash");
+  cmd->add_flag("--json", o->json, "Machine-readable output");
+  return [=] {
+    if (!cmd->parsed()) return -1;
+    MappedInput in(o->file);
+    nlohmann::ordered_json j;
+    j["file"] = o->file;
+    int rc = 0;
+    std::optional<formats::LcpPolicy> pol;
+    std::optional<formats::LcpPolicyData> data;
+    if (formats::is_lcp_policy_data(in.bytes())) {
+      data = formats::parse_lcp_policy_data(in.bytes(), in.path());
+    } else {
+      pol = formats::parse_lcp_policy(in.bytes(), in.path());
+      if (o->data) {
+        MappedInput d(*o->data);
+        data = formats::parse_lcp_policy_data(d.bytes(), d.path());
+      }
+    }
+    if (pol) {
+      j["policy"] = pol->to_json();
+      // What SINIT records as LcpPolicyHash (SHA-1 in SinitMleData with a TPM 1.2), and the
+      // structure's hash with the policy's own algorithm.
+      j["policy"]["structure_hash"] = {
+          {"sha1", pol->structure_hash(HashAlg::kSha1).hex()},
+          {std::string(hash_alg_name(pol->alg())), pol->structure_hash(pol->alg()).hex()}};
+    }
+    if (data) {
+      j["data"] = data->to_json();
+      const HashAlg alg = pol ? pol->alg() : HashAlg::kSha256;
+      j["data"]["lists_hash"] = {{std::string(hash_alg_name(alg)), data->lists_hash(alg).hex()}};
+      if (pol) {
+        const bool match =
+            pol->policy_type == 1 || to_hex(pol->policy_hash) == data->lists_hash(alg).hex();
+        j["policy_hash_matches_data"] = match;
+        if (!match) rc = 1;
+      }
+    }
+    if (o->json) {
+      emit("", j.dump(2) + "\n");
+    } else {
+      std::string t;
+      if (pol) {
+        for (auto& [k, v] : j["policy"].items())
+          t +=
+              fmt::format("policy.{:<24} {}\n", k, v.is_string() ? v.get<std::string>() : v.dump());
+      }
+      if (data) {
+        size_t li = 0;
+        for (const auto& l : j["data"]["lists"]) {
+          t += fmt::format("list[{}] version {} size {} signed {}\n", li++,
+                           l["version"].get<std::string>(), l["size"].dump(), l["signed"].dump());
+          for (const auto& e : l["elements"]) t += fmt::format("  element {}\n", e.dump());
+        }
+        t += fmt::format("data.lists_hash {}\n", j["data"]["lists_hash"].dump());
+      }
+      if (j.contains("policy_hash_matches_data"))
+        t += fmt::format("policy_hash {} the data\n", rc == 0 ? "matches" : "DOES NOT match");
+      emit("", t);
+    }
+    return rc;
+  };
+}
+
 Command add_txt(CLI::App& root) {
   auto* app = root.add_subcommand("txt", "Intel TXT / tboot: MLE, module and SINIT measurements");
   app->require_subcommand(1);
   struct Opts {
     std::string file, alg = "sha256", edx = "0";
+    std::vector<std::string> files;
     std::optional<std::string> cmdline;
     bool json = false, skip_filename = false;
   };
   auto o = std::make_shared<Opts>();
+  // Subcommands kept in their own functions; each runner returns -1 when not selected.
+  const std::vector<std::function<int()>> more = {add_txt_heap(app), add_txt_lcp(app)};
 
   auto* mle = app->add_subcommand(
       "mle-hash", "Hash of the tboot MLE as SINIT measures it (equals lcp2_mlehash --create)");
@@ -90,10 +242,15 @@ Command add_txt(CLI::App& root) {
 
   auto* log = app->add_subcommand(
       "log", "Read the TXT event log in txt-stat output (or a tboot serial log) and replay it");
-  log->add_option("file", o->file, "txt-stat output")->required();
+  log->add_option("files", o->files,
+                  "txt-stat output, tboot serial log, binary TXT log (TPM 1.2 container, TCG; "
+                  "TPM 2.0 Intel format: one file per bank) or JSON event list")
+      ->required();
   log->add_flag("--json", o->json, "Machine-readable output");
 
   return {app, [=] {
+            for (const auto& run : more)
+              if (int rc = run(); rc >= 0) return rc;
             if (mle->parsed()) {
               auto algs = parse_algs(o->alg);
               auto m = formats::TbootMle::load(o->file);
@@ -174,41 +331,7 @@ Command add_txt(CLI::App& root) {
               }
               return 0;
             }
-            if (log->parsed()) {
-              const std::string text = read_text_file(o->file);
-              auto l = txt::parse_txt_stat(text, o->file);
-              auto pcrs = txt::replay_txt_log(l);
-              nlohmann::ordered_json j;
-              j["file"] = o->file;
-              j["format"] =
-                  l.format == txt::TxtLogFormat::kContainer12 ? "tpm12-container" : "tpm20-tcg";
-              auto& ev = j["events"] = nlohmann::ordered_json::array();
-              std::string t;
-              for (const auto& e : l.events) {
-                nlohmann::ordered_json x;
-                x["line"] = e.line;
-                x["pcr"] = e.pcr;
-                x["type"] = fmt::format("{:#x}", e.type);
-                x["name"] = std::string(txt::txt_event_type_name(e.type));
-                x["digests"] = digests_json(e.digests);
-                x["data"] = to_hex(e.data);
-                ev.push_back(x);
-                t += fmt::format("pcr {:>3}  {:#06x} {:<22}", e.pcr, e.type,
-                                 txt::txt_event_type_name(e.type));
-                for (const auto& d : e.digests)
-                  t += fmt::format(" {}:{}", hash_alg_name(d.alg()), d.hex());
-                t += "\n";
-              }
-              auto& pv = j["pcrs"];
-              for (auto alg : pcrs.banks()) {
-                for (unsigned i = 17; i <= 22; ++i) {
-                  pv[std::string(hash_alg_name(alg))][std::to_string(i)] = pcrs.get(alg, i).hex();
-                  t += fmt::format("{}:{}  {}\n", hash_alg_name(alg), i, pcrs.get(alg, i).hex());
-                }
-              }
-              emit("", o->json ? j.dump(2) + "\n" : t);
-              return 0;
-            }
+            if (log->parsed()) return run_txt_log(o->files, o->json);
             if (acm->parsed()) {
               auto a = formats::TxtAcm::load(o->file);
               auto j = a.to_json();

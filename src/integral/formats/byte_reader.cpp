@@ -23,6 +23,7 @@ uint32_t ByteReader::u32(uint64_t offset, std::string_view what) const {
 }
 
 uint64_t ByteReader::u64(uint64_t offset, std::string_view what) const {
+  need(offset, 8, what);  // a field cut in its second half is reported at its start
   return static_cast<uint64_t>(u32(offset, what)) |
          (static_cast<uint64_t>(u32(offset + 4, what)) << 32);
 }

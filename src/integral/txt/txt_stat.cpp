@@ -265,7 +265,8 @@ PcrSet replay_txt_log(const TxtLog& log) {
   for (const auto& e : log.events) {
     if (e.pcr >= kPcrCount) continue;  // PCR_MAPPING and other informational records
     for (const auto& d : e.digests) {
-      if (log.format == TxtLogFormat::kContainer12 && e.type == kEvtHashStart) {
+      if ((log.format == TxtLogFormat::kContainer12 || log.format == TxtLogFormat::kHeap12) &&
+          e.type == kEvtHashStart) {
         pcrs.set(e.pcr, d);
       } else {
         pcrs.extend(e.pcr, d);
@@ -273,6 +274,22 @@ PcrSet replay_txt_log(const TxtLog& log) {
     }
   }
   return pcrs;
+}
+
+std::string_view txt_log_format_name(TxtLogFormat f) {
+  switch (f) {
+    case TxtLogFormat::kContainer12:
+      return "tpm12-container";
+    case TxtLogFormat::kTcg20:
+      return "tpm20-tcg";
+    case TxtLogFormat::kIntel20:
+      return "tpm20-intel";
+    case TxtLogFormat::kJson:
+      return "json";
+    case TxtLogFormat::kHeap12:
+      return "tpm12-heap";
+  }
+  return "";
 }
 
 }  // namespace integral::txt

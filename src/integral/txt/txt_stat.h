@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,10 +27,14 @@ struct TxtLogEvent {
   uint32_t type = 0;
   std::vector<Digest> digests;  // one per bank the record carries
   Bytes data;
-  uint64_t line = 0;  // 1-based line of the record in the text
+  uint64_t line = 0;               // 1-based line of the record in the text
+  std::optional<uint64_t> offset;  // binary logs: byte offset of the record
 };
 
-enum class TxtLogFormat { kContainer12, kTcg20 };
+// kIntel20: TPM 2.0 Intel per-bank logs (EVENT_LOG_POINTER2); kJson: a per-PCR/bank event list
+// as attestation agents write it; kHeap12: no log (OsSinitData < 6), the TPM 1.2 legacy events
+// rebuilt from SinitMleData and tboot's "VL measurements" (see txt_log.h).
+enum class TxtLogFormat { kContainer12, kTcg20, kIntel20, kJson, kHeap12 };
 
 struct TxtLog {
   TxtLogFormat format = TxtLogFormat::kContainer12;
@@ -47,5 +52,8 @@ TxtLog parse_txt_stat(std::string_view text, const std::string& file);
 // value (SinitHash), so it is set, not extended; in TCG logs it is an ordinary extend of the
 // zeroed PCR 17.
 PcrSet replay_txt_log(const TxtLog& log);
+
+// "tpm12-container", "tpm20-tcg", "tpm20-intel", "json", "tpm12-heap".
+std::string_view txt_log_format_name(TxtLogFormat f);
 
 }  // namespace integral::txt

@@ -1,0 +1,850 @@
+#include "integral/formats/txt_heap.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+
+#include "integral/formats/byte_reader.h"
+#include "integral/formats/mapped_input.h"
+#include "integral/util/error.h"
+#include "integral/util/number.h"
+
+namespace integral::formats {
+
+std::string_view heap_ext_type_name(uint32_t type) {
+  switch (type) {
+    case kHeapExtEnd:
+      return "END";
+    case kHeapExtBiosSpecVer:
+      return "BIOS_SPEC_VER";
+    case kHeapExtAcm:
+      return "ACM";
+    case kHeapExtStm:
+      return "STM";
+    case kHeapExtCustom:
+      return "CUSTOM";
+    case kHeapExtTpmEventLogPtr:
+      return "TPM_EVENT_LOG_PTR";
+    case kHeapExtMadt:
+      return "MADT";
+    case kHeapExtEventLogPtr2:
+      return "EVENT_LOG_POINTER2";
+    case kHeapExtEventLogPtr21:
+      return "EVENT_LOG_POINTER2_1";
+    case kHeapExtMcfg:
+      return "MCFG";
+    default:
+      return "";
+  }
+}
+
+namespace {
+
+constexpr uint64_t kMdrSize = 24;       // base u64, length u64, mem_type u8, reserved[7]
+constexpr uint64_t kLogDescrSize = 24;  // alg u16, reserved u16, addr u64, size/offsets u32 x3
+
+std::array<uint8_t, 20> sha1_field(const ByteReader& r, uint64_t off, std::string_view what) {
+  std::array<uint8_t, 20> out{};
+  auto b = r.bytes(off, 20, what);
+  std::copy(b.begin(), b.end(), out.begin());
+  return out;
+}
+
+// Extended data elements in [begin, end) of `r` (offsets relative to r); END or the end of the
+// range stops the list.
+std::vector<HeapExtElement> parse_ext(const ByteReader& r, uint64_t begin, uint64_t end,
+                                      uint64_t base) {
+  std::vector<HeapExtElement> out;
+  uint64_t off = begin;
+  while (off < end) {
+    if (end - off < 8)
+      r.fail(off, fmt::format("extended element header needs 8 bytes, {} remain", end - off));
+    HeapExtElement e;
+    e.type = r.u32(off, "element type");
+    e.size = r.u32(off + 4, "element size");
+    e.offset = base + off;
+    if (e.size < 8)
+      r.fail(off + 4, fmt::format("element size {} is below its 8-byte header", e.size));
+    if (e.size > end - off)
+      r.fail(off + 4, fmt::format("element type {} size {} overruns its region ({} bytes remain)",
+                                  e.type, e.size, end - off));
+    const uint64_t d = off + 8, n = e.size - 8u;
+    auto data = r.bytes(d, n, "element data");
+    e.data.assign(data.begin(), data.end());
+    auto need = [&](uint64_t len, std::string_view what) {
+      if (n < len)
+        r.fail(off + 4, fmt::format("{} element of size {} is too small for its {} ({} bytes)",
+                                    heap_ext_type_name(e.type), e.size, what, len));
+    };
+    switch (e.type) {
+      case kHeapExtBiosSpecVer:
+        need(6, "version");
+        e.spec_major = r.u16(d, "spec_ver_major");
+        e.spec_minor = r.u16(d + 2, "spec_ver_minor");
+        e.spec_rev = r.u16(d + 4, "spec_ver_rev");
+        break;
+      case kHeapExtAcm: {
+        need(4, "num_acms");
+        const uint32_t count = r.u32(d, "num_acms");
+        if (count > (n - 4) / 8)
+          r.fail(d, fmt::format("num_acms {} needs {} bytes, the element holds {}", count,
+                                uint64_t{count} * 8, n - 4));
+        for (uint32_t i = 0; i < count; ++i) e.acm_addrs.push_back(r.u64(d + 4 + 8ull * i, "acm"));
+        break;
+      }
+      case kHeapExtCustom:
+        need(16, "uuid");
+        e.custom_uuid.assign(data.begin(), data.begin() + 16);
+        break;
+      case kHeapExtTpmEventLogPtr:
+        need(8, "event log address");
+        e.event_log_addr = r.u64(d, "event_log_phys_addr");
+        break;
+      case kHeapExtEventLogPtr2: {
+        need(4, "count");
+        const uint32_t count = r.u32(d, "log count");
+        if (count > (n - 4) / kLogDescrSize)
+          r.fail(d, fmt::format("log count {} needs {} bytes, the element holds {}", count,
+                                uint64_t{count} * kLogDescrSize, n - 4));
+        for (uint32_t i = 0; i < count; ++i) {
+          const uint64_t p = d + 4 + kLogDescrSize * i;
+          HeapEventLogDescr l;
+          l.alg = r.u16(p, "alg");
+          l.phys_addr = r.u64(p + 4, "phys_addr");
+          l.size = r.u32(p + 12, "size");
+          l.pcr_events_offset = r.u32(p + 16, "pcr_events_offset");
+          l.next_event_offset = r.u32(p + 20, "next_event_offset");
+          e.logs.push_back(l);
+        }
+        break;
+      }
+      case kHeapExtEventLogPtr21:
+        need(20, "descriptor");
+        e.event_log_addr = r.u64(d, "phys_addr");
+        e.allocated_size = r.u32(d + 8, "allocated size");
+        e.first_record_offset = r.u32(d + 12, "first_record_offset");
+        e.next_record_offset = r.u32(d + 16, "next_record_offset");
+        break;
+      default:  // STM, MADT, MCFG and unknown types: kept as bytes, skipped by their size
+        break;
+    }
+    const bool last = e.type == kHeapExtEnd;
+    out.push_back(std::move(e));
+    if (last) break;
+    off += out.back().size;
+  }
+  return out;
+}
+
+BiosData parse_bios(const ByteReader& r, uint64_t base) {
+  BiosData b;
+  b.version = r.u32(0, "BiosData version");
+  if (b.version < 2)
+    r.fail(0, fmt::format("BiosData version {} is not defined (2 and later)", b.version));
+  b.bios_sinit_size = r.u32(4, "bios_sinit_size");
+  b.lcp_pd_base = r.u64(8, "lcp_pd_base");
+  b.lcp_pd_size = r.u64(16, "lcp_pd_size");
+  b.num_logical_procs = r.u32(24, "num_logical_procs");
+  if (b.version >= 3) b.flags = r.u64(28, "flags");
+  if (b.version >= 4) b.ext = parse_ext(r, 36, r.size(), base);
+  return b;
+}
+
+OsSinitData parse_os_sinit(const ByteReader& r, uint64_t base) {
+  OsSinitData o;
+  o.version = r.u32(0, "OsSinitData version");
+  if (o.version < 4 || o.version > 7)
+    r.fail(0, fmt::format("OsSinitData version {} is not one of 4-7", o.version));
+  o.flags = r.u32(4, "flags");
+  o.mle_ptab = r.u64(8, "mle_ptab");
+  o.mle_size = r.u64(16, "mle_size");
+  o.mle_hdr_base = r.u64(24, "mle_hdr_base");
+  o.vtd_pmr_lo_base = r.u64(32, "vtd_pmr_lo_base");
+  o.vtd_pmr_lo_size = r.u64(40, "vtd_pmr_lo_size");
+  o.vtd_pmr_hi_base = r.u64(48, "vtd_pmr_hi_base");
+  o.vtd_pmr_hi_size = r.u64(56, "vtd_pmr_hi_size");
+  o.lcp_po_base = r.u64(64, "lcp_po_base");
+  o.lcp_po_size = r.u64(72, "lcp_po_size");
+  o.capabilities = r.u32(80, "capabilities");
+  if (o.version >= 5) o.efi_rsdt_ptr = r.u64(84, "efi_rsdt_ptr");
+  if (o.version >= 6) o.ext = parse_ext(r, 92, r.size(), base);
+  return o;
+}
+
+// `r` covers the region without its size field; the MDR and DMAR offsets count from the size
+// field (tboot heap.c print_sinit_mle_data), hence the 8.
+SinitMleData parse_sinit_mle(const ByteReader& r, uint64_t base) {
+  SinitMleData s;
+  s.version = r.u32(0, "SinitMleData version");
+  if (s.version < 6 || s.version > 9)
+    r.fail(0, fmt::format("SinitMleData version {} is not one of 6-9", s.version));
+  s.bios_acm_id = sha1_field(r, 4, "bios_acm_id");
+  s.edx_senter_flags = r.u32(24, "edx_senter_flags");
+  s.mseg_valid = r.u64(28, "mseg_valid");
+  s.sinit_hash = sha1_field(r, 36, "sinit_hash");
+  s.mle_hash = sha1_field(r, 56, "mle_hash");
+  s.stm_hash = sha1_field(r, 76, "stm_hash");
+  s.lcp_policy_hash = sha1_field(r, 96, "lcp_policy_hash");
+  s.lcp_policy_control = r.u32(116, "lcp_policy_control");
+  s.rlp_wakeup_addr = r.u32(120, "rlp_wakeup_addr");
+  s.reserved = r.u32(124, "reserved");
+  s.num_mdrs = r.u32(128, "num_mdrs");
+  s.mdrs_off = r.u32(132, "mdrs_off");
+  s.num_vtd_dmars = r.u32(136, "num_vtd_dmars");
+  s.vtd_dmars_off = r.u32(140, "vtd_dmars_off");
+  if (s.version >= 8) s.proc_scrtm_status = r.u32(144, "proc_scrtm_status");
+  const uint64_t region = r.size() + 8;
+  if (s.num_mdrs > 0) {
+    if (s.mdrs_off < 8 || s.mdrs_off > region || s.num_mdrs > (region - s.mdrs_off) / kMdrSize)
+      r.fail(128, fmt::format("num_mdrs {} at mdrs_off {:#x} overruns the region ({:#x} bytes)",
+                              s.num_mdrs, s.mdrs_off, region));
+    for (uint32_t i = 0; i < s.num_mdrs; ++i) {
+      const uint64_t p = s.mdrs_off - 8 + kMdrSize * i;
+      s.mdrs.push_back(
+          {r.u64(p, "mdr base"), r.u64(p + 8, "mdr length"), r.u8(p + 16, "mdr type")});
+    }
+  }
+  if (s.num_vtd_dmars > 0 && (s.vtd_dmars_off < 8 || s.vtd_dmars_off > region ||
+                              s.num_vtd_dmars > region - s.vtd_dmars_off))
+    r.fail(136,
+           fmt::format("VT-d DMAR table of {} bytes at {:#x} overruns the region ({:#x} bytes)",
+                       s.num_vtd_dmars, s.vtd_dmars_off, region));
+  if (s.version >= 9) s.ext = parse_ext(r, 148, r.size(), base);
+  return s;
+}
+
+}  // namespace
+
+TxtHeap parse_txt_heap(std::span<const uint8_t> heap, const std::string& file) {
+  ByteReader whole(heap, file);
+  TxtHeap h;
+  uint64_t off = 0;
+  static constexpr std::string_view kNames[] = {"BiosData", "OsMleData", "OsSinitData",
+                                                "SinitMleData"};
+  for (size_t i = 0; i < 4 && off < heap.size(); ++i) {
+    const uint64_t remain = heap.size() - off;
+    const uint64_t size = whole.u64(off, fmt::format("{} size", kNames[i]));
+    if (size < 8)
+      whole.fail(off,
+                 fmt::format("{} size {} is below its own 8-byte size field", kNames[i], size));
+    if (size > remain)
+      whole.fail(off, fmt::format("{} size {:#x} overruns the heap ({:#x} bytes remain)", kNames[i],
+                                  size, remain));
+    h.regions[i] = HeapRegion{off, size};
+    ByteReader r(heap.subspan(static_cast<size_t>(off + 8), static_cast<size_t>(size - 8)), file,
+                 off + 8);
+    switch (i) {
+      case 0:
+        h.bios = parse_bios(r, off + 8);
+        break;
+      case 1:
+        h.os_mle = OsMleData{r.u32(0, "OsMleData version"), std::nullopt};
+        break;
+      case 2:
+        h.os_sinit = parse_os_sinit(r, off + 8);
+        break;
+      default:
+        h.sinit_mle = parse_sinit_mle(r, off + 8);
+        break;
+    }
+    off += size;
+  }
+  if (!h.bios) throw_bad_input("empty TXT heap", file, 0);
+  return h;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Text: the heap as tboot's heap.c prints it (txt-stat shows tboot's log the same way).
+
+namespace {
+
+struct Line {
+  std::string_view text;
+  uint64_t offset;
+  uint64_t number;
+};
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  return s;
+}
+
+bool is_hex_line(std::string_view s) {
+  if (s.empty()) return false;
+  size_t i = 0;
+  while (i < s.size()) {
+    while (i < s.size() && s[i] == ' ') ++i;
+    if (i >= s.size()) break;
+    if (i + 2 > s.size() || !std::isxdigit(static_cast<unsigned char>(s[i])) ||
+        !std::isxdigit(static_cast<unsigned char>(s[i + 1])) ||
+        (i + 2 < s.size() && s[i + 2] != ' '))
+      return false;
+    i += 2;
+  }
+  return true;
+}
+
+class TextParser {
+ public:
+  TextParser(std::string_view text, const std::string& file) : file_(file) {
+    uint64_t off = 0, n = 1;
+    while (off <= text.size()) {
+      size_t end = text.find('\n', off);
+      if (end == std::string_view::npos) end = text.size();
+      auto l = trim(text.substr(off, end - off));
+      if (l.starts_with("TBOOT:")) l = trim(l.substr(6));
+      lines_.push_back({l, off, n});
+      if (end == text.size()) break;
+      off = end + 1;
+      ++n;
+    }
+  }
+
+  [[noreturn]] void fail(size_t i, const std::string& msg) const {
+    const auto& l = lines_[std::min(i, lines_.size() - 1)];
+    throw_bad_input(fmt::format("line {}: {}", l.number, msg), file_, l.offset);
+  }
+
+  // "key: value" -> (key, value); nullopt when the line has no ": ".
+  static std::optional<std::pair<std::string_view, std::string_view>> kv(std::string_view t) {
+    auto c = t.find(':');
+    if (c == std::string_view::npos) return std::nullopt;
+    return std::pair{trim(t.substr(0, c)), trim(t.substr(c + 1))};
+  }
+
+  // A printed number: "0x1f (31)", "7", "0x00000402"; hex only when prefixed, unless `hex`.
+  uint64_t number(size_t i, std::string_view v, bool hex = false) const {
+    auto sp = v.find(' ');
+    if (sp != std::string_view::npos) v = v.substr(0, sp);
+    std::optional<uint64_t> n;
+    if (hex && !v.starts_with("0x")) {
+      n = parse_uint(fmt::format("0x{}", v));
+    } else {
+      n = parse_uint(v);
+    }
+    if (!n) fail(i, fmt::format("'{}' is not a number", v));
+    return *n;
+  }
+  uint32_t number32(size_t i, std::string_view v) const {
+    const uint64_t n = number(i, v);
+    if (n > 0xffffffffu) fail(i, fmt::format("{} does not fit 32 bits", n));
+    return static_cast<uint32_t>(n);
+  }
+
+  std::array<uint8_t, 20> hash_line(size_t i) const {
+    if (i >= lines_.size() || !is_hex_line(lines_[i].text)) fail(i, "expected 20 hex bytes");
+    std::string compact;
+    for (char c : lines_[i].text)
+      if (c != ' ') compact.push_back(c);
+    auto b = from_hex(compact);
+    if (!b || b->size() != 20) fail(i, "expected 20 hex bytes");
+    std::array<uint8_t, 20> out{};
+    std::copy(b->begin(), b->end(), out.begin());
+    return out;
+  }
+
+  // The last line index whose text starts with `prefix`.
+  std::optional<size_t> last(std::string_view prefix) const {
+    for (size_t i = lines_.size(); i-- > 0;)
+      if (lines_[i].text.starts_with(prefix)) return i;
+    return std::nullopt;
+  }
+
+  // "bios_data (@0xb9f20008, 0x56):" -> region (address, size).
+  HeapRegion region_header(size_t i) const {
+    auto t = lines_[i].text;
+    auto a = t.find("(@"), c = t.find(','), e = t.find(')');
+    if (a == std::string_view::npos || c == std::string_view::npos || e == std::string_view::npos ||
+        !(a < c && c < e))
+      fail(i, "expected '(@ADDRESS, SIZE)'");
+    HeapRegion r;
+    r.offset = number(i, trim(t.substr(a + 2, c - a - 2)), true);
+    r.size = number(i, trim(t.substr(c + 1, e - c - 1)), true);
+    return r;
+  }
+
+  // Lines of an event log printed inside an element: not heap fields.
+  static bool log_line(std::string_view t) {
+    static constexpr std::string_view kWords[] = {"Event Log Container:",
+                                                  "Signature:",
+                                                  "ContainerVer:",
+                                                  "PCREventVer:",
+                                                  "Size:",
+                                                  "EventsOffset:",
+                                                  "Event:",
+                                                  "PCRIndex:",
+                                                  "Type:",
+                                                  "Digest:",
+                                                  "Data:",
+                                                  "TCG Event Log",
+                                                  "pcr_index:",
+                                                  "event_type:",
+                                                  "digest:",
+                                                  "event_data_size:",
+                                                  "header event data:",
+                                                  "signature:",
+                                                  "platform_class:",
+                                                  "spec_version_",
+                                                  "spec_errata:",
+                                                  "uintn_size:",
+                                                  "number_of_algorithms:",
+                                                  "algorithm_id:",
+                                                  "digest_size:",
+                                                  "vendor_info:",
+                                                  "TCG Event:",
+                                                  "count:",
+                                                  "SHA1:",
+                                                  "SHA256:",
+                                                  "SHA384:",
+                                                  "SHA512:",
+                                                  "SM3_256:",
+                                                  "event_data:",
+                                                  "No Event Log",
+                                                  "Log Descrption:",
+                                                  "Alg:",
+                                                  "allcoated_event_container_size:",
+                                                  "Wrong Event Log."};
+    if (t.empty() || is_hex_line(t)) return true;
+    return std::any_of(std::begin(kWords), std::end(kWords),
+                       [&](std::string_view w) { return t.starts_with(w); });
+  }
+
+  // Elements after "ext_data_elts[]:" at line i; returns the index after them.
+  size_t ext(size_t i, std::vector<HeapExtElement>& out) const {
+    while (i < lines_.size()) {
+      const auto t = lines_[i].text;
+      HeapExtElement e;
+      e.offset = lines_[i].offset;
+      auto field = [&](size_t j, std::string_view key) -> std::string_view {
+        auto p = j < lines_.size() ? kv(lines_[j].text) : std::nullopt;
+        if (!p || p->first != key) fail(j, fmt::format("expected '{}:'", key));
+        return p->second;
+      };
+      if (t == "BIOS_SPEC_VER:") {
+        e.type = kHeapExtBiosSpecVer;
+        e.size = 14;
+        e.spec_major = static_cast<uint16_t>(number(i + 1, field(i + 1, "major")) & 0xffff);
+        e.spec_minor = static_cast<uint16_t>(number(i + 2, field(i + 2, "minor")) & 0xffff);
+        e.spec_rev = static_cast<uint16_t>(number(i + 3, field(i + 3, "rev")) & 0xffff);
+        i += 4;
+      } else if (t == "ACM:") {
+        e.type = kHeapExtAcm;
+        const uint64_t count = number(i + 1, field(i + 1, "num_acms"));
+        i += 2;
+        // Addresses are taken as printed; the count may not claim more than there are.
+        for (uint64_t k = 0; k < count; ++k, ++i) {
+          auto p = i < lines_.size() ? kv(lines_[i].text) : std::nullopt;
+          if (!p || p->first != fmt::format("acm_addrs[{}]", k))
+            fail(i, fmt::format("num_acms is {} but {} addresses are printed", count, k));
+          e.acm_addrs.push_back(number(i, p->second));
+        }
+        e.size = static_cast<uint32_t>(12 + 8 * e.acm_addrs.size());
+      } else if (t == "CUSTOM:") {
+        e.type = kHeapExtCustom;
+        e.size = number32(i + 1, field(i + 1, "size"));
+        i += 2;
+        if (i < lines_.size() && lines_[i].text.starts_with("uuid:")) ++i;
+      } else if (t == "EVENT_LOG_POINTER:") {
+        e.type = kHeapExtTpmEventLogPtr;
+        e.size = number32(i + 1, field(i + 1, "size"));
+        e.event_log_addr = number(i + 2, field(i + 2, "elog_addr"));
+        i += 3;
+      } else if (t == "EVENT_LOG_PTR:") {
+        e.type = kHeapExtEventLogPtr2;
+        e.size = number32(i + 1, field(i + 1, "size"));
+        i += 3;  // count: the descriptors follow as "Log Descrption:" blocks
+        while (i < lines_.size() && lines_[i].text == "Log Descrption:") {
+          HeapEventLogDescr l;
+          l.alg = static_cast<uint16_t>(number(i + 1, field(i + 1, "Alg")) & 0xffff);
+          l.size = number32(i + 2, field(i + 2, "Size"));
+          events_offsets(i + 3, field(i + 3, "EventsOffset"), l.pcr_events_offset,
+                         l.next_event_offset);
+          e.logs.push_back(l);
+          i += 4;
+          while (i < lines_.size() && log_line(lines_[i].text) &&
+                 lines_[i].text != "Log Descrption:")
+            ++i;
+        }
+      } else if (t == "TCG EVENT_LOG_PTR:") {
+        e.type = kHeapExtEventLogPtr21;
+        e.size = number32(i + 2, field(i + 2, "size"));
+        i += 3;
+        if (i < lines_.size() && lines_[i].text == "TCG Event Log Descrption:") {
+          e.allocated_size = number32(i + 1, field(i + 1, "allcoated_event_container_size"));
+          events_offsets(i + 2, field(i + 2, "EventsOffset"), e.first_record_offset,
+                         e.next_record_offset);
+          i += 3;
+        }
+      } else if (t.starts_with("unknown element:")) {
+        // "unknown element:  type: 6, size: 196"
+        auto ty = t.find("type:"), sz = t.find("size:");
+        if (ty == std::string_view::npos || sz == std::string_view::npos || sz < ty)
+          fail(i, "expected 'type: N, size: N'");
+        auto tv = trim(t.substr(ty + 5, sz - ty - 5));
+        if (tv.ends_with(",")) tv.remove_suffix(1);
+        e.type = number32(i, tv);
+        e.size = number32(i, trim(t.substr(sz + 5)));
+        ++i;
+      } else if (log_line(t)) {
+        ++i;  // an event log printed inside the previous element
+        continue;
+      } else {
+        break;
+      }
+      out.push_back(std::move(e));
+    }
+    return i;
+  }
+
+  void events_offsets(size_t i, std::string_view v, uint32_t& a, uint32_t& b) const {
+    if (v.size() < 2 || v.front() != '[' || v.back() != ']') fail(i, "expected '[N,N]'");
+    v = v.substr(1, v.size() - 2);
+    auto c = v.find(',');
+    if (c == std::string_view::npos) fail(i, "expected '[N,N]'");
+    a = number32(i, trim(v.substr(0, c)));
+    b = number32(i, trim(v.substr(c + 1)));
+  }
+
+  TxtHeap parse() {
+    TxtHeap h;
+    h.from_text = true;
+    if (auto b = last("TXT.HEAP.BASE:")) h.base = number(*b, kv(lines_[*b].text)->second);
+    bool any = false;
+    if (auto i = last("bios_data (@")) {
+      any = true;
+      h.regions[0] = region_header(*i);
+      BiosData b;
+      for (size_t j = *i + 1; j < lines_.size(); ++j) {
+        auto p = kv(lines_[j].text);
+        if (!p) break;
+        const auto& [k, v] = *p;
+        if (k == "version")
+          b.version = number32(j, v);
+        else if (k == "bios_sinit_size")
+          b.bios_sinit_size = number32(j, v);
+        else if (k == "lcp_pd_base")
+          b.lcp_pd_base = number(j, v);
+        else if (k == "lcp_pd_size")
+          b.lcp_pd_size = number(j, v);
+        else if (k == "num_logical_procs")
+          b.num_logical_procs = number32(j, v);
+        else if (k == "flags")
+          b.flags = number(j, v);
+        else if (k == "ext_data_elts[]") {
+          ext(j + 1, b.ext);
+          break;
+        } else
+          break;
+      }
+      h.bios = b;
+    }
+    if (auto i = last("os_mle_data (@")) {
+      any = true;
+      h.regions[1] = region_header(*i);
+      OsMleData o;
+      for (size_t j = *i + 1; j < lines_.size(); ++j) {
+        auto p = kv(lines_[j].text);
+        if (!p) break;
+        if (p->first == "version")
+          o.version = number32(j, p->second);
+        else if (p->first == "loader context addr")
+          o.loader_context_addr = number(j, p->second);
+        else
+          break;
+      }
+      h.os_mle = o;
+    }
+    if (auto i = last("os_sinit_data (@")) {
+      any = true;
+      h.regions[2] = region_header(*i);
+      OsSinitData o;
+      for (size_t j = *i + 1; j < lines_.size(); ++j) {
+        auto p = kv(lines_[j].text);
+        if (!p) break;
+        const auto& [k, v] = *p;
+        if (k == "version")
+          o.version = number32(j, v);
+        else if (k == "flags")
+          o.flags = number32(j, v);
+        else if (k == "mle_ptab")
+          o.mle_ptab = number(j, v);
+        else if (k == "mle_size")
+          o.mle_size = number(j, v);
+        else if (k == "mle_hdr_base")
+          o.mle_hdr_base = number(j, v);
+        else if (k == "vtd_pmr_lo_base")
+          o.vtd_pmr_lo_base = number(j, v);
+        else if (k == "vtd_pmr_lo_size")
+          o.vtd_pmr_lo_size = number(j, v);
+        else if (k == "vtd_pmr_hi_base")
+          o.vtd_pmr_hi_base = number(j, v);
+        else if (k == "vtd_pmr_hi_size")
+          o.vtd_pmr_hi_size = number(j, v);
+        else if (k == "lcp_po_base")
+          o.lcp_po_base = number(j, v);
+        else if (k == "lcp_po_size")
+          o.lcp_po_size = number(j, v);
+        else if (k == "capabilities")
+          o.capabilities = number32(j, v);
+        else if (k == "efi_rsdt_ptr")
+          o.efi_rsdt_ptr = number(j, v);
+        else if (k == "ext_data_elts[]") {
+          ext(j + 1, o.ext);
+          break;
+        } else if (v == "0" || v == "1" || v == "2" || v == "3") {
+          continue;  // the decoded capability bits
+        } else
+          break;
+      }
+      h.os_sinit = o;
+    }
+    if (auto i = last("sinit_mle_data (@")) {
+      any = true;
+      h.regions[3] = region_header(*i);
+      SinitMleData s;
+      for (size_t j = *i + 1; j < lines_.size(); ++j) {
+        auto p = kv(lines_[j].text);
+        if (!p) break;
+        const auto& [k, v] = *p;
+        if (k == "version")
+          s.version = number32(j, v);
+        else if (k == "bios_acm_id")
+          s.bios_acm_id = hash_line(++j);
+        else if (k == "edx_senter_flags")
+          s.edx_senter_flags = number32(j, v);
+        else if (k == "mseg_valid")
+          s.mseg_valid = number(j, v);
+        else if (k == "sinit_hash")
+          s.sinit_hash = hash_line(++j);
+        else if (k == "mle_hash")
+          s.mle_hash = hash_line(++j);
+        else if (k == "stm_hash")
+          s.stm_hash = hash_line(++j);
+        else if (k == "lcp_policy_hash")
+          s.lcp_policy_hash = hash_line(++j);
+        else if (k == "lcp_policy_control")
+          s.lcp_policy_control = number32(j, v);
+        else if (k == "rlp_wakeup_addr")
+          s.rlp_wakeup_addr = number32(j, v);
+        else if (k == "num_mdrs")
+          s.num_mdrs = number32(j, v);
+        else if (k == "mdrs_off")
+          s.mdrs_off = number32(j, v);
+        else if (k == "num_vtd_dmars")
+          s.num_vtd_dmars = number32(j, v);
+        else if (k == "vtd_dmars_off")
+          s.vtd_dmars_off = number32(j, v);
+        else if (k == "proc_scrtm_status")
+          s.proc_scrtm_status = number32(j, v);
+        else if (k == "sinit_mdrs") {
+          // "0000000000000000 - 00000000000a0000 (GOOD)", num_mdrs lines.
+          for (uint32_t m = 0; m < s.num_mdrs; ++m) {
+            const size_t l = j + 1 + m;
+            auto t = l < lines_.size() ? lines_[l].text : std::string_view{};
+            auto dash = t.find(" - "), par = t.find(" (");
+            if (dash == std::string_view::npos || par == std::string_view::npos || par < dash)
+              fail(l, fmt::format("num_mdrs is {} but {} ranges are printed", s.num_mdrs, m));
+            const uint64_t lo = number(l, t.substr(0, dash), true);
+            const uint64_t hi = number(l, trim(t.substr(dash + 3, par - dash - 3)), true);
+            if (hi < lo) fail(l, "range ends before it starts");
+            auto type = t.substr(par + 2);
+            if (type.ends_with(")")) type.remove_suffix(1);
+            static constexpr std::string_view kTypes[] = {
+                "GOOD", "SMRAM OVERLAY", "SMRAM NON-OVERLAY", "PCIE EXTENDED CONFIG", "PROTECTED"};
+            uint8_t mt = 0;
+            auto it = std::find(std::begin(kTypes), std::end(kTypes), type);
+            if (it != std::end(kTypes)) {
+              mt = static_cast<uint8_t>(it - std::begin(kTypes));
+            } else {
+              mt = static_cast<uint8_t>(number(l, type) & 0xff);
+            }
+            s.mdrs.push_back({lo, hi - lo, mt});
+          }
+          j += s.num_mdrs;
+        } else if (k == "ext_data_elts[]") {
+          ext(j + 1, s.ext);
+          break;
+        } else
+          break;
+      }
+      h.sinit_mle = s;
+    }
+    if (!any) throw_bad_input("no TXT heap printout (\"bios_data (@...\")", file_);
+    return h;
+  }
+
+ private:
+  std::vector<Line> lines_;
+  std::string file_;
+};
+
+std::string hex20(const std::array<uint8_t, 20>& a) {
+  return to_hex(a);
+}
+
+nlohmann::ordered_json ext_json(const std::vector<HeapExtElement>& ext) {
+  auto out = nlohmann::ordered_json::array();
+  for (const auto& e : ext) {
+    nlohmann::ordered_json j;
+    j["type"] = e.type;
+    j["name"] = std::string(heap_ext_type_name(e.type));
+    j["size"] = e.size;
+    switch (e.type) {
+      case kHeapExtBiosSpecVer:
+        j["major"] = e.spec_major;
+        j["minor"] = e.spec_minor;
+        j["rev"] = e.spec_rev;
+        break;
+      case kHeapExtAcm: {
+        auto& a = j["acm_addrs"] = nlohmann::ordered_json::array();
+        for (auto x : e.acm_addrs) a.push_back(fmt::format("{:#x}", x));
+        break;
+      }
+      case kHeapExtCustom:
+        if (!e.custom_uuid.empty()) j["uuid"] = to_hex(e.custom_uuid);
+        break;
+      case kHeapExtTpmEventLogPtr:
+        j["event_log_addr"] = fmt::format("{:#x}", e.event_log_addr);
+        break;
+      case kHeapExtEventLogPtr2: {
+        auto& a = j["logs"] = nlohmann::ordered_json::array();
+        for (const auto& l : e.logs)
+          a.push_back({{"alg", fmt::format("{:#x}", l.alg)},
+                       {"phys_addr", fmt::format("{:#x}", l.phys_addr)},
+                       {"size", l.size},
+                       {"pcr_events_offset", l.pcr_events_offset},
+                       {"next_event_offset", l.next_event_offset}});
+        break;
+      }
+      case kHeapExtEventLogPtr21:
+        j["phys_addr"] = fmt::format("{:#x}", e.event_log_addr);
+        j["allocated_size"] = e.allocated_size;
+        j["first_record_offset"] = e.first_record_offset;
+        j["next_record_offset"] = e.next_record_offset;
+        break;
+      default:
+        break;
+    }
+    out.push_back(j);
+  }
+  return out;
+}
+
+std::string hex64(uint64_t v) {
+  return fmt::format("{:#x}", v);
+}
+
+}  // namespace
+
+TxtHeap parse_txt_heap_text(std::string_view text, const std::string& file) {
+  return TextParser(text, file).parse();
+}
+
+TxtHeap load_txt_heap(const std::filesystem::path& path) {
+  MappedInput in(path);
+  auto b = in.bytes();
+  const std::string_view s(reinterpret_cast<const char*>(b.data()), b.size());
+  if (s.find("bios_data (@") != std::string_view::npos) return parse_txt_heap_text(s, in.path());
+  return parse_txt_heap(b, in.path());
+}
+
+nlohmann::ordered_json TxtHeap::to_json() const {
+  nlohmann::ordered_json j;
+  j["source"] = from_text ? "text" : "binary";
+  if (base) j["heap_base"] = hex64(*base);
+  static constexpr const char* kNames[] = {"bios_data", "os_mle_data", "os_sinit_data",
+                                           "sinit_mle_data"};
+  auto region = [&](size_t i, nlohmann::ordered_json& r) {
+    if (!regions[i]) return;
+    r[from_text ? "address" : "offset"] = hex64(regions[i]->offset);
+    r["size"] = hex64(regions[i]->size);
+  };
+  if (bios) {
+    auto& r = j[kNames[0]];
+    region(0, r);
+    r["version"] = bios->version;
+    r["bios_sinit_size"] = bios->bios_sinit_size;
+    r["lcp_pd_base"] = hex64(bios->lcp_pd_base);
+    r["lcp_pd_size"] = bios->lcp_pd_size;
+    r["num_logical_procs"] = bios->num_logical_procs;
+    if (bios->flags) r["flags"] = hex64(*bios->flags);
+    r["ext_data_elts"] = ext_json(bios->ext);
+  }
+  if (os_mle) {
+    auto& r = j[kNames[1]];
+    region(1, r);
+    r["version"] = os_mle->version;
+    if (os_mle->loader_context_addr) r["loader_context_addr"] = hex64(*os_mle->loader_context_addr);
+  }
+  if (os_sinit) {
+    auto& r = j[kNames[2]];
+    const auto& o = *os_sinit;
+    region(2, r);
+    r["version"] = o.version;
+    r["flags"] = o.flags;
+    r["mle_ptab"] = hex64(o.mle_ptab);
+    r["mle_size"] = hex64(o.mle_size);
+    r["mle_hdr_base"] = hex64(o.mle_hdr_base);
+    r["vtd_pmr_lo_base"] = hex64(o.vtd_pmr_lo_base);
+    r["vtd_pmr_lo_size"] = hex64(o.vtd_pmr_lo_size);
+    r["vtd_pmr_hi_base"] = hex64(o.vtd_pmr_hi_base);
+    r["vtd_pmr_hi_size"] = hex64(o.vtd_pmr_hi_size);
+    r["lcp_po_base"] = hex64(o.lcp_po_base);
+    r["lcp_po_size"] = hex64(o.lcp_po_size);
+    r["capabilities"] = fmt::format("{:#x}", o.capabilities);
+    if (o.efi_rsdt_ptr) r["efi_rsdt_ptr"] = hex64(*o.efi_rsdt_ptr);
+    r["ext_data_elts"] = ext_json(o.ext);
+  }
+  if (sinit_mle) {
+    auto& r = j[kNames[3]];
+    const auto& s = *sinit_mle;
+    region(3, r);
+    r["version"] = s.version;
+    r["bios_acm_id"] = hex20(s.bios_acm_id);
+    r["edx_senter_flags"] = fmt::format("{:#x}", s.edx_senter_flags);
+    r["mseg_valid"] = hex64(s.mseg_valid);
+    r["sinit_hash"] = hex20(s.sinit_hash);
+    r["mle_hash"] = hex20(s.mle_hash);
+    r["stm_hash"] = hex20(s.stm_hash);
+    r["lcp_policy_hash"] = hex20(s.lcp_policy_hash);
+    r["lcp_policy_control"] = fmt::format("{:#x}", s.lcp_policy_control);
+    r["rlp_wakeup_addr"] = fmt::format("{:#x}", s.rlp_wakeup_addr);
+    r["num_mdrs"] = s.num_mdrs;
+    r["mdrs_off"] = fmt::format("{:#x}", s.mdrs_off);
+    r["num_vtd_dmars"] = s.num_vtd_dmars;
+    r["vtd_dmars_off"] = fmt::format("{:#x}", s.vtd_dmars_off);
+    auto& m = r["mdrs"] = nlohmann::ordered_json::array();
+    for (const auto& x : s.mdrs)
+      m.push_back({{"base", hex64(x.base)}, {"length", hex64(x.length)}, {"type", x.mem_type}});
+    if (s.proc_scrtm_status) r["proc_scrtm_status"] = fmt::format("{:#x}", *s.proc_scrtm_status);
+    r["ext_data_elts"] = ext_json(s.ext);
+  }
+  return j;
+}
+
+std::string TxtHeap::to_text() const {
+  // The JSON, flattened to "region.field value" lines.
+  std::string out;
+  auto j = to_json();
+  for (auto& [k, v] : j.items()) {
+    if (!v.is_object()) {
+      out += fmt::format("{:<34} {}\n", k, v.is_string() ? v.get<std::string>() : v.dump());
+      continue;
+    }
+    for (auto& [f, x] : v.items()) {
+      if (x.is_array()) {
+        size_t n = 0;
+        for (auto& item : x)
+          out += fmt::format("{:<34} {}\n", fmt::format("{}.{}[{}]", k, f, n++), item.dump());
+      } else {
+        out += fmt::format("{:<34} {}\n", k + "." + f,
+                           x.is_string() ? x.get<std::string>() : x.dump());
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace integral::formats
