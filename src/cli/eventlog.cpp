@@ -64,7 +64,7 @@ Command add_eventlog(CLI::App& root) {
       ->required();
   auto* json = show->add_flag("--json", o->json, "Machine-readable output");
   show->add_flag("--yaml", o->yaml, "YAML in tpm2_eventlog's layout")->excludes(json);
-  show->add_option("--format", o->format, "auto, tcg, go-attestation or ima")
+  show->add_option("--format", o->format, "auto, tcg, go-attestation, ima or txt-stat")
       ->capture_default_str();
   show->add_option("--quirk", o->quirks,
                    "Apply a named firmware quirk rule (see 'eventlog quirks')");

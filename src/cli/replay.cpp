@@ -96,7 +96,8 @@ Command add_replay(CLI::App& root) {
   app->add_option("--pcrs", o->pcrs,
                   "PCRs to show, tpm2-tools syntax (default: those the log extends; every PCR of "
                   "the log's banks for --yaml)");
-  app->add_option("--format", o->format, "auto, tcg, go-attestation or ima")->capture_default_str();
+  app->add_option("--format", o->format, "auto, tcg, go-attestation, ima or txt-stat")
+      ->capture_default_str();
   app->add_option("--bank", o->banks, "Banks to replay an IMA list into")->capture_default_str();
   app->add_option("--quirk", o->quirks,
                   "Apply a named firmware quirk rule (see 'eventlog quirks')");

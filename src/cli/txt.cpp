@@ -3,6 +3,9 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <filesystem>
+#include <map>
+
 #include "cli/commands.h"
 #include "integral/crypto/digest.h"
 #include "integral/formats/lcp_policy.h"
@@ -12,6 +15,7 @@
 #include "integral/formats/txt_acm.h"
 #include "integral/formats/txt_heap.h"
 #include "integral/txt/txt_log.h"
+#include "integral/txt/profile.h"
 #include "integral/txt/txt_stat.h"
 #include "integral/util/error.h"
 #include "integral/util/file_io.h"
@@ -192,6 +196,49 @@ std::function<int()> add_txt_lcp(CLI::App* app) {
   };
 }
 
+// integral txt profile LAUNCH -o PROFILE.toml: the platform's SINIT events from a reference
+// launch, for the sinit predict stage. Self-contained so other subcommands merge cleanly.
+struct TxtSub {
+  CLI::App* app;
+  std::function<int()> run;
+};
+
+TxtSub add_txt_profile(CLI::App* txt) {
+  struct Opts {
+    std::string file, output;
+    bool json = false;
+  };
+  auto o = std::make_shared<Opts>();
+  auto* app = txt->add_subcommand(
+      "profile",
+      "Make a platform profile (SINIT's events) from a reference launch (txt-stat output)");
+  app->add_option("launch", o->file, "txt-stat output or tboot serial log of a launch")->required();
+  app->add_option("-o,--output", o->output, "Profile file to write (TOML; default stdout)");
+  app->add_flag("--json", o->json, "Print a summary as JSON (the profile still goes to -o)");
+  return {app, [o] {
+            const std::string text = read_text_file(o->file);
+            auto log = txt::parse_txt_stat(text, o->file);
+            auto prof = txt::make_profile(log, txt::launch_facts(text),
+                                          std::filesystem::path(o->file).filename().string());
+            if (o->json && o->output.empty()) throw_usage("--json needs -o for the profile");
+            emit(o->output, txt::profile_to_toml(prof));
+            if (o->json) {
+              nlohmann::ordered_json j;
+              j["profile"] = o->output;
+              j["tpm"] = prof.tpm;
+              j["mapping"] = prof.mapping;
+              j["banks"] = nlohmann::ordered_json::array();
+              for (auto b : prof.banks) j["banks"].push_back(hash_alg_name(b));
+              j["tboot_version"] = prof.tboot_version;
+              std::map<std::string, int> roles;
+              for (const auto& e : prof.events) ++roles[e.role];
+              j["events"] = roles;
+              emit("", j.dump(2) + "\n");
+            }
+            return 0;
+          }};
+}
+
 Command add_txt(CLI::App& root) {
   auto* app = root.add_subcommand("txt", "Intel TXT / tboot: MLE, module and SINIT measurements");
   app->require_subcommand(1);
@@ -248,9 +295,12 @@ Command add_txt(CLI::App& root) {
       ->required();
   log->add_flag("--json", o->json, "Machine-readable output");
 
+  const TxtSub profile = add_txt_profile(app);
+
   return {app, [=] {
             for (const auto& run : more)
               if (int rc = run(); rc >= 0) return rc;
+            if (profile.app->parsed()) return profile.run();
             if (mle->parsed()) {
               auto algs = parse_algs(o->alg);
               auto m = formats::TbootMle::load(o->file);

@@ -251,7 +251,7 @@ Command add_verify(CLI::App& root) {
   app->add_option("--log", o->log,
                   "Event log of the boot (TCG binary, or go-attestation JSON dump whose PCRs are "
                   "used when --pcrs is not given)");
-  app->add_option("--format", o->format, "Log format: auto, tcg, go-attestation or ima")
+  app->add_option("--format", o->format, "Log format: auto, tcg, go-attestation, ima or txt-stat")
       ->capture_default_str();
   app->add_option("--quirk", o->quirks,
                   "Apply a named firmware quirk rule to the log (see 'eventlog quirks')");

@@ -39,6 +39,8 @@ struct Event {
 struct Chain {
   std::vector<Event> events;
   uint8_t startup_locality = 0;
+  // An Intel TXT / AMD SKINIT launch reset PCRs 17-22 to zero before these events.
+  bool dynamic_launch = false;
 };
 
 }  // namespace integral

@@ -4,6 +4,7 @@ namespace integral {
 
 PcrSet replay(const Chain& chain, const std::vector<HashAlg>& banks) {
   PcrSet set(banks, chain.startup_locality);
+  if (chain.dynamic_launch) set.dynamic_launch_reset();
   for (const Event& e : chain.events) {
     if (!e.extends()) continue;
     for (const Digest& d : e.digests)

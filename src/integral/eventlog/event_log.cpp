@@ -6,6 +6,8 @@
 #include "integral/eventlog/go_attestation_json.h"
 #include "integral/eventlog/ima_log.h"
 #include "integral/eventlog/mapped_file.h"
+#include "integral/txt/profile.h"
+#include "integral/txt/txt_stat.h"
 #include "integral/util/error.h"
 
 namespace integral {
@@ -15,6 +17,7 @@ std::optional<LogFormat> parse_log_format(std::string_view name) {
   if (name == "tcg") return LogFormat::kTcg;
   if (name == "go-attestation") return LogFormat::kGoAttestationJson;
   if (name == "ima") return LogFormat::kIma;
+  if (name == "txt-stat") return LogFormat::kTxtStat;
   return std::nullopt;
 }
 
@@ -22,6 +25,10 @@ std::string EventLog::format_name() const {
   std::string tcg_name =
       tcg.format == TcgLogFormat::kCryptoAgile ? "TCG crypto-agile" : "TCG SHA-1 (TCG_PCR_EVENT)";
   if (format == LogFormat::kGoAttestationJson) return "go-attestation JSON dump, " + tcg_name;
+  if (format == LogFormat::kTxtStat)
+    return tcg.format == TcgLogFormat::kCryptoAgile ? "TXT event log (txt-stat text, TPM 2.0 TCG)"
+                                                    : "TXT event log (txt-stat text, TPM 1.2 "
+                                                      "container)";
   return tcg_name;
 }
 
@@ -36,19 +43,33 @@ LogFormat sniff(std::span<const uint8_t> head) {
   if (looks_like_ima(head)) return LogFormat::kIma;
   return LogFormat::kTcg;
 }
+
+// txt-stat output and tboot serial logs are text naming TXT or tboot early on.
+constexpr size_t kTextSniff = 4096;
+bool looks_like_txt_text(std::span<const uint8_t> head) {
+  std::string_view s(reinterpret_cast<const char*>(head.data()), head.size());
+  return s.find("Intel(r) TXT") != std::string_view::npos ||
+         s.find("TBOOT:") != std::string_view::npos;
+}
+
+LogFormat sniff_all(std::span<const uint8_t> data) {
+  LogFormat f = sniff(data.first(std::min<size_t>(data.size(), 64)));
+  if (f == LogFormat::kTcg && looks_like_txt_text(data.first(std::min(data.size(), kTextSniff))))
+    return LogFormat::kTxtStat;
+  return f;
+}
 }  // namespace
 
 LogFormat sniff_log_file(const std::string& path) {
   MappedFile f(path);
-  auto b = f.bytes();
-  return sniff(b.first(std::min<size_t>(b.size(), 64)));
+  return sniff_all(f.bytes());
 }
 
 EventLog parse_event_log(std::span<const uint8_t> data, const std::string& file, LogFormat format) {
   if (format == LogFormat::kIma)
     throw_usage("IMA measurement lists are read with ImaReader, not as a TCG log");
   if (format == LogFormat::kAuto) {
-    format = sniff(data.first(std::min<size_t>(data.size(), 64)));
+    format = sniff_all(data);
     if (format == LogFormat::kIma) format = LogFormat::kTcg;
   }
   EventLog log;
@@ -60,6 +81,13 @@ EventLog parse_event_log(std::span<const uint8_t> data, const std::string& file,
     // Offsets in errors and provenance are then offsets into the decoded Log.Raw.
     log.tcg = read_tcg_log(dump.raw_log, file + ":Log.Raw");
     log.pcrs = std::move(dump.pcrs);
+  } else if (format == LogFormat::kTxtStat) {
+    auto txt_log = txt::parse_txt_stat(
+        std::string_view(reinterpret_cast<const char*>(data.data()), data.size()), file);
+    log.tcg.format = txt_log.format == txt::TxtLogFormat::kTcg20 ? TcgLogFormat::kCryptoAgile
+                                                                 : TcgLogFormat::kSha1;
+    log.tcg.banks = txt_log.banks;
+    log.tcg.chain = txt::txt_log_chain(txt_log, file);
   } else {
     log.tcg = read_tcg_log(data, file);
   }

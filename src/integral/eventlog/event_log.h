@@ -12,9 +12,11 @@
 
 namespace integral {
 
-enum class LogFormat { kAuto, kTcg, kGoAttestationJson, kIma };
+enum class LogFormat { kAuto, kTcg, kGoAttestationJson, kIma, kTxtStat };
 
-// "auto", "tcg", "go-attestation", "ima"; nullopt otherwise.
+// "auto", "tcg", "go-attestation", "ima", "txt-stat"; nullopt otherwise. txt-stat: the TXT
+// event log in txt-stat's text output (or a tboot serial log), replayed from the dynamic
+// launch's reset of PCRs 17-22.
 std::optional<LogFormat> parse_log_format(std::string_view name);
 
 struct EventLog {

@@ -126,13 +126,16 @@ BootDescription load_boot_description(const std::filesystem::path& path) {
 Chain predict_chain(BootDescription& boot) {
   Chain chain;
   chain.startup_locality = boot.startup_locality;
-  StageContext ctx{boot.base_dir, boot.banks};
+  StageContext ctx;
+  ctx.base_dir = boot.base_dir;
+  ctx.banks = boot.banks;
   for (StageFields& f : boot.stages) {
     for (const auto& st : stage_types()) {
       if (st.name != f.type()) continue;
       for (Event& e : st.run(f, ctx)) chain.events.push_back(std::move(e));
     }
   }
+  chain.dynamic_launch = ctx.txt.dynamic_launch;
   return chain;
 }
 

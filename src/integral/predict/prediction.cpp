@@ -31,6 +31,7 @@ nlohmann::ordered_json prediction_to_json(const Prediction& p) {
   for (HashAlg a : p.banks) banks.push_back(hash_alg_name(a));
   out["banks"] = banks;
   out["startup_locality"] = p.chain.startup_locality;
+  if (p.chain.dynamic_launch) out["dynamic_launch"] = true;
   PcrSet values = p.values();
   PcrSelection touched = touched_pcrs(p.chain, p.banks);
   json pcrs = json::object();
@@ -82,6 +83,7 @@ Prediction prediction_from_json(std::string_view text, const std::string& source
       p.banks.push_back(*alg);
     }
     p.chain.startup_locality = j.value<uint8_t>("startup_locality", 0);
+    p.chain.dynamic_launch = j.value("dynamic_launch", false);
     size_t index = 0;
     for (const auto& je : j.at("events")) {
       Event e;

@@ -4,6 +4,7 @@
 //
 //   {"format": "integral-prediction", "version": 1, "banks": ["sha256"],
 //    "startup_locality": 0,
+//    "dynamic_launch": true,                                 // only when PCRs 17-22 were reset
 //    "pcrs": {"sha256": {"9": "hex"}},                       // PCRs the events touch
 //    "events": [{"pcr": 9, "type": "EV_IPL" | null, "digests": {"sha256": "hex"},
 //                "description": "...", "artifact": "...", "rule": "..."}]}

@@ -119,6 +119,11 @@ const std::vector<StageType>& stage_types() {
        "UEFI firmware measures PE images it loads into PCR 4, with its fixed events"},
       {"secureboot", run_secureboot_stage,
        "UEFI firmware measures the Secure Boot variables into PCR 7 (Secure Boot off)"},
+      {"sinit", run_sinit_stage,
+       "Intel TXT SINIT measures into PCR 17 (and 18 with DA): events from a platform profile, "
+       "MLE hash from the tboot artifact"},
+      {"tboot", run_tboot_stage,
+       "tboot measures its policy and the multiboot modules into PCR 17/18/19 (and 22)"},
   };
   return types;
 }

@@ -57,9 +57,21 @@ class StageFields {
   std::map<std::string, bool> used_;
 };
 
+// What the TXT stages tell each other: the sinit stage (the platform's SINIT events, from a
+// profile) runs first and records the launch's facts, which the tboot stage then follows.
+struct TxtLaunchState {
+  bool dynamic_launch = false;         // PCRs 17-22 start from the launch's reset (zero)
+  bool sinit_seen = false;             // a sinit stage emitted SINIT's events, MLE_HASH included
+  std::string tpm;                     // "1.2" / "2.0"
+  std::string mapping;                 // "legacy" / "da"
+  std::optional<std::string> cmdline;  // the tboot command line the MLE was hashed with
+  std::string profile;                 // the profile file, for messages
+};
+
 struct StageContext {
   std::filesystem::path base_dir;  // artifacts are relative to the boot description
   std::vector<HashAlg> banks;      // the TPM's active banks
+  mutable TxtLaunchState txt;      // shared by the sinit and tboot stages, in stage order
   std::filesystem::path resolve(const std::string& path) const;
 };
 
@@ -81,5 +93,7 @@ std::vector<Event> run_linux_stub_stage(StageFields& f, const StageContext& ctx)
 std::vector<Event> run_cmdline_stage(StageFields& f, const StageContext& ctx);
 std::vector<Event> run_uefi_app_stage(StageFields& f, const StageContext& ctx);
 std::vector<Event> run_secureboot_stage(StageFields& f, const StageContext& ctx);
+std::vector<Event> run_sinit_stage(StageFields& f, const StageContext& ctx);
+std::vector<Event> run_tboot_stage(StageFields& f, const StageContext& ctx);
 
 }  // namespace integral

@@ -1,0 +1,258 @@
+#!/usr/bin/env bash
+# Predicting a TXT launch (predict stages sinit and tboot, integral txt profile) and reading
+# txt-stat output with replay/verify:
+# 1. the Debian tboot.gz and tb_polgen as peers: the MLE hash (lcp2_mlehash), module hashes and
+#    policies (tb_polgen), composed into PCR values here with openssl;
+# 2. real launches (shared/vectors/txt A: TPM 2.0 DA, tboot 1.10.2; C: TPM 1.2 legacy, tboot
+#    1.10.3): a profile made from each dump plus the launch's own MLE and module measurements
+#    (the binaries are not available; the digests are cut from the dump's text here) predicts
+#    PCR 17/18/19 equal to the values research txt.md §4 replayed from those dumps; changing one
+#    module changes exactly the PCR the rules say; replay and verify --log read the dumps.
+. "$(dirname "$0")/lib/common.sh"
+
+PATH=$PATH:/usr/sbin:/sbin
+VEC="$INTEGRAL_SOURCE_DIR/../shared/vectors/txt"
+A=$(ls "$VEC"/A_*.txt 2>/dev/null | head -1)
+C=$(ls "$VEC"/C_*.txt 2>/dev/null | head -1)
+TBOOT=/boot/tboot.gz
+if ! command -v tb_polgen >/dev/null || ! command -v lcp2_mlehash >/dev/null || [[ ! -f $TBOOT ]]; then
+  bad "tboot package missing (scripts/deps/txt.list installs it)"
+  finish
+  exit 1
+fi
+if [[ -z $A || -z $C ]]; then
+  bad "vectors A/C missing"
+  finish
+  exit 1
+fi
+cd "$WORK"
+
+ext() { printf '%s%s' "$2" "$3" | xxd -r -p | openssl dgst -"$1" -r | cut -d' ' -f1; }
+z1=0000000000000000000000000000000000000000
+z256=0000000000000000000000000000000000000000000000000000000000000000
+mlehash() { lcp2_mlehash --create --cmdline "$2" --alg "$1" "$TBOOT" | tr -d ' \n'; }
+polgen_hash() { # ALG CMDLINE FILE
+  rm -f h.pol
+  tb_polgen --create --type nonfatal --alg "$1" h.pol >/dev/null
+  tb_polgen --add --num 0 --pcr 18 --hash image --cmdline "$2" --image "$3" h.pol >/dev/null
+  tb_polgen --show h.pol | sed -n 's/.*hashes\[0\]: //p' | tr -d ' '
+}
+pcrs() { "$INTEGRAL" predict "$1" --json | jq -r ".pcrs.$2[\"$3\"]"; }
+check() { # NAME GOT WANT
+  if [[ -n $3 && $2 == "$3" ]]; then ok "$1"; else bad "$1: got $2, want $3"; fi
+}
+
+prng_bytes kernel 300000 >vmlinuz
+prng_bytes initrd 1000 >initrd
+kcmd="root=/dev/sda1 ro quiet"
+
+# --- 1a. TPM 1.2 legacy, tboot alone, a tb_polgen policy routing module 0 to PCR 18 (a second
+# time) and module 1 to PCR 20.
+tcmd="logging=serial,memory"
+rm -f p.pol
+tb_polgen --create --type nonfatal --alg sha1 --ctrl 1 p.pol >/dev/null
+tb_polgen --add --num 0 --pcr 18 --hash image --cmdline "$kcmd" --image vmlinuz p.pol >/dev/null
+tb_polgen --add --num 1 --pcr 20 --hash any p.pol >/dev/null
+cat >legacy.toml <<EOF
+banks = ["sha1"]
+[[stage]]
+type = "tboot"
+version = "1.10.5"
+tpm = "1.2"
+mapping = "legacy"
+cmdline = "$tcmd"
+mle = "$TBOOT"
+policy = "p.pol"
+modules = ["vmlinuz", "initrd"]
+module_cmdlines = ["$kcmd", ""]
+EOF
+mle1=$(mlehash sha1 "$tcmd")
+m0=$(polgen_hash sha1 "$kcmd" vmlinuz)
+m1=$(polgen_hash sha1 "" initrd)
+pol=$(printf '01000000%s' "$(openssl dgst -sha1 -binary p.pol | xxd -p -c 64)" | xxd -r -p |
+  openssl dgst -sha1 -r | cut -d' ' -f1)
+check "legacy PCR 17 = policy event (tb_polgen file)" "$(pcrs legacy.toml sha1 17)" "$(ext sha1 $z1 "$pol")"
+check "legacy PCR 18 = MLE (lcp2_mlehash), module 0 twice (tb_polgen)" "$(pcrs legacy.toml sha1 18)" \
+  "$(ext sha1 "$(ext sha1 "$(ext sha1 $z1 "$mle1")" "$m0")" "$m0")"
+check "legacy PCR 20 = module 1 by policy" "$(pcrs legacy.toml sha1 20)" "$(ext sha1 $z1 "$m1")"
+check "legacy PCR 19 untouched" "$(pcrs legacy.toml sha1 19)" "null"
+
+# --- 1b. TPM 2.0 DA, extpol=embedded: both banks, the version's default policy.
+tcmd="logging=serial extpol=embedded"
+cat >da.toml <<EOF
+banks = ["sha1", "sha256"]
+[[stage]]
+type = "tboot"
+version = "1.10.5"
+tpm = "2.0"
+cmdline = "$tcmd"
+mle = "$TBOOT"
+modules = ["vmlinuz", "initrd"]
+module_cmdlines = ["$kcmd", ""]
+EOF
+defda=02000b01000000000000000300ff00000000000081110000000000008316001000004000
+inner=$(printf '%s' $defda | xxd -r -p | openssl dgst -sha256 -binary | xxd -p -c 64)
+for b in sha1 sha256; do
+  z=$z1
+  [[ $b == sha256 ]] && z=$z256
+  polb=$(printf '01000000%s' "$inner" | xxd -r -p | openssl dgst -"$b" -r | cut -d' ' -f1)
+  want=$(ext $b "$(ext $b "$(ext $b "$(ext $b $z "$(mlehash $b "$tcmd")")" "$polb")" \
+    "$(polgen_hash $b "$kcmd" vmlinuz)")" "$(polgen_hash $b "" initrd)")
+  check "DA $b PCR 17 = MLE, policy, module 0, module 1" "$(pcrs da.toml $b 17)" "$want"
+  check "DA $b PCR 18 = policy" "$(pcrs da.toml $b 18)" "$(ext $b $z "$polb")"
+done
+
+# --- 2. Vector A (TPM 2.0, DA, TCG log): profile, then prediction from digests.
+"$INTEGRAL" txt profile "$A" -o a.toml || bad "txt profile A"
+grep -q '^mapping = "da"' a.toml && grep -q '^tpm = "2.0"' a.toml &&
+  grep -q '^tboot_version = "1.10.2"' a.toml && ok "profile A facts" || bad "profile A facts"
+# The digest of ALG in the record of TYPE (txt-stat prints "SHA1:" then the bytes on a line).
+tcg_digest() {
+  awk -v t="$1" -v a="$2:" '/event_type:/ { hit = ($NF == t) }
+    hit && $NF == a { getline; sub(/^TBOOT: */, ""); gsub(/[ \r]/, ""); print; exit }' "$3"
+}
+a_mle1=$(tcg_digest 0x404 SHA1 "$A")
+a_mle256=$(tcg_digest 0x404 SHA256 "$A")
+# tboot's "verifying module ... OK : <digest>" lines, in module order.
+okline() { sed -n 's/.* OK : //p' "$2" | sed -n "$1p" | tr -d ' \r'; }
+a_m0=$(okline 1 "$A")
+a_m1=$(okline 2 "$A")
+vector_a() { # M1
+  cat <<EOF
+banks = ["sha1", "sha256"]
+[[stage]]
+type = "sinit"
+profile = "a.toml"
+mle = "digest:sha1=$a_mle1,sha256=$a_mle256"
+cmdline = "logging=serial,memory,vga"
+[[stage]]
+type = "tboot"
+version = "1.10.2"
+modules = ["digest:sha256=$a_m0", "digest:sha256=$1"]
+module_cmdlines = ["root=UUID=c49f6e29-a829-40a2-925c-d2e28abaaa0c ro quiet net.ifnames=0 intel_iommu=on noefi", ""]
+EOF
+}
+vector_a "$a_m1" >a-boot.toml
+"$INTEGRAL" predict a-boot.toml --json >a.json || bad "predict A"
+# Research txt.md §4 A: the replay of A's log.
+check "A sha1 PCR 17" "$(jq -r '.pcrs.sha1["17"]' a.json)" a3da3aa9d80e8f1d6b6b34f67d1a89c6998d42fa
+check "A sha1 PCR 18" "$(jq -r '.pcrs.sha1["18"]' a.json)" 4e1da12b44ae40745028103454de03a2901235e9
+check "A sha256 PCR 17" "$(jq -r '.pcrs.sha256["17"]' a.json)" \
+  17db83cfefb5204226a1cbd8ea62e675dabdcea737c2bc499dd51f0e3a0eee3a
+check "A sha256 PCR 18" "$(jq -r '.pcrs.sha256["18"]' a.json)" \
+  add552b58f6ed3595ebbea5f4f59d077e0ed4c8601de1898a5559fe95fa86fcc
+check "A PCR 19 untouched (DA default policy)" "$(jq -r '.pcrs.sha256["19"]' a.json)" null
+jq -e '.events[0].artifact | endswith("a.toml")' a.json >/dev/null &&
+  jq -e '.events[0].rule | contains("from profile")' a.json >/dev/null &&
+  ok "A SINIT events: provenance from the profile" || bad "A provenance"
+# Another initrd (module 1) changes SHA-256 PCR 17 only (DA: modules to 17; extpol sha256).
+vector_a "$z256" >a-changed.toml
+"$INTEGRAL" predict a-changed.toml --json >a2.json
+for k in sha1.17 sha1.18 sha256.18; do
+  b=${k%.*} p=${k#*.}
+  check "A changed module 1: $b PCR $p unchanged" "$(jq -r ".pcrs.$b[\"$p\"]" a2.json)" \
+    "$(jq -r ".pcrs.$b[\"$p\"]" a.json)"
+done
+[[ $(jq -r '.pcrs.sha256["17"]' a2.json) != "$(jq -r '.pcrs.sha256["17"]' a.json)" ]] &&
+  ok "A changed module 1: sha256 PCR 17 changes" || bad "A sha256 PCR 17 did not change"
+
+# replay and verify --log read the dump (sniffed), from the launch's reset.
+"$INTEGRAL" replay "$A" --json >ar.json || bad "replay A"
+check "replay A sha256 PCR 17" "$(jq -r '.pcrs.sha256["17"]' ar.json)" \
+  17db83cfefb5204226a1cbd8ea62e675dabdcea737c2bc499dd51f0e3a0eee3a
+check "replay A sha1 PCR 18" "$(jq -r '.pcrs.sha1["18"]' ar.json)" 4e1da12b44ae40745028103454de03a2901235e9
+"$INTEGRAL" verify --log "$A" --expect a-boot.toml >v.txt && ok "verify --log A: match" ||
+  { bad "verify --log A"; cat v.txt; }
+set +e
+"$INTEGRAL" verify --log "$A" --expect a-changed.toml --json >v2.json
+rc=$?
+set -e
+check "verify --log A against the changed prediction: exit 1" "$rc" 1
+jq -e '.prediction.divergences | length == 1 and .[0].pcr == 17 and .[0].bank == "sha256"
+  and .[0].position == 11 and (.[0].predicted.description | contains("module 1"))
+  and (.[0].predicted.artifact | startswith("digest:sha256=0000"))' v2.json >/dev/null &&
+  ok "verify names the first diverging event (module 1) with provenance" ||
+  { bad "verify divergence"; cat v2.json; }
+
+# --- 3. Vector C (TPM 1.2, legacy, TXT Event Container).
+"$INTEGRAL" txt profile "$C" -o c.toml || bad "txt profile C"
+grep -q '^mapping = "legacy"' c.toml && grep -q '^tpm = "1.2"' c.toml && ok "profile C facts" ||
+  bad "profile C facts"
+c_mle=$(sed -n '/mle_hash:/{n;p;q}' "$C" | tr -d ' \t\r')
+c_m0=$(okline 1 "$C")
+c_m1=$(okline 2 "$C")
+vector_c() { # M0 M1
+  cat <<EOF
+banks = ["sha1"]
+[[stage]]
+type = "sinit"
+profile = "c.toml"
+mle = "digest:sha1=$c_mle"
+cmdline = "logging=serial,memory"
+[[stage]]
+type = "tboot"
+version = "1.10.3"
+modules = ["digest:sha1=$1", "digest:sha1=$2"]
+EOF
+}
+vector_c "$c_m0" "$c_m1" >c-boot.toml
+"$INTEGRAL" predict c-boot.toml --json >c.json || bad "predict C"
+check "C PCR 17" "$(jq -r '.pcrs.sha1["17"]' c.json)" 564d58b956e12bd98c0917e0185387df53556cb5
+check "C PCR 18" "$(jq -r '.pcrs.sha1["18"]' c.json)" 9b99b3b24834ffab56a950d1af833a437c90bc71
+check "C PCR 19" "$(jq -r '.pcrs.sha1["19"]' c.json)" 7246dc40ea65de09e43f7663d0118ec12eb2abec
+# Legacy: module 0 feeds PCR 18 only, module 1 PCR 19 only.
+vector_c "$z1" "$c_m1" >c0.toml
+"$INTEGRAL" predict c0.toml --json >c0.json
+check "C changed module 0: PCR 17 unchanged" "$(jq -r '.pcrs.sha1["17"]' c0.json)" 564d58b956e12bd98c0917e0185387df53556cb5
+check "C changed module 0: PCR 19 unchanged" "$(jq -r '.pcrs.sha1["19"]' c0.json)" 7246dc40ea65de09e43f7663d0118ec12eb2abec
+check "C changed module 0: PCR 18 = MLE then the new module" "$(jq -r '.pcrs.sha1["18"]' c0.json)" \
+  "$(ext sha1 "$(ext sha1 $z1 "$c_mle")" $z1)"
+vector_c "$c_m0" "$z1" >c1.toml
+"$INTEGRAL" predict c1.toml --json >c1.json
+check "C changed module 1: PCR 18 unchanged" "$(jq -r '.pcrs.sha1["18"]' c1.json)" 9b99b3b24834ffab56a950d1af833a437c90bc71
+check "C changed module 1: PCR 19" "$(jq -r '.pcrs.sha1["19"]' c1.json)" "$(ext sha1 $z1 $z1)"
+"$INTEGRAL" replay "$C" --json >cr.json
+check "replay C PCR 17 (HASH_START's recorded SinitHash reached by extend)" \
+  "$(jq -r '.pcrs.sha1["17"]' cr.json)" 564d58b956e12bd98c0917e0185387df53556cb5
+"$INTEGRAL" verify --log "$C" --expect c-boot.toml >/dev/null && ok "verify --log C: match" ||
+  bad "verify --log C"
+
+# --- 4. examples/txt-launch: Debian's tboot.gz on A's platform. With DA, PCR 18 holds SINIT's
+# authority events and the policy only, so it equals A's whatever tboot, kernel and initrd are.
+if INTEGRAL="$INTEGRAL" "$INTEGRAL_SOURCE_DIR/examples/txt-launch/run.sh" ex "$A" >ex.log 2>&1; then
+  check "example sha256 PCR 18 = A's" "$(jq -r '.pcrs.sha256["18"]' ex/prediction.json)" \
+    add552b58f6ed3595ebbea5f4f59d077e0ed4c8601de1898a5559fe95fa86fcc
+  # SHA-1 PCR 17 composed here: A's SINIT records for PCR 17 in order (cut from the dump's
+  # text), MLE_HASH replaced by lcp2_mlehash of Debian's tboot.gz with the example's command line.
+  want=$z1
+  while read -r type digest; do
+    [[ $type == 0x404 ]] && digest=$(mlehash sha1 "logging=serial,memory")
+    want=$(ext sha1 "$want" "$digest")
+  done < <(awk '/pcr_index:/ { pcr = $NF } /event_type:/ { t = $NF }
+    pcr == 17 && $NF == "SHA1:" { getline; sub(/^TBOOT: */, ""); gsub(/[ \r]/, ""); print t, $0 }' "$A")
+  check "example sha1 PCR 17 = A's SINIT events with Debian's MLE" \
+    "$(jq -r '.pcrs.sha1["17"]' ex/prediction.json)" "$want"
+else
+  bad "examples/txt-launch/run.sh"
+  cat ex.log
+fi
+
+# --- 5. Errors: a profile with a bank it lacks; a mangled profile.
+sed 's/banks = \["sha1"\]/banks = ["sha1", "sha256"]/' c-boot.toml >c-bad.toml
+set +e
+"$INTEGRAL" predict c-bad.toml >/dev/null 2>err.txt
+rc=$?
+set -e
+check "a bank the profile lacks: exit 3" "$rc" 3
+grep -q "no sha256 bank" err.txt && ok "error names the bank" || bad "error: $(cat err.txt)"
+sed 's/^sha1 = "\(..\)/sha1 = "zz/' c.toml >c-mangled.toml
+sed 's/c.toml/c-mangled.toml/' c-boot.toml >c-m.toml
+set +e
+"$INTEGRAL" predict c-m.toml >/dev/null 2>err.txt
+rc=$?
+set -e
+check "mangled profile: exit 3" "$rc" 3
+grep -q "c-mangled.toml" err.txt && grep -q "line" err.txt && ok "error names profile and line" ||
+  bad "error: $(cat err.txt)"
+
+finish
