@@ -2,8 +2,11 @@
 // and `mkfs.erofs` (uncompressed, the nearest linear-time builder), same tree, same run.
 // The tree follows the research note's shape: about 40k entries and 500 MB, one directory of
 // 18k entries, nested directories, hard links, symlinks, a 64 MiB sparse file.
-// --smoke builds a tree 50x smaller and checks that both ext4 images pass `e2fsck -fn` and
-// hold the same number of inodes.
+// Then image + SHA-256 + dm-verity: one `integral mkfs --verity --measure sha256` against
+// `mke2fs -d`, `openssl dgst -sha256` and `veritysetup format` run one after the other.
+// --smoke builds a tree 50x smaller and checks that both ext4 images pass `e2fsck -fn`, hold
+// the same number of inodes, and that integral's digest and root hash equal openssl's and
+// veritysetup's for its image.
 //
 // usage: integral_mkfs_bench [--smoke] [--dir SCRATCH] [--keep]
 #include <sys/wait.h>
@@ -145,7 +148,30 @@ int main(int argc, char** argv) {
                        " > /dev/null 2>&1");
     if (rc == 0) t_erofs = t;
   }
+  // The combined run: image, its SHA-256 and its dm-verity tree (same salt for both).
+  const std::string salt = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+  const std::string vuuid = "11111111-2222-3333-4444-555555555555";
+  auto [t_int_all, rc_int_all] =
+      run(sde + INTEGRAL_BINARY " mkfs --tree " + tree + " -o " + (dir / "intv.img").string() +
+          " --verity " + (dir / "intv.hash").string() + " --salt " + salt + " --verity-uuid " +
+          vuuid + " --measure sha256 --json > " + (dir / "intv.json").string());
+  auto [t_ossl, rc_ossl] =
+      run("openssl dgst -sha256 " + (dir / "mke2fs.img").string() + " > /dev/null 2>&1");
+  double t_vsetup = -1;
+  int rc_vsetup = 0;
+  if (std::system("command -v veritysetup > /dev/null 2>&1") == 0) {
+    auto [t, rc] = run("veritysetup format --salt=" + salt + " --uuid=" + vuuid + " " +
+                       (dir / "mke2fs.img").string() + " " + (dir / "mke2fs.hash").string() +
+                       " > /dev/null 2>&1");
+    t_vsetup = t;
+    rc_vsetup = rc;
+  }
   int failed = 0;
+  if (rc_int_all != 0 || rc_ossl != 0 || rc_vsetup != 0) {
+    std::fprintf(stderr, "bench: combined run failed (integral %d, openssl %d, veritysetup %d)\n",
+                 rc_int_all, rc_ossl, rc_vsetup);
+    failed = 1;
+  }
   if (rc_int != 0 || rc_mke2fs != 0) {
     std::fprintf(stderr, "bench: a build failed (integral %d, mke2fs %d)\n", rc_int, rc_mke2fs);
     failed = 1;
@@ -156,6 +182,35 @@ int main(int argc, char** argv) {
   if (t_erofs > 0)
     std::printf("mkfs.erofs          %8.2f s   ratio integral/erofs  = %.3f (goal <= 1.5)\n",
                 t_erofs, t_int / t_erofs);
+  if (t_vsetup > 0) {
+    double peers = t_mke2fs + t_ossl + t_vsetup;
+    std::printf("integral mkfs --verity --measure sha256  %8.2f s\n", t_int_all);
+    std::printf(
+        "mke2fs -d + openssl dgst + veritysetup   %8.2f s (%.2f + %.2f + %.2f)   ratio = "
+        "%.3f (goal <= 0.1)\n",
+        peers, t_mke2fs, t_ossl, t_vsetup, t_int_all / peers);
+  }
+  if (!failed && t_vsetup > 0) {
+    // integral's digest and root hash against the peers' for integral's own image.
+    std::string img = (dir / "intv.img").string();
+    std::string j = capture("cat " + (dir / "intv.json").string());
+    std::string want_sha = capture("openssl dgst -sha256 -r " + img + " | cut -d' ' -f1");
+    std::string want_root =
+        capture("veritysetup format --salt=" + salt + " --uuid=" + vuuid + " " + img + " " +
+                (dir / "ref.hash").string() + " | sed -n 's/^Root hash:[[:space:]]*//p'");
+    while (!want_sha.empty() && want_sha.back() == '\n') want_sha.pop_back();
+    while (!want_root.empty() && want_root.back() == '\n') want_root.pop_back();
+    bool sha_ok =
+        !want_sha.empty() && j.find("\"sha256\": \"" + want_sha + "\"") != std::string::npos;
+    bool root_ok =
+        !want_root.empty() && j.find("\"root_hash\": \"" + want_root + "\"") != std::string::npos;
+    bool tree_ok =
+        std::system(("cmp -s " + (dir / "intv.hash").string() + " " + (dir / "ref.hash").string())
+                        .c_str()) == 0;
+    std::printf("digest = openssl: %s, root hash = veritysetup: %s, hash tree identical: %s\n",
+                sha_ok ? "yes" : "NO", root_ok ? "yes" : "NO", tree_ok ? "yes" : "NO");
+    if (!sha_ok || !root_ok || !tree_ok) failed = 1;
+  }
   if (!failed) {
     auto fsck = run("e2fsck -fn " + (dir / "int.img").string() + " > /dev/null 2>&1");
     if (fsck.second != 0) {

@@ -78,6 +78,34 @@ for f in has_journal extent 64bit flex_bg metadata_csum; do
 done
 dumpe2fs -h "$WORK/img.ext3" 2>/dev/null | grep 'features:' | grep -qw has_journal && ok "ext3 has a journal" || bad "ext3 journal"
 
+# ---- xattr sets too big for the inode: one shared EA block per distinct set, refcounted ----
+mkdir -p "$WORK/ea/t"
+for f in a b c d; do echo "$f" >"$WORK/ea/t/$f"; done
+big=$(printf 'v%.0s' $(seq 120))
+cat >"$WORK/ea/m" <<EOF2
+/a - - - - xattr.security.selinux=system_u:object_r:etc_t:s0\000 xattr.user.big=$big
+/b - - - - xattr.security.selinux=system_u:object_r:etc_t:s0\000 xattr.user.big=$big
+/c - - - - xattr.security.selinux=system_u:object_r:etc_t:s0\000 xattr.user.big=$big
+/d - - - - xattr.security.selinux=system_u:object_r:bin_t:s0\000 xattr.user.big=$big
+EOF2
+for type in ext4 ext2; do
+  $INTEGRAL mkfs --tree "$WORK/ea/t" --manifest "$WORK/ea/m" --type $type -o "$WORK/ea.img" >/dev/null
+  fsck_clean "$WORK/ea.img" && ok "shared EA $type: e2fsck clean (it recounts the references)" ||
+    bad "shared EA $type: $(head "$WORK/fsck.log")"
+  acl() { dbg "stat /$1" "$WORK/ea.img" | sed -n 's/.*File ACL: \([0-9]*\).*/\1/p'; }
+  A=$(acl a) B=$(acl b) C=$(acl c) D=$(acl d)
+  [[ "$A" != 0 && -n "$A" && "$A" == "$B" && "$B" == "$C" ]] && ok "shared EA $type: a, b, c share block $A" ||
+    bad "shared EA $type: blocks $A $B $C"
+  [[ -n "$D" && "$D" != 0 && "$D" != "$A" ]] && ok "shared EA $type: another set gets its own block" ||
+    bad "shared EA $type: d block $D"
+  # h_refcount: the second little-endian word of the block
+  rc=$(dd if="$WORK/ea.img" bs=4096 skip="$A" count=1 status=none | od -An -tu4 -j4 -N4 | tr -d ' ')
+  [[ "$rc" == 3 ]] && ok "shared EA $type: refcount 3" || bad "shared EA $type: refcount $rc"
+  ea=$(dbg "ea_list /c" "$WORK/ea.img")$(dbg "ea_get /c user.big" "$WORK/ea.img")
+  grep -q "$big" <<<"$ea" && grep -q 'security.selinux (27) = "system_u:object_r:etc_t:s0\\000"' <<<"$ea" &&
+    ok "shared EA $type: debugfs reads both xattrs back" || bad "shared EA $type: $ea"
+done
+
 # ---- htree: every multi-block directory is indexed, e2fsck checks the hash ranges ----
 mkdir -p "$WORK/ht/one" "$WORK/ht/two" "$WORK/ht/small"
 (cd "$WORK/ht/one" && seq -f 'file_%06g.txt' 1 5000 | xargs touch)
@@ -98,6 +126,30 @@ for type in ext4 ext2; do
   dbg "stat /one/file_004321.txt" "$WORK/ht.img" | grep -q "Type: regular" && ok "htree $type: lookup" ||
     bad "htree $type: lookup"
 done
+
+# ---- the kernel looks up every name through our index: loop-mounted read-only, no e2fsck -D ----
+mkdir -p "$WORK/lk/big" "$WORK/mnt"
+(cd "$WORK/lk/big" && seq -f 'entry_%05g.conf' 1 18000 | xargs touch)
+cp -r "$WORK/ht/two" "$WORK/lk/two"
+$INTEGRAL mkfs --tree "$WORK/lk" -o "$WORK/lk.img" >/dev/null
+if [[ $(id -u) -ne 0 ]]; then
+  echo "skip: kernel lookups need root for a loop mount"
+elif ! timeout 30 mount -o loop,ro "$WORK/lk.img" "$WORK/mnt" 2>"$WORK/mount.err"; then
+  echo "skip: this container cannot loop-mount ($(cat "$WORK/mount.err"))"
+else
+  for d in big two; do
+    lsattr -d "$WORK/mnt/$d" 2>/dev/null | grep -q '^[^ ]*I' && ok "mounted /$d carries the index flag" ||
+      bad "mounted /$d: $(lsattr -d "$WORK/mnt/$d" 2>&1)"
+    # stat by name: a lookup through the htree (readdir alone would not use the index)
+    n=$(ls -U "$WORK/lk/$d" | wc -l)
+    found=$(cd "$WORK/lk/$d" && ls -U | (cd "$WORK/mnt/$d" && xargs -d '\n' stat -c %i 2>/dev/null) | wc -l || true)
+    [[ "$n" -gt 0 && "$found" == "$n" ]] && ok "mounted /$d: the kernel finds all $n names" ||
+      bad "mounted /$d: found $found of $n names"
+    missing=$(cd "$WORK/mnt/$d" && stat -c %i "no-such-name" 2>&1 >/dev/null | grep -c 'No such file' || true)
+    [[ "$missing" == 1 ]] && ok "mounted /$d: an absent name is absent" || bad "mounted /$d: absent name"
+  done
+  umount "$WORK/mnt"
+fi
 
 # ---- reproducibility: rebuild, and a copy with other host timestamps ----
 $INTEGRAL mkfs --tree "$T" --manifest "$WORK/manifest" -o "$WORK/again.ext4" >/dev/null
@@ -150,6 +202,38 @@ droot=$(sed -n 's/.*"root_hash": "\([0-9a-f]*\)".*/\1/p' "$WORK/d1.json")
 veritysetup verify "$WORK/v.img" "$WORK/d1.hash" "$droot" >/dev/null 2>&1 && ok "default salt: veritysetup verify" ||
   bad "default salt verify"
 
+# ---- digests and verity computed while writing, for every type and both VHD kinds ----
+# (the writer feeds them the bytes it writes; the references read the finished image)
+for out in ext2 ext3 ext4 vhd-fixed vhd-dynamic; do
+  case $out in
+    vhd-*) type=ext4 vhd=(--vhd "${out#vhd-}") ;;
+    *) type=$out vhd=() ;;
+  esac
+  o=$WORK/m.$out
+  if ! $INTEGRAL mkfs --tree "$T" --manifest "$WORK/manifest" --type $type "${vhd[@]}" -o "$o" \
+    --verity "$o.hash" --salt $SALT --verity-uuid $VU --measure sha1,sha256 --json >"$o.json"; then
+    bad "measure $out: build failed"
+    continue
+  fi
+  raw=$o
+  if [[ $out == vhd-* ]]; then
+    qemu-img convert -f vpc -O raw "$o" "$o.raw" && raw=$o.raw
+  fi
+  [[ "$(jq -r .sha256 "$o.digests.json")" == "$(sha256sum "$raw" | cut -d' ' -f1)" ]] &&
+    ok "measure $out: sha256 while writing = sha256sum" || bad "measure $out: sha256"
+  [[ "$(jq -r .sha1 "$o.digests.json")" == "$(sha1sum "$raw" | cut -d' ' -f1)" ]] &&
+    ok "measure $out: sha1 while writing = sha1sum" || bad "measure $out: sha1"
+  ref=$(veritysetup format --salt=$SALT --uuid=$VU "$raw" "$o.ref" | sed -n 's/^Root hash:[[:space:]]*//p')
+  [[ -n "$ref" && "$(jq -r .verity.root_hash "$o.json")" == "$ref" ]] && cmp -s "$o.hash" "$o.ref" &&
+    ok "measure $out: verity tree while writing = veritysetup format" || bad "measure $out: verity"
+  rm -f "$o" "$o.raw" "$o.hash" "$o.ref"
+done
+# default salt: mkfs --verity derives the same salt and tree as `integral verity` on the image
+$INTEGRAL mkfs --tree "$T" -o "$WORK/ds.img" --verity "$WORK/ds.hash" >/dev/null
+$INTEGRAL verity "$WORK/ds.img" -o "$WORK/ds2.hash" >/dev/null
+cmp -s "$WORK/ds.hash" "$WORK/ds2.hash" && ok "mkfs --verity default salt = integral verity's" ||
+  bad "mkfs --verity default salt differs"
+
 # ---- VHD fixed and dynamic: qemu-img (format vpc) reads the raw image's bytes ----
 for kind in fixed dynamic; do
   $INTEGRAL mkfs --tree "$T" --manifest "$WORK/manifest" --vhd $kind -o "$WORK/$kind.vhd" >/dev/null
@@ -198,6 +282,54 @@ done
 [[ $lfails -eq 0 ]] && ok "labels of 12 paths equal matchpathcon's decisions"
 debugfs -R "ea_get /etc/passwd security.selinux" "$S/i.img" 2>/dev/null | grep -q custom_u && ok "manifest label wins" ||
   bad "manifest label"
+
+# ---- Debian's real policy (selinux-policy-default): every file's label = matchpathcon's ----
+FC=/etc/selinux/default/contexts/files/file_contexts
+if [[ ! -r $FC ]]; then
+  echo "skip: $FC missing (selinux-policy-default not installed)"
+else
+  R=$WORK/rp
+  mkdir -p "$R/t"/{etc/ssh,etc/default,usr/bin,usr/sbin,usr/lib/systemd/system,usr/share/doc/x,var/log/apt,var/lib/dpkg,tmp,root,home/user,boot,opt/app,run,srv,sbin-dir}
+  for f in etc/passwd etc/shadow etc/ssh/sshd_config etc/default/grub usr/bin/bash usr/bin/passwd usr/sbin/sshd \
+    usr/lib/systemd/systemd usr/lib/systemd/system/ssh.service usr/share/doc/x/README var/log/apt/history.log \
+    var/lib/dpkg/status root/.bashrc home/user/.profile boot/vmlinuz-6.1.0 opt/app/run.sh srv/index.html; do
+    echo "$f" >"$R/t/$f"
+  done
+  ln -s usr/bin "$R/t/bin"
+  ln -s ../usr/bin/bash "$R/t/etc/shell-link"
+  cat >"$R/m" <<'EOF2'
+/dev d 0755 0 0
+/dev/null c 0666 0 0 major=1 minor=3
+/dev/sda b 0660 0 6 major=8 minor=0
+/dev/initctl p 0600 0 0
+EOF2
+  if $INTEGRAL mkfs --tree "$R/t" --manifest "$R/m" --file-contexts "$FC" -o "$R/i.img" >"$R/log" 2>&1; then
+    fsck_clean "$R/i.img" && ok "real policy: labelled image e2fsck clean" || bad "real policy: e2fsck"
+    # every path of the image with its matchpathcon type, one matchpathcon call per type
+    declare -A kinds=([f]=file [d]=dir [l]=link [c]=chr_file [b]=blk_file [p]=pipe)
+    : >"$R/want"
+    (cd "$R/t" && find . -mindepth 1 -printf '%y /%P\n'; echo "d /"; echo "d /lost+found"
+      echo "c /dev/null"; echo "b /dev/sda"; echo "p /dev/initctl") | sort -u -k2 >"$R/paths"
+    for k in "${!kinds[@]}"; do
+      mapfile -t ps < <(awk -v k="$k" '$1 == k {print $2}' "$R/paths")
+      [[ ${#ps[@]} -gt 0 ]] || continue
+      matchpathcon -m "${kinds[$k]}" -f "$FC" "${ps[@]}" >>"$R/want" 2>/dev/null || true
+    done
+    awk '{print "ea_get " $2 " security.selinux"}' "$R/paths" >"$R/cmds"
+    debugfs -f "$R/cmds" "$R/i.img" >"$R/got" 2>&1
+    lfails=0 n=0
+    while read -r p ctx; do
+      n=$((n + 1))
+      got=$(awk -v p="$p" '$1 == "debugfs:" && $2 == "ea_get" {cur = $3; next}
+        cur == p && /security.selinux/ {s = $0; sub(/^[^"]*"/, "", s); sub(/\\000".*$/, "", s); print s; exit}' "$R/got")
+      [[ "$ctx" == "<<none>>" ]] && ctx=""
+      [[ "$got" == "$ctx" ]] || { bad "real policy: $p labelled '$got', matchpathcon '$ctx'"; lfails=$((lfails + 1)); }
+    done <"$R/want"
+    [[ $n -ge 40 && $lfails -eq 0 ]] && ok "real policy: all $n labels equal matchpathcon's decisions"
+  else
+    bad "real policy: build failed: $(cat "$R/log")"
+  fi
+fi
 
 # ---- hostile tars: refused, exit 3, nothing written ----
 H=$WORK/hostile

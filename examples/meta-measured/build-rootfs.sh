@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Builds the example's root image: a busybox system packed into ext4, byte-identical on every
-# run and machine. Ownership, modes and every timestamp are set in the image, never taken
-# from the build host's files.
+# Builds the example's root image: a busybox system packed into ext4 by `integral mkfs`,
+# SELinux-labelled, byte-identical on every run and machine. Ownership, modes, device nodes
+# and every timestamp are set in the image, never taken from the build host's files.
 # usage: build-rootfs.sh OUTDIR   -> OUTDIR/rootfs.img
 set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
 out=${1:?usage: $0 OUTDIR}
+integral=${INTEGRAL:-$here/../../build/integral}
 epoch=${SOURCE_DATE_EPOCH:-1700000000}
 busybox=${BUSYBOX:-/bin/busybox}
 tree="$out/rootfs"
@@ -30,27 +32,15 @@ mount -t sysfs sysfs /sys
 echo "integral example booted"
 exec /bin/sh
 INIT
+# (modes are normalized here so the host's umask does not matter; the manifest has the rest)
 find "$tree" -type d -exec chmod 0755 {} +
 find "$tree" -type f -exec chmod 0644 {} +
-chmod 0755 "$tree/bin/busybox" "$tree/sbin/init"
-chmod 1777 "$tree/tmp"
-chmod 0700 "$tree/root"
 
-# mke2fs -d copies host ctime/atime/uid; debugfs then pins them. Fixed UUID and hash seed;
-# E2FSPROGS_FAKE_TIME fixes the superblock and creation times.
-export E2FSPROGS_FAKE_TIME=$epoch
-mke2fs -q -F -t ext4 -b 4096 -N 128 -d "$tree" \
-  -U 6a1f3c52-9e1d-4f7b-a2c8-5d0e4b7a9c31 \
-  -E hash_seed=0b8e2f64-7c1a-4d3e-9b5f-2a6c8d0e1f43,root_owner=0:0 \
-  "$out/rootfs.img" 8M >/dev/null
-(
-  cd "$tree"
-  find . | LC_ALL=C sort | sed 's|^\.$|/|; s|^\./|/|' | while read -r p; do
-    for field in atime ctime mtime; do echo "sif \"$p\" $field @$epoch"; done
-    echo "sif \"$p\" uid 0"
-    echo "sif \"$p\" gid 0"
-  done
-) >"$out/rootfs.debugfs"
-debugfs -w -f "$out/rootfs.debugfs" "$out/rootfs.img" >/dev/null 2>"$out/rootfs.debugfs.log"
+# integral mkfs: owners, modes and device nodes from the manifest, SELinux labels from the
+# example's file_contexts, every timestamp from SOURCE_DATE_EPOCH; fixed UUID and hash seed.
+SOURCE_DATE_EPOCH=$epoch "$integral" mkfs --tree "$tree" --manifest "$here/rootfs.manifest" \
+  --file-contexts "$here/file_contexts" --type ext4 --size 8M \
+  --uuid 6a1f3c52-9e1d-4f7b-a2c8-5d0e4b7a9c31 --hash-seed 0b8e2f64-7c1a-4d3e-9b5f-2a6c8d0e1f43 \
+  -o "$out/rootfs.img" >/dev/null
 e2fsck -fn "$out/rootfs.img" >/dev/null 2>&1
-rm -rf "$tree" "$out/rootfs.debugfs"
+rm -rf "$tree"

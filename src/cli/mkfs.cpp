@@ -56,6 +56,48 @@ std::array<uint8_t, 16> parse_uuid(const std::string& s, const char* what) {
   return out;
 }
 
+// The image's digests and dm-verity tree, fed by the writer with the bytes it writes.
+class MeasureSink : public image::ImageSink {
+ public:
+  MeasureSink(std::vector<HashAlg> banks, std::string image, std::string hash_file,
+              image::VerityParams vp)
+      : banks_(std::move(banks)),
+        hasher_(banks_),
+        image_(std::move(image)),
+        hash_file_(std::move(hash_file)),
+        vp_(std::move(vp)) {}
+  void begin(uint64_t size) override {
+    size_ = size;
+    if (!hash_file_.empty())
+      verity_ = std::make_unique<image::VerityFileWriter>(image_, hash_file_, vp_, size);
+  }
+  void data(std::span<const uint8_t> b) override {
+    if (!banks_.empty()) hasher_.update(b);
+    if (verity_) verity_->update(b);
+  }
+  void zeros(uint64_t n) override {
+    static const std::vector<uint8_t> z(1u << 20, 0);
+    if (verity_) verity_->zeros(n);
+    if (banks_.empty()) return;
+    for (; n; n -= std::min<uint64_t>(n, z.size()))
+      hasher_.update(std::span(z.data(), static_cast<size_t>(std::min<uint64_t>(n, z.size()))));
+  }
+  std::vector<Digest> digests() { return hasher_.finish(); }
+  std::optional<image::VerityFileResult> verity() {
+    if (!verity_) return std::nullopt;
+    return verity_->finish();
+  }
+  uint64_t size() const { return size_; }
+
+ private:
+  std::vector<HashAlg> banks_;
+  MultiHasher hasher_;
+  std::string image_, hash_file_;
+  image::VerityParams vp_;
+  uint64_t size_ = 0;
+  std::unique_ptr<image::VerityFileWriter> verity_;
+};
+
 Command add_mkfs(CLI::App& root) {
   auto* app = root.add_subcommand(
       "mkfs", "Build a reproducible ext2/3/4 image from a tree or tar, without root");
@@ -143,20 +185,27 @@ Command add_mkfs(CLI::App& root) {
           banks.push_back(*alg);
         }
         // With --vhd the raw image is a temporary beside the output; verity and the digests
-        // describe the raw file system (what dm-verity and a measuring initramfs read).
+        // describe the raw file system (what dm-verity and a measuring initramfs read). Both
+        // are computed from the bytes as the writer writes them: no second read of the image.
         const std::string raw = o->vhd.empty() ? o->output : o->output + ".raw-tmp";
-        auto r = image::write_ext_image(t, opts, raw);
+        std::unique_ptr<MeasureSink> sink;
+        if (!banks.empty() || !o->verity.empty())
+          sink = std::make_unique<MeasureSink>(
+              banks, o->output, o->verity,
+              o->verity.empty() ? image::VerityParams{} : verity_params(o->v));
+        auto r = image::write_ext_image(t, opts, raw, sink.get());
         std::optional<image::VerityFileResult> vr;
-        if (!o->verity.empty()) vr = run_verity(raw, o->verity, std::nullopt, o->v);
         nlohmann::ordered_json digests;
-        if (!banks.empty()) {
-          // One pass over the just-written (page-cached) image, one thread per bank.
-          digests["file"] = o->output;
-          digests["size"] = r.size_bytes;
-          for (const auto& d : hash_file(raw, banks))
-            digests[std::string(hash_alg_name(d.alg()))] = d.hex();
-          write_file_atomic(o->measure_out.empty() ? o->output + ".digests.json" : o->measure_out,
-                            digests.dump(2) + "\n");
+        if (sink) {
+          vr = sink->verity();
+          if (!banks.empty()) {
+            digests["file"] = o->output;
+            digests["size"] = r.size_bytes;
+            for (const auto& d : sink->digests())
+              digests[std::string(hash_alg_name(d.alg()))] = d.hex();
+            write_file_atomic(o->measure_out.empty() ? o->output + ".digests.json" : o->measure_out,
+                              digests.dump(2) + "\n");
+          }
         }
         if (!o->vhd.empty()) {
           try {

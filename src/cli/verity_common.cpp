@@ -19,8 +19,7 @@ void add_verity_options(CLI::App& app, VerityCliOptions& o) {
   app.add_flag("--no-superblock", o.no_superblock, "Omit the verity superblock");
 }
 
-image::VerityFileResult run_verity(const std::string& image, const std::string& hash_file,
-                                   std::optional<uint64_t> hash_offset, const VerityCliOptions& o) {
+image::VerityParams verity_params(const VerityCliOptions& o) {
   image::VerityParams p;
   auto alg = parse_hash_alg(o.alg);
   if (!alg) throw_usage(fmt::format("unknown verity hash '{}'", o.alg));
@@ -41,7 +40,12 @@ image::VerityFileResult run_verity(const std::string& image, const std::string& 
     if (!u || u->size() != 16) throw_usage(fmt::format("bad --verity-uuid '{}'", o.uuid));
     std::copy(u->begin(), u->end(), p.uuid.begin());
   }
-  return image::verity_file(image, hash_file, hash_offset, p);
+  return p;
+}
+
+image::VerityFileResult run_verity(const std::string& image, const std::string& hash_file,
+                                   std::optional<uint64_t> hash_offset, const VerityCliOptions& o) {
+  return image::verity_file(image, hash_file, hash_offset, verity_params(o));
 }
 
 namespace {

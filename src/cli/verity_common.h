@@ -17,6 +17,7 @@ struct VerityCliOptions {
 };
 
 void add_verity_options(CLI::App& app, VerityCliOptions& o);
+image::VerityParams verity_params(const VerityCliOptions& o);
 image::VerityFileResult run_verity(const std::string& image, const std::string& hash_file,
                                    std::optional<uint64_t> hash_offset, const VerityCliOptions& o);
 nlohmann::ordered_json verity_json(const image::VerityFileResult& r);

@@ -9,14 +9,17 @@ extern "C" {
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <deque>
 #include <unordered_map>
 
 #include "integral/crypto/digest.h"
+#include "integral/image/mem_io.h"
 #include "integral/util/error.h"
 #include "integral/util/hex.h"
 
@@ -28,6 +31,10 @@ constexpr uint32_t kBlockSize = 4096;
 constexpr uint32_t kInodeSize = 256;
 constexpr uint32_t kMaxExtentLen = 32768;
 constexpr size_t kWriteChunk = 8u << 20;  // large sequential writes
+// File data read while planning is kept for the write pass up to this much; beyond it the
+// write pass reads the source again (from the page cache) instead of holding the whole image.
+constexpr size_t kArenaChunk = 64u << 20;
+constexpr size_t kArenaBudget = 512u << 20;
 
 struct NoSpace {};  // the computed size was too small: retry larger
 
@@ -40,6 +47,15 @@ void check(errcode_t err, const std::string& what) {
 
 struct Run {
   uint64_t lblk, pblk, len;
+};
+
+// A run of file data: image blocks [pblk, pblk+len) hold blocks [lblk, lblk+len) of inode
+// `ino`; `mem` points at the bytes when they were kept from the planning read.
+struct Segment {
+  uint64_t pblk, len;
+  uint32_t ino;
+  uint64_t lblk;
+  const char* mem;
 };
 
 struct Dirent {
@@ -346,9 +362,10 @@ class Writer {
         meta_hash_(metadata_hash()) {}
   ~Writer() {
     if (fs_) ext2fs_free(fs_);
+    if (out_fd_ >= 0) ::close(out_fd_);
   }
 
-  ExtResult build(const std::string& path, uint64_t blocks, uint64_t inodes) {
+  ExtResult build(const std::string& path, uint64_t blocks, uint64_t inodes, ImageSink* sink) {
     const bool journal = opts_.kind != ExtKind::kExt2;
     const bool ext4 = opts_.kind == ExtKind::kExt4;
     ext2_super_block param{};
@@ -371,7 +388,12 @@ class Writer {
       param.s_desc_size = EXT2_MIN_DESC_SIZE_64BIT;
       param.s_min_extra_isize = param.s_want_extra_isize = 32;
     }
-    check(ext2fs_initialize(path.c_str(), EXT2_FLAG_64BITS, &param, unix_io_manager, &fs_),
+    sink_ = sink;
+    path_ = path;
+    out_fd_ = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    if (out_fd_ < 0) throw_environment(fmt::format("cannot open: {}", std::strerror(errno)), path);
+    mem_.attach_next_open();
+    check(ext2fs_initialize(path.c_str(), EXT2_FLAG_64BITS, &param, mem_.manager(), &fs_),
           "cannot lay out the file system");
     auto* sb = fs_->super;
     fs_->now = static_cast<time_t>(opts_.timestamp);
@@ -408,7 +430,7 @@ class Writer {
         std::memcpy(sb->s_hash_seed, b.data() + 16, 16);
       std::memcpy(seed_, sb->s_hash_seed, 16);
     }
-    // Phase 1: data, in inode order, in large sequential writes; hashed for the UUID.
+    // Phase 1: data placed in inode order (read once, hashed for the UUID, written in phase 3).
     for (uint32_t ino = EXT2_ROOT_INO; ino < nodes_.size(); ++ino) {
       if (ino > EXT2_ROOT_INO && ino < 11) continue;
       write_data(ino, ext4);
@@ -438,6 +460,7 @@ class Writer {
       if (ino > EXT2_ROOT_INO && ino < 11) continue;
       write_inode(ino, ext4);
     }
+    write_shared_xattr_blocks();
     ExtResult r;
     r.block_size = kBlockSize;
     r.blocks = ext2fs_blocks_count(sb);
@@ -451,6 +474,13 @@ class Writer {
     errcode_t err = ext2fs_close_free(&fs_);
     fs_ = nullptr;
     check(err, "cannot write the file system");
+    // Phase 3: the image, once, in block order (without a sink: the metadata; the data is
+    // already written).
+    emit_to(out_fd_, path, r.blocks, sink);
+    int fd = out_fd_;
+    out_fd_ = -1;
+    if (::close(fd) != 0)
+      throw_environment(fmt::format("cannot write: {}", std::strerror(errno)), path);
     return r;
   }
 
@@ -474,13 +504,21 @@ class Writer {
     return b;
   }
 
-  // Queues one block of data for `lblk` of the current inode; returns its physical block.
-  void put_block(Node& n, uint64_t lblk, const char* data) {
+  // Places one block of data for `lblk` of inode `ino`: allocates the next free block,
+  // extends the inode's runs and the write pass's segments, keeps the bytes if the budget
+  // allows.
+  void put_block(uint32_t ino, uint64_t lblk, const char* data) {
+    Node& n = nodes_[ino];
     uint64_t p = alloc_block();
-    if (!pending_.empty() && p != pending_start_ + pending_.size() / kBlockSize) flush();
-    if (pending_.empty()) pending_start_ = p;
-    pending_.insert(pending_.end(), data, data + kBlockSize);
-    if (pending_.size() >= kWriteChunk) flush();
+    if (!sink_) {
+      // Nobody hashes the stream: data goes out now in large writes, metadata at the end.
+      if (!pending_.empty() && p != pending_start_ + pending_.size() / kBlockSize) flush();
+      if (pending_.empty()) pending_start_ = p;
+      pending_.insert(pending_.end(), data, data + kBlockSize);
+      if (pending_.size() >= kWriteChunk) flush();
+    } else {
+      keep(ino, p, lblk, data);
+    }
     if (!n.runs.empty()) {
       Run& r = n.runs.back();
       if (r.lblk + r.len == lblk && r.pblk + r.len == p && r.len < kMaxExtentLen) {
@@ -495,10 +533,165 @@ class Writer {
 
   void flush() {
     if (pending_.empty()) return;
-    check(io_channel_write_blk64(fs_->io, pending_start_,
-                                 static_cast<int>(pending_.size() / kBlockSize), pending_.data()),
-          "cannot write file data");
+    const char* d = pending_.data();
+    size_t len = pending_.size();
+    uint64_t off = pending_start_ * kBlockSize;
+    while (len) {
+      ssize_t w = ::pwrite(out_fd_, d, len, static_cast<off_t>(off));
+      if (w < 0 && errno == EINTR) continue;
+      if (w <= 0) throw_environment(fmt::format("cannot write: {}", std::strerror(errno)), path_);
+      d += w;
+      len -= static_cast<size_t>(w);
+      off += static_cast<uint64_t>(w);
+    }
     pending_.clear();
+  }
+
+  // With a sink the image must go out in block order, after the metadata is final: the data
+  // block is kept (up to the budget) or re-read in the write pass.
+  void keep(uint32_t ino, uint64_t p, uint64_t lblk, const char* data) {
+    const char* mem = nullptr;
+    if (arena_used_ + kBlockSize <= kArenaBudget) {
+      if (arena_.empty() || arena_fill_ + kBlockSize > kArenaChunk) {
+        arena_.emplace_back(new char[kArenaChunk]);
+        arena_fill_ = 0;
+      }
+      char* dst = arena_.back().get() + arena_fill_;
+      std::memcpy(dst, data, kBlockSize);
+      arena_fill_ += kBlockSize;
+      arena_used_ += kBlockSize;
+      mem = dst;
+    }
+    if (!segs_.empty()) {
+      Segment& s = segs_.back();
+      if (s.ino == ino && s.pblk + s.len == p && s.lblk + s.len == lblk &&
+          ((s.mem == nullptr && mem == nullptr) || (s.mem && mem == s.mem + s.len * kBlockSize)))
+        ++s.len;
+      else
+        segs_.push_back({p, 1, ino, lblk, mem});
+    } else {
+      segs_.push_back({p, 1, ino, lblk, mem});
+    }
+  }
+
+  // Writes the image to `fd` in block order: libext2fs's pages from memory, file data from
+  // the arena or the source, holes left unwritten; every byte goes to `sink` on the way.
+  void emit_to(int fd, const std::string& path, uint64_t blocks, ImageSink* sink) {
+    const auto pages = mem_.pages();
+    if (sink) sink->begin(blocks * kBlockSize);
+    std::vector<iovec> iov;
+    uint64_t batch_start = 0, batch_bytes = 0;
+    auto flush_batch = [&] {
+      size_t i = 0;
+      uint64_t off = batch_start * kBlockSize;
+      while (i < iov.size()) {
+        int cnt = static_cast<int>(std::min<size_t>(iov.size() - i, 1024));
+        ssize_t w = ::pwritev(fd, &iov[i], cnt, static_cast<off_t>(off));
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) throw_environment(fmt::format("cannot write: {}", std::strerror(errno)), path);
+        off += static_cast<uint64_t>(w);
+        // Advance past what was written (a short write leaves a partial iovec).
+        auto left = static_cast<size_t>(w);
+        while (left && left >= iov[i].iov_len) left -= iov[i++].iov_len;
+        if (left) {
+          iov[i].iov_base = static_cast<char*>(iov[i].iov_base) + left;
+          iov[i].iov_len -= left;
+        }
+      }
+      iov.clear();
+      batch_bytes = 0;
+    };
+    auto add = [&](uint64_t blk, const void* p, size_t bytes) {
+      if (!iov.empty() && batch_start + batch_bytes / kBlockSize != blk) flush_batch();
+      if (iov.empty()) batch_start = blk;
+      iov.push_back({const_cast<void*>(p), bytes});
+      batch_bytes += bytes;
+      if (sink) sink->data(std::span(static_cast<const uint8_t*>(p), bytes));
+      if (batch_bytes >= kWriteChunk) flush_batch();
+    };
+    size_t ip = 0, is = 0;
+    uint64_t blk = 0;
+    constexpr uint64_t kNone = ~uint64_t{0};
+    while (blk < blocks) {
+      uint64_t np = ip < pages.size() ? pages[ip].first : kNone;
+      uint64_t ns = is < segs_.size() ? segs_[is].pblk : kNone;
+      if (np < blk || ns < blk)
+        throw_environment(fmt::format("internal: block {} written twice", std::min(np, ns)), path);
+      if (np == blk) {
+        const auto* page = reinterpret_cast<const char*>(pages[ip].second);
+        if (all_zero(page, kBlockSize)) {
+          flush_batch();  // an all-zero page stays a hole
+          if (sink) sink->zeros(kBlockSize);
+        } else {
+          add(blk, page, kBlockSize);
+        }
+        ++ip;
+        ++blk;
+      } else if (ns == blk) {
+        const Segment& sg = segs_[is++];
+        if (np < sg.pblk + sg.len)
+          throw_environment(fmt::format("internal: block {} written twice", np), path);
+        if (sg.mem) {
+          add(blk, sg.mem, sg.len * kBlockSize);
+        } else {
+          flush_batch();  // the read buffer is reused below
+          read_segment(sg, [&](uint64_t b, const char* p, size_t bytes) {
+            add(b, p, bytes);
+            flush_batch();
+          });
+        }
+        blk += sg.len;
+      } else {
+        // A hole: nothing written, zeros hashed.
+        uint64_t end = std::min({np, ns, blocks});
+        flush_batch();
+        if (sink) sink->zeros((end - blk) * kBlockSize);
+        blk = end;
+      }
+    }
+    flush_batch();
+  }
+
+  // Reads a segment that was not kept in memory again from its source, in large reads, and
+  // checks it still holds what was planned (the tree must not change during the build).
+  template <typename F>
+  void read_segment(const Segment& sg, F&& out) {
+    const Entry& e = *nodes_[sg.ino].e;
+    int fd = tree_.spill_fd();
+    uint64_t base = e.content.spill_offset;
+    bool own = false;
+    if (!e.content.host_path.empty()) {
+      fd = ::open(e.content.host_path.c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd < 0)
+        throw_environment(fmt::format("cannot open: {}", std::strerror(errno)),
+                          e.content.host_path);
+      base = 0;
+      own = true;
+    }
+    const std::string what = e.content.host_path.empty() ? "/" + e.path : e.content.host_path;
+    try {
+      auto& buf = read_buf_;
+      if (buf.size() < kWriteChunk) buf.resize(kWriteChunk);
+      for (uint64_t done = 0; done < sg.len;) {
+        uint64_t cnt = std::min<uint64_t>(sg.len - done, kWriteChunk / kBlockSize);
+        uint64_t off = (sg.lblk + done) * kBlockSize;
+        uint64_t avail = e.content.size > off ? e.content.size - off : 0;
+        size_t len = static_cast<size_t>(std::min<uint64_t>(avail, cnt * kBlockSize));
+        if (len <= (cnt - 1) * kBlockSize)
+          throw_environment("file shrank while the image was being built", what);
+        read_exact(fd, buf.data(), len, base + off, what);
+        std::memset(buf.data() + len, 0, cnt * kBlockSize - len);
+        for (uint64_t b = 0; b < cnt; ++b)
+          if (all_zero(buf.data() + b * kBlockSize, kBlockSize))
+            throw_environment("file changed while the image was being built", what);
+        out(sg.pblk + done, buf.data(), cnt * kBlockSize);
+        done += cnt;
+      }
+    } catch (...) {
+      if (own) ::close(fd);
+      throw;
+    }
+    if (own) ::close(fd);
   }
 
   void read_exact(int fd, char* buf, size_t len, uint64_t off, const std::string& what) {
@@ -538,7 +731,10 @@ class Writer {
     if (e.type == EntryType::kSymlink && e.target.size() >= sizeof(ext2_inode::i_block)) {
       std::string blk(kBlockSize, '\0');
       std::memcpy(blk.data(), e.target.data(), e.target.size());
-      put_block(n, 0, blk.data());
+      uint64_t p = alloc_block();
+      mem_.write(p * kBlockSize, kBlockSize, blk.data());
+      n.runs.push_back({0, p, 1});
+      ++n.data_blocks;
       return;
     }
     if (e.type != EntryType::kRegular || e.content.size == 0) return;
@@ -563,8 +759,12 @@ class Writer {
       while (off < size) {
         // Skip the source's holes without reading them (SEEK_DATA); what is read is still
         // checked for zero blocks, so the image does not depend on how sparse the source was.
-        off_t data = ::lseek(fd, static_cast<off_t>(base + off), SEEK_DATA);
-        if (data < 0 && errno == ENXIO) break;
+        // (Small files are just read: two lseeks cost more than reading them.)
+        off_t data = -1;
+        if (size > (256u << 10)) {
+          data = ::lseek(fd, static_cast<off_t>(base + off), SEEK_DATA);
+          if (data < 0 && errno == ENXIO) break;
+        }
         uint64_t end = size;
         if (data >= 0) {
           off_t hole = ::lseek(fd, data, SEEK_HOLE);
@@ -585,7 +785,7 @@ class Writer {
             content_hash_.update(
                 std::string_view(reinterpret_cast<const char*>(&lblk), sizeof lblk));
             content_hash_.update(std::string_view(buf.data() + b, kBlockSize));
-            put_block(n, lblk, buf.data() + b);
+            put_block(ino, lblk, buf.data() + b);
           }
         }
       }
@@ -722,6 +922,15 @@ class Writer {
     } else if (has_blocks) {
       mapped_later = !n.runs.empty();
     }
+    // xattrs that do not fit in the inode go to an EA block shared by every inode with the
+    // same set, with a reference count (as the kernel does; libext2fs would give each inode
+    // its own block).
+    const bool shared_ea = wants_shared_block(e);
+    if (shared_ea) {
+      blk64_t b = shared_block_for(e);
+      ext2fs_file_acl_block_set(fs_, reinterpret_cast<ext2_inode*>(&in), b);
+      check(ext2fs_iblk_add_blocks(fs_, reinterpret_cast<ext2_inode*>(&in), 1), "i_blocks");
+    }
     check(ext2fs_write_inode_full(fs_, ino, reinterpret_cast<ext2_inode*>(&in), sizeof(in)),
           "cannot write inode");
     ext2fs_inode_alloc_stats2(fs_, ino, +1, e.type == EntryType::kDirectory ? 1 : 0);
@@ -762,7 +971,7 @@ class Writer {
           check(ext2fs_write_dir_block4(fs_, r.pblk + k, n.dir_blocks[i].data(), 0, ino),
                 "directory block");
     }
-    if (!e.xattrs.empty()) {
+    if (!e.xattrs.empty() && !shared_ea) {
       ext2_xattr_handle* h = nullptr;
       check(ext2fs_xattrs_open(fs_, ino, &h), "xattrs");
       errcode_t err = ext2fs_xattrs_read(h);
@@ -783,14 +992,118 @@ class Writer {
     }
   }
 
+  // The on-disk name index and suffix of an xattr name; 0 when the prefix has no index that
+  // this writer encodes itself (system.* such as POSIX ACLs: left to libext2fs).
+  static std::pair<uint8_t, std::string_view> ea_index(std::string_view name) {
+    static const std::pair<std::string_view, uint8_t> prefixes[] = {
+        {"user.", 1}, {"trusted.", 4}, {"security.", 6}};
+    for (const auto& [pre, idx] : prefixes)
+      if (name.substr(0, pre.size()) == pre) return {idx, name.substr(pre.size())};
+    return {0, name};
+  }
+
+  static size_t pad4(size_t n) { return (n + 3) & ~size_t{3}; }
+
+  // True when the set is too big for the inode's extra space (256-byte inodes: 96 bytes after
+  // the 32 extra bytes, less the 4-byte magic and the 4-byte end marker) but fits one block.
+  static bool wants_shared_block(const Entry& e) {
+    if (e.xattrs.empty()) return false;
+    size_t in_inode = 8, in_block = sizeof(ext2_ext_attr_header) + 4;
+    for (const auto& [k, v] : e.xattrs) {
+      auto [idx, suffix] = ea_index(k);
+      if (idx == 0 || suffix.empty() || suffix.size() > 255 || v.empty()) return false;
+      in_inode += 16 + pad4(suffix.size()) + pad4(v.size());
+      in_block += 16 + pad4(suffix.size()) + pad4(v.size());
+    }
+    return in_inode > kInodeSize - EXT2_GOOD_OLD_INODE_SIZE - 32 && in_block <= kBlockSize;
+  }
+
+  blk64_t shared_block_for(const Entry& e) {
+    std::string key;
+    for (const auto& [k, v] : e.xattrs) {
+      key += k;
+      key.push_back('\0');
+      key += std::to_string(v.size());
+      key.push_back('\0');
+      key += v;
+    }
+    SharedEa*& cur = ea_current_[key];
+    // The kernel stops sharing a block at 1024 references (EXT4_XATTR_REFCOUNT_MAX).
+    if (!cur || cur->refs >= 1024) cur = &ea_all_.emplace_back(SharedEa{alloc_block(), 0, &e});
+    ++cur->refs;
+    return cur->block;
+  }
+
+  // One EA block per distinct set: header, entries sorted as the kernel sorts them (index,
+  // name length, name), values packed from the end of the block; hashes and checksum by
+  // libext2fs's own helpers.
+  void write_shared_xattr_blocks() {
+    std::vector<uint8_t> blk(kBlockSize);
+    for (const SharedEa& ea : ea_all_) {
+      const SharedEa* s = &ea;
+      std::fill(blk.begin(), blk.end(), 0);
+      struct Item {
+        uint8_t idx;
+        std::string_view suffix;
+        const std::string* value;
+      };
+      std::vector<Item> items;
+      for (const auto& [k, v] : s->entry->xattrs) {
+        auto [idx, suffix] = ea_index(k);
+        items.push_back({idx, suffix, &v});
+      }
+      std::sort(items.begin(), items.end(), [](const Item& a, const Item& b) {
+        if (a.idx != b.idx) return a.idx < b.idx;
+        if (a.suffix.size() != b.suffix.size()) return a.suffix.size() < b.suffix.size();
+        return a.suffix < b.suffix;
+      });
+      auto* hdr = reinterpret_cast<ext2_ext_attr_header*>(blk.data());
+      hdr->h_magic = EXT2_EXT_ATTR_MAGIC;
+      hdr->h_refcount = s->refs;
+      hdr->h_blocks = 1;
+      size_t at = sizeof(ext2_ext_attr_header);
+      size_t value_end = kBlockSize;
+      for (const auto& it : items) {
+        value_end -= pad4(it.value->size());
+        auto* ent = reinterpret_cast<ext2_ext_attr_entry*>(blk.data() + at);
+        ent->e_name_len = static_cast<uint8_t>(it.suffix.size());
+        ent->e_name_index = it.idx;
+        ent->e_value_offs = static_cast<uint16_t>(value_end);
+        ent->e_value_size = static_cast<uint32_t>(it.value->size());
+        std::memcpy(blk.data() + at + sizeof(ext2_ext_attr_entry), it.suffix.data(),
+                    it.suffix.size());
+        std::memcpy(blk.data() + value_end, it.value->data(), it.value->size());
+        ent->e_hash = ext2fs_ext_attr_hash_entry(ent, blk.data() + value_end);
+        at += sizeof(ext2_ext_attr_entry) + pad4(it.suffix.size());
+      }
+      ext2fs_ext_attr_block_rehash(hdr, reinterpret_cast<ext2_ext_attr_entry*>(blk.data() + at));
+      check(ext2fs_write_ext_attr3(fs_, s->block, blk.data(), 0), "EA block");
+    }
+  }
+
+  struct SharedEa {
+    blk64_t block;
+    uint32_t refs;
+    const Entry* entry;
+  };
+  std::deque<SharedEa> ea_all_;  // in allocation order (stable addresses)
+  std::unordered_map<std::string, SharedEa*> ea_current_;
+
   const Tree& tree_;
   const ExtOptions& opts_;
   std::vector<Node>& nodes_;
+  MemImage mem_;
+  ImageSink* sink_ = nullptr;
+  std::string path_;
+  int out_fd_ = -1;
+  std::vector<char> pending_;
+  uint64_t pending_start_ = 0;
   ext2_filsys fs_ = nullptr;
   blk64_t cursor_ = 0;
-  std::vector<char> pending_;
   std::vector<char> read_buf_;
-  uint64_t pending_start_ = 0;
+  std::vector<Segment> segs_;
+  std::vector<std::unique_ptr<char[]>> arena_;
+  size_t arena_fill_ = 0, arena_used_ = 0;
   Hasher content_hash_;
   Digest meta_hash_;
   uint32_t seed_[4] = {};
@@ -833,7 +1146,7 @@ uint64_t estimate_blocks(const std::vector<Node>& nodes, const ExtOptions& opts,
 }  // namespace
 
 ExtResult write_ext_image(const Tree& tree, const ExtOptions& opts,
-                          const std::filesystem::path& out) {
+                          const std::filesystem::path& out, ImageSink* sink) {
   if (opts.timestamp <= 0 || opts.timestamp > 0xffffffffLL)
     throw_usage("the timestamp must be between 1 and 2^32-1 (libext2fs reads 0 as 'now')");
   Entry lost_found;
@@ -869,7 +1182,7 @@ ExtResult write_ext_image(const Tree& tree, const ExtOptions& opts,
     try {
       std::vector<Node> nodes = plan;
       Writer w(tree, opts, nodes);
-      ExtResult r = w.build(tmp, blocks, inodes);
+      ExtResult r = w.build(tmp, blocks, inodes, sink);
       mode_t mask = ::umask(0);
       ::umask(mask);
       if (::chmod(tmp.c_str(), 0666 & ~mask) != 0 || ::rename(tmp.c_str(), out.c_str()) != 0)

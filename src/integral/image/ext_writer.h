@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <optional>
+#include <span>
 #include <string>
 
 #include "integral/image/tree.h"
@@ -42,9 +43,22 @@ struct ExtResult {
   std::string uuid;
 };
 
+// Receives the image's bytes in block order as they are written, every byte once (holes as
+// zeros): the image's digests and its dm-verity tree are computed from this stream.
+class ImageSink {
+ public:
+  virtual ~ImageSink() = default;
+  virtual void begin(uint64_t size) = 0;  // the image's final size, before any byte
+  virtual void data(std::span<const uint8_t> bytes) = 0;
+  virtual void zeros(uint64_t n) = 0;
+};
+
 // Writes the image to `out` through a temporary file in the same directory and a rename:
 // on any error nothing is left at `out`.
+// The image is written in one pass, in block order: libext2fs lays out and closes the file
+// system in memory (mem_io.h), then metadata and file data are merged into large sequential
+// writes and fed to `sink` on the way.
 ExtResult write_ext_image(const Tree& tree, const ExtOptions& opts,
-                          const std::filesystem::path& out);
+                          const std::filesystem::path& out, ImageSink* sink = nullptr);
 
 }  // namespace integral::image

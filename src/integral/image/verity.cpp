@@ -84,8 +84,7 @@ std::vector<uint8_t> derive_bytes(const std::string& label, std::string_view fro
                               b.begin() + static_cast<std::ptrdiff_t>(std::min(n, b.size())));
 }
 
-VerityResult verity_format(int data_fd, uint64_t data_size, int hash_fd, uint64_t hash_offset,
-                           const VerityParams& p, const std::string& what) {
+void verity_check(uint64_t data_size, const VerityParams& p, const std::string& what) {
   if (!pow2(p.data_block_size) || !pow2(p.hash_block_size) || p.data_block_size < 512 ||
       p.hash_block_size < 512 || p.data_block_size > (512u << 10) ||
       p.hash_block_size > (512u << 10))
@@ -95,111 +94,201 @@ VerityResult verity_format(int data_fd, uint64_t data_size, int hash_fd, uint64_
     throw_bad_input(fmt::format("image size {} is not a multiple of the data block size {}",
                                 data_size, p.data_block_size),
                     what);
-  const size_t dsize = digest_size(p.alg);
-  size_t slot = 1;
-  while (slot < dsize) slot <<= 1;  // format 1 pads every digest to a power of two
-  const uint64_t per_block = p.hash_block_size / slot;
-  int bits = 0;
-  while ((uint64_t{1} << (bits + 1)) <= per_block) ++bits;
-  VerityResult r;
-  r.data_blocks = data_size / p.data_block_size;
-  // Levels: the smallest L with (data_blocks - 1) >> (bits * L) == 0, at least one.
-  int levels = 0;
-  while (levels * bits < 64 && ((r.data_blocks - 1) >> (bits * levels)) != 0) ++levels;
-  if (levels == 0) levels = 1;
-  uint64_t n = r.data_blocks;
-  for (int i = 0; i < levels; ++i) {
-    n = (n + per_block - 1) / per_block;
-    r.level_blocks.push_back(n);
-  }
-  const uint64_t sb_bytes = p.superblock ? p.hash_block_size : 0;
-  // Level offsets (in bytes from hash_offset): the top level first.
-  std::vector<uint64_t> level_off(static_cast<size_t>(levels));
-  uint64_t off = sb_bytes;
-  for (int i = levels - 1; i >= 0; --i) {
-    level_off[static_cast<size_t>(i)] = off;
-    off += r.level_blocks[static_cast<size_t>(i)] * p.hash_block_size;
-  }
-  r.hash_bytes = off;
+}
 
-  SaltedHasher hasher(p.alg, p.salt);
-  std::vector<uint8_t> out_block(p.hash_block_size);
-  // Level 0 from the data, in large reads.
-  {
-    const size_t chunk_blocks = std::max<size_t>(1, (4u << 20) / p.data_block_size);
-    std::vector<uint8_t> buf(chunk_blocks * p.data_block_size);
-    uint64_t out_index = 0;  // hash block being filled
-    size_t fill = 0;
-    for (uint64_t b = 0; b < r.data_blocks; b += chunk_blocks) {
-      size_t cnt = static_cast<size_t>(std::min<uint64_t>(chunk_blocks, r.data_blocks - b));
-      pread_all(data_fd, buf.data(), cnt * p.data_block_size, b * p.data_block_size, what);
-      for (size_t i = 0; i < cnt; ++i) {
-        hasher.hash(buf.data() + i * p.data_block_size, p.data_block_size,
-                    out_block.data() + fill * slot);
-        if (++fill == per_block) {
-          pwrite_all(hash_fd, out_block.data(), out_block.size(),
-                     hash_offset + level_off[0] + out_index * p.hash_block_size, what);
-          std::fill(out_block.begin(), out_block.end(), 0);
+void verity_derive_defaults(VerityParams& params, std::string_view head, uint64_t size) {
+  if (params.salt.empty()) {
+    std::string h(head.substr(0, std::min<size_t>(head.size(), kVeritySaltHead)));
+    h += std::to_string(size);
+    params.salt = derive_bytes("integral-verity-salt", h, 32);
+  }
+  if (params.uuid == std::array<uint8_t, 16>{}) {
+    auto u = derive_bytes(
+        "integral-verity-uuid",
+        std::string_view(reinterpret_cast<const char*>(params.salt.data()), params.salt.size()),
+        16);
+    std::copy(u.begin(), u.end(), params.uuid.begin());
+    params.uuid[6] = static_cast<uint8_t>((params.uuid[6] & 0x0f) | 0x80);
+    params.uuid[8] = static_cast<uint8_t>((params.uuid[8] & 0x3f) | 0x80);
+  }
+}
+
+class VerityStream::Impl {
+ public:
+  Impl(uint64_t data_size, int hash_fd, uint64_t hash_offset, const VerityParams& p,
+       std::string what)
+      : p_(p), fd_(hash_fd), base_(hash_offset), what_(std::move(what)), hasher_(p.alg, p.salt) {
+    verity_check(data_size, p, what_);
+    dsize_ = digest_size(p.alg);
+    slot_ = 1;
+    while (slot_ < dsize_) slot_ <<= 1;  // format 1 pads every digest to a power of two
+    per_block_ = p.hash_block_size / slot_;
+    int bits = 0;
+    while ((uint64_t{1} << (bits + 1)) <= per_block_) ++bits;
+    r_.data_blocks = data_size / p.data_block_size;
+    // Levels: the smallest L with (data_blocks - 1) >> (bits * L) == 0, at least one.
+    int levels = 0;
+    while (levels * bits < 64 && ((r_.data_blocks - 1) >> (bits * levels)) != 0) ++levels;
+    if (levels == 0) levels = 1;
+    uint64_t n = r_.data_blocks;
+    for (int i = 0; i < levels; ++i) {
+      n = (n + per_block_ - 1) / per_block_;
+      r_.level_blocks.push_back(n);
+    }
+    // Level offsets (in bytes from the hash offset): the top level first.
+    level_off_.resize(static_cast<size_t>(levels));
+    uint64_t off = p.superblock ? p.hash_block_size : 0;
+    for (int i = levels - 1; i >= 0; --i) {
+      level_off_[static_cast<size_t>(i)] = off;
+      off += r_.level_blocks[static_cast<size_t>(i)] * p.hash_block_size;
+    }
+    r_.hash_bytes = off;
+    out_.assign(p.hash_block_size, 0);
+    partial_.reserve(p.data_block_size);
+    std::vector<uint8_t> zero(p.data_block_size, 0);
+    zero_hash_.resize(dsize_);
+    hasher_.hash(zero.data(), zero.size(), zero_hash_.data());
+  }
+
+  void update(const uint8_t* d, size_t n) {
+    const size_t bs = p_.data_block_size;
+    if (!partial_.empty()) {
+      size_t take = std::min(n, bs - partial_.size());
+      partial_.insert(partial_.end(), d, d + take);
+      d += take;
+      n -= take;
+      if (partial_.size() < bs) return;
+      leaf(partial_.data());
+      partial_.clear();
+    }
+    for (; n >= bs; d += bs, n -= bs) leaf(d);
+    partial_.assign(d, d + n);
+  }
+
+  void zeros(uint64_t n) {
+    const size_t bs = p_.data_block_size;
+    static const std::vector<uint8_t> z(512u << 10, 0);
+    if (!partial_.empty()) {
+      size_t take = static_cast<size_t>(std::min<uint64_t>(n, bs - partial_.size()));
+      update(z.data(), take);
+      n -= take;
+    }
+    for (; n >= bs; n -= bs) put0(zero_hash_.data());
+    if (n) update(z.data(), static_cast<size_t>(n));
+  }
+
+  VerityResult finish() {
+    if (fed_ != r_.data_blocks || !partial_.empty())
+      throw_environment(fmt::format("verity: {} of {} data blocks hashed", fed_, r_.data_blocks),
+                        what_);
+    if (fill_) flush0();
+    const auto levels = r_.level_blocks.size();
+    std::vector<uint8_t> in(p_.hash_block_size);
+    // Upper levels from the level below (read back from the hash file, not the image).
+    for (size_t lvl = 1; lvl < levels; ++lvl) {
+      std::fill(out_.begin(), out_.end(), 0);
+      uint64_t out_index = 0;
+      size_t fill = 0;
+      for (uint64_t b = 0; b < r_.level_blocks[lvl - 1]; ++b) {
+        pread_all(fd_, in.data(), in.size(), base_ + level_off_[lvl - 1] + b * p_.hash_block_size,
+                  what_);
+        hasher_.hash(in.data(), in.size(), out_.data() + fill * slot_);
+        if (++fill == per_block_) {
+          pwrite_all(fd_, out_.data(), out_.size(),
+                     base_ + level_off_[lvl] + out_index * p_.hash_block_size, what_);
+          std::fill(out_.begin(), out_.end(), 0);
           fill = 0;
           ++out_index;
         }
       }
+      if (fill)
+        pwrite_all(fd_, out_.data(), out_.size(),
+                   base_ + level_off_[lvl] + out_index * p_.hash_block_size, what_);
     }
-    if (fill)
-      pwrite_all(hash_fd, out_block.data(), out_block.size(),
-                 hash_offset + level_off[0] + out_index * p.hash_block_size, what);
-  }
-  // Upper levels from the level below.
-  std::vector<uint8_t> in_block(p.hash_block_size);
-  for (int lvl = 1; lvl < levels; ++lvl) {
-    auto below = static_cast<size_t>(lvl - 1);
-    std::fill(out_block.begin(), out_block.end(), 0);
-    uint64_t out_index = 0;
-    size_t fill = 0;
-    for (uint64_t b = 0; b < r.level_blocks[below]; ++b) {
-      pread_all(hash_fd, in_block.data(), in_block.size(),
-                hash_offset + level_off[below] + b * p.hash_block_size, what);
-      hasher.hash(in_block.data(), in_block.size(), out_block.data() + fill * slot);
-      if (++fill == per_block) {
-        pwrite_all(
-            hash_fd, out_block.data(), out_block.size(),
-            hash_offset + level_off[static_cast<size_t>(lvl)] + out_index * p.hash_block_size,
-            what);
-        std::fill(out_block.begin(), out_block.end(), 0);
-        fill = 0;
-        ++out_index;
-      }
+    // Root: H(salt ‖ the single top block).
+    pread_all(fd_, in.data(), in.size(), base_ + level_off_[levels - 1], what_);
+    std::vector<uint8_t> root(dsize_);
+    hasher_.hash(in.data(), in.size(), root.data());
+    r_.root = Digest(p_.alg, root);
+    if (p_.superblock) {
+      std::vector<uint8_t> sb(p_.hash_block_size, 0);
+      auto put32 = [&](size_t at, uint32_t v) { std::memcpy(&sb[at], &v, 4); };
+      std::memcpy(&sb[0], "verity\0\0", 8);
+      put32(8, 1);   // version
+      put32(12, 1);  // hash type: normal
+      std::memcpy(&sb[16], p_.uuid.data(), 16);
+      std::string alg(hash_alg_name(p_.alg));
+      std::memcpy(&sb[32], alg.data(), std::min<size_t>(alg.size(), 31));
+      put32(64, p_.data_block_size);
+      put32(68, p_.hash_block_size);
+      std::memcpy(&sb[72], &r_.data_blocks, 8);
+      auto salt_size = static_cast<uint16_t>(p_.salt.size());
+      std::memcpy(&sb[80], &salt_size, 2);
+      std::memcpy(&sb[88], p_.salt.data(), p_.salt.size());
+      pwrite_all(fd_, sb.data(), sb.size(), base_, what_);
     }
-    if (fill)
-      pwrite_all(hash_fd, out_block.data(), out_block.size(),
-                 hash_offset + level_off[static_cast<size_t>(lvl)] + out_index * p.hash_block_size,
-                 what);
+    return r_;
   }
-  // Root: H(salt ‖ the single top block).
-  pread_all(hash_fd, in_block.data(), in_block.size(),
-            hash_offset + level_off[static_cast<size_t>(levels - 1)], what);
-  std::vector<uint8_t> root(dsize);
-  hasher.hash(in_block.data(), in_block.size(), root.data());
-  r.root = Digest(p.alg, root);
 
-  if (p.superblock) {
-    std::vector<uint8_t> sb(p.hash_block_size, 0);
-    auto put32 = [&](size_t at, uint32_t v) { std::memcpy(&sb[at], &v, 4); };
-    std::memcpy(&sb[0], "verity\0\0", 8);
-    put32(8, 1);   // version
-    put32(12, 1);  // hash type: normal
-    std::memcpy(&sb[16], p.uuid.data(), 16);
-    std::string alg(hash_alg_name(p.alg));
-    std::memcpy(&sb[32], alg.data(), std::min<size_t>(alg.size(), 31));
-    put32(64, p.data_block_size);
-    put32(68, p.hash_block_size);
-    std::memcpy(&sb[72], &r.data_blocks, 8);
-    auto salt_size = static_cast<uint16_t>(p.salt.size());
-    std::memcpy(&sb[80], &salt_size, 2);
-    std::memcpy(&sb[88], p.salt.data(), p.salt.size());
-    pwrite_all(hash_fd, sb.data(), sb.size(), hash_offset, what);
+ private:
+  void leaf(const uint8_t* block) {
+    hasher_.hash(block, p_.data_block_size, out_.data() + fill_ * slot_);
+    advance();
   }
-  return r;
+  void put0(const uint8_t* digest) {
+    std::memcpy(out_.data() + fill_ * slot_, digest, dsize_);
+    advance();
+  }
+  void advance() {
+    if (++fed_ > r_.data_blocks) throw_environment("verity: more data than the image size", what_);
+    if (++fill_ == per_block_) flush0();
+  }
+  void flush0() {
+    pwrite_all(fd_, out_.data(), out_.size(),
+               base_ + level_off_[0] + out_index_ * p_.hash_block_size, what_);
+    std::fill(out_.begin(), out_.end(), 0);
+    fill_ = 0;
+    ++out_index_;
+  }
+
+  VerityParams p_;
+  int fd_;
+  uint64_t base_;
+  std::string what_;
+  SaltedHasher hasher_;
+  size_t dsize_ = 0, slot_ = 0;
+  uint64_t per_block_ = 0;
+  VerityResult r_;
+  std::vector<uint64_t> level_off_;
+  std::vector<uint8_t> out_, partial_, zero_hash_;
+  uint64_t out_index_ = 0, fed_ = 0;
+  size_t fill_ = 0;
+};
+
+VerityStream::VerityStream(uint64_t data_size, int hash_fd, uint64_t hash_offset,
+                           const VerityParams& params, std::string what)
+    : impl_(std::make_unique<Impl>(data_size, hash_fd, hash_offset, params, std::move(what))) {}
+VerityStream::~VerityStream() = default;
+void VerityStream::update(std::span<const uint8_t> data) {
+  impl_->update(data.data(), data.size());
+}
+void VerityStream::zeros(uint64_t n) {
+  impl_->zeros(n);
+}
+VerityResult VerityStream::finish() {
+  return impl_->finish();
+}
+
+VerityResult verity_format(int data_fd, uint64_t data_size, int hash_fd, uint64_t hash_offset,
+                           const VerityParams& p, const std::string& what) {
+  VerityStream s(data_size, hash_fd, hash_offset, p, what);
+  std::vector<uint8_t> buf(4u << 20);
+  for (uint64_t off = 0; off < data_size; off += buf.size()) {
+    size_t n = static_cast<size_t>(std::min<uint64_t>(buf.size(), data_size - off));
+    pread_all(data_fd, buf.data(), n, off, what);
+    s.update(std::span(buf.data(), n));
+  }
+  return s.finish();
 }
 
 }  // namespace integral::image
@@ -221,19 +310,11 @@ VerityFileResult verity_file(const std::string& image, const std::string& hash_f
   out.hash_file = hash_file;
   try {
     if (params.salt.empty()) {
-      std::string head(static_cast<size_t>(std::min<uint64_t>(size, 65536)), '\0');
+      std::string head(static_cast<size_t>(std::min<uint64_t>(size, kVeritySaltHead)), '\0');
       pread_all(fd, reinterpret_cast<uint8_t*>(head.data()), head.size(), 0, image);
-      head += std::to_string(size);
-      params.salt = derive_bytes("integral-verity-salt", head, 32);
-    }
-    if (params.uuid == std::array<uint8_t, 16>{}) {
-      auto u = derive_bytes(
-          "integral-verity-uuid",
-          std::string_view(reinterpret_cast<const char*>(params.salt.data()), params.salt.size()),
-          16);
-      std::copy(u.begin(), u.end(), params.uuid.begin());
-      params.uuid[6] = static_cast<uint8_t>((params.uuid[6] & 0x0f) | 0x80);
-      params.uuid[8] = static_cast<uint8_t>((params.uuid[8] & 0x3f) | 0x80);
+      verity_derive_defaults(params, head, size);
+    } else {
+      verity_derive_defaults(params, {}, size);
     }
     if (hash_file.empty()) {
       uint64_t off = hash_offset.value_or(size);
@@ -277,6 +358,83 @@ VerityFileResult verity_file(const std::string& image, const std::string& hash_f
   ::close(fd);
   out.params = params;
   return out;
+}
+
+VerityFileWriter::VerityFileWriter(std::string image, std::string hash_file, VerityParams params,
+                                   uint64_t size)
+    : size_(size) {
+  out_.image = std::move(image);
+  out_.hash_file = std::move(hash_file);
+  out_.params = std::move(params);
+  verity_check(size_, out_.params, out_.image);
+  std::filesystem::path hp(out_.hash_file);
+  std::filesystem::path dir = hp.parent_path().empty() ? "." : hp.parent_path();
+  tmp_ = (dir / ("." + hp.filename().string() + ".XXXXXX")).string();
+  fd_ = ::mkstemp(tmp_.data());
+  if (fd_ < 0)
+    throw_environment(fmt::format("cannot create temporary file: {}", std::strerror(errno)),
+                      out_.hash_file);
+  if (!out_.params.salt.empty()) start();
+}
+
+VerityFileWriter::~VerityFileWriter() {
+  stream_.reset();
+  if (fd_ >= 0) {
+    ::close(fd_);
+    ::unlink(tmp_.c_str());
+  }
+}
+
+void VerityFileWriter::start() {
+  verity_derive_defaults(out_.params, head_, size_);
+  stream_ = std::make_unique<VerityStream>(size_, fd_, 0, out_.params, out_.image);
+  if (!head_.empty())
+    stream_->update(std::span(reinterpret_cast<const uint8_t*>(head_.data()), head_.size()));
+  head_.clear();
+}
+
+void VerityFileWriter::update(std::span<const uint8_t> data) {
+  if (!stream_) {
+    // The default salt needs the first 64 KiB of the image: hold them until then.
+    size_t want = static_cast<size_t>(std::min<uint64_t>(size_, kVeritySaltHead)) - head_.size();
+    size_t take = std::min(want, data.size());
+    head_.append(reinterpret_cast<const char*>(data.data()), take);
+    data = data.subspan(take);
+    if (head_.size() < std::min<uint64_t>(size_, kVeritySaltHead)) return;
+    start();
+  }
+  if (!data.empty()) stream_->update(data);
+}
+
+void VerityFileWriter::zeros(uint64_t n) {
+  if (!stream_) {
+    size_t want = static_cast<size_t>(std::min<uint64_t>(size_, kVeritySaltHead)) - head_.size();
+    size_t take = static_cast<size_t>(std::min<uint64_t>(want, n));
+    head_.append(take, '\0');
+    n -= take;
+    if (head_.size() < std::min<uint64_t>(size_, kVeritySaltHead)) return;
+    start();
+  }
+  if (n) stream_->zeros(n);
+}
+
+VerityFileResult VerityFileWriter::finish() {
+  if (!stream_) start();
+  out_.result = stream_->finish();
+  stream_.reset();
+  mode_t mask = ::umask(0);
+  ::umask(mask);
+  int fd = fd_;
+  fd_ = -1;
+  if (::fchmod(fd, 0666 & ~mask) != 0 || ::fsync(fd) != 0 || ::close(fd) != 0) {
+    ::unlink(tmp_.c_str());
+    throw_environment(fmt::format("cannot write: {}", std::strerror(errno)), out_.hash_file);
+  }
+  if (::rename(tmp_.c_str(), out_.hash_file.c_str()) != 0) {
+    ::unlink(tmp_.c_str());
+    throw_environment(fmt::format("cannot write: {}", std::strerror(errno)), out_.hash_file);
+  }
+  return out_;
 }
 
 }  // namespace integral::image

@@ -6,7 +6,9 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -30,6 +32,36 @@ struct VerityResult {
   uint64_t hash_bytes = 0;             // superblock + tree, from the hash offset
   std::vector<uint64_t> level_blocks;  // level 0 first
 };
+
+// Builds the tree from the data as it streams past, in order: level 0 goes to `hash_fd` as each
+// hash block fills, the levels above and the superblock at finish(). The image builder feeds it
+// the bytes it writes, so no second read of the image is needed.
+class VerityStream {
+ public:
+  // `data_size` must be a non-zero multiple of the data block size; the salt is final.
+  VerityStream(uint64_t data_size, int hash_fd, uint64_t hash_offset, const VerityParams& params,
+               std::string what);
+  ~VerityStream();
+  VerityStream(const VerityStream&) = delete;
+  VerityStream& operator=(const VerityStream&) = delete;
+
+  void update(std::span<const uint8_t> data);
+  void zeros(uint64_t n);  // n zero bytes (hashed once per block, not per byte)
+  // Upper levels, root hash and superblock; all data_size bytes must have been fed.
+  VerityResult finish();
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Checks the parameters against a data size (block sizes, salt length, multiple).
+void verity_check(uint64_t data_size, const VerityParams& params, const std::string& what);
+
+// Fills an empty salt (derived from the image's first 64 KiB and its size) and a zero UUID
+// (derived from the salt), so that a rebuild gives the same tree.
+void verity_derive_defaults(VerityParams& params, std::string_view head, uint64_t size);
+inline constexpr size_t kVeritySaltHead = 65536;
 
 // Reads `data_size` bytes of `data_fd` (a multiple of the data block size) and writes the
 // superblock and tree to `hash_fd` at byte `hash_offset` (which may be the same file, after
@@ -55,6 +87,29 @@ struct VerityFileResult {
 // otherwise it is written into the image at `hash_offset` (>= the image size, a multiple of
 // the hash block size). An empty salt is derived from the image's first 64 KiB and size and a
 // zero UUID from the salt, so that a rebuild gives the same tree.
+// Streams an image into a separate hash file (temporary file + rename at finish(); removed if
+// never finished). An empty salt or UUID is derived as verity_file does, from the first 64 KiB
+// the stream sees, so `mkfs --verity` and `integral verity` agree.
+class VerityFileWriter {
+ public:
+  VerityFileWriter(std::string image, std::string hash_file, VerityParams params, uint64_t size);
+  ~VerityFileWriter();
+  VerityFileWriter(const VerityFileWriter&) = delete;
+  VerityFileWriter& operator=(const VerityFileWriter&) = delete;
+  void update(std::span<const uint8_t> data);
+  void zeros(uint64_t n);
+  VerityFileResult finish();
+
+ private:
+  void start();
+  VerityFileResult out_;
+  uint64_t size_;
+  std::string head_;
+  std::string tmp_;
+  int fd_ = -1;
+  std::unique_ptr<VerityStream> stream_;
+};
+
 VerityFileResult verity_file(const std::string& image, const std::string& hash_file,
                              std::optional<uint64_t> hash_offset, VerityParams params);
 
