@@ -89,6 +89,24 @@ set -e
 [[ $rc -eq 1 ]] && grep -q "MISMATCH" out.txt && ok "a wrong boot_aggregate is a mismatch" ||
   bad "wrong boot_aggregate: rc=$rc $(cat out.txt)"
 
+# --expect: a prediction of PCR 10 (the entry's sha256 template hash, computed here) matches;
+# a different one names entry 1 with both digests and the predicted artifact.
+t256=$(printf '%s' "$tdata" | xxd -r -p | sha256sum | cut -d' ' -f1)
+printf 'banks = ["sha256"]\n\n[[stage]]\ntype = "digest"\npcr = 10\nsha256 = "%s"\nartifact = "boot_aggregate"\n' \
+  "$t256" >good.toml
+other=$(printf 'x' | sha256sum | cut -d' ' -f1)
+sed "s/$t256/$other/" good.toml >bad.toml
+"$INTEGRAL" verify --log ima.ascii --expect good.toml >out.txt && ok "--expect: PCR 10 as predicted" ||
+  bad "--expect good: $(cat out.txt)"
+set +e
+"$INTEGRAL" verify --log ima.ascii --expect bad.toml >out.txt
+rc=$?
+set -e
+[[ $rc -eq 1 ]] && grep -q "PCR 10 sha256: first difference at entry 1" out.txt && grep -q "$t256" out.txt &&
+  grep -q "$other" out.txt && grep -q "from boot_aggregate \[digest\]" out.txt &&
+  ok "--expect: a different prediction names entry 1, both digests and the artifact" ||
+  bad "--expect bad: rc=$rc $(cat out.txt)"
+
 # 3. evmctl ima_boot_aggregate on the guest's PCRs (TPM 1.2 sysfs layout files) agrees.
 args=()
 for b in sha1 sha256; do
