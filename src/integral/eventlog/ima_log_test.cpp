@@ -147,8 +147,8 @@ TEST(ImaLog, PaddedSha1BanksFollowTheKernelsRule) {
   EXPECT_EQ(r.violations, 1u);
   auto extend = [](HashAlg alg, std::vector<uint8_t> pcr, std::vector<uint8_t> value) {
     pcr.insert(pcr.end(), value.begin(), value.end());
-    auto h = hash(alg, pcr).bytes();
-    return std::vector<uint8_t>(h.begin(), h.end());
+    Digest h = hash(alg, pcr);  // kept: a span of a temporary would dangle
+    return std::vector<uint8_t>(h.bytes().begin(), h.bytes().end());
   };
   auto bytes = [](const Digest& x) {
     return std::vector<uint8_t>(x.bytes().begin(), x.bytes().end());
