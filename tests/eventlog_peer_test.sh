@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Peer test: for every binary event log among the shared vectors (and the logs inside the
 # go-attestation JSON dumps), `integral eventlog show --yaml` must agree with tpm2_eventlog
-# (tpm2-tools 5.4) on every event's PCR, type and digests, and on the final PCR values.
+# (tpm2-tools 5.4) on every event's PCR, type and digests, and on the final PCR values. The real
+# OVMF + swtpm boot log in tests/data (four banks) is among them.
 . "$(dirname "$0")/lib/common.sh"
 
 vectors="${INTEGRAL_SOURCE_DIR:?}/../shared/vectors/eventlogs"
@@ -25,7 +26,8 @@ extract() {
 }
 
 logs=()
-for f in "$vectors"/*.bin "$vectors"/ebs_event_missing_eventlog; do
+real="$INTEGRAL_SOURCE_DIR/tests/data/ovmf-swtpm-boot/eventlog.bin"
+for f in "$vectors"/*.bin "$vectors"/ebs_event_missing_eventlog "$real"; do
   logs+=("$f")
 done
 for j in "$vectors"/*.json; do
@@ -49,6 +51,12 @@ for log in "${logs[@]}"; do
   n=$(wc -l <peer.events)
   if [[ $n -gt 0 ]] && cmp -s peer.events ours.events; then
     ok "$name: $n events agree (PCR, type, digests)"
+    if [[ $log == "$real" ]]; then
+      # every extending event carries all four banks
+      four=$(grep -c 'sha1:.* sha256:.* sha384:.* sha512:' ours.events || true)
+      [[ $four -gt 20 ]] && ok "$name: $four events with sha1, sha256, sha384 and sha512 digests" ||
+        bad "$name: four-bank events: $four"
+    fi
   else
     bad "$name: events differ ($n from tpm2_eventlog):"
     diff peer.events ours.events | head -10

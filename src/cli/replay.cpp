@@ -19,13 +19,14 @@ namespace integral::cli {
 namespace {
 
 struct Opts {
-  std::string log, format = "auto", pcrs, output, banks = "sha1,sha256";
+  std::string log, format = "auto", pcrs, output, banks = "sha1,sha256", padded;
   std::vector<std::string> quirks;
   bool json = false, yaml = false;
 };
 
 std::vector<HashAlg> parse_banks(const std::string& text) {
   std::vector<HashAlg> out;
+  if (text.empty()) return out;
   size_t pos = 0;
   while (pos <= text.size()) {
     size_t comma = std::min(text.find(',', pos), text.size());
@@ -43,7 +44,7 @@ int replay_ima_list(const Opts& o, PcrSelection show) {
   if (!o.quirks.empty()) throw_usage("--quirk applies to firmware logs, not IMA lists");
   auto banks = parse_banks(o.banks);
   ImaReader reader(o.log);
-  ImaReplay r = replay_ima(reader, banks);
+  ImaReplay r = replay_ima(reader, banks, parse_banks(o.padded));
   if (r.mismatch_count) {
     const auto& m = r.mismatches.front();
     throw_bad_input(
@@ -99,6 +100,9 @@ Command add_replay(CLI::App& root) {
   app->add_option("--format", o->format, "auto, tcg, go-attestation, ima or txt-stat")
       ->capture_default_str();
   app->add_option("--bank", o->banks, "Banks to replay an IMA list into")->capture_default_str();
+  app->add_option("--ima-padded", o->padded,
+                  "IMA: banks the kernel extended with the SHA-1 template hash zero-padded (a "
+                  "hash the kernel lacked, or every bank before Linux 5.8)");
   app->add_option("--quirk", o->quirks,
                   "Apply a named firmware quirk rule (see 'eventlog quirks')");
   app->add_option("-o,--output", o->output, "Write to this file (atomically) instead of stdout");
@@ -110,6 +114,7 @@ Command add_replay(CLI::App& root) {
             if (*format == LogFormat::kIma ||
                 (*format == LogFormat::kAuto && sniff_log_file(o->log) == LogFormat::kIma))
               return replay_ima_list(*o, show);
+            if (!o->padded.empty()) throw_usage("--ima-padded applies to IMA lists");
             // A plain TCG log is streamed (no events kept); dumps and quirks need the chain.
             std::optional<PcrSet> replayed;
             PcrSelection touched;

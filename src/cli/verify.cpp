@@ -1,5 +1,6 @@
 // integral verify --expect (BOOT.toml | prediction.json) --pcrs PCRREAD.yaml
-// integral verify --log LOG [--pcrs PCRREAD.yaml] [--expect PREDICTION]
+// integral verify --log LOG [--pcrs PCRREAD.yaml] [--expect PREDICTION] [--check-digests]
+// integral verify --log IMA-LIST [--pcrs ...] [--expect ...] [--boot-log FIRMWARE-LOG]
 // Exit 0 when every checked PCR equals the prediction, 1 on a mismatch (naming the first
 // differing PCR, its bank and the predicted events that fed it). With --log, the log's replay
 // is checked against the PCRs read from the TPM, and its events against the prediction's,
@@ -11,6 +12,8 @@
 #include "cli/render.h"
 #include "integral/chain/compare.h"
 #include "integral/chain/replay.h"
+#include "integral/eventlog/boot_aggregate.h"
+#include "integral/eventlog/digest_check.h"
 #include "integral/eventlog/event_log.h"
 #include "integral/eventlog/ima_log.h"
 #include "integral/eventlog/quirks.h"
@@ -24,9 +27,9 @@ namespace integral::cli {
 namespace {
 
 struct VerifyOpts {
-  std::string expect, pcrs, select, log, format = "auto";
+  std::string expect, pcrs, select, log, format = "auto", boot_log, padded;
   std::vector<std::string> quirks;
-  bool json = false;
+  bool json = false, check_digests = false;
 };
 
 nlohmann::ordered_json event_json(const Event& e, std::optional<size_t> index, HashAlg alg) {
@@ -50,59 +53,187 @@ std::string event_line(const char* side, const Chain& c, std::optional<size_t> i
                      e.digest(alg) ? e.digest(alg)->hex() : "-", e.provenance.to_string());
 }
 
-// verify --log IMA-LIST --pcrs: the list's replay (template hashes checked) against the TPM's
-// PCR 10 in every bank the readout has.
-int verify_ima(const VerifyOpts& o, const std::optional<PcrSelection>& select) {
-  if (o.pcrs.empty() || !o.expect.empty() || !o.quirks.empty())
-    throw_usage("an IMA list is verified with --pcrs only");
-  PcrValues observed = parse_pcr_yaml(read_text_file(o.pcrs), o.pcrs);
-  std::vector<HashAlg> banks;
-  for (const auto& [alg, m] : observed.banks)
-    if (hash_alg_available(alg)) banks.push_back(alg);
-  ImaReader reader(o.log);
-  ImaReplay r = replay_ima(reader, banks);
-  PcrSelection sel;
-  if (select) {
-    sel = *select;
-  } else {
-    for (HashAlg alg : banks)
-      for (unsigned pcr : r.pcrs)
-        if (observed.find(alg, pcr)) sel.add(alg, pcr);
+std::vector<HashAlg> bank_list(const std::string& text) {
+  std::vector<HashAlg> out;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t comma = std::min(text.find(',', pos), text.size());
+    std::string name = text.substr(pos, comma - pos);
+    auto alg = parse_hash_alg(name);
+    if (!alg) throw_usage(fmt::format("unknown bank '{}'", name));
+    out.push_back(*alg);
+    pos = comma + 1;
   }
-  for (const auto& b : sel.banks())
-    if (!r.values.has_bank(b.alg))
-      throw_usage(fmt::format("bank {} is not in {}", hash_alg_name(b.alg), o.pcrs));
-  if (sel.empty()) throw_bad_input("has none of the PCRs the IMA list extends", o.pcrs);
+  return out;
+}
+
+// The IMA list as a chain (PCR 10 events with what the kernel extended per bank), for naming the
+// entry where it parts from a prediction.
+Chain ima_chain(const std::string& path, const std::vector<HashAlg>& banks,
+                const std::vector<HashAlg>& padded) {
+  ImaReader reader(path);
+  Chain chain;
+  ImaEntry e;
+  while (reader.next(e)) {
+    Event ev;
+    ev.pcr = e.pcr;
+    for (HashAlg alg : banks) {
+      bool pad = std::find(padded.begin(), padded.end(), alg) != padded.end();
+      ev.digests.push_back(
+          ima_extend_value(e, alg, pad ? ImaBankRule::kPaddedSha1 : ImaBankRule::kNative));
+    }
+    ev.description = fmt::format("{} {} {}", e.template_name, e.file_digest, e.name);
+    ev.provenance = Provenance{
+        reader.format() == ImaFormat::kAscii ? fmt::format("{} line {}", path, e.where) : path,
+        {},
+        reader.format() == ImaFormat::kAscii ? std::nullopt : std::optional(e.where)};
+    chain.events.push_back(std::move(ev));
+  }
+  return chain;
+}
+
+// verify --log IMA-LIST: the list's replay (template hashes checked) against the TPM's PCR 10
+// in every bank the readout has (--pcrs), against a prediction (--expect), and its first
+// entry against the boot_aggregate of a firmware log's PCRs (--boot-log).
+int verify_ima(const VerifyOpts& o, const std::optional<PcrSelection>& select) {
+  if (o.pcrs.empty() && o.expect.empty() && o.boot_log.empty())
+    throw_usage("an IMA list is verified with --pcrs, --expect and/or --boot-log");
+  if (!o.quirks.empty()) throw_usage("--quirk applies to firmware logs, not IMA lists");
+  const std::vector<HashAlg> padded = bank_list(o.padded);
+  std::optional<PcrValues> observed;
+  std::optional<Prediction> prediction;
+  std::vector<HashAlg> banks;
+  auto add_bank = [&](HashAlg alg) {
+    if (hash_alg_available(alg) && std::find(banks.begin(), banks.end(), alg) == banks.end())
+      banks.push_back(alg);
+  };
+  if (!o.pcrs.empty()) {
+    observed = parse_pcr_yaml(read_text_file(o.pcrs), o.pcrs);
+    for (const auto& [alg, m] : observed->banks) add_bank(alg);
+  }
+  if (!o.expect.empty()) {
+    prediction = load_prediction(o.expect);
+    for (HashAlg alg : prediction->banks) add_bank(alg);
+  }
+  if (banks.empty()) banks = {HashAlg::kSha1, HashAlg::kSha256};
+  ImaReader reader(o.log);
+  ImaReplay r = replay_ima(reader, banks, padded);
   bool ok = r.mismatch_count == 0;
   nlohmann::ordered_json j;
   j["log"] = o.log;
   j["entries"] = r.entries;
   j["violations"] = r.violations;
   j["template_hash_mismatches"] = r.mismatch_count;
-  auto& checks = j["checks"] = nlohmann::ordered_json::array();
+  j["padded_banks"] = o.padded;
   std::string text =
       fmt::format("IMA list {}: {} entries, {} violation(s)\n", o.log, r.entries, r.violations);
   for (const auto& m : r.mismatches)
     text += fmt::format("  entry at {} {} ({}): template hash {} does not match its fields ({})\n",
                         reader.format() == ImaFormat::kAscii ? "line" : "offset", m.where, m.name,
                         m.logged, m.computed);
-  for (unsigned pcr = 0; pcr < kPcrCount; ++pcr)
-    for (const auto& b : sel.banks()) {
-      if (!b.pcrs.test(pcr)) continue;
-      const Digest& v = r.values.get(b.alg, pcr);
-      const Digest* seen = observed.find(b.alg, pcr);
-      bool match = seen && *seen == v;
-      ok = ok && match;
-      checks.push_back({{"pcr", pcr},
-                        {"bank", hash_alg_name(b.alg)},
-                        {"match", match},
-                        {"replayed", v.hex()},
-                        {"observed", seen ? nlohmann::ordered_json(seen->hex())
-                                          : nlohmann::ordered_json(nullptr)}});
-      text += fmt::format("  PCR {} {}: {}\n    replayed  {}\n    observed  {}\n", pcr,
-                          hash_alg_name(b.alg), match ? "match" : "MISMATCH", v.hex(),
-                          seen ? seen->hex() : "(not in readout)");
+
+  // 1. The replay against the PCRs read from the TPM.
+  if (observed) {
+    PcrSelection sel;
+    if (select) {
+      sel = *select;
+    } else {
+      for (HashAlg alg : banks)
+        for (unsigned pcr : r.pcrs)
+          if (observed->find(alg, pcr)) sel.add(alg, pcr);
     }
+    for (const auto& b : sel.banks())
+      if (!r.values.has_bank(b.alg))
+        throw_usage(fmt::format("bank {} is not in {}", hash_alg_name(b.alg), o.pcrs));
+    if (sel.empty()) throw_bad_input("has none of the PCRs the IMA list extends", o.pcrs);
+    auto& checks = j["checks"] = nlohmann::ordered_json::array();
+    for (unsigned pcr = 0; pcr < kPcrCount; ++pcr)
+      for (const auto& b : sel.banks()) {
+        if (!b.pcrs.test(pcr)) continue;
+        const Digest& v = r.values.get(b.alg, pcr);
+        const Digest* seen = observed->find(b.alg, pcr);
+        bool match = seen && *seen == v;
+        ok = ok && match;
+        checks.push_back({{"pcr", pcr},
+                          {"bank", hash_alg_name(b.alg)},
+                          {"match", match},
+                          {"replayed", v.hex()},
+                          {"observed", seen ? nlohmann::ordered_json(seen->hex())
+                                            : nlohmann::ordered_json(nullptr)}});
+        text += fmt::format("  PCR {} {}: {}\n    replayed  {}\n    observed  {}\n", pcr,
+                            hash_alg_name(b.alg), match ? "match" : "MISMATCH", v.hex(),
+                            seen ? seen->hex() : "(not in readout)");
+      }
+  }
+
+  // 2. The list's entries against the predicted events of the PCRs the list extends.
+  if (prediction) {
+    std::vector<HashAlg> pbanks;
+    for (HashAlg a : prediction->banks)
+      if (std::find(banks.begin(), banks.end(), a) != banks.end()) pbanks.push_back(a);
+    Chain list = ima_chain(o.log, pbanks, padded);
+    PcrSelection scope;
+    if (select) {
+      scope = *select;
+    } else {
+      for (HashAlg alg : pbanks)
+        for (unsigned pcr : r.pcrs) scope.add(alg, pcr);
+    }
+    std::vector<Divergence> divs;
+    for (const auto& d : compare_chains(prediction->chain, list, pbanks))
+      if (scope.contains(d.alg, d.pcr)) divs.push_back(d);
+    ok = ok && divs.empty();
+    auto& jc = j["prediction"];
+    jc["source"] = o.expect;
+    jc["result"] = divs.empty() ? "match" : "mismatch";
+    auto& jd = jc["divergences"] = nlohmann::ordered_json::array();
+    text += fmt::format("list {} compared with prediction {} ({}):\n", o.log, o.expect,
+                        scope.to_string());
+    for (const auto& d : divs) {
+      jd.push_back({{"pcr", d.pcr},
+                    {"bank", hash_alg_name(d.alg)},
+                    {"position", d.position},
+                    {"log", d.actual ? event_json(list.events[*d.actual], d.actual, d.alg)
+                                     : nlohmann::ordered_json(nullptr)},
+                    {"predicted", d.expected ? event_json(prediction->chain.events[*d.expected],
+                                                          d.expected, d.alg)
+                                             : nlohmann::ordered_json(nullptr)}});
+      text += fmt::format("  PCR {} {}: first difference at entry {} of this PCR\n", d.pcr,
+                          hash_alg_name(d.alg), d.position + 1);
+      text += event_line("list", list, d.actual, d.alg);
+      text += event_line("predicted", prediction->chain, d.expected, d.alg);
+    }
+    if (divs.empty()) text += "  OK: the list's entries equal the predicted ones\n";
+  }
+
+  // 3. The first entry against the boot_aggregate of the firmware log's replay.
+  if (!o.boot_log.empty()) {
+    EventLog boot = load_event_log(o.boot_log, LogFormat::kAuto);
+    PcrSet values = replay(boot.chain(), boot.banks());
+    ImaReader first_reader(o.log);
+    ImaEntry first;
+    if (!first_reader.next(first)) throw_bad_input("the IMA list is empty", o.log);
+    BootAggregateCheck c = check_boot_aggregate(first, values);
+    auto& jb = j["boot_aggregate"];
+    jb["boot_log"] = o.boot_log;
+    jb["entry"] = first.name;
+    jb["bank"] = c.alg ? nlohmann::ordered_json(hash_alg_name(*c.alg)) : nullptr;
+    jb["logged"] = c.logged;
+    jb["computed"] = c.computed;
+    jb["match"] = c.ok();
+    jb["variant"] = c.matched;
+    ok = ok && c.ok();
+    if (!c.is_boot_aggregate)
+      text += fmt::format("  first entry is '{}', not boot_aggregate\n", first.name);
+    else if (!c.alg)
+      text += "  boot_aggregate: its digest names no algorithm integral knows\n";
+    else
+      text += fmt::format("  boot_aggregate {} from {}: {}\n    logged    {}\n    computed  {}\n",
+                          hash_alg_name(*c.alg), o.boot_log,
+                          c.ok() ? "match (" + c.matched + ")" : std::string("MISMATCH"), c.logged,
+                          c.computed);
+  }
+
   j["result"] = ok ? "match" : "mismatch";
   text += ok ? "verify: OK\n" : "verify: MISMATCH\n";
   emit("", o.json ? j.dump(2) + "\n" : text);
@@ -118,6 +249,8 @@ int verify_log(const VerifyOpts& o) {
   if (*format == LogFormat::kIma ||
       (*format == LogFormat::kAuto && sniff_log_file(o.log) == LogFormat::kIma))
     return verify_ima(o, select);
+  if (!o.boot_log.empty() || !o.padded.empty())
+    throw_usage("--boot-log and --ima-padded apply to IMA lists");
   EventLog log = load_event_log(o.log, *format);
   const Chain original = log.chain();
   std::vector<std::pair<std::string, size_t>> applied;
@@ -133,14 +266,50 @@ int verify_log(const VerifyOpts& o) {
     observed = log.pcrs;
     observed_name = o.log + " (PCRs stored with the log)";
   }
-  if (!observed && o.expect.empty())
-    throw_usage("verify --log needs --pcrs, --expect, or a log that carries PCR values");
+  if (!observed && o.expect.empty() && !o.check_digests)
+    throw_usage(
+        "verify --log needs --pcrs, --expect, --check-digests, or a log that carries PCR values");
 
   nlohmann::ordered_json j;
   std::string text;
   bool ok = true;
   j["log"] = o.log;
   j["format"] = log.format_name();
+
+  // 0. Event data against the digests (only they are bound by the TPM).
+  if (o.check_digests) {
+    DigestCheckReport dc = check_event_digests(log.chain(), o.quirks);
+    ok = ok && dc.ok();
+    auto& jd = j["digests"];
+    jd["checked"] = dc.checked;
+    jd["result"] = dc.ok() ? "match" : "mismatch";
+    jd["quirks_needed"] = dc.quirks_needed();
+    auto& jm = jd["mismatches"] = nlohmann::ordered_json::array();
+    text += fmt::format("log {}: {} event digests recomputed from their data\n", o.log, dc.checked);
+    for (const auto& f : dc.mismatches) {
+      const Event& e = log.chain().events[f.index];
+      jm.push_back({{"index", f.index},
+                    {"pcr", e.pcr},
+                    {"type", e.type_name()},
+                    {"bank", hash_alg_name(f.alg)},
+                    {"rule", f.rule},
+                    {"logged", f.logged},
+                    {"computed", f.computed}});
+      if (jm.size() <= 10)
+        text += fmt::format(
+            "  #{} PCR {} {} \"{}\": {} digest is not {}\n    logged    {}\n    computed  {}\n",
+            f.index, e.pcr, e.type_name(), e.description, hash_alg_name(f.alg), f.rule, f.logged,
+            f.computed);
+    }
+    if (dc.mismatches.size() > 10)
+      text += fmt::format("  ... {} digests differ in all\n", dc.mismatches.size());
+    if (dc.ok()) text += "  OK: every checkable digest matches its data\n";
+    for (const auto& q : dc.quirks_needed()) {
+      size_t n = static_cast<size_t>(std::count_if(dc.by_quirk.begin(), dc.by_quirk.end(),
+                                                   [&](const auto& f) { return f.quirk == q; }));
+      text += fmt::format("  note: {} digest(s) match only with quirk {} applied\n", n, q);
+    }
+  }
 
   // 1. Replay against the PCRs read from the TPM. Every PCR the readout has in the log's banks
   // is checked: one the log never extends must still hold its reset value.
@@ -258,6 +427,15 @@ Command add_verify(CLI::App& root) {
   app->add_option("--select", o->select,
                   "PCRs to check, tpm2-tools syntax (default: every PCR the prediction extends, "
                   "in the banks the readout has)");
+  app->add_flag("--check-digests", o->check_digests,
+                "Recompute event digests from the event data where the rule is known (separators, "
+                "actions, Secure Boot variables, GPT, grub commands)");
+  app->add_option("--boot-log", o->boot_log,
+                  "IMA list: the firmware event log of the same boot, whose replayed PCRs must "
+                  "give the list's boot_aggregate");
+  app->add_option("--ima-padded", o->padded,
+                  "IMA list: banks the kernel extended with the SHA-1 template hash zero-padded "
+                  "(a hash the kernel lacked, or every bank before Linux 5.8)");
   app->add_flag("--json", o->json, "Machine-readable report");
 
   return {app, [o] {

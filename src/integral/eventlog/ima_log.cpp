@@ -1,15 +1,19 @@
 #include "integral/eventlog/ima_log.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <bitset>
 #include <cerrno>
 #include <cstring>
 
+#include "integral/crypto/quick_hash.h"
 #include "integral/util/error.h"
 #include "integral/util/file_io.h"
 #include "integral/util/hex.h"
@@ -26,19 +30,11 @@ constexpr uint32_t kMaxName = 255;
 constexpr uint32_t kMaxTemplateData = 64u << 20;
 constexpr size_t kMaxLine = 2 * kMaxTemplateData + 4096;
 constexpr size_t kLegacyNameField = 256;
+constexpr size_t kSha1Size = 20;
 
 uint32_t le32(const uint8_t* p) {
   return static_cast<uint32_t>(p[0]) | (static_cast<uint32_t>(p[1]) << 8) |
          (static_cast<uint32_t>(p[2]) << 16) | (static_cast<uint32_t>(p[3]) << 24);
-}
-
-void put32(std::vector<uint8_t>& out, size_t v) {
-  for (int i = 0; i < 4; ++i) out.push_back(static_cast<uint8_t>(v >> (8 * i)));
-}
-
-void put_field(std::vector<uint8_t>& out, std::span<const uint8_t> field) {
-  put32(out, field.size());
-  out.insert(out.end(), field.begin(), field.end());
 }
 
 // "sha256:\0<digest>" (d-ng) rendered as "sha256:<hex>".
@@ -60,9 +56,22 @@ bool ImaEntry::violation() const {
   return std::all_of(b.begin(), b.end(), [](uint8_t c) { return c == 0; });
 }
 
-Digest ima_extend_value(const ImaEntry& e, HashAlg bank) {
-  if (e.violation()) return Digest::filled(bank, 0xFF);
-  return hash(bank, e.template_data);
+bool ImaRecord::violation() const {
+  return std::all_of(logged.begin(), logged.end(), [](uint8_t c) { return c == 0; });
+}
+
+Digest ima_extend_value(const ImaEntry& e, HashAlg bank, ImaBankRule rule) {
+  const bool padded = rule == ImaBankRule::kPaddedSha1 && bank != HashAlg::kSha1;
+  std::array<uint8_t, kMaxDigestSize> v{};
+  if (e.violation()) {
+    std::fill_n(v.begin(), padded ? kSha1Size : digest_size(bank), uint8_t{0xFF});
+  } else if (padded) {
+    auto d = hash(HashAlg::kSha1, e.template_data);
+    std::copy(d.bytes().begin(), d.bytes().end(), v.begin());
+  } else {
+    return hash(bank, e.template_data);
+  }
+  return Digest(bank, std::span(v.data(), digest_size(bank)));
 }
 
 ImaFormat sniff_ima(std::span<const uint8_t> head) {
@@ -88,8 +97,22 @@ bool looks_like_ima(std::span<const uint8_t> head) {
 ImaReader::ImaReader(const std::filesystem::path& path, std::optional<ImaFormat> format)
     : name_(path.string()) {
   fd_ = open_input(path);
+  struct stat st {};
+  if (::fstat(fd_, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+    // A regular file is mapped: no copy, and the page cache (not the heap) holds it.
+    void* p = ::mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd_, 0);
+    if (p != MAP_FAILED) {
+      ::madvise(p, static_cast<size_t>(st.st_size), MADV_SEQUENTIAL);
+      mapping_ = p;
+      mapping_size_ = static_cast<size_t>(st.st_size);
+      memory_ = std::span(static_cast<const uint8_t*>(p), mapping_size_);
+      ::close(fd_);
+      fd_ = -1;
+      eof_ = true;
+    }
+  }
   fill(64);
-  format_ = format ? *format : sniff_ima(std::span(buf_.data() + start_, end_ - start_));
+  format_ = format ? *format : sniff_ima(std::span(head(), std::min<size_t>(available(), 64)));
 }
 
 ImaReader::ImaReader(std::span<const uint8_t> data, std::string name,
@@ -100,6 +123,7 @@ ImaReader::ImaReader(std::span<const uint8_t> data, std::string name,
 
 ImaReader::~ImaReader() {
   if (fd_ >= 0) ::close(fd_);
+  if (mapping_) ::munmap(mapping_, mapping_size_);
 }
 
 void ImaReader::fail(uint64_t where, const std::string& message) const {
@@ -108,9 +132,16 @@ void ImaReader::fail(uint64_t where, const std::string& message) const {
   throw_bad_input(message, name_, where);
 }
 
+const uint8_t* ImaReader::head() const {
+  return (fd_ < 0 ? memory_.data() : buf_.data()) + start_;
+}
+
+size_t ImaReader::available() const {
+  return (fd_ < 0 ? memory_.size() : end_) - start_;
+}
+
 bool ImaReader::fill(size_t n) {
-  if (fd_ < 0) return memory_.size() - start_ >= n;
-  if (end_ - start_ >= n) return true;
+  if (fd_ < 0 || end_ - start_ >= n) return available() >= n;
   // Move the unread tail to the front, then read until n bytes are there or the file ends.
   if (start_ > 0) {
     std::memmove(buf_.data(), buf_.data() + start_, end_ - start_);
@@ -128,91 +159,167 @@ bool ImaReader::fill(size_t n) {
   return end_ - start_ >= n;
 }
 
-std::span<const uint8_t> ImaReader::take(size_t n, const char* what) {
-  uint64_t at = consumed_;
-  if (!fill(n)) {
-    size_t have = (fd_ < 0 ? memory_.size() : end_) - start_;
-    fail(at, fmt::format("truncated: {} needs {} bytes, {} left", what, n, have));
-  }
-  const uint8_t* base = fd_ < 0 ? memory_.data() : buf_.data();
-  std::span<const uint8_t> out(base + start_, n);
-  start_ += n;
-  consumed_ += n;
-  return out;
+void ImaReader::need(size_t n, size_t at, const char* what) {
+  if (fill(n)) return;
+  size_t have = available();
+  fail(consumed_ + at, fmt::format("truncated: {} needs {} bytes, {} left", what, n - at,
+                                   have > at ? have - at : 0));
 }
 
-bool ImaReader::next(ImaEntry& out) {
+void ImaReader::advance(size_t n) {
+  start_ += n;
+  consumed_ += n;
+}
+
+bool ImaReader::next_record(ImaRecord& out) {
   return format_ == ImaFormat::kAscii ? next_ascii(out) : next_binary(out);
 }
 
-bool ImaReader::next_binary(ImaEntry& out) {
-  if (!fill(1)) return false;
-  out.where = consumed_;
-  out.pcr = le32(take(4, "PCR").data());
-  if (out.pcr >= kPcrCount) fail(out.where, fmt::format("PCR {} is out of range", out.pcr));
-  out.logged = Digest(HashAlg::kSha1, take(20, "template hash"));
-  uint64_t at = consumed_;
-  uint32_t n = le32(take(4, "template name length").data());
-  if (n == 0 || n > kMaxName) fail(at, fmt::format("template name length {} (1-{})", n, kMaxName));
-  auto tn = take(n, "template name");
-  out.template_name.assign(tn.begin(), tn.end());
-  out.template_data.clear();
+bool ImaReader::next(ImaEntry& out) {
+  ImaRecord r;
+  if (!next_record(r)) return false;
+  out.where = r.where;
+  out.pcr = r.pcr;
+  out.logged = Digest(HashAlg::kSha1, r.logged);
+  out.template_name.assign(r.template_name);
+  out.template_data.assign(r.template_data.begin(), r.template_data.end());
+  out.file_digest.clear();
+  out.name.clear();
   out.extra.clear();
-  if (out.template_name == "ima") {
-    // Legacy: d (20) || u32 strlen || name without NUL; the hash covers the name padded to 256.
-    auto d = take(20, "ima digest");
-    out.template_data.assign(d.begin(), d.end());
-    out.file_digest = to_hex(d);
-    at = consumed_;
-    uint32_t len = le32(take(4, "ima name length").data());
-    if (len > kMaxName) fail(at, fmt::format("ima name length {} (at most {})", len, kMaxName));
-    auto name = take(len, "ima name");
-    out.name.assign(name.begin(), name.end());
-    out.template_data.insert(out.template_data.end(), name.begin(), name.end());
-    out.template_data.resize(20 + kLegacyNameField, 0);
+  auto data = r.template_data;
+  if (r.template_name == "ima") {
+    // d (20) || name zero-padded to 256.
+    out.file_digest = to_hex(data.first(kSha1Size));
+    auto nm = data.subspan(kSha1Size);
+    out.name.assign(nm.begin(), std::find(nm.begin(), nm.end(), uint8_t{0}));
     return true;
   }
-  at = consumed_;
-  uint32_t len = le32(take(4, "template data length").data());
-  if (len > kMaxTemplateData)
-    fail(at, fmt::format("template data length {} exceeds {}", len, kMaxTemplateData));
-  auto data = take(len, "template data");
-  out.template_data.assign(data.begin(), data.end());
-  // Fields for display; the hash covers the data whatever the template.
+  if (!is_ng_family(r.template_name)) return true;
+  // Fields for display (their framing was checked when the record was read).
   std::vector<std::span<const uint8_t>> fields;
-  size_t pos = 0;
-  while (pos + 4 <= data.size()) {
+  for (size_t pos = 0; pos + 4 <= data.size();) {
     uint32_t fl = le32(data.data() + pos);
     if (fl > data.size() - pos - 4) break;
     fields.push_back(data.subspan(pos + 4, fl));
     pos += 4 + fl;
   }
-  if (is_ng_family(out.template_name)) {
-    if (fields.size() < 2 || pos != data.size())
-      fail(at, fmt::format("{} template data is not a list of length-prefixed fields",
-                           out.template_name));
-    out.file_digest = render_dng(fields[0]);
-    auto nm = fields[1];
-    size_t nlen = nm.size();
-    if (nlen > 0 && nm[nlen - 1] == 0) --nlen;
-    out.name.assign(nm.begin(), nm.begin() + static_cast<ptrdiff_t>(nlen));
-    if (fields.size() > 2) out.extra = to_hex(fields[2]);
+  if (fields.size() < 2) return true;
+  out.file_digest = render_dng(fields[0]);
+  auto nm = fields[1];
+  size_t nlen = nm.size();
+  if (nlen > 0 && nm[nlen - 1] == 0) --nlen;
+  out.name.assign(nm.begin(), nm.begin() + static_cast<ptrdiff_t>(nlen));
+  if (fields.size() > 2) out.extra = to_hex(fields[2]);
+  return true;
+}
+
+bool ImaReader::next_binary(ImaRecord& out) {
+  if (!fill(1)) return false;
+  const uint64_t where = consumed_;
+  out.where = where;
+  need(4, 0, "PCR");
+  need(24, 4, "template hash");
+  need(28, 24, "template name length");
+  uint32_t pcr = le32(head());
+  if (pcr >= kPcrCount) fail(where, fmt::format("PCR {} is out of range", pcr));
+  uint32_t n = le32(head() + 24);
+  if (n == 0 || n > kMaxName)
+    fail(where + 24, fmt::format("template name length {} (1-{})", n, kMaxName));
+  size_t off = 28;
+  need(off + n, off, "template name");
+  const bool legacy = n == 3 && std::memcmp(head() + off, "ima", 3) == 0;
+  off += n;
+  size_t total;
+  if (legacy) {
+    // Legacy: d (20) || u32 strlen || name without NUL; the hash covers the name padded to 256.
+    need(off + kSha1Size, off, "ima digest");
+    need(off + kSha1Size + 4, off + kSha1Size, "ima name length");
+    uint32_t len = le32(head() + off + kSha1Size);
+    if (len > kMaxName)
+      fail(where + off + kSha1Size, fmt::format("ima name length {} (at most {})", len, kMaxName));
+    total = off + kSha1Size + 4 + len;
+    need(total, off + kSha1Size + 4, "ima name");
+    const uint8_t* p = head();
+    scratch_.assign(kSha1Size + kLegacyNameField, 0);
+    std::memcpy(scratch_.data(), p + off, kSha1Size);
+    std::memcpy(scratch_.data() + kSha1Size, p + off + kSha1Size + 4, len);
+    out.template_data = scratch_;
   } else {
-    out.file_digest.clear();
-    out.name.clear();
+    need(off + 4, off, "template data length");
+    uint32_t len = le32(head() + off);
+    if (len > kMaxTemplateData)
+      fail(where + off, fmt::format("template data length {} exceeds {}", len, kMaxTemplateData));
+    total = off + 4 + len;
+    need(total, off + 4, "template data");
+    auto data = std::span(head() + off + 4, len);
+    out.template_data = data;
+    std::string_view tn(reinterpret_cast<const char*>(head() + 28), n);
+    if (is_ng_family(tn)) {
+      // The hash covers the data whatever the template; the ima-ng family's data must still
+      // be a list of length-prefixed fields, at least d-ng and n-ng.
+      size_t pos = 0, fields = 0;
+      while (pos + 4 <= data.size()) {
+        uint32_t fl = le32(data.data() + pos);
+        if (fl > data.size() - pos - 4) break;
+        pos += 4 + fl;
+        ++fields;
+      }
+      if (fields < 2 || pos != data.size())
+        fail(where + off,
+             fmt::format("{} template data is not a list of length-prefixed fields", tn));
+    }
+  }
+  const uint8_t* p = head();
+  out.pcr = pcr;
+  out.logged = std::span(p + 4, kSha1Size);
+  out.template_name = std::string_view(reinterpret_cast<const char*>(p + 28), n);
+  advance(total);
+  return true;
+}
+
+namespace {
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Appends the bytes `hex` spells; false on odd length or a non-hex digit.
+bool append_hex(std::vector<uint8_t>& out, std::string_view hex) {
+  if (hex.size() % 2) return false;
+  size_t at = out.size();
+  out.resize(at + hex.size() / 2);
+  for (size_t i = 0; i < hex.size(); i += 2) {
+    int hi = hex_value(hex[i]), lo = hex_value(hex[i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    out[at + i / 2] = static_cast<uint8_t>(hi << 4 | lo);
   }
   return true;
 }
 
-bool ImaReader::next_ascii(ImaEntry& out) {
+// Appends a u32 length prefix to be filled in by end_field.
+size_t begin_field(std::vector<uint8_t>& out) {
+  out.resize(out.size() + 4);
+  return out.size();
+}
+
+void end_field(std::vector<uint8_t>& out, size_t start) {
+  size_t len = out.size() - start;
+  for (size_t i = 0; i < 4; ++i) out[start - 4 + i] = static_cast<uint8_t>(len >> (8 * i));
+}
+
+}  // namespace
+
+bool ImaReader::next_ascii(ImaRecord& out) {
   // One line: find the newline within the buffered data, growing the buffer up to kMaxLine.
   size_t len = 0;
   for (;;) {
-    const uint8_t* base = fd_ < 0 ? memory_.data() : buf_.data();
-    size_t have = (fd_ < 0 ? memory_.size() : end_) - start_;
-    const uint8_t* nl = static_cast<const uint8_t*>(std::memchr(base + start_, '\n', have));
+    size_t have = available();
+    const void* nl = std::memchr(head(), '\n', have);
     if (nl) {
-      len = static_cast<size_t>(nl - (base + start_));
+      len = static_cast<size_t>(static_cast<const uint8_t*>(nl) - head());
       break;
     }
     if (have > kMaxLine) fail(line_ + 1, "line too long");
@@ -224,12 +331,8 @@ bool ImaReader::next_ascii(ImaEntry& out) {
     fill(have + kChunk);
   }
   ++line_;
-  const uint8_t* base = fd_ < 0 ? memory_.data() : buf_.data();
-  std::string_view line(reinterpret_cast<const char*>(base + start_), len);
-  size_t avail = (fd_ < 0 ? memory_.size() : end_) - start_;
-  size_t eat = std::min(len + 1, avail);
-  start_ += eat;
-  consumed_ += eat;
+  std::string_view line(reinterpret_cast<const char*>(head()), len);
+  advance(std::min(len + 1, available()));
   out.where = line_;
 
   auto token = [&](std::string_view& s, const char* what) {
@@ -248,22 +351,22 @@ bool ImaReader::next_ascii(ImaEntry& out) {
   }
   if (pcr.empty() || p >= kPcrCount) fail(line_, fmt::format("bad PCR '{}'", pcr));
   out.pcr = p;
-  auto th = Digest::from_hex(HashAlg::kSha1, token(rest, "template name"));
-  if (!th) fail(line_, "template hash is not 40 hex digits");
-  out.logged = *th;
-  out.template_name = std::string(token(rest, "template fields"));
-  out.template_data.clear();
-  out.extra.clear();
+  std::string_view th = token(rest, "template name");
+  scratch_.clear();
+  if (th.size() != 2 * kSha1Size || !append_hex(scratch_, th))
+    fail(line_, "template hash is not 40 hex digits");
+  std::copy(scratch_.begin(), scratch_.end(), logged_.begin());
+  out.logged = logged_;
+  out.template_name = token(rest, "template fields");
+  scratch_.clear();
   if (out.template_name == "ima") {
     std::string_view d = token(rest, "file name");
-    auto bytes = from_hex(d);
-    if (!bytes || bytes->size() != 20) fail(line_, "ima digest is not 40 hex digits");
+    if (d.size() != 2 * kSha1Size || !append_hex(scratch_, d))
+      fail(line_, "ima digest is not 40 hex digits");
     if (rest.size() > kMaxName) fail(line_, "ima file name longer than 255 bytes");
-    out.file_digest = std::string(d);
-    out.name = std::string(rest);
-    out.template_data = *bytes;
-    out.template_data.insert(out.template_data.end(), rest.begin(), rest.end());
-    out.template_data.resize(20 + kLegacyNameField, 0);
+    scratch_.insert(scratch_.end(), rest.begin(), rest.end());
+    scratch_.resize(kSha1Size + kLegacyNameField, 0);
+    out.template_data = scratch_;
     return true;
   }
   if (!is_ng_family(out.template_name) || out.template_name == "ima-modsig")
@@ -274,73 +377,122 @@ bool ImaReader::next_ascii(ImaEntry& out) {
   rest.remove_prefix(dng.size() + 1);
   size_t colon = dng.find(':');
   if (colon == std::string_view::npos) fail(line_, "digest is not alg:hex");
-  auto digest = from_hex(dng.substr(colon + 1));
-  if (!digest) fail(line_, "digest is not alg:hex");
-  std::vector<uint8_t> f(dng.begin(), dng.begin() + static_cast<ptrdiff_t>(colon) + 1);
-  f.push_back(0);
-  f.insert(f.end(), digest->begin(), digest->end());
-  put_field(out.template_data, f);
-  out.file_digest = std::string(dng);
-  std::string_view name = rest;
-  std::optional<Bytes> extra;
-  if (out.template_name != "ima-ng") {
+  // d-ng: "alg:" NUL digest
+  size_t f = begin_field(scratch_);
+  scratch_.insert(scratch_.end(), dng.begin(), dng.begin() + static_cast<ptrdiff_t>(colon) + 1);
+  scratch_.push_back(0);
+  if (!append_hex(scratch_, dng.substr(colon + 1))) fail(line_, "digest is not alg:hex");
+  end_field(scratch_, f);
+  std::string_view name = rest, extra;
+  const bool has_extra = out.template_name != "ima-ng";
+  if (has_extra) {
     size_t sp = rest.rfind(' ');
     if (sp == std::string_view::npos) fail(line_, "missing signature/buffer field");
     name = rest.substr(0, sp);
-    extra = from_hex(rest.substr(sp + 1));
-    if (!extra) fail(line_, "signature/buffer field is not hex");
-    out.extra = std::string(rest.substr(sp + 1));
+    extra = rest.substr(sp + 1);
   }
-  out.name = std::string(name);
-  std::vector<uint8_t> n(name.begin(), name.end());
-  n.push_back(0);
-  put_field(out.template_data, n);
-  if (extra) put_field(out.template_data, *extra);
+  // n-ng: name NUL
+  f = begin_field(scratch_);
+  scratch_.insert(scratch_.end(), name.begin(), name.end());
+  scratch_.push_back(0);
+  end_field(scratch_, f);
+  if (has_extra) {
+    f = begin_field(scratch_);
+    if (!append_hex(scratch_, extra)) fail(line_, "signature/buffer field is not hex");
+    end_field(scratch_, f);
+  }
+  out.template_data = scratch_;
   return true;
 }
 
-ImaReplay replay_ima(ImaReader& reader, const std::vector<HashAlg>& banks) {
+namespace {
+
+// One bank's replay state: the PCR values as raw bytes, extended in place.
+struct BankState {
+  HashAlg alg;
+  QuickHasher hasher;
+  size_t size;
+  bool padded;
+  std::array<std::array<uint8_t, kMaxDigestSize>, kPcrCount> pcr{};
+};
+
+std::string record_name(const ImaRecord& r) {
+  // The name field as ImaReader::next decodes it (only for mismatch reports).
+  if (r.template_name == "ima") {
+    auto nm = r.template_data.subspan(std::min<size_t>(kSha1Size, r.template_data.size()));
+    return std::string(nm.begin(), std::find(nm.begin(), nm.end(), uint8_t{0}));
+  }
+  auto d = r.template_data;
+  if (d.size() < 4) return {};
+  uint32_t l0 = le32(d.data());
+  if (l0 > d.size() - 4 || d.size() - 4 - l0 < 4) return {};
+  auto rest = d.subspan(4 + l0);
+  uint32_t l1 = le32(rest.data());
+  if (l1 > rest.size() - 4) return {};
+  auto nm = rest.subspan(4, l1);
+  return std::string(nm.begin(), std::find(nm.begin(), nm.end(), uint8_t{0}));
+}
+
+}  // namespace
+
+ImaReplay replay_ima(ImaReader& reader, const std::vector<HashAlg>& banks,
+                     const std::vector<HashAlg>& padded) {
   ImaReplay r{PcrSet(banks), 0, 0, {}, 0, {}};
-  // Reusable contexts: per bank one for the template hash and one for the extend.
-  std::vector<Hasher> templ, ext;
-  for (HashAlg alg : banks) templ.emplace_back(alg), ext.emplace_back(alg);
-  Hasher sha1(HashAlg::kSha1);
-  std::vector<Digest> values(banks.size());
-  ImaEntry e;
+  std::vector<BankState> state;
+  state.reserve(banks.size());
+  for (HashAlg alg : banks) {
+    bool pad =
+        alg != HashAlg::kSha1 && std::find(padded.begin(), padded.end(), alg) != padded.end();
+    state.push_back(BankState{alg, QuickHasher(alg), digest_size(alg), pad, {}});
+    for (unsigned i = 0; i < kPcrCount; ++i) {
+      auto v = r.values.get(alg, i).bytes();
+      std::copy(v.begin(), v.end(), state.back().pcr[i].begin());
+    }
+  }
+  QuickHasher sha1(HashAlg::kSha1);
+  ImaRecord e;
   std::bitset<kPcrCount> touched;
-  while (reader.next(e)) {
+  std::array<uint8_t, kSha1Size> computed{};
+  std::array<uint8_t, kMaxDigestSize> value{};
+  while (reader.next_record(e)) {
     ++r.entries;
     touched.set(e.pcr);
     const bool violation = e.violation();
-    std::optional<Digest> computed_sha1;
-    for (size_t b = 0; b < banks.size(); ++b) {
-      if (violation) {
-        values[b] = Digest::filled(banks[b], 0xFF);
-        continue;
-      }
-      templ[b].update(e.template_data);
-      values[b] = templ[b].finish();
-      if (banks[b] == HashAlg::kSha1) computed_sha1 = values[b];
-    }
     if (violation) {
       ++r.violations;
     } else {
-      if (!computed_sha1) {
-        sha1.update(e.template_data);
-        computed_sha1 = sha1.finish();
-      }
-      if (!(*computed_sha1 == e.logged)) {
+      // The SHA-1 template hash is both the check of the logged one and the sha1 bank's value.
+      sha1.hash(e.template_data, computed.data());
+      if (!std::equal(computed.begin(), computed.end(), e.logged.begin())) {
         if (r.mismatches.size() < 10)
-          r.mismatches.push_back({e.where, e.name, e.logged.hex(), computed_sha1->hex()});
+          r.mismatches.push_back({e.where, record_name(e), to_hex(e.logged), to_hex(computed)});
         ++r.mismatch_count;
       }
     }
-    for (size_t b = 0; b < banks.size(); ++b) {
-      ext[b].update(r.values.get(banks[b], e.pcr).bytes());
-      ext[b].update(values[b].bytes());
-      r.values.set(e.pcr, ext[b].finish());
+    for (BankState& b : state) {
+      std::span<const uint8_t> v;
+      if (violation) {
+        value.fill(0);
+        std::fill_n(value.begin(), b.padded ? kSha1Size : b.size, uint8_t{0xFF});
+        v = std::span(value.data(), b.size);
+      } else if (b.alg == HashAlg::kSha1) {
+        v = computed;
+      } else if (b.padded) {
+        value.fill(0);
+        std::copy(computed.begin(), computed.end(), value.begin());
+        v = std::span(value.data(), b.size);
+      } else {
+        b.hasher.hash(e.template_data, value.data());
+        v = std::span(value.data(), b.size);
+      }
+      // The hash reads its inputs before writing the output: extending in place is safe.
+      uint8_t* pcr = b.pcr[e.pcr].data();
+      b.hasher.hash(std::span(pcr, b.size), v, pcr);
     }
   }
+  for (const BankState& b : state)
+    for (unsigned i = 0; i < kPcrCount; ++i)
+      if (touched.test(i)) r.values.set(i, Digest(b.alg, std::span(b.pcr[i].data(), b.size)));
   for (unsigned i = 0; i < kPcrCount; ++i)
     if (touched.test(i)) r.pcrs.push_back(i);
   return r;

@@ -3,12 +3,14 @@
 // stream: a list of millions of entries is replayed without being held in memory.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "integral/crypto/digest.h"
@@ -32,8 +34,28 @@ struct ImaEntry {
   bool violation() const;   // logged template hash all zero: PCR gets all-ones
 };
 
-// H_bank(template data); a violation extends all-ones in every bank.
-Digest ima_extend_value(const ImaEntry& e, HashAlg bank);
+// One entry as it sits in the input, without display fields: what a replay needs, parsed
+// without allocating. The views stay valid until the reader's next call.
+struct ImaRecord {
+  uint64_t where = 0;  // byte offset (binary) or line number (ASCII)
+  uint32_t pcr = 10;
+  std::span<const uint8_t> logged;  // the SHA-1 template hash in the list (20 bytes)
+  std::string_view template_name;
+  std::span<const uint8_t> template_data;  // exactly what the kernel hashes
+  bool violation() const;                  // logged template hash all zero
+};
+
+// How the kernel computed what it extended into a bank: since Linux 5.8 (commit 1ea973df6e21,
+// "ima: Calculate and extend PCR with digests in ima_template_entry") every bank gets
+// H_bank(template data), except a bank whose hash the kernel lacks; that bank, and every
+// non-SHA-1 bank under older kernels, gets the SHA-1 template digest zero-padded to the bank's
+// size (ima_calc_field_array_hash: "for unmapped TPM algorithms digest is still a padded
+// SHA1"), and a violation there is 20 0xFF bytes zero-padded (ima_init_digests).
+enum class ImaBankRule { kNative, kPaddedSha1 };
+
+// What the kernel extends into `bank` for `e`: H_bank(template data), all-ones for a violation,
+// or the padded forms under kPaddedSha1.
+Digest ima_extend_value(const ImaEntry& e, HashAlg bank, ImaBankRule rule = ImaBankRule::kNative);
 
 // Sniffs the format from the first bytes: an ASCII list starts with a decimal PCR and a space.
 ImaFormat sniff_ima(std::span<const uint8_t> head);
@@ -42,7 +64,8 @@ bool looks_like_ima(std::span<const uint8_t> head);
 
 class ImaReader {
  public:
-  // Reads `path` in chunks; `format` nullopt: sniffed.
+  // Maps `path` when it is a regular file, else reads it in chunks (securityfs reports size 0);
+  // `format` nullopt: sniffed.
   explicit ImaReader(const std::filesystem::path& path, std::optional<ImaFormat> format = {});
   // Reads from memory (tests, fuzzing); `data` must outlive the reader.
   ImaReader(std::span<const uint8_t> data, std::string name, std::optional<ImaFormat> format = {});
@@ -54,21 +77,31 @@ class ImaReader {
   const std::string& name() const { return name_; }
   // The next entry, or false at the end. Throws Error(kBadInput) with the offset or line.
   bool next(ImaEntry& out);
+  // The same without display fields (replay): views into the reader, valid until the next call.
+  bool next_record(ImaRecord& out);
 
  private:
   // Ensures n bytes are buffered from the current position; false if the input ends first.
   bool fill(size_t n);
-  std::span<const uint8_t> take(size_t n, const char* what);
-  bool next_binary(ImaEntry& out);
-  bool next_ascii(ImaEntry& out);
+  const uint8_t* head() const;  // the first unread byte
+  size_t available() const;     // bytes buffered from head()
+  // Ensures the entry's first n bytes are buffered; fails naming `what` at entry offset + at.
+  void need(size_t n, size_t at, const char* what);
+  void advance(size_t n);
+  bool next_binary(ImaRecord& out);
+  bool next_ascii(ImaRecord& out);
   [[noreturn]] void fail(uint64_t where, const std::string& message) const;
 
   std::string name_;
   int fd_ = -1;
-  std::span<const uint8_t> memory_;
+  std::span<const uint8_t> memory_;  // the whole input (memory, or a mapped regular file)
+  void* mapping_ = nullptr;
+  size_t mapping_size_ = 0;
   std::vector<uint8_t> buf_;
-  size_t start_ = 0, end_ = 0;  // buffered bytes [start_, end_)
-  uint64_t consumed_ = 0;       // absolute offset of buf_[start_]
+  std::array<uint8_t, 20> logged_{};  // an ASCII line's template hash
+  std::vector<uint8_t> scratch_;      // template data rebuilt from an ASCII line or legacy entry
+  size_t start_ = 0, end_ = 0;        // buffered bytes [start_, end_)
+  uint64_t consumed_ = 0;             // absolute offset of buf_[start_]
   uint64_t line_ = 0;
   bool eof_ = false;
   ImaFormat format_ = ImaFormat::kBinary;
@@ -88,7 +121,9 @@ struct ImaReplay {
   std::vector<unsigned> pcrs;  // PCRs the list extends, ascending
 };
 
-// Replays the whole list into `banks`, recomputing and checking every template hash.
-ImaReplay replay_ima(ImaReader& reader, const std::vector<HashAlg>& banks);
+// Replays the whole list into `banks`, recomputing and checking every template hash. `padded`:
+// banks the kernel extended with the padded SHA-1 digest (see ImaBankRule).
+ImaReplay replay_ima(ImaReader& reader, const std::vector<HashAlg>& banks,
+                     const std::vector<HashAlg>& padded = {});
 
 }  // namespace integral

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "integral/util/error.h"
+#include "integral/util/hex.h"
 
 namespace integral {
 namespace {
@@ -114,6 +115,64 @@ TEST(ImaLog, BadAsciiLinesNameTheLine) {
       EXPECT_NE(e.message().find("line 2:"), std::string::npos) << e.message();
     }
   }
+}
+
+// The kernel's rule for a bank whose hash it lacks (and every non-SHA-1 bank before Linux 5.8):
+// the SHA-1 template digest zero-padded to the bank's size; a violation is 20 0xFF bytes
+// zero-padded. Expected values are built here byte by byte.
+TEST(ImaLog, PaddedSha1BanksFollowTheKernelsRule) {
+  const std::string name = "/usr/bin/true";
+  std::vector<uint8_t> d(32, 0x11);
+  // ima-ng template data: u32 len, "sha256:" NUL digest; u32 len, name NUL.
+  std::vector<uint8_t> data;
+  auto put32 = [&](size_t v) {
+    for (int i = 0; i < 4; ++i) data.push_back(static_cast<uint8_t>(v >> (8 * i)));
+  };
+  put32(8 + 32);
+  for (char ch : std::string("sha256:")) data.push_back(static_cast<uint8_t>(ch));
+  data.push_back(0);
+  data.insert(data.end(), d.begin(), d.end());
+  put32(name.size() + 1);
+  data.insert(data.end(), name.begin(), name.end());
+  data.push_back(0);
+  Digest t1 = hash(HashAlg::kSha1, data);
+  std::string text = "10 " + t1.hex() + " ima-ng sha256:" + std::string(64, '1') + " " + name +
+                     "\n10 " + std::string(40, '0') + " ima-ng sha256:" + std::string(64, '0') +
+                     " /etc/shadow\n";
+  std::vector<uint8_t> list(text.begin(), text.end());
+  ImaReader reader(list, "t.ascii");
+  ImaReplay r =
+      replay_ima(reader, {HashAlg::kSha1, HashAlg::kSha256, HashAlg::kSha384}, {HashAlg::kSha384});
+  EXPECT_EQ(r.mismatch_count, 0u);
+  EXPECT_EQ(r.violations, 1u);
+  auto extend = [](HashAlg alg, std::vector<uint8_t> pcr, std::vector<uint8_t> value) {
+    pcr.insert(pcr.end(), value.begin(), value.end());
+    Digest h = hash(alg, pcr);  // kept: a span of a temporary would dangle
+    return std::vector<uint8_t>(h.bytes().begin(), h.bytes().end());
+  };
+  auto bytes = [](const Digest& x) {
+    return std::vector<uint8_t>(x.bytes().begin(), x.bytes().end());
+  };
+  // sha384 bank: sha1 template digest || 28 zero bytes, then 0xFF x 20 || 28 zero bytes.
+  std::vector<uint8_t> padded = bytes(t1);
+  padded.resize(48, 0);
+  std::vector<uint8_t> ff(20, 0xFF);
+  ff.resize(48, 0);
+  auto p384 =
+      extend(HashAlg::kSha384, extend(HashAlg::kSha384, std::vector<uint8_t>(48, 0), padded), ff);
+  EXPECT_EQ(to_hex(r.values.get(HashAlg::kSha384, 10).bytes()), to_hex(p384));
+  // sha256 bank: native, and the violation is 0xFF x 32.
+  auto p256 = extend(
+      HashAlg::kSha256,
+      extend(HashAlg::kSha256, std::vector<uint8_t>(32, 0), bytes(hash(HashAlg::kSha256, data))),
+      std::vector<uint8_t>(32, 0xFF));
+  EXPECT_EQ(to_hex(r.values.get(HashAlg::kSha256, 10).bytes()), to_hex(p256));
+  // ima_extend_value gives the same per entry.
+  ImaReader again(list, "t.ascii");
+  ImaEntry e;
+  ASSERT_TRUE(again.next(e));
+  EXPECT_EQ(to_hex(ima_extend_value(e, HashAlg::kSha384, ImaBankRule::kPaddedSha1).bytes()),
+            to_hex(padded));
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "integral/chain/event_type.h"
+#include "integral/eventlog/digest_check.h"
 #include "integral/util/error.h"
 
 namespace integral {
@@ -47,6 +48,15 @@ const std::vector<QuirkRule>& quirk_rules() {
       {"missing-ebs",
        "firmware extends PCR 5 with the EV_EFI_ACTION \"Exit Boot Services Invocation\" and "
        "\"... Returned with Success\" without logging them: append both when absent"},
+      {"shim-authority-size",
+       "old shim measured its EV_EFI_VARIABLE_AUTHORITY events (its vendor certificate, MokList "
+       "entries) over EventSize - 1 bytes: accept that digest (verify --check-digests)"},
+      {"grub-nul",
+       "Red Hat's grub logs PCR 8 commands as \"grub_cmd <command>\" and hashes the command "
+       "with its trailing NUL: accept that digest (verify --check-digests)"},
+      {"wbcl-separator",
+       "Windows Boot Manager separates PCRs 12-14 with EV_SEPARATOR data \"WBCL\" hashed as "
+       "such, not 00000000: accept it (verify --check-digests)"},
   };
   return rules;
 }
@@ -58,6 +68,8 @@ bool is_quirk(std::string_view name) {
 
 size_t apply_quirk(std::string_view name, Chain& chain, const std::vector<HashAlg>& banks) {
   if (name == "missing-ebs") return missing_ebs(chain, banks);
+  // Digest quirks change no event: they widen what check_event_digests accepts.
+  if (is_digest_quirk(name)) return 0;
   std::string known;
   for (const auto& q : quirk_rules()) known += (known.empty() ? "" : ", ") + std::string(q.name);
   throw_usage(fmt::format("unknown quirk '{}' (known: {})", name, known));

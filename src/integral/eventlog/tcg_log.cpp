@@ -3,10 +3,13 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <bitset>
 #include <cstring>
+#include <thread>
 
 #include "integral/chain/event_type.h"
 #include "integral/crypto/digest.h"
+#include "integral/crypto/quick_hash.h"
 #include "integral/eventlog/byte_reader.h"
 #include "integral/eventlog/payload.h"
 #include "integral/tpm/pcr_set.h"
@@ -85,7 +88,7 @@ TcgLogFormat sniff_tcg_log(std::span<const uint8_t> data, const std::string& fil
 }
 
 TcgLogReader::TcgLogReader(std::span<const uint8_t> data, std::string file)
-    : data_(data), file_(std::move(file)), format_(sniff_tcg_log(data_, file_)) {
+    : data_(data), file_(std::move(file)), r_(data_, file_), format_(sniff_tcg_log(data_, file_)) {
   if (format_ == TcgLogFormat::kSha1) {
     banks_ = {HashAlg::kSha1};
     return;
@@ -100,18 +103,19 @@ TcgLogReader::TcgLogReader(std::span<const uint8_t> data, std::string file)
     if (auto alg = hash_alg_from_id(a.id)) banks_.push_back(*alg);
 }
 
-bool TcgLogReader::next(Event& out) {
-  if (pos_ >= data_.size() || is_padding(data_.subspan(pos_))) return false;
-  ByteReader r(data_.subspan(pos_), file_, pos_);
-  const uint64_t start = pos_;
+bool TcgLogReader::next_raw(TcgRawEvent& out) {
+  ByteReader& r = r_;
+  if (r.at_end() || is_padding(data_.subspan(r.pos()))) return false;
+  const uint64_t start = r.offset();
+  out.offset = start;
   out.pcr = r.u32("PCRIndex");
-  uint32_t type = r.u32("EventType");
-  out.type = type;
-  check_pcr(r, start, out.pcr, type);
-  out.digests.clear();
+  out.type = r.u32("EventType");
+  check_pcr(r, start, out.pcr, out.type);
+  out.digest_count = 0;
   // The first event is in the SHA-1 layout in both formats.
   if (format_ == TcgLogFormat::kSha1 || start == 0) {
-    out.digests.emplace_back(HashAlg::kSha1, r.bytes(kSha1Size, "SHA-1 digest"));
+    out.digests[0] = {HashAlg::kSha1, r.bytes(kSha1Size, "SHA-1 digest")};
+    out.digest_count = 1;
   } else {
     uint64_t count_at = r.offset();
     uint32_t count = r.u32("DigestCount");
@@ -129,9 +133,11 @@ bool TcgLogReader::next(Event& out) {
       auto bytes = r.bytes(it->digest_size, "digest");
       // Algorithms integral cannot compute are skipped by the size the Spec ID table gives.
       if (auto alg = hash_alg_from_id(id)) {
-        for (const auto& d : out.digests)
-          if (d.alg() == *alg) r.fail_at(at, fmt::format("two {} digests", hash_alg_name(*alg)));
-        out.digests.emplace_back(*alg, bytes);
+        for (size_t k = 0; k < out.digest_count; ++k)
+          if (out.digests[k].first == *alg)
+            r.fail_at(at, fmt::format("two {} digests", hash_alg_name(*alg)));
+        // Known algorithms are distinct (checked above), so they fit.
+        out.digests[out.digest_count++] = {*alg, bytes};
       }
     }
   }
@@ -140,14 +146,24 @@ bool TcgLogReader::next(Event& out) {
   if (size > r.remaining())
     r.fail_at(size_at, fmt::format("EventSize {} runs past the end of the log ({} bytes left)",
                                    size, r.remaining()));
-  auto body = r.bytes(size, "event data");
-  out.data.assign(body.begin(), body.end());
+  out.data = r.bytes(size, "event data");
+  return true;
+}
+
+bool TcgLogReader::next(Event& out) {
+  TcgRawEvent raw;
+  if (!next_raw(raw)) return false;
+  out.pcr = raw.pcr;
+  out.type = raw.type;
+  out.digests.clear();
+  for (size_t k = 0; k < raw.digest_count; ++k)
+    out.digests.emplace_back(raw.digests[k].first, raw.digests[k].second);
+  out.data.assign(raw.data.begin(), raw.data.end());
   if (describe_)
-    out.description = describe_event(type, body);
+    out.description = describe_event(raw.type, raw.data);
   else
     out.description.clear();
-  out.provenance = Provenance{file_, {}, start};
-  pos_ += r.pos();
+  out.provenance = Provenance{file_, {}, raw.offset};
   return true;
 }
 
@@ -168,45 +184,102 @@ TcgLog read_tcg_log(std::span<const uint8_t> data, const std::string& file) {
 
 TcgReplay replay_tcg_log(std::span<const uint8_t> data, const std::string& file) {
   TcgLogReader reader(data, file);
-  reader.set_describe(false);
   const std::vector<HashAlg>& banks = reader.banks();
   TcgReplay r{reader.format(), banks, PcrSet(banks), {}, 0, 0};
-  // One reusable hashing context per bank: extends are most of the work on large logs.
-  std::vector<Hasher> hashers;
-  for (HashAlg alg : banks) hashers.emplace_back(alg);
+  // Per bank, the PCRs as raw bytes extended in place with a low-overhead hasher: extends are
+  // most of the work on large logs.
+  struct Bank {
+    HashAlg alg;
+    QuickHasher hasher;
+    std::array<std::array<uint8_t, kMaxDigestSize>, kPcrCount> pcr{};
+  };
+  std::vector<Bank> state;
+  for (HashAlg alg : banks) {
+    state.push_back(Bank{alg, QuickHasher(alg), {}});
+    for (unsigned i = 0; i < kPcrCount; ++i) {
+      auto v = r.values.get(alg, i).bytes();  // reset values (all-ones for 17-22)
+      std::copy(v.begin(), v.end(), state.back().pcr[i].begin());
+    }
+  }
+  std::array<std::bitset<kPcrCount>, 8> touched{};
   // PCR 0's start depends on a StartupLocality event, which could in principle come after
   // PCR 0's first extend: PCR 0 digests are kept and replayed at the end.
   std::vector<Digest> pcr0;
-  Event e;
-  while (reader.next(e)) {
-    ++r.events;
-    if (auto loc = startup_locality_of(e)) r.startup_locality = *loc;
-    if (!e.extends()) continue;
-    for (const Digest& d : e.digests) {
-      size_t b = 0;
-      while (b < banks.size() && banks[b] != d.alg()) ++b;
-      if (b == banks.size()) continue;
-      r.touched.add(d.alg(), e.pcr);
-      if (e.pcr == 0) {
-        pcr0.push_back(d);
-        continue;
+  // The log is parsed once in batches; each bank's extends of a batch (its chain of hashes is
+  // sequential, the banks are independent) then run on a thread of their own when the batch is
+  // large, so a multi-bank log replays in about the time of its slowest bank.
+  struct Item {
+    uint32_t pcr;
+    const uint8_t* digest;
+  };
+  constexpr size_t kBatch = 1 << 15;
+  constexpr size_t kThreaded = 4096;  // items per bank below which threads cost more than save
+  std::vector<std::vector<Item>> work(state.size());
+  auto run_bank = [&state, &work](size_t b) {
+    Bank& s = state[b];
+    const size_t n = digest_size(s.alg);
+    for (const Item& it : work[b]) {
+      // The hash reads its inputs before writing the output: extending in place is safe.
+      uint8_t* v = s.pcr[it.pcr].data();
+      s.hasher.hash(std::span(v, n), std::span(it.digest, n), v);
+    }
+  };
+  TcgRawEvent e;
+  bool more = true;
+  while (more) {
+    for (auto& w : work) w.clear();
+    size_t parsed = 0;
+    while (parsed < kBatch && (more = reader.next_raw(e))) {
+      ++parsed;
+      ++r.events;
+      if (auto loc = startup_locality_of(e.pcr, e.type, e.data)) r.startup_locality = *loc;
+      if (e.type == ev::kNoAction) continue;
+      for (size_t k = 0; k < e.digest_count; ++k) {
+        auto [alg, d] = e.digests[k];
+        size_t b = 0;
+        while (b < state.size() && state[b].alg != alg) ++b;
+        if (b == state.size()) continue;
+        touched[b].set(e.pcr);
+        if (e.pcr == 0)
+          pcr0.emplace_back(alg, d);
+        else
+          work[b].push_back({e.pcr, d.data()});
       }
-      Hasher& h = hashers[b];
-      h.update(r.values.get(d.alg(), e.pcr).bytes());
-      h.update(d.bytes());
-      r.values.set(e.pcr, h.finish());
+    }
+    if (state.size() > 1 && work[0].size() >= kThreaded) {
+      std::vector<std::thread> threads;
+      for (size_t b = 1; b < state.size(); ++b) threads.emplace_back(run_bank, b);
+      run_bank(0);
+      for (auto& t : threads) t.join();
+    } else {
+      for (size_t b = 0; b < state.size(); ++b) run_bank(b);
     }
   }
+  for (size_t b = 0; b < state.size(); ++b)
+    for (unsigned i = 1; i < kPcrCount; ++i)
+      if (touched[b].test(i)) {
+        r.touched.add(state[b].alg, i);
+        r.values.set(
+            i, Digest(state[b].alg, std::span(state[b].pcr[i].data(), digest_size(state[b].alg))));
+      }
+  for (size_t b = 0; b < state.size(); ++b)
+    if (touched[b].test(0)) r.touched.add(state[b].alg, 0);
   for (HashAlg alg : banks) r.values.set(0, pcr_reset_value(alg, 0, r.startup_locality));
   for (const Digest& d : pcr0) r.values.extend(0, d);
   return r;
 }
 
-std::optional<uint8_t> startup_locality_of(const Event& e) {
+std::optional<uint8_t> startup_locality_of(uint32_t pcr, uint32_t type,
+                                           std::span<const uint8_t> data) {
   constexpr size_t n = sizeof kStartupLocality;  // including the NUL
-  if (e.pcr != 0 || e.type != ev::kNoAction || e.data.size() < n + 1) return std::nullopt;
-  if (!starts_with(e.data, kStartupLocality, n)) return std::nullopt;
-  return e.data[n];
+  if (pcr != 0 || type != ev::kNoAction || data.size() < n + 1) return std::nullopt;
+  if (!starts_with(data, kStartupLocality, n)) return std::nullopt;
+  return data[n];
+}
+
+std::optional<uint8_t> startup_locality_of(const Event& e) {
+  if (!e.type) return std::nullopt;
+  return startup_locality_of(e.pcr, *e.type, e.data);
 }
 
 }  // namespace integral

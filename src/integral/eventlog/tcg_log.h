@@ -4,14 +4,17 @@
 // file and byte offset as provenance.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "integral/chain/event.h"
 #include "integral/crypto/hash_alg.h"
+#include "integral/eventlog/byte_reader.h"
 #include "integral/tpm/pcr_selection.h"
 #include "integral/tpm/pcr_set.h"
 
@@ -47,6 +50,15 @@ struct TcgLog {
   Chain chain;                 // every event, EV_NO_ACTION included (never extended)
 };
 
+// One event as it sits in the log: views into the log's bytes, no copies (replay of large logs).
+struct TcgRawEvent {
+  uint64_t offset = 0;
+  uint32_t pcr = 0, type = 0;
+  size_t digest_count = 0;  // digests of algorithms integral knows, in log order
+  std::array<std::pair<HashAlg, std::span<const uint8_t>>, 8> digests;
+  std::span<const uint8_t> data;
+};
+
 // Reads events one at a time, so a caller can replay without keeping them (events still
 // reference nothing of the input once returned).
 class TcgLogReader {
@@ -60,11 +72,13 @@ class TcgLogReader {
   // The next event, or false at the end (trailing all-zero or all-0xFF padding counts as the
   // end: logs copied out of firmware memory keep the unused part of the log area).
   bool next(Event& out);
+  // The same event as views into the log (valid as long as the log's bytes).
+  bool next_raw(TcgRawEvent& out);
 
  private:
   std::span<const uint8_t> data_;
   std::string file_;
-  size_t pos_ = 0;
+  ByteReader r_;  // over the whole log, at the next event
   TcgLogFormat format_;
   std::optional<SpecId> spec_id_;
   std::vector<HashAlg> banks_;
@@ -87,5 +101,7 @@ TcgReplay replay_tcg_log(std::span<const uint8_t> data, const std::string& file)
 
 // The locality of a StartupLocality EV_NO_ACTION event, if `e` is one.
 std::optional<uint8_t> startup_locality_of(const Event& e);
+std::optional<uint8_t> startup_locality_of(uint32_t pcr, uint32_t type,
+                                           std::span<const uint8_t> data);
 
 }  // namespace integral
