@@ -126,7 +126,7 @@ BootDescription load_boot_description(const std::filesystem::path& path) {
 Chain predict_chain(BootDescription& boot) {
   Chain chain;
   chain.startup_locality = boot.startup_locality;
-  StageContext ctx{boot.base_dir, boot.banks};
+  StageContext ctx{boot.base_dir, boot.banks, boot.startup_locality};
   for (StageFields& f : boot.stages) {
     for (const auto& st : stage_types()) {
       if (st.name != f.type()) continue;

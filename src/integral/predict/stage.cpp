@@ -119,6 +119,9 @@ const std::vector<StageType>& stage_types() {
        "UEFI firmware measures PE images it loads into PCR 4, with its fixed events"},
       {"secureboot", run_secureboot_stage,
        "UEFI firmware measures the Secure Boot variables into PCR 7 (Secure Boot off)"},
+      {"profile", run_profile_stage,
+       "the platform's own events (PCRs 0-3, 6; PCRs 4, 5, 7 up to the separator) copied from a "
+       "reference event log"},
   };
   return types;
 }

@@ -60,6 +60,7 @@ class StageFields {
 struct StageContext {
   std::filesystem::path base_dir;  // artifacts are relative to the boot description
   std::vector<HashAlg> banks;      // the TPM's active banks
+  uint8_t startup_locality = 0;    // PCR 0's starting locality (boot description)
   std::filesystem::path resolve(const std::string& path) const;
 };
 
@@ -81,5 +82,6 @@ std::vector<Event> run_linux_stub_stage(StageFields& f, const StageContext& ctx)
 std::vector<Event> run_cmdline_stage(StageFields& f, const StageContext& ctx);
 std::vector<Event> run_uefi_app_stage(StageFields& f, const StageContext& ctx);
 std::vector<Event> run_secureboot_stage(StageFields& f, const StageContext& ctx);
+std::vector<Event> run_profile_stage(StageFields& f, const StageContext& ctx);
 
 }  // namespace integral
