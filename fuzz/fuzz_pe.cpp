@@ -1,10 +1,12 @@
 // PE/COFF images from anywhere (an ESP, a download): parse, lay out and hash the Authenticode
-// ranges, and read every section as systemd-stub would; must succeed or throw integral::Error.
+// ranges, read every section as systemd-stub would, and the certificate table's signatures; must
+// succeed or throw integral::Error.
 #include <cstdint>
 #include <span>
 #include <vector>
 
 #include "integral/formats/pe.h"
+#include "integral/formats/pe_signature.h"
 #include "integral/util/error.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -16,6 +18,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     size_t total = 0;
     for (const auto& s : img.sections) total += integral::section_file_bytes(bytes, s).size();
     (void)total;
+    // The certificate table: WIN_CERTIFICATE entries, PKCS#7, SpcIndirectDataContent.
+    for (const auto& sig : integral::pe_signatures(bytes, img)) total += sig.pkcs7.size();
   } catch (const integral::Error&) {
   }
   return 0;

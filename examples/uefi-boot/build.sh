@@ -7,7 +7,9 @@
 #   rootfs.img  the root image the initramfs measures (examples/meta-measured/build-rootfs.sh)
 # usage: build.sh KERNEL_DIR OUTDIR
 # env: KERNEL_CMDLINE, OS_RELEASE (contents), INITRD_EXTRA (a file added to the initramfs as
-#      /etc/extra), UKI_ONLY=1 (skip the ESP and the root image)
+#      /etc/extra), UKI_ONLY=1 (skip the ESP and the root image), SIGN_KEY + SIGN_CERT (sign
+#      the UKI with sbsign; the unsigned one is kept as uki-unsigned.efi; SIGN_KEY_PASS: the
+#      key's passphrase)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 kernel=${1:?usage: $0 KERNEL_DIR OUTDIR}
@@ -60,6 +62,21 @@ pe=$(od -An -tu4 -j 60 -N4 "$out/uki.efi" | tr -d ' ')
 printf '%08x' "$epoch" | sed 's/\(..\)\(..\)\(..\)\(..\)/\4\3\2\1/' | xxd -r -p |
   dd of="$out/uki.efi" bs=1 seek=$((pe + 8)) conv=notrunc status=none
 printf '\000\000\000\000' | dd of="$out/uki.efi" bs=1 seek=$((pe + 88)) conv=notrunc status=none
+
+if [[ -n ${SIGN_KEY:-} ]]; then
+  # sbsign cannot be given a passphrase: decrypt the key first (SIGN_KEY_PASS; Debian's
+  # snakeoil key's is "snakeoil", README.Debian of ovmf).
+  key=$SIGN_KEY
+  if [[ -n ${SIGN_KEY_PASS:-} ]]; then
+    key="$out/sign.key"
+    (umask 077 && openssl pkey -in "$SIGN_KEY" -passin "pass:$SIGN_KEY_PASS" -out "$key")
+  fi
+  mv "$out/uki.efi" "$out/uki-unsigned.efi"
+  sbsign --key "$key" --cert "${SIGN_CERT:?SIGN_KEY needs SIGN_CERT}" \
+    --output "$out/uki.efi" "$out/uki-unsigned.efi" >"$out/sbsign.log" 2>&1 ||
+    { cat "$out/sbsign.log" >&2; exit 4; }
+  [[ $key == "$SIGN_KEY" ]] || rm -f "$key"
+fi
 
 [[ -n ${UKI_ONLY:-} ]] && exit 0
 

@@ -129,6 +129,7 @@ Chain predict_chain(BootDescription& boot) {
   StageContext ctx;
   ctx.base_dir = boot.base_dir;
   ctx.banks = boot.banks;
+  ctx.startup_locality = boot.startup_locality;
   for (StageFields& f : boot.stages) {
     for (const auto& st : stage_types()) {
       if (st.name != f.type()) continue;

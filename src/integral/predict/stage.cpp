@@ -124,6 +124,9 @@ const std::vector<StageType>& stage_types() {
        "MLE hash from the tboot artifact"},
       {"tboot", run_tboot_stage,
        "tboot measures its policy and the multiboot modules into PCR 17/18/19 (and 22)"},
+      {"profile", run_profile_stage,
+       "the platform's own events (PCRs 0-3, 6; PCRs 4, 5, 7 up to the separator) copied from a "
+       "reference event log"},
   };
   return types;
 }

@@ -72,6 +72,7 @@ struct StageContext {
   std::filesystem::path base_dir;  // artifacts are relative to the boot description
   std::vector<HashAlg> banks;      // the TPM's active banks
   mutable TxtLaunchState txt;      // shared by the sinit and tboot stages, in stage order
+  uint8_t startup_locality = 0;    // PCR 0's starting locality (boot description)
   std::filesystem::path resolve(const std::string& path) const;
 };
 
@@ -95,5 +96,6 @@ std::vector<Event> run_uefi_app_stage(StageFields& f, const StageContext& ctx);
 std::vector<Event> run_secureboot_stage(StageFields& f, const StageContext& ctx);
 std::vector<Event> run_sinit_stage(StageFields& f, const StageContext& ctx);
 std::vector<Event> run_tboot_stage(StageFields& f, const StageContext& ctx);
+std::vector<Event> run_profile_stage(StageFields& f, const StageContext& ctx);
 
 }  // namespace integral

@@ -1,18 +1,37 @@
 // Stage "secureboot": UEFI firmware measures the Secure Boot policy into PCR 7 before anything
 // runs: one EV_EFI_VARIABLE_DRIVER_CONFIG each for SecureBoot, PK, KEK, db and dbx (digest =
 // H(UEFI_VARIABLE_DATA): VariableName GUID, UINT64 name length in characters, UINT64 data
-// length, the UTF-16 name without NUL, the data), then EV_SEPARATOR. With Secure Boot off no
-// authority events follow; with it on, they would, and that is not modelled yet.
+// length, the UTF-16 name without NUL, the data), then EV_SEPARATOR. With Secure Boot on, each
+// image the firmware verifies adds, after the separator, one EV_EFI_VARIABLE_AUTHORITY for the db
+// entry that verified it (UEFI_VARIABLE_DATA named "db" whose data is that EFI_SIGNATURE_DATA:
+// owner GUID + certificate), once per distinct entry (EDK2's DxeImageVerificationLib).
 //   secure_boot = false
 //   secure_boot_variable = true    false: the firmware has no SecureBoot variable at all (OVMF
 //                                  builds without Secure Boot) and measures it with no data
 //   pk = "PK.esl", kek = ..., db = ..., dbx = ...   variable contents (EFI_SIGNATURE_LISTs);
 //                                                   absent = empty (no keys enrolled)
+//   policy = true                  false: leave out the variables and the separator (a profile
+//                                  stage copies them from the platform's reference log)
+//   db_log = "reference.bin"       instead of db: the db contents as the firmware measured them
+//                                  (PCR 7's db variable event in a reference event log)
+//   authorities = ["uki.efi"]      secure_boot = true: the signed images the firmware verifies,
+//                                  in load order; the first db X.509 certificate (db order) that
+//                                  verifies an image's signature is its authority, else a db
+//                                  SHA-256 entry equal to its Authenticode digest; an image no
+//                                  entry admits fails the prediction (the firmware would refuse
+//                                  it). dbx is not consulted.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 
+#include "integral/chain/event_type.h"
+#include "integral/eventlog/event_log.h"
+#include "integral/eventlog/payload.h"
+#include "integral/formats/efi_signature_list.h"
 #include "integral/formats/mapped_input.h"
+#include "integral/formats/pe.h"
+#include "integral/formats/pe_signature.h"
 #include "integral/predict/stage.h"
 #include "integral/predict/uefi_events.h"
 #include "integral/util/error.h"
@@ -28,6 +47,7 @@ constexpr Guid kGlobal = {0x61, 0xdf, 0xe4, 0x8b, 0xca, 0x93, 0xd2, 0x11,
 // EFI_IMAGE_SECURITY_DATABASE_GUID d719b2cb-3d3a-4596-a3bc-dad00e67656f.
 constexpr Guid kImageSecurity = {0xcb, 0xb2, 0x19, 0xd7, 0x3a, 0x3d, 0x96, 0x45,
                                  0xa3, 0xbc, 0xda, 0xd0, 0x0e, 0x67, 0x65, 0x6f};
+constexpr uint32_t kEvEfiVariableAuthority = 0x800000E0;
 
 std::vector<uint8_t> variable_data(const Guid& guid, std::string_view name,
                                    std::span<const uint8_t> data) {
@@ -40,11 +60,37 @@ std::vector<uint8_t> variable_data(const Guid& guid, std::string_view name,
   return d;
 }
 
+// db as the reference firmware measured it: the data of PCR 7's last "db" variable event
+// before the separator.
+std::vector<uint8_t> db_from_log(StageFields& f, const std::string& file) {
+  EventLog log;
+  try {
+    log = load_event_log(file);
+  } catch (const Error& e) {
+    if (e.code() != ExitCode::kBadInput) throw;
+    f.fail("db_log", e.what());
+  }
+  std::optional<std::vector<uint8_t>> db;
+  for (const Event& e : log.chain().events) {
+    if (e.pcr != 7 || !e.type) continue;
+    if (*e.type == ev::kSeparator) break;
+    if (*e.type != uefi::kEvEfiVariableDriverConfig) continue;
+    auto v = parse_uefi_variable(e.data);
+    if (v && v->name == "db" && v->guid == "d719b2cb-3d3a-4596-a3bc-dad00e67656f")
+      db.emplace(v->data.begin(), v->data.end());
+  }
+  if (!db) f.fail("db_log", fmt::format("{} has no db variable event in PCR 7", file));
+  return *db;
+}
+
 }  // namespace
 
 std::vector<Event> run_secureboot_stage(StageFields& f, const StageContext& ctx) {
   bool on = f.boolean("secure_boot").value_or(false);
   bool present = f.boolean("secure_boot_variable").value_or(true);
+  bool policy = f.boolean("policy").value_or(true);
+  auto db_log = f.string("db_log");
+  auto images = f.strings("authorities").value_or(std::vector<std::string>{});
   struct Var {
     std::string_view key, name;
     const Guid* guid;
@@ -56,7 +102,12 @@ std::vector<Event> run_secureboot_stage(StageFields& f, const StageContext& ctx)
   std::vector<std::optional<std::string>> paths;
   for (const auto& v : vars) paths.push_back(f.string(v.key));
   f.finish();
-  if (on) f.fail("secure_boot", "true is not modelled yet (authority events follow the separator)");
+  if (!images.empty() && !on) f.fail("authorities", "needs secure_boot = true");
+  if (db_log && paths[2]) f.fail("db_log", "give 'db' or 'db_log', not both");
+  if (!policy && !on) f.fail("policy", "false leaves nothing to predict with Secure Boot off");
+  if (!policy)
+    for (size_t i = 0; i < std::size(vars); ++i)
+      if (paths[i] && i != 2) f.fail(vars[i].key, "is only measured with policy = true");
 
   std::vector<Event> out;
   auto add = [&](const Guid& guid, std::string_view name, std::span<const uint8_t> data,
@@ -67,18 +118,92 @@ std::vector<Event> run_secureboot_stage(StageFields& f, const StageContext& ctx)
     e.provenance = {artifact, "secureboot/variable", std::nullopt};
     out.push_back(std::move(e));
   };
-  const uint8_t off[] = {0};
-  add(kGlobal, "SecureBoot", present ? std::span<const uint8_t>(off) : std::span<const uint8_t>(),
-      f.file());
-  for (size_t i = 0; i < std::size(vars); ++i) {
-    if (paths[i]) {
-      auto in = uefi::open_artifact(f, vars[i].key, *paths[i], ctx);
-      add(*vars[i].guid, vars[i].name, in->bytes(), in->path());
-    } else {
-      add(*vars[i].guid, vars[i].name, {}, f.file());
+  if (policy) {
+    const uint8_t state[] = {static_cast<uint8_t>(on ? 1 : 0)};
+    add(kGlobal, "SecureBoot",
+        present ? std::span<const uint8_t>(state) : std::span<const uint8_t>(), f.file());
+    for (size_t i = 0; i < std::size(vars); ++i) {
+      if (i == 2 && db_log) {
+        add(kImageSecurity, "db", db_from_log(f, ctx.resolve(*db_log).string()),
+            ctx.resolve(*db_log).string());
+      } else if (paths[i]) {
+        auto in = uefi::open_artifact(f, vars[i].key, *paths[i], ctx);
+        add(*vars[i].guid, vars[i].name, in->bytes(), in->path());
+      } else {
+        add(*vars[i].guid, vars[i].name, {}, f.file());
+      }
     }
+    out.push_back(uefi::separator_event(7, ctx.banks));
   }
-  out.push_back(uefi::separator_event(7, ctx.banks));
+  if (images.empty()) return out;
+
+  // The db the firmware checks images against.
+  std::vector<uint8_t> db;
+  std::string db_name;
+  if (db_log) {
+    db_name = ctx.resolve(*db_log).string() + " (db variable event)";
+    db = db_from_log(f, ctx.resolve(*db_log).string());
+  } else if (paths[2]) {
+    auto in = uefi::open_artifact(f, "db", *paths[2], ctx);
+    db_name = in->path();
+    db.assign(in->bytes().begin(), in->bytes().end());
+  } else {
+    f.fail("authorities", "needs the db: 'db' or 'db_log'");
+  }
+  std::vector<EfiSignature> entries;
+  try {
+    entries = parse_signature_lists(db, db_name);
+  } catch (const Error& e) {
+    if (e.code() != ExitCode::kBadInput) throw;
+    f.fail(db_log ? "db_log" : "db", e.what());
+  }
+  std::vector<std::vector<uint8_t>> measured;
+  for (const auto& image : images) {
+    auto in = uefi::open_artifact(f, "authorities", image, ctx);
+    const EfiSignature* authority = nullptr;
+    try {
+      PeImage pe = parse_pe(in->bytes(), in->path());
+      auto sigs = pe_signatures(in->bytes(), pe);
+      for (const auto& sig : sigs) {
+        const HashAlg alg[] = {sig.signed_digest.alg()};
+        Digest digest = authenticode_digests(in->bytes(), pe, alg)[0];
+        for (const auto& entry : entries) {
+          if (entry.type != kEfiCertX509Guid) continue;
+          if (authenticode_verified_by(sig, digest, entry.data,
+                                       fmt::format("{} @ {:#x}", db_name, entry.offset))) {
+            authority = &entry;
+            break;
+          }
+        }
+        if (authority) break;
+      }
+      if (!authority) {
+        const HashAlg sha256[] = {HashAlg::kSha256};
+        Digest digest = authenticode_digests(in->bytes(), pe, sha256)[0];
+        for (const auto& entry : entries)
+          if (entry.type == kEfiCertSha256Guid && std::ranges::equal(entry.data, digest.bytes())) {
+            authority = &entry;
+            break;
+          }
+      }
+    } catch (const Error& e) {
+      if (e.code() != ExitCode::kBadInput) throw;
+      f.fail("authorities", e.what());
+    }
+    if (!authority)
+      f.fail("authorities", fmt::format("no db entry of {} admits {}: the firmware would refuse "
+                                        "to start it",
+                                        db_name, in->path()));
+    auto sd = authority->signature_data();
+    if (std::find(measured.begin(), measured.end(), sd) != measured.end()) continue;
+    measured.push_back(sd);
+    Event e = uefi::data_event(7, kEvEfiVariableAuthority, variable_data(kImageSecurity, "db", sd),
+                               ctx.banks);
+    e.description =
+        fmt::format("db entry @ {:#x} ({} bytes) admitted {}", authority->offset, sd.size(), image);
+    e.provenance = {in->path(), "secureboot/authority", std::nullopt};
+    out.push_back(std::move(e));
+  }
   return out;
 }
 

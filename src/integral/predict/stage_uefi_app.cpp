@@ -11,7 +11,12 @@
 //                              "Exit Boot Services Returned with Success"
 //   padding = "as-is"          or "sign-tool": hash unsigned images padded to 8 bytes, as they
 //                              will be once sbsign/pesign have signed them
+//   image_digests = ["sha1:HEX,sha256:HEX", ...]   instead of images: the images' Authenticode
+//                              digests, one string per image in load order, every predicted bank
+//                              given (a vendor's published digests, binaries not at hand)
 #include <fmt/format.h>
+
+#include <algorithm>
 
 #include "integral/chain/event_type.h"
 #include "integral/formats/mapped_input.h"
@@ -27,13 +32,19 @@ std::vector<Event> run_uefi_app_stage(StageFields& f, const StageContext& ctx) {
   bool ready = f.boolean("ready_to_boot").value_or(false);
   bool ebs = f.boolean("exit_boot_services").value_or(false);
   std::string pad = f.string("padding").value_or("as-is");
+  auto given = f.strings("image_digests").value_or(std::vector<std::string>{});
   f.finish();
+  if (!images.empty() && !given.empty())
+    f.fail("image_digests",
+           "give 'images' or 'image_digests', not both (their order is the load "
+           "order)");
   PePadding padding = PePadding::kAsIs;
   if (pad == "sign-tool")
     padding = PePadding::kSignTool;
   else if (pad != "as-is")
     f.fail("padding", fmt::format("'{}' is not as-is or sign-tool", pad));
-  if (images.empty() && !ready && !ebs) f.fail("", "measures nothing: give 'images'");
+  if (images.empty() && given.empty() && !ready && !ebs)
+    f.fail("", "measures nothing: give 'images'");
 
   std::vector<Event> out;
   if (ready) {
@@ -70,6 +81,35 @@ std::vector<Event> run_uefi_app_stage(StageFields& f, const StageContext& ctx) {
         artifact,
         fmt::format("uefi-app/authenticode{}", padding == PePadding::kSignTool ? "+pad8" : ""),
         std::nullopt};
+    out.push_back(std::move(e));
+  }
+  for (size_t i = 0; i < given.size(); ++i) {
+    Event e;
+    e.pcr = 4;
+    e.type = ev::kEfiBootServicesApplication;
+    std::string_view rest = given[i];
+    while (!rest.empty()) {
+      auto comma = rest.find(',');
+      std::string_view item = rest.substr(0, comma);
+      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+      auto colon = item.find(':');
+      auto alg =
+          colon == std::string_view::npos ? std::nullopt : parse_hash_alg(item.substr(0, colon));
+      auto d = alg ? Digest::from_hex(*alg, item.substr(colon + 1)) : std::nullopt;
+      if (!d)
+        f.fail("image_digests",
+               fmt::format("entry {}: '{}' is not ALG:HEX (sha256:...)", i + 1, item));
+      if (e.digest(*alg))
+        f.fail("image_digests", fmt::format("entry {} gives {} twice", i + 1, hash_alg_name(*alg)));
+      if (std::find(ctx.banks.begin(), ctx.banks.end(), *alg) != ctx.banks.end())
+        e.digests.push_back(*d);
+    }
+    for (HashAlg alg : ctx.banks)
+      if (!e.digest(alg))
+        f.fail("image_digests",
+               fmt::format("entry {} has no {} digest", i + 1, hash_alg_name(alg)));
+    e.description = fmt::format("UEFI application #{} (given digest)", i + 1);
+    e.provenance = {f.file(), "uefi-app/given-digest", std::nullopt};
     out.push_back(std::move(e));
   }
   if (ebs) {

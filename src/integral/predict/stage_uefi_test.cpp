@@ -238,8 +238,12 @@ TEST_F(UefiStageTest, SecureBootOffMatchesARealLog) {
   // With the variable present (value 0), its data is one byte more.
   auto p = predict("banks = [\"sha256\"]\n[[stage]]\ntype = \"secureboot\"\n");
   EXPECT_EQ(p.events[0].data.size(), 53u);
-  expect_bad("banks = [\"sha256\"]\n[[stage]]\ntype = \"secureboot\"\nsecure_boot = true\n",
-             "not modelled");
+  // Secure Boot on: the variable's one byte of data is 01.
+  auto on = predict("banks = [\"sha256\"]\n[[stage]]\ntype = \"secureboot\"\nsecure_boot = true\n");
+  ASSERT_EQ(on.events[0].data.size(), 53u);
+  EXPECT_EQ(on.events[0].data[52], 1);
+  expect_bad("banks = [\"sha256\"]\n[[stage]]\ntype = \"secureboot\"\nauthorities = [\"x.efi\"]\n",
+             "needs secure_boot = true");
 }
 
 TEST_F(UefiStageTest, UefiAppFixedEventsAndImages) {
