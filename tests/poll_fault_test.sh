@@ -70,10 +70,10 @@ start_daemon() {
 
 # one push of each work repository's refs, mirroring deletions
 BATCH=0
-push_all() {
+push_all() { # [repos...] (default: all)
   export BATCH
   local r
-  for r in "${REPOS[@]}"; do
+  for r in "${@:-${REPOS[@]}}"; do
     git -C "$WORK/w/$r" push -q --force --prune "$WORK/srv/$r.git" \
       'refs/heads/*:refs/heads/*' 'refs/tags/*:refs/tags/*'
   done
@@ -157,19 +157,31 @@ mutate() {
   cd - >/dev/null
 }
 
+nclones() { # interrupted clones lying around
+  local n=0 f
+  for f in "$WORK"/poll/*.tmp-clone; do if [[ -e $f ]]; then n=$((n + 1)); fi; done
+  echo "$n"
+}
 session_pids() { ps -e -o pid=,sid= | awk -v s="$1" '$2 == s && $1 != s {print $1}'; }
 
 declare -A phase=()
 for ((run = 1; run <= RUNS; run++)); do
   BATCH=$run
   if ((RANDOM % 5)); then
-    for r in "${REPOS[@]}"; do ((RANDOM % 3)) && mutate "$r"; done
-    push_all
+    moved=()
+    for r in "${REPOS[@]}"; do
+      if ((RANDOM % 3)); then
+        mutate "$r"
+        moved+=("$r")
+      fi
+    done
+    ((${#moved[@]})) && push_all "${moved[@]}"
   fi
   # now and then a lost mirror, so kills also land in clones
   if ((RANDOM % 6 == 0)); then rm -rf "$WORK/poll/${REPOS[RANDOM % 3]}.git"; fi
   echo "$run" >"$WORK/epoch"
   before=$(cat "$WORK"/poll/*.delivered | md5sum)
+  clones_before=$(nclones)
   delay=$((RANDOM * window / 32768))
   # its own session: the children it leaves behind can be found (and stopped) by session id
   setsid "$INTEGRAL" poll "$conf" --once --log "$WORK/kill.log" &
@@ -187,7 +199,7 @@ for ((run = 1; run <= RUNS; run++)); do
     p=state-advanced
   elif grep -qx "=== $run" "$WORK"/saw/* 2>/dev/null; then
     p=hook-ran-unconfirmed
-  elif ls -d "$WORK"/poll/*.tmp-clone >/dev/null 2>&1; then
+  elif (($(nclones) > clones_before)); then
     p=in-clone
   else
     p=before-hook
