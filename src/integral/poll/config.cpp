@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <map>
 #include <mutex>
 #include <set>
@@ -212,8 +213,11 @@ void take_token_env(const PollConfig& cfg) {
   std::lock_guard lock(g_taken_mu);
   for (const auto* r : all) {
     if (r->token_env.empty() || taken_tokens().count(r->token_env)) continue;
-    if (const char* v = std::getenv(r->token_env.c_str())) {
+    if (char* v = std::getenv(r->token_env.c_str())) {
       taken_tokens()[r->token_env] = v;
+      // The value also stays in the initial environment block, which /proc/<pid>/environ
+      // shows (for a child between fork and exec too): blank it there.
+      std::memset(v, 0, std::strlen(v));
       ::unsetenv(r->token_env.c_str());
     }
   }
