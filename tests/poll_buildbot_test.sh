@@ -33,12 +33,27 @@ c['builders'] = [util.BuilderConfig(name='dummy', workernames=['dummy-worker'],
 c['title'] = 'integral-poll-test'
 c['db'] = {'db_url': 'sqlite:///state.sqlite'}
 EOF2
+running_lines() { # how often the master has logged its successful start
+  local n
+  n=$(grep -c "BuildMaster is running" "$WORK/master/twistd.log" 2>/dev/null) || true
+  echo "${n:-0}"
+}
 start_master() {
-  timeout 120 buildbot start "$WORK/master" >"$WORK/master-start.log" 2>&1 || {
-    cat "$WORK/master-start.log"
-    return 1
-  }
-  PIDS+=("$(cat "$WORK/master/twistd.pid")")
+  # `buildbot start` gives up confirming after 10 s; on a loaded machine the master may need
+  # longer, so wait (bounded) for its own "BuildMaster is running" line instead.
+  local before i
+  before=$(running_lines)
+  timeout 120 buildbot start "$WORK/master" >"$WORK/master-start.log" 2>&1 || true
+  for i in $(seq 600); do
+    if (($(running_lines) > before)); then
+      PIDS+=("$(cat "$WORK/master/twistd.pid")")
+      return 0
+    fi
+    sleep 0.2
+  done
+  [[ -s $WORK/master/twistd.pid ]] && PIDS+=("$(cat "$WORK/master/twistd.pid")")
+  cat "$WORK/master-start.log"
+  return 1
 }
 stop_master() {
   local pid

@@ -79,6 +79,7 @@ Command add_poll(CLI::App& root) {
               return show_status(cfg.status_file.string(), o->json);
             }
             if (o->json) throw_usage("--json goes with --status");
+            poll::take_token_env(cfg);  // before any thread or child: none inherits a token
             poll::Logger log(o->log.empty() ? cfg.log_file.string() : o->log);
             struct sigaction sa {};
             sa.sa_handler = on_stop_signal;

@@ -4,6 +4,9 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
+#include <map>
+#include <mutex>
 #include <set>
 
 #include "integral/poll/refs.h"
@@ -24,7 +27,7 @@ const std::set<std::string> kKnownKeys = {
     "refs", "timeout", "hook-timeout", "hook-on-clone", "hook-repository", "hook-type",
     "buildbot-command", "state-file", "concurrency", "status-file", "log-file", "max-backoff",
     "api-url", "token-file", "token-env", "enumerate-interval", "include-forks", "include-archived",
-    "url-field"};
+    "url-field", "prune-mirrors", "rate-limit-wait"};
 
 struct Reader {
   const IniFile& ini;
@@ -177,6 +180,9 @@ PollConfig parse_poll_config(std::string_view text, const fs::path& file) {
       o.enumerate_interval = r.seconds("enumerate-interval", Seconds(3600));
       o.include_forks = r.boolean("include-forks", true);
       o.include_archived = r.boolean("include-archived", false);
+      o.prune_mirrors = r.boolean("prune-mirrors", false);
+      o.rate_limit_wait = r.seconds("rate-limit-wait", Seconds(60));
+      o.repo_template.token_origin = token_origin_of_api(o.api_url);
       o.url_field = r.get("url-field").value_or("clone_url");
       if (o.url_field != "clone_url" && o.url_field != "ssh_url")
         r.fail("url-field must be clone_url or ssh_url");
@@ -192,14 +198,54 @@ PollConfig load_poll_config(const fs::path& file) {
   return parse_poll_config(read_text_file(file, 16u << 20), file);
 }
 
+namespace {
+std::mutex g_taken_mu;
+std::map<std::string, std::string>& taken_tokens() {
+  static std::map<std::string, std::string> m;
+  return m;
+}
+}  // namespace
+
+void take_token_env(const PollConfig& cfg) {
+  std::vector<const RepoConfig*> all;
+  for (const auto& r : cfg.repos) all.push_back(&r);
+  for (const auto& o : cfg.orgs) all.push_back(&o.repo_template);
+  std::lock_guard lock(g_taken_mu);
+  for (const auto* r : all) {
+    if (r->token_env.empty() || taken_tokens().count(r->token_env)) continue;
+    if (char* v = std::getenv(r->token_env.c_str())) {
+      taken_tokens()[r->token_env] = v;
+      // The value also stays in the initial environment block, which /proc/<pid>/environ
+      // shows (for a child between fork and exec too): blank it there.
+      std::memset(v, 0, std::strlen(v));
+      ::unsetenv(r->token_env.c_str());
+    }
+  }
+}
+
+std::string token_origin_of_api(std::string_view api) {
+  auto scheme = api.find("://");
+  if (scheme == std::string_view::npos) return {};
+  auto slash = api.find('/', scheme + 3);
+  std::string origin(api.substr(0, slash));
+  if (origin == "https://api.github.com") return "https://github.com";
+  return origin;
+}
+
 std::string read_token(const RepoConfig& r) {
   std::string t;
   if (!r.token_file.empty()) {
     t = read_text_file(r.token_file, 64u << 10);
   } else if (!r.token_env.empty()) {
-    const char* v = std::getenv(r.token_env.c_str());
-    if (!v) throw_environment(fmt::format("token-env: ${} is not set", r.token_env));
-    t = v;
+    std::lock_guard lock(g_taken_mu);
+    auto it = taken_tokens().find(r.token_env);
+    if (it != taken_tokens().end()) {
+      t = it->second;
+    } else {
+      const char* v = std::getenv(r.token_env.c_str());
+      if (!v) throw_environment(fmt::format("token-env: ${} is not set", r.token_env));
+      t = v;
+    }
   }
   while (!t.empty() && (t.back() == '\n' || t.back() == '\r' || t.back() == ' ')) t.pop_back();
   if (t.find_first_of("\r\n") != std::string::npos)

@@ -36,6 +36,9 @@ struct RepoConfig {
   std::optional<HookConfig> hook;
   std::string token_env;  // GIT http.extraHeader bearer token (org repos over https)
   std::filesystem::path token_file;
+  // Where git may send the token: "scheme://host[:port]" (the API's site, for organization
+  // repositories); empty: any https URL (a repository section that names its own token).
+  std::string token_origin;
 };
 
 struct OrgConfig {
@@ -48,6 +51,15 @@ struct OrgConfig {
   bool include_forks = true, include_archived = false;
   std::string url_field = "clone_url";  // clone_url | ssh_url
   RepoConfig repo_template;             // hook, refs, timeouts for every enumerated repo
+  // A repository that leaves the listing (deleted, transferred, archived, disabled) stops
+  // being polled; prune-mirrors also removes its mirror and delivered state. Kept by default:
+  // a listing also shrinks when a token loses access or a repository is archived for a
+  // while, and a removed delivered state would make a returning repository re-baseline,
+  // silently skipping what moved meanwhile; a kept mirror costs disk only.
+  bool prune_mirrors = false;
+  // Rate limited (403/429 with Retry-After or X-RateLimit-Remaining: 0): wait up to this long
+  // and retry, or else skip this enumeration until the limit resets.
+  Seconds rate_limit_wait{60};
 };
 
 struct PollConfig {
@@ -67,6 +79,15 @@ PollConfig parse_poll_config(std::string_view text, const std::filesystem::path&
 
 // The token named by the configuration (token-file or token-env), or empty. Never logged.
 std::string read_token(const RepoConfig& r);
+
+// Moves every token-env variable the configuration names out of this process's environment
+// into memory (read_token still finds it), so no child - git, hooks, buildbot - inherits it.
+// Call before starting threads (it edits the environment).
+void take_token_env(const PollConfig& cfg);
+
+// "https://api.github.com" → "https://github.com"; "https://ghe.example/api/v3" →
+// "https://ghe.example": the site whose clone URLs may receive the API token.
+std::string token_origin_of_api(std::string_view api_url);
 
 // "https://user:secret@host/x" → "https://***@host/x": URLs as they may appear in logs.
 std::string redact_url(std::string_view url);

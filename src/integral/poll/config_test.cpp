@@ -123,6 +123,20 @@ TEST(Config, TokenFromFileOrEnvironment) {
   EXPECT_EQ(read_token(RepoConfig{}), "");
 }
 
+TEST(Config, TokenTakenOutOfTheEnvironmentForChildren) {
+  auto cfg = parse_poll_config(
+      "[o]\ntype = org\nname = acme\ntoken-env = INTEGRAL_POLL_TEST_TAKEN\n"
+      "api-url = https://ghe.example.org/api/v3/\n",
+      "t.conf");
+  ::setenv("INTEGRAL_POLL_TEST_TAKEN", "ghp_taken", 1);
+  take_token_env(cfg);
+  EXPECT_EQ(std::getenv("INTEGRAL_POLL_TEST_TAKEN"), nullptr);  // children cannot inherit it
+  EXPECT_EQ(read_token(cfg.orgs.at(0).repo_template), "ghp_taken");
+  EXPECT_EQ(cfg.orgs.at(0).repo_template.token_origin, "https://ghe.example.org");
+  EXPECT_FALSE(cfg.orgs.at(0).prune_mirrors);  // mirrors of vanished repositories are kept
+  EXPECT_EQ(cfg.orgs.at(0).rate_limit_wait, Seconds(60));
+}
+
 TEST(Config, RedactsCredentialsInUrls) {
   EXPECT_EQ(redact_url("https://user:tok@github.com/o/r.git"), "https://***@github.com/o/r.git");
   EXPECT_EQ(redact_url("https://github.com/o/r@x.git"), "https://github.com/o/r@x.git");

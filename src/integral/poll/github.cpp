@@ -3,10 +3,13 @@
 #include <curl/curl.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "integral/util/error.h"
 #include "integral/util/file_io.h"
@@ -78,6 +81,7 @@ std::vector<RepoConfig> org_repositories(const OrgConfig& org, const std::vector
     c.url = org.url_field == "ssh_url" ? r.ssh_url : r.clone_url;
     if (c.url.empty()) continue;
     c.gitdir = org.basedir / (r.name + ".git");
+    c.token_origin = org.repo_template.token_origin;
     c.state_file = c.gitdir.string() + ".delivered";
     out.push_back(std::move(c));
   }
@@ -88,7 +92,7 @@ namespace {
 
 struct Response {
   long status = 0;
-  std::string body, etag, link;
+  std::string body, etag, link, retry_after, remaining, reset;
 };
 
 size_t on_body(char* p, size_t size, size_t n, void* ud) {
@@ -111,6 +115,9 @@ size_t on_header(char* p, size_t size, size_t n, void* ud) {
       v.remove_suffix(1);
     if (name == "etag") r->etag = v;
     if (name == "link") r->link = v;
+    if (name == "retry-after") r->retry_after = v;
+    if (name == "x-ratelimit-remaining") r->remaining = v;
+    if (name == "x-ratelimit-reset") r->reset = v;
   }
   return size * n;
 }
@@ -147,6 +154,26 @@ Response http_get(const std::string& url, const std::string& token, const std::s
 }
 
 }  // namespace
+
+std::optional<int64_t> rate_limit_wait(long status, const std::string& retry_after,
+                                       const std::string& remaining, const std::string& reset,
+                                       int64_t now) {
+  auto number = [](const std::string& s) -> std::optional<int64_t> {
+    if (s.empty() || s.size() > 18 || s.find_first_not_of("0123456789") != std::string::npos)
+      return std::nullopt;
+    return std::stoll(s);
+  };
+  if (status != 403 && status != 429) return std::nullopt;
+  // GitHub documents Retry-After in seconds (the HTTP-date form is not used by its API).
+  if (auto s = number(retry_after)) return std::max<int64_t>(*s, 1);
+  if (remaining == "0") {
+    if (auto t = number(reset)) return std::max<int64_t>(*t - now, 1);
+    return 60;  // exhausted without a reset time: GitHub's advice is to wait a minute
+  }
+  // A 429 without headers is still "slow down"; a bare 403 is a permission error.
+  if (status == 429) return 60;
+  return std::nullopt;
+}
 
 OrgLister::OrgLister(const OrgConfig& org) : org_(org), token_(read_token(org.repo_template)) {
   load_cache();
@@ -196,15 +223,47 @@ void OrgLister::save_cache() const {
   write_file_atomic(cache_path(org_), nlohmann::json{{"pages", pages}}.dump() + "\n");
 }
 
-std::vector<OrgRepo> OrgLister::list() {
+std::string OrgLister::first_url() const {
+  return fmt::format("{}/orgs/{}/repos?per_page=100&sort=full_name", org_.api_url, org_.org);
+}
+
+std::vector<OrgRepo> OrgLister::known() const {
   std::vector<OrgRepo> all;
-  std::optional<std::string> url =
-      fmt::format("{}/orgs/{}/repos?per_page=100&sort=full_name", org_.api_url, org_.org);
+  std::optional<std::string> url = first_url();
+  for (int page = 0; url && page <= 1000; ++page) {
+    auto it = cache_.find(*url);
+    if (it == cache_.end() || it->second.etag.empty()) return {};  // incomplete: nothing known
+    all.insert(all.end(), it->second.repos.begin(), it->second.repos.end());
+    url = it->second.next;
+  }
+  return all;
+}
+
+std::vector<OrgRepo> OrgLister::list(const std::atomic<bool>* cancel) {
+  std::vector<OrgRepo> all;
+  std::optional<std::string> url = first_url();
+  int waits = 0;
   for (int page = 0; url; ++page) {
     if (page > 1000) throw_bad_input("more than 1000 pages of repositories", org_.api_url);
     auto& c = cache_[*url];
     ++requests_;
     auto r = http_get(*url, token_, c.etag, static_cast<long>(org_.repo_template.timeout.count()));
+    auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                   std::chrono::system_clock::now().time_since_epoch())
+                   .count();
+    if (auto wait = rate_limit_wait(r.status, r.retry_after, r.remaining, r.reset, now)) {
+      ++rate_limited_;
+      // Waiting is bounded twice: by rate-limit-wait per answer, and by three waits a listing.
+      if (*wait > org_.rate_limit_wait.count() || ++waits > 3)
+        throw RateLimited(
+            fmt::format("GET {}: HTTP {}, rate limited for {} s", *url, r.status, *wait),
+            now + *wait);
+      for (int64_t ms = 0; ms < *wait * 1000 && !(cancel && cancel->load()); ms += 100)
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      if (cancel && cancel->load()) throw_environment("listing cancelled");
+      --page;
+      continue;  // the same page again
+    }
     if (r.status == 304 && !c.etag.empty()) {
       ++not_modified_;
     } else if (r.status == 200) {

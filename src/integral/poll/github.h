@@ -4,8 +4,11 @@
 // rate limit). HTTP through libcurl.
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <map>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,13 +32,32 @@ std::vector<OrgRepo> parse_repos_page(std::string_view json, const std::string& 
 // policy; gitdir basedir/<name>.git, hook and refs from the org section.
 std::vector<RepoConfig> org_repositories(const OrgConfig& org, const std::vector<OrgRepo>& repos);
 
+// The API asked us to wait (403/429 with Retry-After, or X-RateLimit-Remaining: 0) longer
+// than rate-limit-wait: this enumeration is skipped until `until` (unix seconds).
+struct RateLimited : std::runtime_error {
+  RateLimited(const std::string& what, int64_t until_) : std::runtime_error(what), until(until_) {}
+  int64_t until;
+};
+
+// Seconds to wait before retrying a rate-limited answer, from its headers (`now` in unix
+// seconds), or nullopt when the answer is no rate limit (a plain 403 is an error).
+std::optional<int64_t> rate_limit_wait(long status, const std::string& retry_after,
+                                       const std::string& remaining, const std::string& reset,
+                                       int64_t now);
+
 class OrgLister {
  public:
   // The ETag cache persists in <basedir>/.integral-org-cache.json, so revalidation works
   // across runs (cron, --once) too.
   explicit OrgLister(const OrgConfig& org);
-  // Every page; pages answered 304 come from the cache. Throws Error on HTTP failures.
-  std::vector<OrgRepo> list();
+  // Every page; pages answered 304 come from the cache. Throws Error on HTTP failures and
+  // RateLimited when the API asks for a longer wait than the configuration allows (shorter
+  // waits are slept here, ending early when *cancel is set).
+  std::vector<OrgRepo> list(const std::atomic<bool>* cancel = nullptr);
+  // The last complete listing this lister knows (from its cache file or an earlier list()):
+  // the repositories to keep polling while the API cannot be asked.
+  std::vector<OrgRepo> known() const;
+  int rate_limited() const { return rate_limited_; }
   int requests() const { return requests_; }
   int not_modified() const { return not_modified_; }
 
@@ -50,7 +72,8 @@ class OrgLister {
   const OrgConfig& org_;
   std::string token_;
   std::map<std::string, Cached> cache_;
-  int requests_ = 0, not_modified_ = 0;
+  std::string first_url() const;
+  int requests_ = 0, not_modified_ = 0, rate_limited_ = 0;
 };
 
 }  // namespace integral::poll

@@ -50,5 +50,33 @@ TEST(GitHub, ReposPageAndFilters) {
   EXPECT_THROW(parse_repos_page("[", "p"), Error);
 }
 
+TEST(GitHub, RateLimitWaitFromHeaders) {
+  // GitHub's documented forms: Retry-After seconds; X-RateLimit-Remaining 0 with the reset
+  // time in epoch seconds; a secondary limit as 403 or 429.
+  EXPECT_EQ(rate_limit_wait(429, "30", "", "", 1000), 30);
+  EXPECT_EQ(rate_limit_wait(403, "5", "17", "", 1000), 5);
+  EXPECT_EQ(rate_limit_wait(403, "", "0", "1090", 1000), 90);
+  EXPECT_EQ(rate_limit_wait(403, "", "0", "900", 1000), 1);  // reset already passed
+  EXPECT_EQ(rate_limit_wait(403, "", "0", "", 1000), 60);
+  EXPECT_EQ(rate_limit_wait(429, "", "", "", 1000), 60);
+  EXPECT_FALSE(rate_limit_wait(403, "", "42", "1090", 1000));  // a permission error
+  EXPECT_FALSE(rate_limit_wait(200, "30", "0", "1090", 1000));
+  EXPECT_FALSE(rate_limit_wait(404, "", "0", "", 1000));
+  EXPECT_EQ(rate_limit_wait(429, "soon", "", "", 1000), 60);  // not a number: the default
+}
+
+TEST(GitHub, TokenGoesOnlyToTheApisSite) {
+  EXPECT_EQ(token_origin_of_api("https://api.github.com"), "https://github.com");
+  EXPECT_EQ(token_origin_of_api("https://ghe.example.org/api/v3"), "https://ghe.example.org");
+  EXPECT_EQ(token_origin_of_api("http://127.0.0.1:8080/api/v3"), "http://127.0.0.1:8080");
+  OrgConfig org;
+  org.org = "o";
+  org.repo_template.token_origin = token_origin_of_api(org.api_url);
+  auto got = org_repositories(
+      org, parse_repos_page(R"([{"name": "a", "clone_url": "https://github.com/o/a.git"}])", "p"));
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].token_origin, "https://github.com");
+}
+
 }  // namespace
 }  // namespace integral::poll

@@ -6,6 +6,8 @@
 
 #include <set>
 
+#include "integral/poll/ref_files.h"
+
 namespace integral::poll {
 
 namespace fs = std::filesystem;
@@ -43,7 +45,12 @@ ProcessResult Mirror::git(const fs::path& gitdir, std::vector<std::string> args,
   spec.env["GIT_DIR"] = std::nullopt;
   spec.env["GIT_WORK_TREE"] = std::nullopt;
   spec.env["LC_ALL"] = "C";
-  if (!token_.empty() && cfg_.url.rfind("https://", 0) == 0) {
+  if (!cfg_.token_env.empty()) spec.env[cfg_.token_env] = std::nullopt;
+  // The token goes only to its own site (an organization's clone URLs on the API's host),
+  // over https, or over http to an API the configuration names as http (a loopback test).
+  bool to_origin = cfg_.token_origin.empty() ? cfg_.url.rfind("https://", 0) == 0
+                                             : cfg_.url.rfind(cfg_.token_origin + "/", 0) == 0;
+  if (!token_.empty() && to_origin) {
     // Through the environment, not argv: a token must not show in process lists.
     std::string cred = "x-access-token:" + token_;
     std::string b64(4 * ((cred.size() + 2) / 3) + 1, '\0');
@@ -72,6 +79,7 @@ bool Mirror::present() const {
 }
 
 RefMap Mirror::local_refs_in(const fs::path& gitdir) const {
+  if (auto direct = read_ref_files(gitdir, cfg_.refs)) return *direct;
   std::vector<std::string> args{"for-each-ref", "--format=%(objectname) %(refname)"};
   for (const auto& p : cfg_.refs) args.push_back(pattern_prefix(p));
   auto r = git(gitdir, args);
@@ -140,6 +148,26 @@ void Mirror::install_temp() const {
   if (fs::exists(cfg_.gitdir, ec)) fs::rename(cfg_.gitdir, broken);
   fs::rename(tmp, cfg_.gitdir);
   fs::remove_all(broken, ec);
+}
+
+std::vector<std::string> Mirror::missing_objects(const std::vector<std::string>& ids) const {
+  if (ids.empty()) return {};
+  std::string in;
+  for (const auto& id : ids) in += id + "\n";
+  auto r = git(cfg_.gitdir, {"cat-file", "--batch-check"}, in);
+  if (!r.ok()) throw GitFailure("cat-file " + r.describe(), trimmed(r.err));
+  // One answer line per id, "<id> missing" for an absent object.
+  std::vector<std::string> missing;
+  size_t pos = 0;
+  while (pos < r.out.size()) {
+    auto eol = r.out.find('\n', pos);
+    if (eol == std::string::npos) eol = r.out.size();
+    std::string_view line(r.out.data() + pos, eol - pos);
+    if (line.size() > 8 && line.substr(line.size() - 8) == " missing")
+      missing.emplace_back(line.substr(0, line.size() - 8));
+    pos = eol + 1;
+  }
+  return missing;
 }
 
 void Mirror::keep_objects(const std::vector<std::string>& ids, const fs::path& gitdir) const {

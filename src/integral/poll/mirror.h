@@ -40,6 +40,8 @@ class Mirror {
   RefMap clone_to_temp() const;
   void install_temp() const;
   std::filesystem::path temp_dir() const;
+  // The ids among `ids` whose objects the mirror lacks (git cat-file --batch-check).
+  std::vector<std::string> missing_objects(const std::vector<std::string>& ids) const;
   // Makes refs/integral/keep/<id> exist exactly for `ids` in `gitdir` (default: the mirror).
   void keep_objects(const std::vector<std::string>& ids,
                     const std::filesystem::path& gitdir = {}) const;

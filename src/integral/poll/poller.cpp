@@ -7,6 +7,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -136,6 +137,24 @@ RepoResult poll_repository(const RepoConfig& r, Logger& log, const std::atomic<b
       }
     }
 
+    // A hook is told about objects it will look up in the mirror: a mirror that lost them
+    // (deleted packs, a damaged disk) is replaced before any hook runs.
+    {
+      std::set<std::string> wanted;
+      for (const auto& c : consumers)
+        for (const auto& u : diff_refs(c.delivered, current))
+          if (!is_zero_id(u.new_id)) wanted.insert(u.new_id);
+      if (!wanted.empty() && !res.cloned) {
+        auto missing = m.missing_objects({wanted.begin(), wanted.end()});
+        if (!missing.empty()) {
+          log.line(r.name, fmt::format("mirror lacks {} object(s) it has refs for, e.g. {}; "
+                                       "re-cloning",
+                                       missing.size(), missing.front()));
+          current = reclone();
+        }
+      }
+    }
+
     bool changed_state = false;
     std::string failure;
     for (auto& c : consumers) {
@@ -220,36 +239,57 @@ int run_poller(const PollConfig& cfg, Logger& log, const RunOptions& opts) {
     RepoStatus status;
     Clock::time_point due;
     bool running = false, done = false;
+    int org = -1;          // index of the organization that listed it
+    bool removed = false;  // left its organization: no longer polled, not in the status
+    bool prune = false;    // ... and its mirror is to be removed once it is not running
   };
   struct Org {
     const OrgConfig* cfg;
     std::unique_ptr<OrgLister> lister;
     Clock::time_point due;
-    bool running = false, done = false;
+    bool running = false, done = false, seeded = false;
     int failures = 0;
   };
   std::deque<Entry> entries;  // a deque: workers hold pointers while orgs add entries
   std::set<std::string> gitdirs;
-  auto add_entry = [&](const RepoConfig& r) {  // with mu held (or before the workers start)
-    if (!gitdirs.insert(fs::absolute(r.gitdir).lexically_normal().string()).second) return false;
+  auto gitdir_key = [](const RepoConfig& r) {
+    return fs::absolute(r.gitdir).lexically_normal().string();
+  };
+  auto add_entry = [&](const RepoConfig& r, int org) {  // with mu held (or before workers)
+    if (!gitdirs.insert(gitdir_key(r)).second) return false;
     Entry e{r, {}, Clock::now()};
+    e.org = org;
     e.status.name = r.name;
     e.status.url = r.url;
     e.status.gitdir = r.gitdir.string();
     entries.push_back(std::move(e));
     return true;
   };
-  for (const auto& r : cfg.repos) add_entry(r);
+  for (const auto& r : cfg.repos) add_entry(r, -1);
+  // Removes a mirror that left its organization (prune-mirrors): the mirror, the state of
+  // every hook consumer, and leftovers of an interrupted clone.
+  auto prune_mirror = [&](const RepoConfig& r) {
+    std::error_code ec;
+    fs::remove_all(r.gitdir, ec);
+    fs::remove_all(fs::path(r.gitdir.string() + ".tmp-clone"), ec);
+    fs::remove(consumer_state_file(r, ""), ec);
+    if (r.hook)
+      for (const auto& p : r.hook->projects) fs::remove(consumer_state_file(r, p), ec);
+    log.line(r.name, fmt::format("mirror {} and its delivered state removed (prune-mirrors)",
+                                 r.gitdir.string()));
+  };
   std::vector<Org> orgs;
   for (const auto& o : cfg.orgs) orgs.push_back({&o, std::make_unique<OrgLister>(o), Clock::now()});
   std::mutex mu;
   std::condition_variable cv;
+  auto last_status = Clock::now() - std::chrono::hours(1);
   auto stopped = [&] { return opts.stop && opts.stop->load(); };
 
   auto write_status = [&] {  // with mu held
     if (cfg.status_file.empty()) return;
     std::vector<RepoStatus> s;
-    for (const auto& e : entries) s.push_back(e.status);
+    for (const auto& e : entries)
+      if (!e.removed) s.push_back(e.status);
     try {
       write_file_atomic(cfg.status_file, status_to_json(s).dump(2) + "\n");
     } catch (const std::exception& e) {
@@ -266,26 +306,75 @@ int run_poller(const PollConfig& cfg, Logger& log, const RunOptions& opts) {
         if (!o.running && !o.done && o.due <= Clock::now()) org = &o;
       if (org) {
         org->running = true;
+        int org_index = static_cast<int>(org - orgs.data());
         lock.unlock();
-        std::vector<RepoConfig> found;
+        std::vector<RepoConfig> found, before;
         std::string error;
+        std::optional<int64_t> limited_until;
         try {
-          found = org_repositories(*org->cfg, org->lister->list());
+          before = org_repositories(*org->cfg, org->lister->known());
+          found = org_repositories(*org->cfg, org->lister->list(opts.stop));
+        } catch (const RateLimited& e) {
+          error = e.what();
+          limited_until = e.until;
         } catch (const std::exception& e) {
           error = e.what();
         }
         lock.lock();
         org->running = false;
         if (opts.once) org->done = true;
+        if (!error.empty() && !org->seeded && !before.empty()) {
+          // The API cannot be asked now: keep polling the repositories the last listing
+          // named (from the cache), so a rate limit or an outage delays only new ones.
+          for (const auto& r : before) add_entry(r, org_index);
+          log.line(org->cfg->name,
+                   fmt::format("polling the {} repositories of the last listing", before.size()));
+        }
         if (error.empty()) {
+          org->seeded = true;
           int added = 0;
-          for (const auto& r : found) added += add_entry(r) ? 1 : 0;
+          for (const auto& r : found) added += add_entry(r, org_index) ? 1 : 0;
+          // Repositories no longer listed (deleted, transferred, now archived or disabled).
+          std::set<std::string> now_listed;
+          for (const auto& r : found) now_listed.insert(gitdir_key(r));
+          std::set<std::string> gone_known;
+          for (auto& e : entries) {
+            if (e.org != org_index || e.removed || now_listed.count(gitdir_key(e.cfg))) continue;
+            e.removed = true;
+            e.done = true;
+            gitdirs.erase(gitdir_key(e.cfg));
+            gone_known.insert(gitdir_key(e.cfg));
+            log.line(e.cfg.name,
+                     fmt::format("no longer listed by {} (deleted, transferred, archived or "
+                                 "disabled): not polled any more; mirror {}",
+                                 org->cfg->org, org->cfg->prune_mirrors ? "removed" : "kept"));
+            if (org->cfg->prune_mirrors) {
+              if (e.running)
+                e.prune = true;
+              else
+                prune_mirror(e.cfg);
+            }
+          }
+          // Also those an earlier run listed (this process never polled them).
+          for (const auto& r : before) {
+            auto key = gitdir_key(r);
+            if (now_listed.count(key) || gone_known.count(key) || gitdirs.count(key)) continue;
+            log.line(r.name, fmt::format("no longer listed by {}: mirror {}", org->cfg->org,
+                                         org->cfg->prune_mirrors ? "removed" : "kept"));
+            if (org->cfg->prune_mirrors) prune_mirror(r);
+          }
           org->failures = 0;
           org->due = Clock::now() + org->cfg->enumerate_interval;
           log.line(org->cfg->name,
                    fmt::format("{} repositories listed, {} new ({} requests, {} not modified)",
                                found.size(), added, org->lister->requests(),
                                org->lister->not_modified()));
+        } else if (limited_until) {
+          // Not a failure: the API said when to come back.
+          auto delay = std::chrono::seconds(std::max<int64_t>(*limited_until - unix_now(), 1));
+          org->due = Clock::now() + delay;
+          log.line(org->cfg->name,
+                   fmt::format("listing skipped: {} (next listing in {} s)", error, delay.count()));
         } else {
           ++org->failures;
           auto delay = backoff_delay(org->cfg->enumerate_interval, org->failures, cfg.max_backoff);
@@ -323,6 +412,7 @@ int run_poller(const PollConfig& cfg, Logger& log, const RunOptions& opts) {
       auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count();
       lock.lock();
       auto& st = pick->status;
+      bool had_failures = st.consecutive_failures > 0 || st.pending > 0;
       st.pending = res.pending;
       st.delivered_total += res.delivered;
       std::chrono::seconds delay = pick->cfg.poll_interval;
@@ -341,7 +431,17 @@ int run_poller(const PollConfig& cfg, Logger& log, const RunOptions& opts) {
       st.next_poll = unix_now() + delay.count();
       pick->running = false;
       if (opts.once) pick->done = true;
-      write_status();
+      if (pick->prune) {
+        pick->prune = false;
+        prune_mirror(pick->cfg);
+      }
+      // The status file is rewritten (and synced) when something happened, and otherwise at
+      // most once a second: on a quiet poll of many repositories it would dominate.
+      bool news = !res.ok || res.delivered || res.cloned || res.pending || had_failures;
+      if (news || Clock::now() - last_status >= std::chrono::seconds(1)) {
+        write_status();
+        last_status = Clock::now();
+      }
       cv.notify_all();
     }
   };
@@ -357,7 +457,7 @@ int run_poller(const PollConfig& cfg, Logger& log, const RunOptions& opts) {
   }
   int failed = 0;
   for (const auto& e : entries)
-    if (e.status.consecutive_failures > 0) ++failed;
+    if (!e.removed && e.status.consecutive_failures > 0) ++failed;
   for (const auto& o : orgs)
     if (o.failures > 0) ++failed;
   return failed;
