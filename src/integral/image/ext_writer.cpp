@@ -652,15 +652,16 @@ class Writer {
     flush_batch();
   }
 
-  // Reads a segment that was not kept in memory again from its source, in large reads, and
-  // checks it still holds what was planned (the tree must not change during the build).
-  template <typename F>
-  void read_segment(const Segment& sg, F&& out) {
-    const Entry& e = *nodes_[sg.ino].e;
-    int fd = tree_.spill_fd();
-    uint64_t base = e.content.spill_offset;
+  // Where a regular file's bytes come from: its host file (opened here, closed on scope exit)
+  // or the tree's spill file at the entry's offset (tar input); `what` names it in errors.
+  struct ContentSource {
+    int fd;
+    uint64_t base;
     bool own = false;
-    if (!e.content.host_path.empty()) {
+    std::string what;
+    ContentSource(const Entry& e, int spill_fd) : fd(spill_fd), base(e.content.spill_offset) {
+      what = e.content.host_path.empty() ? "/" + e.path : e.content.host_path;
+      if (e.content.host_path.empty()) return;
       fd = ::open(e.content.host_path.c_str(), O_RDONLY | O_CLOEXEC);
       if (fd < 0)
         throw_environment(fmt::format("cannot open: {}", std::strerror(errno)),
@@ -668,8 +669,23 @@ class Writer {
       base = 0;
       own = true;
     }
-    const std::string what = e.content.host_path.empty() ? "/" + e.path : e.content.host_path;
-    try {
+    ContentSource(const ContentSource&) = delete;
+    ContentSource& operator=(const ContentSource&) = delete;
+    ~ContentSource() {
+      if (own) ::close(fd);
+    }
+  };
+
+  // Reads a segment that was not kept in memory again from its source, in large reads, and
+  // checks it still holds what was planned (the tree must not change during the build).
+  template <typename F>
+  void read_segment(const Segment& sg, F&& out) {
+    const Entry& e = *nodes_[sg.ino].e;
+    const ContentSource src(e, tree_.spill_fd());
+    const int fd = src.fd;
+    const uint64_t base = src.base;
+    const std::string& what = src.what;
+    {
       auto& buf = read_buf_;
       if (buf.size() < kWriteChunk) buf.resize(kWriteChunk);
       for (uint64_t done = 0; done < sg.len;) {
@@ -687,11 +703,7 @@ class Writer {
         out(sg.pblk + done, buf.data(), cnt * kBlockSize);
         done += cnt;
       }
-    } catch (...) {
-      if (own) ::close(fd);
-      throw;
     }
-    if (own) ::close(fd);
   }
 
   void read_exact(int fd, char* buf, size_t len, uint64_t off, const std::string& what) {
@@ -738,19 +750,11 @@ class Writer {
       return;
     }
     if (e.type != EntryType::kRegular || e.content.size == 0) return;
-    int fd = tree_.spill_fd();
-    uint64_t base = e.content.spill_offset;
-    bool own = false;
-    if (!e.content.host_path.empty()) {
-      fd = ::open(e.content.host_path.c_str(), O_RDONLY | O_CLOEXEC);
-      if (fd < 0)
-        throw_environment(fmt::format("cannot open: {}", std::strerror(errno)),
-                          e.content.host_path);
-      base = 0;
-      own = true;
-    }
-    const std::string what = e.content.host_path.empty() ? "/" + e.path : e.content.host_path;
-    try {
+    const ContentSource src(e, tree_.spill_fd());
+    const int fd = src.fd;
+    const uint64_t base = src.base;
+    const std::string& what = src.what;
+    {
       // One buffer for all files (a fresh 1 MiB per file costs a memset each).
       auto& buf = read_buf_;
       if (buf.empty()) buf.resize(1u << 20);
@@ -789,11 +793,7 @@ class Writer {
           }
         }
       }
-    } catch (...) {
-      if (own) ::close(fd);
-      throw;
     }
-    if (own) ::close(fd);
   }
 
   Digest metadata_hash() const {
