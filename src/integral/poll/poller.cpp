@@ -419,6 +419,10 @@ int run_poller(const PollConfig& cfg, Logger& log, const RunOptions& opts) {
       if (res.ok) {
         st.last_success = unix_now();
         st.consecutive_failures = 0;
+      } else if (stopped()) {
+        // Cut short by shutdown, not a fault of the remote: nothing was delivered, so the
+        // next start redoes it; counting it would make a clean stop look like a failure.
+        log.line(pick->cfg.name, fmt::format("poll interrupted by shutdown after {} ms", ms));
       } else {
         st.last_error = res.error;
         st.last_error_time = unix_now();

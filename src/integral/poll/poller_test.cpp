@@ -4,6 +4,9 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <thread>
+
+#include <nlohmann/json.hpp>
 
 #include "integral/poll/test_repo.h"
 #include "integral/util/file_io.h"
@@ -139,6 +142,35 @@ TEST_F(PollRepo, EachProjectHasItsOwnDeliveredState) {
   EXPECT_FALSE(r.ok);
   EXPECT_EQ(r.delivered, 1u);
   EXPECT_EQ(r.pending, 1u);
+}
+
+TEST_F(PollRepo, ShutdownDuringAHookIsNotAFailure) {
+  u.commit("a", "1", "one");
+  u.push({"main"});
+  ASSERT_TRUE(poll().ok);
+  u.commit("a", "2", "two");
+  u.push({"main"});
+  // The hook announces itself and then hangs; stop is raised while it runs.
+  auto marker = d / "hook-started";
+  set_hook("touch \"" + marker.string() + "\"; exec sleep 30\n");
+  PollConfig pc;
+  pc.repos = {cfg};
+  pc.status_file = d / "status.json";
+  std::atomic<bool> stop{false};
+  std::thread stopper([&] {
+    for (int i = 0; i < 600 && !std::filesystem::exists(marker); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    stop = true;
+  });
+  int failed = run_poller(pc, log, RunOptions{.once = false, .stop = &stop});
+  stopper.join();
+  ASSERT_TRUE(std::filesystem::exists(marker));
+  EXPECT_EQ(failed, 0);
+  auto st = nlohmann::json::parse(read_text_file(pc.status_file))["repositories"];
+  ASSERT_EQ(st.size(), 1u);
+  EXPECT_EQ(st[0]["consecutive_failures"], 0);
+  EXPECT_EQ(st[0]["pending"], 1);  // still owed: the next start delivers it
+  EXPECT_NE(read_text_file(d / "poll.log").find("interrupted by shutdown"), std::string::npos);
 }
 
 TEST(Backoff, DoublesAndCaps) {
