@@ -4,7 +4,7 @@
 # 1. the Debian tboot.gz and tb_polgen as peers: the MLE hash (lcp2_mlehash), module hashes and
 #    policies (tb_polgen), composed into PCR values here with openssl;
 # 2. real launches (shared/vectors/txt A: TPM 2.0 DA, tboot 1.10.2; C: TPM 1.2 legacy, tboot
-#    1.10.3): a profile made from each dump plus the launch's own MLE and module measurements
+#    1.10.3; D: TPM 1.2 legacy, tboot 1.9.12 serial log without an event log): a profile made from each dump plus the launch's own MLE and module measurements
 #    (the binaries are not available; the digests are cut from the dump's text here) predicts
 #    PCR 17/18/19 equal to the values research txt.md §4 replayed from those dumps; changing one
 #    module changes exactly the PCR the rules say; replay and verify --log read the dumps.
@@ -216,6 +216,54 @@ check "replay C PCR 17 (HASH_START's recorded SinitHash reached by extend)" \
   "$(jq -r '.pcrs.sha1["17"]' cr.json)" 564d58b956e12bd98c0917e0185387df53556cb5
 "$INTEGRAL" verify --log "$C" --expect c-boot.toml >/dev/null && ok "verify --log C: match" ||
   bad "verify --log C"
+
+# --- 3b. Vector D (TPM 1.2 legacy, tboot 1.9.12 serial log, no event log, SinitMleData v6).
+# The profile is rebuilt from the printed heap: SinitHash is PCR 17's value after HASH_START
+# (the ACM hash itself is not printed), which the profile keeps as a value the PCR is set to.
+D=$(ls "$VEC"/D_*.txt 2>/dev/null | head -1)
+"$INTEGRAL" txt profile "$D" -o d.toml 2>d.err || bad "txt profile D"
+grep -q '^log_format = "tpm12-heap"' d.toml && grep -q '^mapping = "legacy"' d.toml &&
+  grep -q '^sets = true' d.toml && grep -q "PCR 17 is inferred, not verified" d.toml &&
+  grep -q "PCR 17 is inferred" d.err && ok "profile D: heap-rebuilt, HASH_START sets PCR 17, flagged" ||
+  bad "profile D facts"
+dhex() { sed -n "/$1/{n;p;q}" "$D" | tr -d ' \t\r'; }
+dvl() { sed -n "/PCR $1 (alg count 1)/{n;s/.*alg 0004: //p;q}" "$D" | tr -d ' \r'; }
+d_mle=$(dhex 'mle_hash:')
+cat >d-boot.toml <<EOF
+banks = ["sha1"]
+[[stage]]
+type = "sinit"
+profile = "d.toml"
+mle = "digest:sha1=$d_mle"
+cmdline = "logging=serial,memory,vga dump_memmap=true"
+[[stage]]
+type = "tboot"
+version = "1.9.12"
+modules = ["digest:sha1=$(dvl 18)", "digest:sha1=$(dvl 19)"]
+EOF
+"$INTEGRAL" predict d-boot.toml --json >d.json || bad "predict D"
+# Composed here from the printed values: PCR 18 = MLE then module 0; PCR 19 = module 1; PCR 17
+# = SinitHash, then SHA1 of the 76-byte COMBINED data (BiosAcmId, MsegValid LE64, StmHash,
+# PolicyControl LE32, LcpPolicyHash, caps 0), then tboot's policy measurement.
+le() { printf '%0*x' "$2" "$1" | fold -w2 | tac | tr -d '\n'; }
+combined=$(dhex 'bios_acm_id:')$(le "$(sed -n 's/.*mseg_valid: //p' "$D" | head -1 | tr -d '\r')" 16)
+combined+=$(dhex 'stm_hash:')
+combined+=$(le "$(sed -n 's/.*lcp_policy_control: //p' "$D" | head -1 | tr -d '\r')" 8)
+combined+=$(dhex 'lcp_policy_hash:')00000000
+[[ ${#combined} == 152 ]] && ok "D COMBINED data is 76 bytes" || bad "D COMBINED ${#combined}"
+want17=$(ext sha1 "$(ext sha1 "$(dhex 'sinit_hash:')" "$(printf '%s' "$combined" | xxd -r -p |
+  openssl dgst -sha1 -r | cut -d' ' -f1)")" "$(dvl 17)")
+check "D PCR 17 (SinitHash set, COMBINED, policy)" "$(jq -r '.pcrs.sha1["17"]' d.json)" "$want17"
+check "D PCR 18" "$(jq -r '.pcrs.sha1["18"]' d.json)" "$(ext sha1 "$(ext sha1 $z1 "$d_mle")" "$(dvl 18)")"
+check "D PCR 19" "$(jq -r '.pcrs.sha1["19"]' d.json)" "$(ext sha1 $z1 "$(dvl 19)")"
+# Research txt.md §4 D: the replay of the same launch.
+check "D PCR 17 = research replay" "$(jq -r '.pcrs.sha1["17"]' d.json)" 5b6470b0f6333f3fb75a2a08c486bcc929a46234
+jq -e '.events[0].sets == true and (.events[0].description | contains("sets PCR 17"))' d.json \
+  >/dev/null && ok "D: HASH_START predicted as a set value, said so" || bad "D HASH_START event"
+"$INTEGRAL" verify --log "$D" --expect d-boot.toml >/dev/null && ok "verify --log D (serial log): match" ||
+  bad "verify --log D"
+"$INTEGRAL" replay "$D" --json >dr.json
+check "replay D PCR 17" "$(jq -r '.pcrs.sha1["17"]' dr.json)" "$want17"
 
 # --- 4. examples/txt-launch: Debian's tboot.gz on A's platform. With DA, PCR 18 holds SINIT's
 # authority events and the policy only, so it equals A's whatever tboot, kernel and initrd are.

@@ -210,16 +210,21 @@ TxtSub add_txt_profile(CLI::App* txt) {
   };
   auto o = std::make_shared<Opts>();
   auto* app = txt->add_subcommand(
-      "profile",
-      "Make a platform profile (SINIT's events) from a reference launch (txt-stat output)");
-  app->add_option("launch", o->file, "txt-stat output or tboot serial log of a launch")->required();
+      "profile", "Make a platform profile (SINIT's events) from a reference launch");
+  app->add_option("launch", o->file,
+                  "The launch: txt-stat output, a tboot serial log, or a binary TXT event log")
+      ->required();
   app->add_option("-o,--output", o->output, "Profile file to write (TOML; default stdout)");
   app->add_flag("--json", o->json, "Print a summary as JSON (the profile still goes to -o)");
   return {app, [o] {
-            const std::string text = read_text_file(o->file);
-            auto log = txt::parse_txt_stat(text, o->file);
-            auto prof = txt::make_profile(log, txt::launch_facts(text),
-                                          std::filesystem::path(o->file).filename().string());
+            auto loaded = txt::load_txt_log({o->file});
+            // The facts around the log (tboot version and command line) exist only in text.
+            const std::string text = read_text_file(o->file, 64u << 20);
+            const bool is_text = text.find('\0') == std::string::npos;
+            auto prof = txt::make_profile(
+                loaded.log, is_text ? txt::launch_facts(text) : txt::LaunchFacts{},
+                std::filesystem::path(o->file).filename().string(), loaded.notes);
+            for (const auto& n : loaded.notes) fmt::print(stderr, "note: {}\n", n);
             if (o->json && o->output.empty()) throw_usage("--json needs -o for the profile");
             emit(o->output, txt::profile_to_toml(prof));
             if (o->json) {
@@ -230,6 +235,7 @@ TxtSub add_txt_profile(CLI::App* txt) {
               j["banks"] = nlohmann::ordered_json::array();
               for (auto b : prof.banks) j["banks"].push_back(hash_alg_name(b));
               j["tboot_version"] = prof.tboot_version;
+              j["notes"] = prof.notes;
               std::map<std::string, int> roles;
               for (const auto& e : prof.events) ++roles[e.role];
               j["events"] = roles;

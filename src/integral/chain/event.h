@@ -26,7 +26,10 @@ struct Event {
   std::optional<uint32_t> type;
   std::vector<Digest> digests;  // one per bank the event extends
   std::vector<uint8_t> data;    // event data as logged (may be empty)
-  std::string description;      // one line for people
+  // The digests are the PCR's value after this event, not an extend input: a TPM 1.2 TXT launch
+  // whose SINIT (SinitMleData < 8) reports only the resulting SinitHash of HASH_START.
+  bool sets = false;
+  std::string description;  // one line for people
   Provenance provenance;
 
   const Digest* digest(HashAlg alg) const;

@@ -7,8 +7,13 @@ PcrSet replay(const Chain& chain, const std::vector<HashAlg>& banks) {
   if (chain.dynamic_launch) set.dynamic_launch_reset();
   for (const Event& e : chain.events) {
     if (!e.extends()) continue;
-    for (const Digest& d : e.digests)
-      if (set.has_bank(d.alg())) set.extend(e.pcr, d);
+    for (const Digest& d : e.digests) {
+      if (!set.has_bank(d.alg())) continue;
+      if (e.sets)
+        set.set(e.pcr, d);
+      else
+        set.extend(e.pcr, d);
+    }
   }
   return set;
 }

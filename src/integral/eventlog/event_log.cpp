@@ -7,6 +7,7 @@
 #include "integral/eventlog/ima_log.h"
 #include "integral/eventlog/mapped_file.h"
 #include "integral/txt/profile.h"
+#include "integral/txt/txt_log.h"
 #include "integral/txt/txt_stat.h"
 #include "integral/util/error.h"
 
@@ -44,8 +45,9 @@ LogFormat sniff(std::span<const uint8_t> head) {
   return LogFormat::kTcg;
 }
 
-// txt-stat output and tboot serial logs are text naming TXT or tboot early on.
-constexpr size_t kTextSniff = 4096;
+// txt-stat output and tboot serial logs are text naming TXT or tboot early on (a serial log
+// may begin with a few kilobytes of the previous kernel's console first).
+constexpr size_t kTextSniff = 64 * 1024;
 bool looks_like_txt_text(std::span<const uint8_t> head) {
   std::string_view s(reinterpret_cast<const char*>(head.data()), head.size());
   return s.find("Intel(r) TXT") != std::string_view::npos ||
@@ -82,8 +84,10 @@ EventLog parse_event_log(std::span<const uint8_t> data, const std::string& file,
     log.tcg = read_tcg_log(dump.raw_log, file + ":Log.Raw");
     log.pcrs = std::move(dump.pcrs);
   } else if (format == LogFormat::kTxtStat) {
-    auto txt_log = txt::parse_txt_stat(
-        std::string_view(reinterpret_cast<const char*>(data.data()), data.size()), file);
+    auto txt_log =
+        txt::parse_txt_text(
+            std::string_view(reinterpret_cast<const char*>(data.data()), data.size()), file)
+            .log;
     log.tcg.format = txt_log.format == txt::TxtLogFormat::kTcg20 ? TcgLogFormat::kCryptoAgile
                                                                  : TcgLogFormat::kSha1;
     log.tcg.banks = txt_log.banks;

@@ -50,6 +50,7 @@ nlohmann::ordered_json prediction_to_json(const Prediction& p) {
     json d = json::object();
     for (const Digest& g : e.digests) d[std::string(hash_alg_name(g.alg()))] = g.hex();
     j["digests"] = d;
+    if (e.sets) j["sets"] = true;
     if (!e.data.empty()) j["data"] = to_hex(e.data);
     j["description"] = e.description;
     j["artifact"] = e.provenance.artifact;
@@ -104,6 +105,7 @@ Prediction prediction_from_json(std::string_view text, const std::string& source
         if (!data) not_prediction(source, fmt::format("event {}: data is not hex", index));
         e.data = std::move(*data);
       }
+      e.sets = je.value("sets", false);
       e.description = je.value("description", "");
       e.provenance.artifact = je.value("artifact", "");
       e.provenance.rule = je.value("rule", "");

@@ -66,6 +66,9 @@ struct TxtLaunchState {
   std::string mapping;                 // "legacy" / "da"
   std::optional<std::string> cmdline;  // the tboot command line the MLE was hashed with
   std::string profile;                 // the profile file, for messages
+  // The tboot version the sinit stage assumed (its tboot_version, else the profile's): SINIT
+  // measured that tboot's command-line rule and OsSinitData.Capabilities.
+  std::string sinit_tboot_version;
 };
 
 struct StageContext {

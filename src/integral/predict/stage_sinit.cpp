@@ -9,7 +9,8 @@
 //   profile = "platform.toml"
 //   mle = "tboot.gz"                 # or "digest:sha1=HEX,sha256=HEX"
 //   cmdline = "logging=serial"       # tboot's command line as the loader passes it
-//   tboot_version = "1.10.5"         # optional: before 1.9.4 tboot dropped the first word
+//   tboot_version = "1.10.5"         # optional, default the profile's: before 1.9.4 tboot
+//                                    # dropped the first word; its caps are measured (DA)
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -22,6 +23,9 @@
 #include "integral/util/error.h"
 
 namespace integral {
+namespace {
+constexpr uint32_t kOsSinitDataCapHash = 0x40f;
+}  // namespace
 
 std::vector<Event> run_sinit_stage(StageFields& f, const StageContext& ctx) {
   const std::string profile_name = f.required_string("profile");
@@ -46,11 +50,15 @@ std::vector<Event> run_sinit_stage(StageFields& f, const StageContext& ctx) {
 
   // tboot copies its command line into the MLE before SENTER; up to 1.9.3 without the first word.
   std::string cmdline = loader_cmdline;
+  std::optional<txt::TbootVersion> version;
   if (version_text) {
-    auto v = txt::TbootVersion::parse(*version_text);
-    if (!v) f.fail("tboot_version", fmt::format("'{}' is not a version", *version_text));
-    if (*v < txt::TbootVersion{1, 9, 4}) cmdline = formats::TbootMle::skip_filename(cmdline);
+    version = txt::TbootVersion::parse(*version_text);
+    if (!version) f.fail("tboot_version", fmt::format("'{}' is not a version", *version_text));
+    if (*version < txt::TbootVersion{1, 9, 4}) cmdline = formats::TbootMle::skip_filename(cmdline);
   }
+  // The tboot whose OsSinitData.Capabilities SINIT measures: the one given, else the reference's.
+  const auto reference_version = txt::TbootVersion::parse(prof.tboot_version);
+  const auto caps_version = version ? version : reference_version;
 
   std::optional<TxtArtifact> mle;
   if (mle_spec) mle = parse_txt_artifact(*mle_spec, f, "mle", ctx);
@@ -68,6 +76,7 @@ std::vector<Event> run_sinit_stage(StageFields& f, const StageContext& ctx) {
     e.pcr = pe.pcr;
     e.type = pe.type;
     e.data = pe.data;
+    e.sets = pe.sets;
     if (pe.role == "mle") {
       if (!mle) f.fail("", "needs 'mle' (the tboot file or its digests): SINIT measures the MLE");
       e.digests = txt_mle_digests(*mle, cmdline, banks, f, "mle");
@@ -75,11 +84,29 @@ std::vector<Event> run_sinit_stage(StageFields& f, const StageContext& ctx) {
       e.provenance.artifact =
           mle->kind == TxtArtifact::Kind::kFile ? mle->path.string() : mle->text;
       e.provenance.rule = "sinit/mle-hash";
+    } else if (pe.type == kOsSinitDataCapHash && pe.data.size() == 4 && caps_version &&
+               reference_version) {
+      // Recomputed: the capabilities carry tboot's own version bit (cbnt_supported).
+      const uint32_t ref_caps =
+          static_cast<uint32_t>(pe.data[0] | pe.data[1] << 8 | pe.data[2] << 16) |
+          static_cast<uint32_t>(pe.data[3]) << 24;
+      const uint32_t caps = txt::os_sinit_caps_for(ref_caps, *caps_version);
+      e.data = {static_cast<uint8_t>(caps), static_cast<uint8_t>(caps >> 8),
+                static_cast<uint8_t>(caps >> 16), static_cast<uint8_t>(caps >> 24)};
+      for (HashAlg b : banks) e.digests.push_back(hash(b, e.data));
+      e.description = fmt::format(
+          "SINIT OSSINITDATA_CAP_HASH (OsSinitData.Capabilities {:#x} for tboot {}; the "
+          "reference's tboot {} wrote {:#x})",
+          caps, caps_version->to_string(), reference_version->to_string(), ref_caps);
+      e.provenance.artifact = profile_path.string();
+      e.provenance.rule = "sinit/os-sinit-caps";
     } else {
       for (const auto& d : pe.digests)
         if (std::find(banks.begin(), banks.end(), d.alg()) != banks.end()) e.digests.push_back(d);
       e.description =
           fmt::format("SINIT {}", name.empty() ? fmt::format("{:#x}", pe.type) : std::string(name));
+      if (pe.sets)
+        e.description += fmt::format(" (sets PCR {}: the SinitHash the profile recorded)", pe.pcr);
       e.provenance.artifact = profile_path.string();
       e.provenance.rule = pe.line ? fmt::format("sinit/from profile (reference line {})", pe.line)
                                   : std::string("sinit/from profile");
@@ -92,6 +119,7 @@ std::vector<Event> run_sinit_stage(StageFields& f, const StageContext& ctx) {
   ctx.txt.mapping = prof.mapping;
   ctx.txt.cmdline = loader_cmdline;
   ctx.txt.profile = profile_path.string();
+  ctx.txt.sinit_tboot_version = caps_version ? caps_version->to_string() : "";
   return out;
 }
 

@@ -60,6 +60,18 @@ std::vector<Event> run_tboot_stage(StageFields& f, const StageContext& ctx) {
 
   auto version = TbootVersion::parse(version_text);
   if (!version) f.fail("version", fmt::format("'{}' is not a tboot version", version_text));
+  // SINIT's events depend on tboot's version in two ways (the command-line rule of 1.9.4, the
+  // cbnt_supported capability of 1.10.1): the sinit stage must have assumed a compatible one.
+  if (auto assumed = TbootVersion::parse(ctx.txt.sinit_tboot_version)) {
+    auto side = [](const TbootVersion& v) {
+      return std::pair{v >= TbootVersion{1, 9, 4}, v >= TbootVersion{1, 10, 1}};
+    };
+    if (side(*assumed) != side(*version))
+      f.fail("version",
+             fmt::format("tboot {} but the sinit stage measured for tboot {} (its tboot_version, "
+                         "else the profile's): set tboot_version = \"{}\" in the sinit stage",
+                         version_text, assumed->to_string(), version_text));
+  }
   const TbootVersion& v = *version;
 
   // TPM family and command line: the sinit stage's unless given; both given must agree.

@@ -1,6 +1,7 @@
 // The tboot and sinit stages against values composed by hand in the test with OpenSSL's EVP
 // calls (not integral's hashing), following research txt.md §1.5-§1.6, and against the real
-// vectors in shared/vectors/txt (A: TPM 2.0 DA, tboot 1.10.2; C: TPM 1.2 legacy, tboot 1.10.3).
+// vectors in shared/vectors/txt (A: TPM 2.0 DA, tboot 1.10.2; C: TPM 1.2 legacy, tboot 1.10.3;
+// D: TPM 1.2 legacy, tboot 1.9.12 serial log without an event log).
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
 #include <unistd.h>
@@ -12,6 +13,7 @@
 #include "integral/predict/boot_description.h"
 #include "integral/predict/prediction.h"
 #include "integral/txt/profile.h"
+#include "integral/txt/txt_log.h"
 #include "integral/util/error.h"
 #include "integral/util/file_io.h"
 #include "integral/util/hex.h"
@@ -24,6 +26,7 @@ namespace fs = std::filesystem;
 const fs::path kTxtVectors = fs::path(INTEGRAL_SHARED_DIR) / "vectors/txt";
 const char* kVectorA = "A_tboot-devel_dell-e5470_tpm20-tcg-da_tboot-1.10.2_txt-stat.txt";
 const char* kVectorC = "C_tboot-devel_lenovo-t460p_tpm12-legacy_tboot-1.10.3_txt-stat.txt";
+const char* kVectorD = "D_tboot-devel_lenovo_tpm12-legacy-smd6_tboot-1.9.12_serial.txt";
 
 // EVP one-shot digest of a byte string, hex.
 std::string evp(const char* alg, const std::string& data) {
@@ -297,6 +300,65 @@ modules = ["digest:sha1=)" +
   EXPECT_NE(p.chain.events[0].provenance.rule.find("from profile"), std::string::npos);
 }
 
+// Vector D: no event log; the profile is rebuilt from the printed heap. HASH_START is kept as
+// the value PCR 17 is set to (SinitHash), which survives the TOML round trip; PCR 17 is then
+// composed by hand: SinitHash, SHA1 of the 76-byte COMBINED data, tboot's policy event.
+TEST_F(TxtStageTest, VectorDHeapProfileSetsPcr17) {
+  const std::string text = read_text_file(kTxtVectors / kVectorD);
+  auto loaded = txt::parse_txt_text(text, kVectorD);
+  auto prof = txt::make_profile(loaded.log, txt::launch_facts(text), kVectorD, loaded.notes);
+  EXPECT_EQ(prof.tpm, "1.2");
+  EXPECT_EQ(prof.mapping, "legacy");
+  EXPECT_EQ(prof.log_format, "tpm12-heap");
+  EXPECT_EQ(prof.tboot_version, "1.9.12");
+  write_file_atomic(dir_ / "d.toml", txt::profile_to_toml(prof));
+  auto back = txt::load_profile(dir_ / "d.toml");
+  ASSERT_EQ(back.events.size(), 6u);
+  EXPECT_TRUE(back.events[0].sets);
+  EXPECT_FALSE(back.events[1].sets);
+  EXPECT_EQ(back.notes, prof.notes);
+  ASSERT_EQ(back.notes.size(), 2u);
+  EXPECT_NE(back.notes[1].find("not verified"), std::string::npos);
+
+  const std::string sinit_hash = unhex("cc08beb0d8cb7b04068a5ef0cb1f3174c6306d43");
+  const std::string mle = "c9182c8027e88e6b4b619e5ab3fad25952c503d3";
+  const std::string vl18 = "c9e82c615a50f3332ed43c1bcb108566e05d0d05";
+  const std::string vl19 = "7b1cc37b1753b087d6c55d9c60ab5c195c44067a";
+  // BiosAcmId as printed, MsegValid 0 (LE64), StmHash 0, PolicyControl 0, LcpPolicyHash 0, caps 0.
+  const std::string combined =
+      unhex("800000002008051500002a4000000000ffffffff") + std::string(8 + 20 + 4 + 20 + 4, '\0');
+  ASSERT_EQ(combined.size(), 76u);
+  // tboot's policy event over the pol_hash the log prints (1.9.12's default policy).
+  const std::string policy =
+      evp("sha1", std::string("\x01\0\0\0", 4) + unhex("b20e59926d50223438e2ddfdbd286adfd020117d"));
+  const std::string p17 = evp("sha1", evp("sha1", sinit_hash + evp("sha1", combined)) + policy);
+  const std::string boot = R"(
+banks = ["sha1"]
+[[stage]]
+type = "sinit"
+profile = "d.toml"
+mle = "digest:sha1=)" + mle +
+                           R"("
+cmdline = "logging=serial,memory,vga dump_memmap=true"
+[[stage]]
+type = "tboot"
+version = "1.9.12"
+modules = ["digest:sha1=)" +
+                           vl18 + R"(", "digest:sha1=)" + vl19 + R"("]
+)";
+  auto p = predict(boot);
+  EXPECT_EQ(value(p, HashAlg::kSha1, 17), hexs(p17));
+  EXPECT_EQ(value(p, HashAlg::kSha1, 17), "5b6470b0f6333f3fb75a2a08c486bcc929a46234");
+  EXPECT_EQ(value(p, HashAlg::kSha1, 18), pcr("sha1", {unhex(mle), unhex(vl18)}));
+  EXPECT_EQ(value(p, HashAlg::kSha1, 19), pcr("sha1", {unhex(vl19)}));
+  ASSERT_FALSE(p.chain.events.empty());
+  EXPECT_TRUE(p.chain.events[0].sets);
+  // The set survives the prediction manifest's round trip.
+  auto again = prediction_from_json(prediction_to_json(p).dump(), "p.json");
+  EXPECT_TRUE(again.chain.events[0].sets);
+  EXPECT_EQ(again.values().get(HashAlg::kSha1, 17).hex(), hexs(p17));
+}
+
 TEST_F(TxtStageTest, VectorAProfileRoles) {
   const std::string text = read_text_file(kTxtVectors / kVectorA);
   auto log = txt::parse_txt_stat(text, kVectorA);
@@ -314,6 +376,63 @@ TEST_F(TxtStageTest, VectorAProfileRoles) {
   EXPECT_EQ(mle, 1u);
   EXPECT_EQ(tboot, 4u);
   EXPECT_EQ(platform, 14u);  // 16 SINIT records less PCR_MAPPING and MLE_HASH
+}
+
+// OsSinitData.Capabilities carry tboot's version (cbnt_supported from 1.10.1): predicting an
+// older tboot on vector A's platform changes the OSSINITDATA_CAP_HASH events (PCR 17 and 18)
+// to H(LE32 0x202), composed here; a tboot stage disagreeing with the assumed version fails.
+TEST_F(TxtStageTest, OsSinitCapsFollowTbootVersion) {
+  const std::string text = read_text_file(kTxtVectors / kVectorA);
+  auto prof =
+      txt::make_profile(txt::parse_txt_stat(text, kVectorA), txt::launch_facts(text), kVectorA);
+  write_file_atomic(dir_ / "a.toml", txt::profile_to_toml(prof));
+  auto boot = [](const std::string& sinit_version, const std::string& tboot_version) {
+    return R"(
+banks = ["sha1", "sha256"]
+[[stage]]
+type = "sinit"
+profile = "a.toml"
+mle = "digest:sha1=)" +
+           std::string(40, '1') + ",sha256=" + std::string(64, '2') + "\"\n" +
+           (sinit_version.empty() ? "" : "tboot_version = \"" + sinit_version + "\"\n") + R"(
+[[stage]]
+type = "tboot"
+version = ")" +
+           tboot_version +
+           R"("
+modules = ["digest:sha256=)" +
+           std::string(64, '3') + R"("]
+)";
+  };
+  auto caps_events = [](const Prediction& p) {
+    std::vector<const Event*> out;
+    for (const auto& e : p.chain.events)
+      if (e.type == 0x40fu) out.push_back(&e);
+    return out;
+  };
+  auto same = predict(boot("", "1.10.2"));
+  auto old = predict(boot("1.9.12", "1.9.12"));
+  ASSERT_EQ(caps_events(same).size(), 2u);  // PCR 17 and PCR 18
+  ASSERT_EQ(caps_events(old).size(), 2u);
+  const std::string le602("\x02\x06\0\0", 4), le202("\x02\x02\0\0", 4);
+  for (const Event* e : caps_events(same)) {
+    EXPECT_EQ(std::string(e->data.begin(), e->data.end()), le602);
+    EXPECT_EQ(e->digest(HashAlg::kSha256)->hex(), hexs(evp("sha256", le602)));
+  }
+  for (const Event* e : caps_events(old)) {
+    EXPECT_EQ(std::string(e->data.begin(), e->data.end()), le202);
+    EXPECT_EQ(e->digest(HashAlg::kSha1)->hex(), hexs(evp("sha1", le202)));
+    EXPECT_EQ(e->digest(HashAlg::kSha256)->hex(), hexs(evp("sha256", le202)));
+    EXPECT_NE(e->description.find("0x202 for tboot 1.9.12"), std::string::npos) << e->description;
+  }
+  EXPECT_NE(value(same, HashAlg::kSha256, 18), value(old, HashAlg::kSha256, 18));
+  try {
+    predict(boot("", "1.9.12"));
+    ADD_FAILURE() << "a tboot older than the profile's caps assumption was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("set tboot_version = \"1.9.12\""), std::string::npos)
+        << e.what();
+  }
 }
 
 TEST_F(TxtStageTest, SinitStageRules) {

@@ -86,12 +86,15 @@ LaunchFacts launch_facts(std::string_view text) {
   return f;
 }
 
-TxtProfile make_profile(const TxtLog& log, const LaunchFacts& facts, const std::string& source) {
+TxtProfile make_profile(const TxtLog& log, const LaunchFacts& facts, const std::string& source,
+                        const std::vector<std::string>& notes) {
   TxtProfile p;
   p.source = source;
+  p.notes = notes;
   const bool container = log.format == TxtLogFormat::kContainer12;
-  p.tpm = container ? "1.2" : "2.0";
-  p.log_format = container ? "tpm12-container" : "tpm20-tcg";
+  const bool heap = log.format == TxtLogFormat::kHeap12;
+  p.tpm = container || heap ? "1.2" : "2.0";
+  p.log_format = std::string(txt_log_format_name(log.format));
   p.banks = log.banks;
   p.tboot_version = facts.tboot_version;
   p.tboot_cmdline = facts.tboot_cmdline;
@@ -129,6 +132,10 @@ TxtProfile make_profile(const TxtLog& log, const LaunchFacts& facts, const std::
       pe.digests = {input};
       pe.note = "the log records SinitHash = SHA1(0^20 || this); this is the extend input";
     }
+    if (heap && e.type == kEvtHashStart) {
+      pe.sets = true;
+      pe.note = "SinitMleData's SinitHash: PCR 17 after HASH_START (the ACM hash is not printed)";
+    }
     p.events.push_back(std::move(pe));
   }
   if (mapping && *mapping > 1)
@@ -137,7 +144,8 @@ TxtProfile make_profile(const TxtLog& log, const LaunchFacts& facts, const std::
   // Without a PCR_MAPPING record: a TPM 1.2 log with COMBINED_HASH is legacy; TPM 2.0 is DA.
   bool combined = false;
   for (const auto& e : p.events) combined = combined || e.type == kCombinedHashType;
-  p.mapping = mapping ? (*mapping ? "da" : "legacy") : (container && combined ? "legacy" : "da");
+  p.mapping =
+      mapping ? (*mapping ? "da" : "legacy") : ((container || heap) && combined ? "legacy" : "da");
   if (p.events.empty()) throw_bad_input("the TXT event log has no SINIT events", source);
   return p;
 }
@@ -157,6 +165,11 @@ std::string profile_to_toml(const TxtProfile& p) {
   t += "tboot_banks = " + bank_list(p.tboot_banks) + "\n";
   if (!p.tboot_version.empty()) t += "tboot_version = " + quote(p.tboot_version) + "\n";
   if (p.tboot_cmdline) t += "tboot_cmdline = " + quote(*p.tboot_cmdline) + "\n";
+  if (!p.notes.empty()) {
+    t += "notes = [\n";
+    for (const auto& n : p.notes) t += "  " + quote(n) + ",\n";
+    t += "]\n";
+  }
   for (const auto& e : p.events) {
     t += "\n[[event]]\n";
     t += fmt::format("pcr = {}\ntype = 0x{:x}\n", e.pcr, e.type);
@@ -167,6 +180,7 @@ std::string profile_to_toml(const TxtProfile& p) {
     t += "data = " + quote(to_hex(e.data)) + "\n";
     for (const auto& d : e.digests)
       t += fmt::format("{} = {}\n", hash_alg_name(d.alg()), quote(d.hex()));
+    if (e.sets) t += "sets = true\n";
     if (!e.note.empty()) t += "note = " + quote(e.note) + "\n";
   }
   return t;
@@ -220,6 +234,13 @@ TxtProfile parse_profile(std::string_view text, const std::string& file) {
   p.tboot_banks = root.get("tboot_banks") ? banks("tboot_banks") : std::vector<HashAlg>{};
   p.tboot_version = str(root, "tboot_version", false).value_or("");
   p.tboot_cmdline = str(root, "tboot_cmdline", false);
+  if (const toml::node* n = root.get("notes")) {
+    if (!n->is_array()) fail(n, "'notes' must be an array of strings");
+    for (const auto& s : *n->as_array()) {
+      if (!s.is_string()) fail(&s, "'notes' must be an array of strings");
+      p.notes.push_back(*s.value<std::string>());
+    }
+  }
   const toml::node* events = root.get("event");
   if (!events || !events->is_array_of_tables()) fail(events, "needs [[event]] tables");
   for (const auto& n : *events->as_array()) {
@@ -239,6 +260,10 @@ TxtProfile parse_profile(std::string_view text, const std::string& file) {
     e.data = std::move(*data);
     e.line = static_cast<uint64_t>(std::max<int64_t>(0, t["line"].value<int64_t>().value_or(0)));
     e.note = str(t, "note", false).value_or("");
+    if (const toml::node* s = t.get("sets")) {
+      if (!s->is_boolean()) fail(s, "'sets' must be true or false");
+      e.sets = *s->value<bool>();
+    }
     for (const auto& [key, v] : t) {
       auto alg = parse_hash_alg(key.str());
       if (!alg) continue;
@@ -279,6 +304,10 @@ Chain txt_log_chain(const TxtLog& log, const std::string& file) {
       } else {
         ev.description += " (WARNING: the recorded SinitHash is not SHA1(0^20 || SHA1(data)))";
       }
+    }
+    if (log.format == TxtLogFormat::kHeap12 && e.type == kEvtHashStart) {
+      ev.sets = true;
+      ev.description += " (SinitMleData's SinitHash: PCR 17's value after it)";
     }
     c.events.push_back(std::move(ev));
   }

@@ -40,18 +40,20 @@ struct ProfileEvent {
   std::vector<Digest> digests;  // extend inputs, one per bank
   uint64_t line = 0;            // where the reference launch recorded it (0: unknown)
   std::string note;
+  bool sets = false;  // digests are PCR values after the event (chain Event::sets)
 };
 
 struct TxtProfile {
   std::string source;      // the reference launch
   std::string tpm;         // "1.2" / "2.0"
   std::string mapping;     // "legacy" / "da"
-  std::string log_format;  // "tpm12-container" / "tpm20-tcg"
+  std::string log_format;  // "tpm12-container" / "tpm20-tcg" / "tpm12-heap"
   std::vector<HashAlg> banks;
   std::vector<HashAlg> tboot_banks;  // banks tboot's own events reached (its extend policy)
   std::string tboot_version;         // "" when the launch did not say
   std::optional<std::string> tboot_cmdline;
   std::vector<ProfileEvent> events;
+  std::vector<std::string> notes;  // what the reference launch could not establish
 };
 
 // Facts a txt-stat dump or tboot serial log prints besides the event log.
@@ -63,8 +65,11 @@ LaunchFacts launch_facts(std::string_view text);
 
 // From a parsed TXT event log (and the facts printed around it). In the TPM 1.2 container the
 // HASH_START record holds the resulting PCR 17 (SinitHash), so the profile stores the extend
-// input SHA1(ACMHASH || EDX) instead, after checking SHA1(0^20 || it) equals the record.
-TxtProfile make_profile(const TxtLog& log, const LaunchFacts& facts, const std::string& source);
+// input SHA1(ACMHASH || EDX) instead, after checking SHA1(0^20 || it) equals the record. A
+// launch rebuilt from its heap (no log, SinitMleData < 8) has SinitHash without the data: the
+// profile keeps it as PCR 17's value after HASH_START (`sets`). `notes` are carried over.
+TxtProfile make_profile(const TxtLog& log, const LaunchFacts& facts, const std::string& source,
+                        const std::vector<std::string>& notes = {});
 
 std::string profile_to_toml(const TxtProfile& p);
 // Throws Error(kBadInput) naming the file and line.

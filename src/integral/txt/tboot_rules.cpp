@@ -68,6 +68,11 @@ std::optional<std::string> tboot_cmdline_option(std::string_view cmdline, std::s
   return out;
 }
 
+uint32_t os_sinit_caps_for(uint32_t reference_caps, const TbootVersion& v) {
+  const bool cbnt_bit = v >= TbootVersion{1, 10, 1};
+  return (reference_caps & ~kCapsCbnt) | (cbnt_bit ? kCapsCbnt : 0u);
+}
+
 PcrMapping choose_pcr_mapping(TpmFamily tpm, const TbootVersion& v, uint32_t sinit_caps,
                               std::string_view cmdline) {
   if (tpm == TpmFamily::k20) return PcrMapping::kDa;

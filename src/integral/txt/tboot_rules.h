@@ -42,6 +42,14 @@ inline constexpr uint32_t kCapsPcrMapNoLegacy = 1u << 4;
 inline constexpr uint32_t kCapsPcrMapDa = 1u << 5;
 inline constexpr uint32_t kCapsCbnt = 1u << 10;
 
+// OsSinitData.Capabilities as tboot `v` writes it on the platform where tboot `reference`
+// wrote `reference_caps` (research txt.md §1.2). tboot starts from its MLE header caps (0x227,
+// 0x627 from 1.10.1 with cbnt_supported), clears the wake-up, PCR-mapping and log-format bits
+// and ecx_pgtbl, then sets them from the platform's SINIT, TPM and log: so across versions
+// only bit 10 changes. Observed: 0x002 (1.9.12) and 0x402 (1.10.3) on TPM 1.2 legacy, 0x201
+// (1.9.x) and 0x601/0x602 (1.10.2) on TPM 2.0.
+uint32_t os_sinit_caps_for(uint32_t reference_caps, const TbootVersion& v);
+
 // tboot's choice of PCR mapping. TPM 2.0: always DA. TPM 1.2: DA if SINIT can do DA and either
 // the command line asks (pcr_map=da) or, from 1.10.2 on, the platform is CBnT; else legacy if
 // SINIT still allows it; else DA if SINIT has it. Throws Error(kBadInput) when SINIT supports

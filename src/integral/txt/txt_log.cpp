@@ -353,6 +353,32 @@ HeapLaunch reconstruct_txt_launch(std::string_view text, const std::string& file
   return out;
 }
 
+LoadedTxtLog parse_txt_text(std::string_view s, const std::string& name) {
+  LoadedTxtLog out;
+  if (s.find("\"tpm_events\"") != std::string_view::npos) {
+    out.log = parse_txt_event_json(s, name);
+  } else if (s.find("Event Log Container:") != std::string_view::npos ||
+             s.find("TCG Event Log Header:") != std::string_view::npos) {
+    out.log = parse_txt_stat(s, name);
+  } else if (s.find("sinit_mle_data (@") != std::string_view::npos) {
+    auto h = reconstruct_txt_launch(s, name);
+    out.log = std::move(h.log);
+    out.notes.push_back(fmt::format(
+        "no event log in the output: the legacy events are rebuilt from SinitMleData v{} and "
+        "tboot's VL measurements",
+        h.sinit_mle_data_version));
+    if (!h.pcr17_verified)
+      out.notes.push_back(fmt::format(
+          "PCR 17 is inferred, not verified: for SinitMleData v{} HASH_START = sinit_hash and a "
+          "{}-byte COMBINED_HASH are assumed (established on v8 only)",
+          h.sinit_mle_data_version, h.sinit_mle_data_version >= 8 ? 80 : 76));
+  } else {
+    throw_bad_input("not a TXT event log (container, TCG, Intel per-bank, JSON, txt-stat text)",
+                    name);
+  }
+  return out;
+}
+
 LoadedTxtLog load_txt_log(const std::vector<std::filesystem::path>& files) {
   if (files.empty()) throw_usage("no log file");
   LoadedTxtLog out;
@@ -374,26 +400,8 @@ LoadedTxtLog load_txt_log(const std::vector<std::filesystem::path>& files) {
         banks.push_back(parse_txt_intel_bank_log(b, name));
         continue;
       }
-    } else if (s.find("\"tpm_events\"") != std::string_view::npos) {
-      out.log = parse_txt_event_json(s, name);
-    } else if (s.find("Event Log Container:") != std::string_view::npos ||
-               s.find("TCG Event Log Header:") != std::string_view::npos) {
-      out.log = parse_txt_stat(s, name);
-    } else if (s.find("sinit_mle_data (@") != std::string_view::npos) {
-      auto h = reconstruct_txt_launch(s, name);
-      out.log = std::move(h.log);
-      out.notes.push_back(fmt::format(
-          "no event log in the output: the legacy events are rebuilt from SinitMleData v{} and "
-          "tboot's VL measurements",
-          h.sinit_mle_data_version));
-      if (!h.pcr17_verified)
-        out.notes.push_back(fmt::format(
-            "PCR 17 is inferred, not verified: for SinitMleData v{} HASH_START = sinit_hash and a "
-            "{}-byte COMBINED_HASH are assumed (established on v8 only)",
-            h.sinit_mle_data_version, h.sinit_mle_data_version >= 8 ? 80 : 76));
     } else {
-      throw_bad_input("not a TXT event log (container, TCG, Intel per-bank, JSON, txt-stat text)",
-                      name);
+      out = parse_txt_text(s, name);
     }
     if (files.size() > 1)
       throw_usage("several files are only for TPM 2.0 Intel per-bank logs (one file per bank)");

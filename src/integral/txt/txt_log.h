@@ -52,6 +52,8 @@ struct LoadedTxtLog {
   std::vector<std::string> notes;  // e.g. what a reconstruction could not verify
 };
 LoadedTxtLog load_txt_log(const std::vector<std::filesystem::path>& files);
+// The text forms only: txt-stat output, a tboot serial log (rebuilt from its heap), JSON.
+LoadedTxtLog parse_txt_text(std::string_view text, const std::string& file);
 
 // A launch reported on a public list not to replay to its TPM's PCRs, recognised by its
 // platform's SINIT events (so the report is shown, not hidden).
