@@ -1,9 +1,11 @@
-// A TXT platform profile (TOML), and a txt-stat dump turned into one: a profile made from an
+// A TXT platform profile (TOML), and a launch's text (txt-stat, JSON, a serial log rebuilt
+// from its heap) turned into one: a profile made from an
 // untrusted launch must read back, and a hostile profile must fail cleanly.
 #include <cstdint>
 #include <string_view>
 
 #include "integral/txt/profile.h"
+#include "integral/txt/txt_log.h"
 #include "integral/util/error.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -13,12 +15,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   } catch (const integral::Error&) {
   }
   try {
-    auto log = integral::txt::parse_txt_stat(text, "fuzz");
-    (void)integral::txt::txt_log_chain(log, "fuzz");
-    auto p = integral::txt::make_profile(log, integral::txt::launch_facts(text), "fuzz");
+    auto loaded = integral::txt::parse_txt_text(text, "fuzz");
+    (void)integral::txt::txt_log_chain(loaded.log, "fuzz");
+    auto p = integral::txt::make_profile(loaded.log, integral::txt::launch_facts(text), "fuzz",
+                                         loaded.notes);
     // What we write we must read back.
     auto back = integral::txt::parse_profile(integral::txt::profile_to_toml(p), "roundtrip");
-    if (back.events.size() != p.events.size()) __builtin_trap();
+    if (back.events.size() != p.events.size() || back.notes != p.notes) __builtin_trap();
+    for (size_t i = 0; i < p.events.size(); ++i)
+      if (back.events[i].sets != p.events[i].sets) __builtin_trap();
   } catch (const integral::Error&) {
   }
   return 0;
