@@ -181,20 +181,22 @@ grep -q '^mapping = "legacy"' c.toml && grep -q '^tpm = "1.2"' c.toml && ok "pro
 c_mle=$(sed -n '/mle_hash:/{n;p;q}' "$C" | tr -d ' \t\r')
 c_m0=$(okline 1 "$C")
 c_m1=$(okline 2 "$C")
-vector_c() { # M0 M1
+# A TPM 1.2 legacy launch from a profile and the launch's own SHA-1 measurements.
+legacy_boot() { # PROFILE MLE TBOOT-CMDLINE TBOOT-VERSION M0 M1
   cat <<EOF
 banks = ["sha1"]
 [[stage]]
 type = "sinit"
-profile = "c.toml"
-mle = "digest:sha1=$c_mle"
-cmdline = "logging=serial,memory"
+profile = "$1"
+mle = "digest:sha1=$2"
+cmdline = "$3"
 [[stage]]
 type = "tboot"
-version = "1.10.3"
-modules = ["digest:sha1=$1", "digest:sha1=$2"]
+version = "$4"
+modules = ["digest:sha1=$5", "digest:sha1=$6"]
 EOF
 }
+vector_c() { legacy_boot c.toml "$c_mle" "logging=serial,memory" 1.10.3 "$1" "$2"; }
 vector_c "$c_m0" "$c_m1" >c-boot.toml
 "$INTEGRAL" predict c-boot.toml --json >c.json || bad "predict C"
 check "C PCR 17" "$(jq -r '.pcrs.sha1["17"]' c.json)" 564d58b956e12bd98c0917e0185387df53556cb5
@@ -229,18 +231,8 @@ grep -q '^log_format = "tpm12-heap"' d.toml && grep -q '^mapping = "legacy"' d.t
 dhex() { sed -n "/$1/{n;p;q}" "$D" | tr -d ' \t\r'; }
 dvl() { sed -n "/PCR $1 (alg count 1)/{n;s/.*alg 0004: //p;q}" "$D" | tr -d ' \r'; }
 d_mle=$(dhex 'mle_hash:')
-cat >d-boot.toml <<EOF
-banks = ["sha1"]
-[[stage]]
-type = "sinit"
-profile = "d.toml"
-mle = "digest:sha1=$d_mle"
-cmdline = "logging=serial,memory,vga dump_memmap=true"
-[[stage]]
-type = "tboot"
-version = "1.9.12"
-modules = ["digest:sha1=$(dvl 18)", "digest:sha1=$(dvl 19)"]
-EOF
+legacy_boot d.toml "$d_mle" "logging=serial,memory,vga dump_memmap=true" 1.9.12 "$(dvl 18)" \
+  "$(dvl 19)" >d-boot.toml
 "$INTEGRAL" predict d-boot.toml --json >d.json || bad "predict D"
 # Composed here from the printed values: PCR 18 = MLE then module 0; PCR 19 = module 1; PCR 17
 # = SinitHash, then SHA1 of the 76-byte COMBINED data (BiosAcmId, MsegValid LE64, StmHash,

@@ -256,6 +256,24 @@ modules = ["digest:sha256=)" +
 // A profile made from vector C, then the launch predicted from it plus C's own MLE and module
 // measurements (the binaries are not available): PCR 17/18/19 equal the replay of C's log as the
 // research note computed it (txt.md §4 C).
+// The profile `integral txt profile` makes of a shared vector.
+txt::TxtProfile vector_profile(const char* name) {
+  const std::string text = read_text_file(kTxtVectors / name);
+  auto loaded = txt::parse_txt_text(text, name);
+  return txt::make_profile(loaded.log, txt::launch_facts(text), name, loaded.notes);
+}
+
+// A TPM 1.2 legacy launch predicted from a profile and the launch's own SHA-1 measurements
+// (MLE hash, tboot's module 0 and 1 measurements) as digest: specs.
+std::string legacy_launch(const std::string& profile, const std::string& mle,
+                          const std::string& cmdline, const std::string& version,
+                          const std::string& m0, const std::string& m1) {
+  return "banks = [\"sha1\"]\n[[stage]]\ntype = \"sinit\"\nprofile = \"" + profile +
+         "\"\nmle = \"digest:sha1=" + mle + "\"\ncmdline = \"" + cmdline +
+         "\"\n[[stage]]\ntype = \"tboot\"\nversion = \"" + version +
+         "\"\nmodules = [\"digest:sha1=" + m0 + "\", \"digest:sha1=" + m1 + "\"]\n";
+}
+
 TEST_F(TxtStageTest, VectorCLegacyFromProfile) {
   const std::string text = read_text_file(kTxtVectors / kVectorC);
   auto log = txt::parse_txt_stat(text, kVectorC);
@@ -277,21 +295,7 @@ TEST_F(TxtStageTest, VectorCLegacyFromProfile) {
     if (e.type == 0x501 && e.pcr == 18) m0 = e.digests[0].hex();
     if (e.type == 0x501 && e.pcr == 19) m1 = e.digests[0].hex();
   }
-  const std::string boot = R"(
-banks = ["sha1"]
-[[stage]]
-type = "sinit"
-profile = "c.toml"
-mle = "digest:sha1=)" + mle +
-                           R"("
-cmdline = "logging=serial,memory"
-[[stage]]
-type = "tboot"
-version = "1.10.3"
-modules = ["digest:sha1=)" +
-                           m0 + R"(", "digest:sha1=)" + m1 + R"("]
-)";
-  auto p = predict(boot);
+  auto p = predict(legacy_launch("c.toml", mle, "logging=serial,memory", "1.10.3", m0, m1));
   EXPECT_EQ(value(p, HashAlg::kSha1, 17), "564d58b956e12bd98c0917e0185387df53556cb5");
   EXPECT_EQ(value(p, HashAlg::kSha1, 18), "9b99b3b24834ffab56a950d1af833a437c90bc71");
   EXPECT_EQ(value(p, HashAlg::kSha1, 19), "7246dc40ea65de09e43f7663d0118ec12eb2abec");
@@ -304,9 +308,7 @@ modules = ["digest:sha1=)" +
 // the value PCR 17 is set to (SinitHash), which survives the TOML round trip; PCR 17 is then
 // composed by hand: SinitHash, SHA1 of the 76-byte COMBINED data, tboot's policy event.
 TEST_F(TxtStageTest, VectorDHeapProfileSetsPcr17) {
-  const std::string text = read_text_file(kTxtVectors / kVectorD);
-  auto loaded = txt::parse_txt_text(text, kVectorD);
-  auto prof = txt::make_profile(loaded.log, txt::launch_facts(text), kVectorD, loaded.notes);
+  auto prof = vector_profile(kVectorD);
   EXPECT_EQ(prof.tpm, "1.2");
   EXPECT_EQ(prof.mapping, "legacy");
   EXPECT_EQ(prof.log_format, "tpm12-heap");
@@ -332,21 +334,8 @@ TEST_F(TxtStageTest, VectorDHeapProfileSetsPcr17) {
   const std::string policy =
       evp("sha1", std::string("\x01\0\0\0", 4) + unhex("b20e59926d50223438e2ddfdbd286adfd020117d"));
   const std::string p17 = evp("sha1", evp("sha1", sinit_hash + evp("sha1", combined)) + policy);
-  const std::string boot = R"(
-banks = ["sha1"]
-[[stage]]
-type = "sinit"
-profile = "d.toml"
-mle = "digest:sha1=)" + mle +
-                           R"("
-cmdline = "logging=serial,memory,vga dump_memmap=true"
-[[stage]]
-type = "tboot"
-version = "1.9.12"
-modules = ["digest:sha1=)" +
-                           vl18 + R"(", "digest:sha1=)" + vl19 + R"("]
-)";
-  auto p = predict(boot);
+  auto p = predict(legacy_launch("d.toml", mle, "logging=serial,memory,vga dump_memmap=true",
+                                 "1.9.12", vl18, vl19));
   EXPECT_EQ(value(p, HashAlg::kSha1, 17), hexs(p17));
   EXPECT_EQ(value(p, HashAlg::kSha1, 17), "5b6470b0f6333f3fb75a2a08c486bcc929a46234");
   EXPECT_EQ(value(p, HashAlg::kSha1, 18), pcr("sha1", {unhex(mle), unhex(vl18)}));
@@ -360,9 +349,7 @@ modules = ["digest:sha1=)" +
 }
 
 TEST_F(TxtStageTest, VectorAProfileRoles) {
-  const std::string text = read_text_file(kTxtVectors / kVectorA);
-  auto log = txt::parse_txt_stat(text, kVectorA);
-  auto prof = txt::make_profile(log, txt::launch_facts(text), kVectorA);
+  auto prof = vector_profile(kVectorA);
   EXPECT_EQ(prof.tpm, "2.0");
   EXPECT_EQ(prof.mapping, "da");
   EXPECT_EQ(prof.tboot_version, "1.10.2");
@@ -382,9 +369,7 @@ TEST_F(TxtStageTest, VectorAProfileRoles) {
 // older tboot on vector A's platform changes the OSSINITDATA_CAP_HASH events (PCR 17 and 18)
 // to H(LE32 0x202), composed here; a tboot stage disagreeing with the assumed version fails.
 TEST_F(TxtStageTest, OsSinitCapsFollowTbootVersion) {
-  const std::string text = read_text_file(kTxtVectors / kVectorA);
-  auto prof =
-      txt::make_profile(txt::parse_txt_stat(text, kVectorA), txt::launch_facts(text), kVectorA);
+  auto prof = vector_profile(kVectorA);
   write_file_atomic(dir_ / "a.toml", txt::profile_to_toml(prof));
   auto boot = [](const std::string& sinit_version, const std::string& tboot_version) {
     return R"(
