@@ -12,6 +12,7 @@
 # every batch lies inside some delivered line: nothing lost; the final delivered state
 # equals the upstreams. POLL_FAULT_SEED=N reproduces a run (the seed is printed).
 . "$(dirname "$0")/lib/common.sh"
+. "$(dirname "$0")/lib/git_daemon.sh"
 
 START=$(date +%s)
 SEED=${POLL_FAULT_SEED:-$(($(date +%s) % 100000))}
@@ -47,26 +48,6 @@ HOOK
   )
 done
 
-PORT=0
-start_daemon() {
-  local tries
-  for tries in 1 2 3 4 5; do
-    PORT=$((20000 + RANDOM % 20000))
-    git daemon --listen=127.0.0.1 --port=$PORT --base-path="$WORK/srv" --export-all \
-      --reuseaddr "$WORK/srv" >"$WORK/daemon.log" 2>&1 &
-    DAEMON=$!
-    PIDS+=("$DAEMON")
-    for _ in $(seq 50); do
-      if timeout 5 git ls-remote "git://127.0.0.1:$PORT/u1.git" >/dev/null 2>&1; then return 0; fi
-      kill -0 "$DAEMON" 2>/dev/null || break
-      sleep 0.1
-    done
-    kill "$DAEMON" 2>/dev/null || true
-    wait "$DAEMON" 2>/dev/null || true
-  done
-  echo "cannot start git daemon" >&2
-  exit 1
-}
 
 # one push of each work repository's refs, mirroring deletions
 BATCH=0
@@ -79,7 +60,7 @@ push_all() { # [repos...] (default: all)
   done
 }
 push_all
-start_daemon
+start_git_daemon "$WORK/srv" u1.git
 
 # our hook: the run (epoch) it was started in, then its stdin, in one write; then a short
 # pause, which widens the window between the hook's success and the state write

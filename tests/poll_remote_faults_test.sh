@@ -6,6 +6,7 @@
 # no fetch to come, found before a pending delivery by checking the objects the hook will be
 # told about and re-cloned; the deliveries still equal git's own post-receive lines.
 . "$(dirname "$0")/lib/common.sh"
+. "$(dirname "$0")/lib/git_daemon.sh"
 
 export GIT_CONFIG_NOSYSTEM=1 HOME=$WORK/home
 mkdir -p "$HOME"
@@ -26,22 +27,7 @@ echo 1 >a && git add a && git commit -qm one
 for r in fast1 fast2; do git push -q "$WORK/srv/$r.git" main; done
 
 # git daemon for the fast ones
-for tries in 1 2 3 4 5; do
-  PORT=$((20000 + RANDOM % 20000))
-  git daemon --listen=127.0.0.1 --port=$PORT --base-path="$WORK/srv" --export-all \
-    --reuseaddr "$WORK/srv" >"$WORK/daemon.log" 2>&1 &
-  DAEMON=$!
-  PIDS+=("$DAEMON")
-  up=0
-  for _ in $(seq 50); do
-    if timeout 5 git ls-remote "git://127.0.0.1:$PORT/fast1.git" >/dev/null 2>&1; then up=1; break; fi
-    kill -0 "$DAEMON" 2>/dev/null || break
-    sleep 0.1
-  done
-  ((up)) && break
-  kill "$DAEMON" 2>/dev/null || true
-done
-((up)) || { bad "cannot start git daemon"; finish; }
+start_git_daemon "$WORK/srv" fast1.git
 
 # the silent remote: accepts every connection, reads nothing, answers nothing
 cat >"$WORK/silent.py" <<'PY'
@@ -141,7 +127,11 @@ for _ in $(seq 100); do
 done
 td=$(ms)
 if ((delivered && td - tp < 4000)); then ok "daemon: a push to fast1 delivered in $((td - tp)) ms while the silent remote hangs"; else bad "daemon: fast1 delivery ($delivered, $((td - tp)) ms)"; fi
-sleep 6
+# Until the silent remote has failed three times (timeout 2 s, then backoff 1, 2, 4 s).
+for _ in $(seq 200); do
+  (($(grep -F '[silent]' "$WORK/daemon.log" | grep -c 'retry in') >= 3)) && break
+  sleep 0.1
+done
 kill -TERM "$pp"
 wait "$pp" || true
 retries=$(grep -F '[silent]' "$WORK/daemon.log" | grep -o 'retry in [0-9]* s' | awk '{print $3}' | tr '\n' ' ')

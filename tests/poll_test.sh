@@ -7,6 +7,7 @@
 # pending until they are delivered, one broken remote does not block another, SIGTERM stops
 # the daemon, and kill -9 at random points never loses or invents a ref move.
 . "$(dirname "$0")/lib/common.sh"
+. "$(dirname "$0")/lib/git_daemon.sh"
 
 export GIT_CONFIG_NOSYSTEM=1 HOME=$WORK/home
 mkdir -p "$HOME"
@@ -32,30 +33,7 @@ git remote add up1 "$WORK/srv/up1.git"
 git remote add up2 "$WORK/srv/up2.git"
 
 # --- git daemon on 127.0.0.1 serving up2
-start_daemon() {
-  local tries
-  for tries in 1 2 3 4 5; do
-    PORT=$((20000 + RANDOM % 20000))
-    git daemon --listen=127.0.0.1 --port=$PORT --base-path="$WORK/srv" --export-all \
-      --reuseaddr "$WORK/srv" >"$WORK/daemon.log" 2>&1 &
-    DAEMON=$!
-    PIDS+=("$DAEMON")
-    for _ in $(seq 50); do
-      if timeout 5 git ls-remote "git://127.0.0.1:$PORT/up2.git" >/dev/null 2>&1; then return 0; fi
-      kill -0 "$DAEMON" 2>/dev/null || break
-      sleep 0.1
-    done
-    kill "$DAEMON" 2>/dev/null || true
-    wait "$DAEMON" 2>/dev/null || true
-  done
-  echo "cannot start git daemon" >&2
-  exit 1
-}
-stop_daemon() {
-  kill "$DAEMON" 2>/dev/null || true
-  wait "$DAEMON" 2>/dev/null || true
-}
-start_daemon
+start_git_daemon "$WORK/srv" up2.git
 
 # --- our hook: records argv, GIT_DIR and stdin per run
 mkdir -p "$WORK/poll"
@@ -165,13 +143,13 @@ rm "$WORK/hook-fails"
 check_step "delivery after the hook recovers"
 
 # step 5: the daemon remote is down; the file remote still delivers; later both
-stop_daemon
+stop_git_daemon
 git tag v2 && echo 6 >>b && git add b && git commit -qm six
 push_both main v2
 poll_once && bad "poll succeeded with a remote down" || true
 if [[ "$(our_batch m1)" == "$(git_batch up1)" ]]; then ok "a down remote does not block another"; else bad "file remote blocked"; fi
 if timeout 10 "$INTEGRAL" poll "$conf" --status | grep -q viadaemon; then ok "--status lists repositories"; else bad "--status"; fi
-start_daemon
+start_git_daemon "$WORK/srv" up2.git
 sed -i "s|git://127.0.0.1:[0-9]*/|git://127.0.0.1:$PORT/|" "$conf"
 poll_once || true
 if [[ "$(our_batch m2)" == "$(git_batch up2)" ]]; then ok "delivered after the remote came back"; else bad "not delivered after remote return"; fi
