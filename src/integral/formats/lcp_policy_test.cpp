@@ -4,28 +4,13 @@
 
 #include <cstring>
 
+#include "integral/formats/test_bytes.h"
 #include "integral/util/error.h"
 
 namespace integral::formats {
 namespace {
 
-struct B {
-  Bytes b;
-  B& u8(uint8_t v) {
-    b.push_back(v);
-    return *this;
-  }
-  B& u16(uint16_t v) { return u8(static_cast<uint8_t>(v & 0xff)).u8(static_cast<uint8_t>(v >> 8)); }
-  B& u32(uint32_t v) { return u16(v & 0xffff).u16(static_cast<uint16_t>(v >> 16)); }
-  B& fill(size_t n, uint8_t v) {
-    b.insert(b.end(), n, v);
-    return *this;
-  }
-  B& add(const Bytes& x) {
-    b.insert(b.end(), x.begin(), x.end());
-    return *this;
-  }
-};
+using B = testing::LeBytes;
 
 // An element: size (12 + body), type, control 1, body.
 Bytes element(uint32_t type, const Bytes& body) {

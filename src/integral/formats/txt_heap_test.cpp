@@ -4,41 +4,14 @@
 
 #include <filesystem>
 
+#include "integral/formats/test_bytes.h"
 #include "integral/util/error.h"
 #include "integral/util/file_io.h"
 
 namespace integral::formats {
 namespace {
 
-const std::filesystem::path kVectors = std::filesystem::path(INTEGRAL_SHARED_DIR) / "vectors/txt";
-
-std::string vector_text(const std::string& prefix) {
-  for (const auto& e : std::filesystem::directory_iterator(kVectors)) {
-    if (e.path().filename().string().starts_with(prefix)) return read_text_file(e.path());
-  }
-  ADD_FAILURE() << "vector " << prefix << " missing";
-  return {};
-}
-
-// Little-endian builder for heaps written by hand.
-struct B {
-  Bytes b;
-  B& u8(uint8_t v) {
-    b.push_back(v);
-    return *this;
-  }
-  B& u16(uint16_t v) { return u8(static_cast<uint8_t>(v & 0xff)).u8(static_cast<uint8_t>(v >> 8)); }
-  B& u32(uint32_t v) { return u16(v & 0xffff).u16(static_cast<uint16_t>(v >> 16)); }
-  B& u64(uint64_t v) { return u32(v & 0xffffffff).u32(static_cast<uint32_t>(v >> 32)); }
-  B& fill(size_t n, uint8_t v) {
-    b.insert(b.end(), n, v);
-    return *this;
-  }
-  B& add(const Bytes& x) {
-    b.insert(b.end(), x.begin(), x.end());
-    return *this;
-  }
-};
+using B = testing::LeBytes;
 
 // A region: LE64 size (body + 8) then the body.
 void region(B& heap, const Bytes& body) {
@@ -272,7 +245,7 @@ TEST(TxtHeap, HostileInputs) {
 // Vector A (Dell E5470, TPM 2.0, tboot 1.10.2): the values below are those lines 534-805 of the
 // vector print.
 TEST(TxtHeap, VectorAText) {
-  auto h = parse_txt_heap_text(vector_text("A_"), "A");
+  auto h = parse_txt_heap_text(testing::txt_vector_text("A_"), "A");
   EXPECT_EQ(h.base, 0xb9f20000u);
   ASSERT_TRUE(h.bios && h.os_mle && h.os_sinit && h.sinit_mle);
   EXPECT_EQ(h.regions[0]->offset, 0xb9f20008u);
@@ -334,7 +307,7 @@ TEST(TxtHeap, VectorAText) {
 
 // Vector C (ThinkPad T460p, TPM 1.2 legacy, tboot 1.10.3): lines 493-603.
 TEST(TxtHeap, VectorCText) {
-  auto h = parse_txt_heap_text(vector_text("C_"), "C");
+  auto h = parse_txt_heap_text(testing::txt_vector_text("C_"), "C");
   ASSERT_TRUE(h.bios && h.os_sinit && h.sinit_mle);
   EXPECT_EQ(h.bios->num_logical_procs, 8u);
   EXPECT_EQ(h.bios->ext[1].acm_addrs, std::vector<uint64_t>{0xfff4f000});
@@ -362,7 +335,7 @@ TEST(TxtHeap, VectorCText) {
 // Vector D (Lenovo, TPM 1.2, tboot 1.9.12 serial log): BiosData v3, OsSinitData v5,
 // SinitMleData v6 (lines 459-528).
 TEST(TxtHeap, VectorDText) {
-  auto h = parse_txt_heap_text(vector_text("D_"), "D");
+  auto h = parse_txt_heap_text(testing::txt_vector_text("D_"), "D");
   ASSERT_TRUE(h.bios && h.os_sinit && h.sinit_mle);
   EXPECT_EQ(h.bios->version, 3u);
   EXPECT_EQ(h.bios->flags, 1u);

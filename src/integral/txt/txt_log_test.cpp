@@ -5,6 +5,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "integral/formats/test_bytes.h"
 #include "integral/tpm/pcr_set.h"
 #include "integral/util/error.h"
 #include "integral/util/file_io.h"
@@ -12,34 +13,7 @@
 namespace integral::txt {
 namespace {
 
-const std::filesystem::path kVectors = std::filesystem::path(INTEGRAL_SHARED_DIR) / "vectors/txt";
-
-std::string vector_text(const std::string& prefix) {
-  for (const auto& e : std::filesystem::directory_iterator(kVectors)) {
-    if (e.path().filename().string().starts_with(prefix)) return read_text_file(e.path());
-  }
-  ADD_FAILURE() << "vector " << prefix << " missing";
-  return {};
-}
-
-struct B {
-  Bytes b;
-  B& u8(uint8_t v) {
-    b.push_back(v);
-    return *this;
-  }
-  B& u16(uint16_t v) { return u8(static_cast<uint8_t>(v & 0xff)).u8(static_cast<uint8_t>(v >> 8)); }
-  B& u32(uint32_t v) { return u16(v & 0xffff).u16(static_cast<uint16_t>(v >> 16)); }
-  B& fill(size_t n, uint8_t v) {
-    b.insert(b.end(), n, v);
-    return *this;
-  }
-  B& add(std::span<const uint8_t> x) {
-    b.insert(b.end(), x.begin(), x.end());
-    return *this;
-  }
-  B& str(const char* s, size_t n) { return add({reinterpret_cast<const uint8_t*>(s), n}); }
-};
+using B = testing::LeBytes;
 
 Digest d1(uint8_t v) {
   return Digest::filled(HashAlg::kSha1, v);
@@ -222,7 +196,7 @@ TEST(TxtLog, TcgBinary) {
 // composed here from the digests the log prints (mle_hash; VL measurements PCR 18/19); PCR 17
 // equals the research note's independent replay under its stated v6 assumption.
 TEST(TxtLog, VectorDRebuiltFromHeap) {
-  auto h = reconstruct_txt_launch(vector_text("D_"), "D");
+  auto h = reconstruct_txt_launch(testing::txt_vector_text("D_"), "D");
   EXPECT_EQ(h.sinit_mle_data_version, 6u);
   EXPECT_FALSE(h.pcr17_verified);
   ASSERT_EQ(h.log.events.size(), 6u);
@@ -248,7 +222,7 @@ TEST(TxtLog, VectorDRebuiltFromHeap) {
 // Vector E (Intel Whitley CBnT, TPM 2.0): parsed without error, replayed as the research note
 // did, and recognised as the launch reported not to match its TPM's PCR 17.
 TEST(TxtLog, VectorEJsonKnownMismatch) {
-  auto log = parse_txt_event_json(vector_text("E_"), "E");
+  auto log = parse_txt_event_json(testing::txt_vector_text("E_"), "E");
   EXPECT_EQ(log.events.size(), 15u + 15 + 7 + 7);
   EXPECT_EQ(log.banks, (std::vector<HashAlg>{HashAlg::kSha1, HashAlg::kSha256}));
   auto p = replay_txt_log(log);
@@ -258,7 +232,7 @@ TEST(TxtLog, VectorEJsonKnownMismatch) {
   ASSERT_TRUE(k.has_value());
   EXPECT_EQ(k->pcrs, std::vector<unsigned>{17});
   // Other launches are not flagged.
-  EXPECT_FALSE(known_mismatch(parse_txt_stat(vector_text("A_"), "A")).has_value());
+  EXPECT_FALSE(known_mismatch(parse_txt_stat(testing::txt_vector_text("A_"), "A")).has_value());
 }
 
 TEST(TxtLog, JsonHostile) {

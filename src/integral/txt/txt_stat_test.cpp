@@ -4,21 +4,12 @@
 
 #include <filesystem>
 
+#include "integral/formats/test_bytes.h"
 #include "integral/util/error.h"
 #include "integral/util/file_io.h"
 
 namespace integral::txt {
 namespace {
-
-const std::filesystem::path kVectors = std::filesystem::path(INTEGRAL_SHARED_DIR) / "vectors/txt";
-
-std::string vector_text(const std::string& prefix) {
-  for (const auto& e : std::filesystem::directory_iterator(kVectors)) {
-    if (e.path().filename().string().starts_with(prefix)) return read_text_file(e.path());
-  }
-  ADD_FAILURE() << "vector " << prefix << " missing";
-  return {};
-}
 
 std::string pcr(const PcrSet& p, HashAlg a, unsigned i) {
   return p.get(a, i).hex();
@@ -29,7 +20,7 @@ std::string pcr(const PcrSet& p, HashAlg a, unsigned i) {
 // heap dump prints it, PCR 18 is composed here from the heap's mle_hash and tboot's printed
 // "VL measurements".
 TEST(TxtStat, VectorCReplaysLegacyTpm12) {
-  auto log = parse_txt_stat(vector_text("C_"), "C");
+  auto log = parse_txt_stat(testing::txt_vector_text("C_"), "C");
   EXPECT_EQ(log.format, TxtLogFormat::kContainer12);
   ASSERT_EQ(log.events.size(), 7u);
   EXPECT_EQ(log.events[0].type, kEvtHashStart);
@@ -51,7 +42,7 @@ TEST(TxtStat, VectorCReplaysLegacyTpm12) {
 // Vector A: Dell E5470, TPM 2.0 TCG log, DA, tboot 1.10.2 (extpol sha256: tboot's events only in
 // the SHA-256 bank).
 TEST(TxtStat, VectorAReplaysDaTpm20) {
-  auto log = parse_txt_stat(vector_text("A_"), "A");
+  auto log = parse_txt_stat(testing::txt_vector_text("A_"), "A");
   EXPECT_EQ(log.format, TxtLogFormat::kTcg20);
   ASSERT_EQ(log.events.size(), 20u);
   EXPECT_EQ(log.banks, (std::vector<HashAlg>{HashAlg::kSha1, HashAlg::kSha256}));

@@ -1,0 +1,50 @@
+// Unit-test helpers for binary formats: a little-endian byte builder for structures written by
+// hand, and the text of a shared TXT vector by its file-name prefix.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <initializer_list>
+#include <span>
+#include <string>
+
+#include "integral/util/file_io.h"
+#include "integral/util/hex.h"
+
+namespace integral::testing {
+
+struct LeBytes {
+  Bytes b;
+  LeBytes& u8(uint8_t v) {
+    b.push_back(v);
+    return *this;
+  }
+  LeBytes& u16(uint16_t v) {
+    return u8(static_cast<uint8_t>(v & 0xff)).u8(static_cast<uint8_t>(v >> 8));
+  }
+  LeBytes& u32(uint32_t v) { return u16(v & 0xffff).u16(static_cast<uint16_t>(v >> 16)); }
+  LeBytes& u64(uint64_t v) { return u32(v & 0xffffffff).u32(static_cast<uint32_t>(v >> 32)); }
+  LeBytes& fill(size_t n, uint8_t v) {
+    b.insert(b.end(), n, v);
+    return *this;
+  }
+  LeBytes& add(std::span<const uint8_t> x) {
+    b.insert(b.end(), x.begin(), x.end());
+    return *this;
+  }
+  LeBytes& add(std::initializer_list<uint8_t> x) { return add(std::span(x.begin(), x.size())); }
+  LeBytes& str(const char* s, size_t n) { return add({reinterpret_cast<const uint8_t*>(s), n}); }
+};
+
+// shared/vectors/txt/<prefix>*: the real launches of research txt.md §4.
+inline std::string txt_vector_text(const std::string& prefix) {
+  const auto dir = std::filesystem::path(INTEGRAL_SHARED_DIR) / "vectors/txt";
+  for (const auto& e : std::filesystem::directory_iterator(dir))
+    if (e.path().filename().string().starts_with(prefix)) return read_text_file(e.path());
+  ADD_FAILURE() << "vector " << prefix << " missing";
+  return {};
+}
+
+}  // namespace integral::testing
