@@ -1,5 +1,6 @@
 // What every benchmark needs to time a peer tool against integral in the same run: a child
-// process runner with wall and CPU time, and the median of repeated runs.
+// process runner with wall and CPU time, the median of repeated runs, the common command-line
+// options, scratch file names and incompressible test data.
 #pragma once
 
 #include <sys/resource.h>
@@ -8,6 +9,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -58,6 +60,74 @@ inline std::pair<Timing, std::string> run(const std::vector<std::string>& argv,
     std::exit(4);
   }
   return {t, out};
+}
+
+// The options every bench takes: COUNT_FLAG N (its size: events, entries, MiB...), --runs N,
+// --keep (leave the generated input), --smoke (small and quick, for ctest), and any extra
+// "--flag VALUE" options the caller names. Exits 2 with a usage line on anything else.
+struct Args {
+  size_t count = 0;
+  int runs = 3;
+  bool keep = false, smoke = false;
+  std::vector<std::pair<std::string, std::string>> extra;  // (flag, value) as given
+  std::string get(const std::string& flag) const {
+    for (const auto& [f, v] : extra)
+      if (f == flag) return v;
+    return {};
+  }
+};
+inline Args parse_args(int argc, char** argv, const std::string& count_flag, size_t count,
+                       size_t smoke_count, const std::vector<std::string>& extra_flags = {}) {
+  Args a;
+  a.count = count;
+  for (int i = 1; i < argc; ++i) {
+    std::string f = argv[i];
+    bool has_value = i + 1 < argc;
+    if (f == count_flag && has_value) {
+      a.count = std::strtoul(argv[++i], nullptr, 10);
+    } else if (f == "--runs" && has_value) {
+      a.runs = std::atoi(argv[++i]);
+    } else if (f == "--keep") {
+      a.keep = true;
+    } else if (f == "--smoke") {
+      a.smoke = true;
+      a.count = smoke_count;
+      a.runs = 1;
+    } else if (has_value &&
+               std::find(extra_flags.begin(), extra_flags.end(), f) != extra_flags.end()) {
+      a.extra.emplace_back(f, argv[++i]);
+    } else {
+      std::string extra;
+      for (const auto& e : extra_flags) extra += " [" + e + " VALUE]";
+      std::fprintf(stderr, "usage: %s [%s N] [--runs N]%s [--keep] [--smoke]\n", argv[0],
+                   count_flag.c_str(), extra.c_str());
+      std::exit(2);
+    }
+  }
+  return a;
+}
+
+// $TMPDIR/integral-bench-NAME-PID (plus suffix): one scratch name per bench run.
+inline std::string scratch_path(const std::string& name, const std::string& suffix = "") {
+  const char* tmp = std::getenv("TMPDIR");
+  return std::string(tmp ? tmp : "/tmp") + "/integral-bench-" + name + "-" +
+         std::to_string(getpid()) + suffix;
+}
+
+// Writes `mib` MiB of non-repeating data (xorshift64): nothing compresses or deduplicates it.
+inline bool write_incompressible(std::FILE* f, size_t mib) {
+  std::vector<uint64_t> block(1 << 17);
+  uint64_t x = 0x9E3779B97F4A7C15ull;
+  for (size_t m = 0; m < mib; ++m) {
+    for (auto& w : block) {
+      x ^= x << 13;
+      x ^= x >> 7;
+      x ^= x << 17;
+      w = x;
+    }
+    if (std::fwrite(block.data(), 8, block.size(), f) != block.size()) return false;
+  }
+  return true;
 }
 
 inline double median(std::vector<double> v) {

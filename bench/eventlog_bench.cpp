@@ -80,26 +80,11 @@ std::string pcrs_block(const std::string& yaml) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  size_t events = 400000;
-  int runs = 3;
-  bool keep = false;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a == "--events" && i + 1 < argc)
-      events = std::strtoul(argv[++i], nullptr, 10);
-    else if (a == "--runs" && i + 1 < argc)
-      runs = std::atoi(argv[++i]);
-    else if (a == "--keep")
-      keep = true;
-    else if (a == "--smoke")
-      events = 3000, runs = 1;
-    else {
-      std::fprintf(stderr, "usage: %s [--events N] [--runs N] [--keep] [--smoke]\n", argv[0]);
-      return 2;
-    }
-  }
-  std::string file = (std::getenv("TMPDIR") ? std::string(std::getenv("TMPDIR")) : "/tmp") +
-                     "/integral-bench-eventlog-" + std::to_string(getpid()) + ".bin";
+  const auto args = bench::parse_args(argc, argv, "--events", 400000, 3000);
+  const size_t events = args.count;
+  const int runs = args.runs;
+  const bool keep = args.keep;
+  std::string file = bench::scratch_path("eventlog", ".bin");
   {
     std::string log = make_log(events);
     std::FILE* f = std::fopen(file.c_str(), "wb");

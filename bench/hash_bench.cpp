@@ -35,47 +35,19 @@ bool contains(const std::string& hay, const std::string& needle) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  size_t size_mib = 1024;
-  int runs = 3;
-  std::string file;
-  bool keep = false;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a == "--size-mib" && i + 1 < argc)
-      size_mib = std::strtoul(argv[++i], nullptr, 10);
-    else if (a == "--runs" && i + 1 < argc)
-      runs = std::atoi(argv[++i]);
-    else if (a == "--file" && i + 1 < argc)
-      file = argv[++i];
-    else if (a == "--keep")
-      keep = true;
-    else if (a == "--smoke")
-      size_mib = 48, runs = 1;
-    else {
-      std::fprintf(stderr, "usage: %s [--size-mib N] [--runs N] [--file PATH] [--keep] [--smoke]\n",
-                   argv[0]);
-      return 2;
-    }
-  }
+  const auto args = bench::parse_args(argc, argv, "--size-mib", 1024, 48, {"--file"});
+  const size_t size_mib = args.count;
+  const int runs = args.runs;
+  const bool keep = args.keep;
+  std::string file = args.get("--file");
   bool made = false;
   if (file.empty()) {
-    file = (std::getenv("TMPDIR") ? std::string(std::getenv("TMPDIR")) : "/tmp") +
-           "/integral-bench-hash-" + std::to_string(getpid()) + ".bin";
+    file = bench::scratch_path("hash", ".bin");
     made = true;
     // Non-repeating content (xorshift), written once; then it sits in the page cache for all.
     std::FILE* f = std::fopen(file.c_str(), "wb");
     if (!f) return 4;
-    std::vector<uint64_t> block(1 << 17);
-    uint64_t x = 0x9E3779B97F4A7C15ull;
-    for (size_t mib = 0; mib < size_mib; ++mib) {
-      for (auto& w : block) {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        w = x;
-      }
-      std::fwrite(block.data(), 8, block.size(), f);
-    }
+    bench::write_incompressible(f, size_mib);
     std::fclose(f);
   }
   std::printf("file: %zu MiB, %d run(s), median reported\n", size_mib, runs);

@@ -82,26 +82,11 @@ std::string json_value(const std::string& json, const std::string& bank) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  size_t entries = 200000;
-  int runs = 3;
-  bool keep = false;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a == "--entries" && i + 1 < argc)
-      entries = std::strtoul(argv[++i], nullptr, 10);
-    else if (a == "--runs" && i + 1 < argc)
-      runs = std::atoi(argv[++i]);
-    else if (a == "--keep")
-      keep = true;
-    else if (a == "--smoke")
-      entries = 5000, runs = 1;
-    else {
-      std::fprintf(stderr, "usage: %s [--entries N] [--runs N] [--keep] [--smoke]\n", argv[0]);
-      return 2;
-    }
-  }
-  std::string dir = (std::getenv("TMPDIR") ? std::string(std::getenv("TMPDIR")) : "/tmp") +
-                    "/integral-bench-ima-" + std::to_string(getpid());
+  const auto args = bench::parse_args(argc, argv, "--entries", 200000, 5000);
+  const size_t entries = args.count;
+  const int runs = args.runs;
+  const bool keep = args.keep;
+  std::string dir = bench::scratch_path("ima");
   std::string file = dir + ".bin", p1 = dir + ".sha1", p256 = dir + ".sha256";
   {
     std::string list = make_list(entries);

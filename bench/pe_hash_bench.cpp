@@ -59,17 +59,7 @@ bool write_image(const std::string& path, size_t mib) {
   std::FILE* f = std::fopen(path.c_str(), "wb");
   if (!f) return false;
   std::fwrite(h.data(), 1, h.size(), f);
-  std::vector<uint64_t> block(1 << 17);
-  uint64_t x = 0x9E3779B97F4A7C15ull;
-  for (size_t m = 0; m < mib; ++m) {
-    for (auto& w : block) {
-      x ^= x << 13;
-      x ^= x >> 7;
-      x ^= x << 17;
-      w = x;
-    }
-    std::fwrite(block.data(), 8, block.size(), f);
-  }
+  bench::write_incompressible(f, mib);
   std::fwrite("trail", 1, 5, f);
   return std::fclose(f) == 0;
 }
@@ -82,24 +72,11 @@ std::string field(const std::string& out, const std::string& key, size_t len) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  size_t size_mib = 512;
-  int runs = 3;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a == "--size-mib" && i + 1 < argc)
-      size_mib = std::strtoul(argv[++i], nullptr, 10);
-    else if (a == "--runs" && i + 1 < argc)
-      runs = std::atoi(argv[++i]);
-    else if (a == "--smoke")
-      size_mib = 16, runs = 1;
-    else {
-      std::fprintf(stderr, "usage: %s [--size-mib N] [--runs N] [--smoke]\n", argv[0]);
-      return 2;
-    }
-  }
+  const auto args = bench::parse_args(argc, argv, "--size-mib", 512, 16);
+  const size_t size_mib = args.count;
+  const int runs = args.runs;
   if (size_mib == 0 || size_mib > 3000) return 2;
-  std::string file = (std::getenv("TMPDIR") ? std::string(std::getenv("TMPDIR")) : "/tmp") +
-                     "/integral-bench-pe-" + std::to_string(getpid()) + ".efi";
+  std::string file = bench::scratch_path("pe", ".efi");
   if (!write_image(file, size_mib)) return 4;
   std::printf("PE image: %zu MiB section, %d run(s), median reported\n", size_mib, runs);
   run({"cat", file});  // page cache
