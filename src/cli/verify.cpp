@@ -53,6 +53,41 @@ std::string event_line(const char* side, const Chain& c, std::optional<size_t> i
                      e.digest(alg) ? e.digest(alg)->hex() : "-", e.provenance.to_string());
 }
 
+// The observed chain's events against the prediction's, per PCR and bank in `scope`: the first
+// divergence of each goes to j["prediction"] and the text. `what` names the observed side
+// ("log" / "list"), `unit`/`units` its records ("event" / "entry"). Returns whether all match.
+bool compare_with_prediction(const Chain& predicted, const Chain& observed,
+                             const std::vector<HashAlg>& banks, const PcrSelection& scope,
+                             const VerifyOpts& o, const char* what, const char* unit,
+                             const char* units, nlohmann::ordered_json& j, std::string& text) {
+  std::vector<Divergence> divs;
+  for (const auto& d : compare_chains(predicted, observed, banks))
+    if (scope.contains(d.alg, d.pcr)) divs.push_back(d);
+  auto& jc = j["prediction"];
+  jc["source"] = o.expect;
+  jc["result"] = divs.empty() ? "match" : "mismatch";
+  auto& jd = jc["divergences"] = nlohmann::ordered_json::array();
+  text += fmt::format("{} {} compared with prediction {} ({}):\n", what, o.log, o.expect,
+                      scope.to_string());
+  for (const auto& d : divs) {
+    jd.push_back(
+        {{"pcr", d.pcr},
+         {"bank", hash_alg_name(d.alg)},
+         {"position", d.position},
+         {"log", d.actual ? event_json(observed.events[*d.actual], d.actual, d.alg)
+                          : nlohmann::ordered_json(nullptr)},
+         {"predicted", d.expected ? event_json(predicted.events[*d.expected], d.expected, d.alg)
+                                  : nlohmann::ordered_json(nullptr)}});
+    text += fmt::format("  PCR {} {}: first difference at {} {} of this PCR\n", d.pcr,
+                        hash_alg_name(d.alg), unit, d.position + 1);
+    text += event_line(what, observed, d.actual, d.alg);
+    text += event_line("predicted", predicted, d.expected, d.alg);
+  }
+  if (divs.empty())
+    text += fmt::format("  OK: the {}'s {} equal the predicted ones\n", what, units);
+  return divs.empty();
+}
+
 std::vector<HashAlg> bank_list(const std::string& text) {
   std::vector<HashAlg> out;
   size_t pos = 0;
@@ -179,31 +214,9 @@ int verify_ima(const VerifyOpts& o, const std::optional<PcrSelection>& select) {
       for (HashAlg alg : pbanks)
         for (unsigned pcr : r.pcrs) scope.add(alg, pcr);
     }
-    std::vector<Divergence> divs;
-    for (const auto& d : compare_chains(prediction->chain, list, pbanks))
-      if (scope.contains(d.alg, d.pcr)) divs.push_back(d);
-    ok = ok && divs.empty();
-    auto& jc = j["prediction"];
-    jc["source"] = o.expect;
-    jc["result"] = divs.empty() ? "match" : "mismatch";
-    auto& jd = jc["divergences"] = nlohmann::ordered_json::array();
-    text += fmt::format("list {} compared with prediction {} ({}):\n", o.log, o.expect,
-                        scope.to_string());
-    for (const auto& d : divs) {
-      jd.push_back({{"pcr", d.pcr},
-                    {"bank", hash_alg_name(d.alg)},
-                    {"position", d.position},
-                    {"log", d.actual ? event_json(list.events[*d.actual], d.actual, d.alg)
-                                     : nlohmann::ordered_json(nullptr)},
-                    {"predicted", d.expected ? event_json(prediction->chain.events[*d.expected],
-                                                          d.expected, d.alg)
-                                             : nlohmann::ordered_json(nullptr)}});
-      text += fmt::format("  PCR {} {}: first difference at entry {} of this PCR\n", d.pcr,
-                          hash_alg_name(d.alg), d.position + 1);
-      text += event_line("list", list, d.actual, d.alg);
-      text += event_line("predicted", prediction->chain, d.expected, d.alg);
-    }
-    if (divs.empty()) text += "  OK: the list's entries equal the predicted ones\n";
+    ok = compare_with_prediction(prediction->chain, list, pbanks, scope, o, "list", "entry",
+                                 "entries", j, text) &&
+         ok;
   }
 
   // 3. The first entry against the boot_aggregate of the firmware log's replay.
@@ -379,31 +392,9 @@ int verify_log(const VerifyOpts& o) {
         banks.push_back(a);
     if (banks.empty()) throw_bad_input("the prediction shares no bank with the log", o.expect);
     PcrSelection scope = select ? *select : touched_pcrs(p.chain, banks);
-    std::vector<Divergence> divs;
-    for (const auto& d : compare_chains(p.chain, log.chain(), banks))
-      if (scope.contains(d.alg, d.pcr)) divs.push_back(d);
-    ok = ok && divs.empty();
-    auto& jc = j["prediction"];
-    jc["source"] = o.expect;
-    jc["result"] = divs.empty() ? "match" : "mismatch";
-    auto& jd = jc["divergences"] = nlohmann::ordered_json::array();
-    text += fmt::format("log {} compared with prediction {} ({}):\n", o.log, o.expect,
-                        scope.to_string());
-    for (const auto& d : divs) {
-      jd.push_back(
-          {{"pcr", d.pcr},
-           {"bank", hash_alg_name(d.alg)},
-           {"position", d.position},
-           {"log", d.actual ? event_json(log.chain().events[*d.actual], d.actual, d.alg)
-                            : nlohmann::ordered_json(nullptr)},
-           {"predicted", d.expected ? event_json(p.chain.events[*d.expected], d.expected, d.alg)
-                                    : nlohmann::ordered_json(nullptr)}});
-      text += fmt::format("  PCR {} {}: first difference at event {} of this PCR\n", d.pcr,
-                          hash_alg_name(d.alg), d.position + 1);
-      text += event_line("log", log.chain(), d.actual, d.alg);
-      text += event_line("predicted", p.chain, d.expected, d.alg);
-    }
-    if (divs.empty()) text += "  OK: the log's events equal the predicted ones\n";
+    ok = compare_with_prediction(p.chain, log.chain(), banks, scope, o, "log", "event", "events", j,
+                                 text) &&
+         ok;
   }
 
   j["result"] = ok ? "match" : "mismatch";
