@@ -19,6 +19,7 @@
 #include "integral/util/error.h"
 #include "integral/util/file_io.h"
 #include "integral/util/hex.h"
+#include "integral/util/serial_worker.h"
 
 namespace integral::cli {
 
@@ -56,7 +57,10 @@ std::array<uint8_t, 16> parse_uuid(const std::string& s, const char* what) {
   return out;
 }
 
-// The image's digests and dm-verity tree, fed by the writer with the bytes it writes.
+// The image's digests and dm-verity tree, fed by the writer with the bytes it writes. The
+// digests (one sequential chain over the whole image) run on a worker thread while the
+// calling thread writes the image and hashes the verity tree: the writer keeps the bytes valid
+// until sync().
 class MeasureSink : public image::ImageSink {
  public:
   MeasureSink(std::vector<HashAlg> banks, std::string image, std::string hash_file,
@@ -66,23 +70,30 @@ class MeasureSink : public image::ImageSink {
         image_(std::move(image)),
         hash_file_(std::move(hash_file)),
         vp_(std::move(vp)) {}
+  ~MeasureSink() override { worker_.reset(); }  // before the hasher its tasks use
   void begin(uint64_t size) override {
     size_ = size;
     if (!hash_file_.empty())
       verity_ = std::make_unique<image::VerityFileWriter>(image_, hash_file_, vp_, size);
   }
   void data(std::span<const uint8_t> b) override {
-    if (!banks_.empty()) hasher_.update(b);
+    if (!banks_.empty()) queue(b);
     if (verity_) verity_->update(b);
   }
   void zeros(uint64_t n) override {
-    static const std::vector<uint8_t> z(1u << 20, 0);
     if (verity_) verity_->zeros(n);
     if (banks_.empty()) return;
-    for (; n; n -= std::min<uint64_t>(n, z.size()))
-      hasher_.update(std::span(z.data(), static_cast<size_t>(std::min<uint64_t>(n, z.size()))));
+    for (; n; n -= std::min<uint64_t>(n, zero().size()))
+      queue(std::span(zero().data(), static_cast<size_t>(std::min<uint64_t>(n, zero().size()))));
   }
-  std::vector<Digest> digests() { return hasher_.finish(); }
+  void sync() override {
+    post();
+    worker_->wait();
+  }
+  std::vector<Digest> digests() {
+    sync();
+    return hasher_.finish();
+  }
   std::optional<image::VerityFileResult> verity() {
     if (!verity_) return std::nullopt;
     return verity_->finish();
@@ -90,12 +101,35 @@ class MeasureSink : public image::ImageSink {
   uint64_t size() const { return size_; }
 
  private:
+  static const std::vector<uint8_t>& zero() {
+    static const std::vector<uint8_t> z(1u << 20, 0);
+    return z;
+  }
+  // Pieces are gathered into tasks of at least 1 MiB (a task per 4 KiB page would cost more in
+  // hand-offs than it saves).
+  void queue(std::span<const uint8_t> b) {
+    pending_.push_back(b);
+    pending_bytes_ += b.size();
+    if (pending_bytes_ >= (1u << 20)) post();
+  }
+  void post() {
+    if (pending_.empty()) return;
+    worker_->post([this, pieces = std::move(pending_)] {
+      for (const auto& p : pieces) hasher_.update(p);
+    });
+    pending_.clear();
+    pending_bytes_ = 0;
+  }
+
   std::vector<HashAlg> banks_;
   MultiHasher hasher_;
   std::string image_, hash_file_;
   image::VerityParams vp_;
   uint64_t size_ = 0;
   std::unique_ptr<image::VerityFileWriter> verity_;
+  std::vector<std::span<const uint8_t>> pending_;
+  size_t pending_bytes_ = 0;
+  std::unique_ptr<SerialWorker> worker_ = std::make_unique<SerialWorker>();
 };
 
 Command add_mkfs(CLI::App& root) {
