@@ -351,6 +351,14 @@ std::vector<std::string> build_htree(uint32_t ino, const Node& n, bool csum,
   return blocks;
 }
 
+// The error being unwound is the one to report.
+void sync_quietly(ImageSink& sink) noexcept {
+  try {
+    sink.sync();
+  } catch (...) {
+  }
+}
+
 bool all_zero(const char* p, size_t n) {
   return n == 0 || (p[0] == 0 && std::memcmp(p, p + 1, n - 1) == 0);
 }
@@ -360,6 +368,8 @@ class Writer {
   Writer(const Tree& tree, const ExtOptions& opts, std::vector<Node>& nodes)
       : tree_(tree), opts_(opts), nodes_(nodes), meta_hash_(metadata_hash()) {}
   ~Writer() {
+    // On an error the sink may still be hashing bytes this writer owns.
+    if (sink_) sync_quietly(*sink_);
     if (fs_) ext2fs_free(fs_);
     if (out_fd_ >= 0) ::close(out_fd_);
   }
