@@ -8,6 +8,7 @@ extern "C" {
 #include <ext2fs/ext3_extents.h>
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <openssl/evp.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -517,7 +518,7 @@ class Writer {
   // File data planned in phase 1 is gathered in chunks of kChunkBlocks blocks (the last one
   // shorter): written out at once (without a sink) or kept for phase 3 (with one, up to
   // kArenaBudget), and hashed for the UUID while the next chunk is read. Each chunk has its
-  // own digest, SHA-256 over (logical block number, block) for its blocks in planning order,
+  // own digest, BLAKE2b-512 over (logical block number, block) for its blocks in plan order,
   // so the two hashing threads take alternate chunks; the content hash is SHA-256 over the
   // chunk digests in order. Chunk boundaries depend only on the plan, so the UUID is the same
   // with or without a sink and whatever the timing.
@@ -561,15 +562,20 @@ class Writer {
         d += n * kBlockSize;
       }
     }
-    Digest* out = &chunk_digests_.emplace_back();  // deque: stays put as more are added
+    auto* out = &chunk_digests_.emplace_back();  // deque: stays put as more are added
     c->hasher = (chunk_digests_.size() - 1) % std::size(hashers_);
     c->ticket = hashers_[c->hasher].post([c, out] {
-      Hasher h(HashAlg::kSha256);
-      for (size_t i = 0; i < c->blocks; ++i) {
-        h.update(std::string_view(reinterpret_cast<const char*>(&c->lblks[i]), sizeof(uint64_t)));
-        h.update(std::string_view(c->buf.get() + i * kBlockSize, kBlockSize));
-      }
-      *out = h.finish();
+      // BLAKE2b: about 2.3x SHA-256's speed where the CPU has no SHA instructions, and this
+      // digest only names the content (the image's measurement is SHA-256 of its bytes).
+      std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(),
+                                                                  &EVP_MD_CTX_free);
+      bool ok = ctx && EVP_DigestInit_ex2(ctx.get(), EVP_blake2b512(), nullptr) == 1;
+      for (size_t i = 0; ok && i < c->blocks; ++i)
+        ok = EVP_DigestUpdate(ctx.get(), &c->lblks[i], sizeof(uint64_t)) == 1 &&
+             EVP_DigestUpdate(ctx.get(), c->buf.get() + i * kBlockSize, kBlockSize) == 1;
+      unsigned int len = 0;
+      if (!ok || EVP_DigestFinal_ex(ctx.get(), out->data(), &len) != 1 || len != out->size())
+        throw_environment("OpenSSL BLAKE2b failed");
     });
   }
 
@@ -891,7 +897,7 @@ class Writer {
     h.update(meta_hash_.bytes());
     num_blocks_into(h);
     Hasher content(HashAlg::kSha256);
-    for (const Digest& d : chunk_digests_) content.update(d.bytes());
+    for (const auto& d : chunk_digests_) content.update(std::span<const uint8_t>(d));
     h.update(content.finish().bytes());
     auto d = h.finish();
     auto* sb = fs_->super;
@@ -1157,7 +1163,7 @@ class Writer {
   std::array<std::unique_ptr<Chunk>, kRingChunks> ring_;  // reused chunks
   size_t ring_next_ = 0;
   Chunk* cur_ = nullptr;
-  std::deque<Digest> chunk_digests_;
+  std::deque<std::array<uint8_t, 64>> chunk_digests_;  // BLAKE2b-512 of each chunk
   Digest meta_hash_;
   uint32_t seed_[4] = {};
   SerialWorker hashers_[2];  // last: their tasks use the members above
