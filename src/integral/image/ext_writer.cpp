@@ -9,14 +9,17 @@ extern "C" {
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <openssl/evp.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <deque>
+#include <new>
 #include <unordered_map>
 
 #include "integral/crypto/digest.h"
@@ -522,8 +525,20 @@ class Writer {
   // so the two hashing threads take alternate chunks; the content hash is SHA-256 over the
   // chunk digests in order. Chunk boundaries depend only on the plan, so the UUID is the same
   // with or without a sink and whatever the timing.
+  struct FreeBuf {
+    void operator()(char* p) const { std::free(p); }
+  };
+  // Aligned for transparent huge pages: kept chunks are fresh memory, and a 4 KiB page fault
+  // per block written into them was a tenth of the writer thread's time.
+  static std::unique_ptr<char, FreeBuf> chunk_buffer() {
+    constexpr size_t kHuge = 2u << 20;
+    auto* p = static_cast<char*>(std::aligned_alloc(kHuge, kWriteChunk));
+    if (!p) throw std::bad_alloc();
+    ::madvise(p, kWriteChunk, MADV_HUGEPAGE);  // advice only: failure is harmless
+    return std::unique_ptr<char, FreeBuf>(p);
+  }
   struct Chunk {
-    std::unique_ptr<char[]> buf{new char[kWriteChunk]};
+    std::unique_ptr<char, FreeBuf> buf = chunk_buffer();
     size_t blocks = 0;
     std::vector<uint64_t> lblks;                      // per block, for the content hash
     std::vector<std::pair<uint64_t, uint64_t>> runs;  // where it goes: (first block, count)
