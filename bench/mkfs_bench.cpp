@@ -8,7 +8,12 @@
 // the same number of inodes, and that integral's digest and root hash equal openssl's and
 // veritysetup's for its image.
 //
-// usage: integral_mkfs_bench [--smoke] [--dir SCRATCH] [--keep]
+// Every command's wall time is printed with its CPU time (user + system of the command and its
+// children), which still means something on a loaded machine. --tree-only generates the tree
+// in SCRATCH/tree and stops (for profiling a builder on the same tree).
+//
+// usage: integral_mkfs_bench [--smoke] [--dir SCRATCH] [--keep] [--tree-only]
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -28,13 +33,26 @@ double now() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-// Runs a shell command, returns {seconds, exit status}.
-std::pair<double, int> run(const std::string& cmd) {
+double children_cpu() {
+  struct rusage ru {};
+  ::getrusage(RUSAGE_CHILDREN, &ru);
+  return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+         static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+struct Timed {
+  double wall = 0, cpu = 0;  // cpu: user + system of the command and everything it waited for
+  int rc = 0;
+};
+
+// Runs a shell command and times it (wall and CPU).
+Timed run(const std::string& cmd) {
   // Start every timed command with no dirty pages pending from the one before.
   if (std::system("sync") != 0) std::fprintf(stderr, "bench: sync failed\n");
+  double c0 = children_cpu();
   double t0 = now();
   int status = std::system(cmd.c_str());
-  return {now() - t0, WIFEXITED(status) ? WEXITSTATUS(status) : 128};
+  return {now() - t0, children_cpu() - c0, WIFEXITED(status) ? WEXITSTATUS(status) : 128};
 }
 
 std::string capture(const std::string& cmd) {
@@ -107,7 +125,7 @@ size_t generate(const fs::path& root, int scale) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  bool smoke = false, keep = false;
+  bool smoke = false, keep = false, tree_only = false;
   std::string scratch;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -117,8 +135,10 @@ int main(int argc, char** argv) {
       scratch = argv[++i];
     else if (a == "--keep")
       keep = true;
+    else if (a == "--tree-only")
+      tree_only = true;
     else {
-      std::fprintf(stderr, "usage: %s [--smoke] [--dir SCRATCH] [--keep]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--smoke] [--dir SCRATCH] [--keep] [--tree-only]\n", argv[0]);
       return 2;
     }
   }
@@ -131,66 +151,73 @@ int main(int argc, char** argv) {
   const int scale = smoke ? 50 : 1;
   size_t entries = generate(dir / "tree", scale);
   std::printf("tree: %zu entries (scale 1/%d)\n", entries, scale);
+  if (tree_only) {
+    std::printf("%s\n", (dir / "tree").string().c_str());
+    return 0;
+  }
   std::string tree = (dir / "tree").string();
   std::string size = smoke ? "128M" : "1G";
   // Warm the page cache so every builder reads from memory.
   run("cat $(find " + tree + " -type f) > /dev/null 2>&1");
 
   std::string sde = "SOURCE_DATE_EPOCH=1700000000 ";
-  auto [t_int, rc_int] = run(sde + INTEGRAL_BINARY " mkfs --tree " + tree + " -o " +
-                             (dir / "int.img").string() + " > /dev/null");
-  auto [t_mke2fs, rc_mke2fs] =
-      run("mke2fs -q -F -t ext4 -N 65536 -d " + tree + " " + (dir / "mke2fs.img").string() + " " +
-          size + " > /dev/null 2>&1");
-  double t_erofs = -1;
-  if (std::system("command -v mkfs.erofs > /dev/null 2>&1") == 0) {
-    auto [t, rc] = run("mkfs.erofs --quiet " + (dir / "erofs.img").string() + " " + tree +
-                       " > /dev/null 2>&1");
-    if (rc == 0) t_erofs = t;
-  }
+  Timed t_int = run(sde + INTEGRAL_BINARY " mkfs --tree " + tree + " -o " +
+                    (dir / "int.img").string() + " > /dev/null");
+  Timed t_mke2fs = run("mke2fs -q -F -t ext4 -N 65536 -d " + tree + " " +
+                       (dir / "mke2fs.img").string() + " " + size + " > /dev/null 2>&1");
+  Timed t_erofs{-1, -1, 1};
+  if (std::system("command -v mkfs.erofs > /dev/null 2>&1") == 0)
+    t_erofs = run("mkfs.erofs --quiet " + (dir / "erofs.img").string() + " " + tree +
+                  " > /dev/null 2>&1");
   // The combined run: image, its SHA-256 and its dm-verity tree (same salt for both).
   const std::string salt = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
   const std::string vuuid = "11111111-2222-3333-4444-555555555555";
-  auto [t_int_all, rc_int_all] =
+  Timed t_int_all =
       run(sde + INTEGRAL_BINARY " mkfs --tree " + tree + " -o " + (dir / "intv.img").string() +
           " --verity " + (dir / "intv.hash").string() + " --salt " + salt + " --verity-uuid " +
           vuuid + " --measure sha256 --json > " + (dir / "intv.json").string());
-  auto [t_ossl, rc_ossl] =
-      run("openssl dgst -sha256 " + (dir / "mke2fs.img").string() + " > /dev/null 2>&1");
-  double t_vsetup = -1;
-  int rc_vsetup = 0;
-  if (std::system("command -v veritysetup > /dev/null 2>&1") == 0) {
-    auto [t, rc] = run("veritysetup format --salt=" + salt + " --uuid=" + vuuid + " " +
-                       (dir / "mke2fs.img").string() + " " + (dir / "mke2fs.hash").string() +
-                       " > /dev/null 2>&1");
-    t_vsetup = t;
-    rc_vsetup = rc;
-  }
+  Timed t_ossl = run("openssl dgst -sha256 " + (dir / "mke2fs.img").string() + " > /dev/null 2>&1");
+  Timed t_vsetup{-1, -1, 0};
+  if (std::system("command -v veritysetup > /dev/null 2>&1") == 0)
+    t_vsetup = run("veritysetup format --salt=" + salt + " --uuid=" + vuuid + " " +
+                   (dir / "mke2fs.img").string() + " " + (dir / "mke2fs.hash").string() +
+                   " > /dev/null 2>&1");
   int failed = 0;
-  if (rc_int_all != 0 || rc_ossl != 0 || rc_vsetup != 0) {
+  if (t_int_all.rc != 0 || t_ossl.rc != 0 || t_vsetup.rc != 0) {
     std::fprintf(stderr, "bench: combined run failed (integral %d, openssl %d, veritysetup %d)\n",
-                 rc_int_all, rc_ossl, rc_vsetup);
+                 t_int_all.rc, t_ossl.rc, t_vsetup.rc);
     failed = 1;
   }
-  if (rc_int != 0 || rc_mke2fs != 0) {
-    std::fprintf(stderr, "bench: a build failed (integral %d, mke2fs %d)\n", rc_int, rc_mke2fs);
+  if (t_int.rc != 0 || t_mke2fs.rc != 0) {
+    std::fprintf(stderr, "bench: a build failed (integral %d, mke2fs %d)\n", t_int.rc, t_mke2fs.rc);
     failed = 1;
   }
-  std::printf("integral mkfs       %8.2f s\n", t_int);
-  std::printf("mke2fs -t ext4 -d   %8.2f s   ratio integral/mke2fs = %.3f (goal <= 0.1)\n",
-              t_mke2fs, t_int / t_mke2fs);
-  if (t_erofs > 0)
-    std::printf("mkfs.erofs          %8.2f s   ratio integral/erofs  = %.3f (goal <= 1.5)\n",
-                t_erofs, t_int / t_erofs);
-  if (t_vsetup > 0) {
-    double peers = t_mke2fs + t_ossl + t_vsetup;
-    std::printf("integral mkfs --verity --measure sha256  %8.2f s\n", t_int_all);
+  // Ratios of wall times, then of CPU times (user + system), which a loaded machine disturbs less.
+  std::printf("                                          wall (s)   cpu (s)\n");
+  std::printf("integral mkfs                            %8.2f  %8.2f\n", t_int.wall, t_int.cpu);
+  std::printf(
+      "mke2fs -t ext4 -d                        %8.2f  %8.2f   integral/mke2fs = %.3f wall, %.3f "
+      "cpu (goal <= 0.1)\n",
+      t_mke2fs.wall, t_mke2fs.cpu, t_int.wall / t_mke2fs.wall, t_int.cpu / t_mke2fs.cpu);
+  if (t_erofs.rc == 0)
     std::printf(
-        "mke2fs -d + openssl dgst + veritysetup   %8.2f s (%.2f + %.2f + %.2f)   ratio = "
-        "%.3f (goal <= 0.1)\n",
-        peers, t_mke2fs, t_ossl, t_vsetup, t_int_all / peers);
+        "mkfs.erofs                               %8.2f  %8.2f   integral/erofs  = %.3f wall, "
+        "%.3f cpu (goal <= 1.5)\n",
+        t_erofs.wall, t_erofs.cpu, t_int.wall / t_erofs.wall, t_int.cpu / t_erofs.cpu);
+  if (t_vsetup.wall > 0) {
+    double peers = t_mke2fs.wall + t_ossl.wall + t_vsetup.wall;
+    double peers_cpu = t_mke2fs.cpu + t_ossl.cpu + t_vsetup.cpu;
+    std::printf("integral mkfs --verity --measure sha256  %8.2f  %8.2f\n", t_int_all.wall,
+                t_int_all.cpu);
+    std::printf("openssl dgst -sha256                     %8.2f  %8.2f\n", t_ossl.wall, t_ossl.cpu);
+    std::printf("veritysetup format                       %8.2f  %8.2f\n", t_vsetup.wall,
+                t_vsetup.cpu);
+    std::printf(
+        "mke2fs -d + openssl dgst + veritysetup   %8.2f  %8.2f   ratio = %.3f wall, %.3f cpu "
+        "(goal <= 0.1)\n",
+        peers, peers_cpu, t_int_all.wall / peers, t_int_all.cpu / peers_cpu);
   }
-  if (!failed && t_vsetup > 0) {
+  if (!failed && t_vsetup.wall > 0) {
     // integral's digest and root hash against the peers' for integral's own image.
     std::string img = (dir / "intv.img").string();
     std::string j = capture("cat " + (dir / "intv.json").string());
@@ -212,8 +239,8 @@ int main(int argc, char** argv) {
     if (!sha_ok || !root_ok || !tree_ok) failed = 1;
   }
   if (!failed) {
-    auto fsck = run("e2fsck -fn " + (dir / "int.img").string() + " > /dev/null 2>&1");
-    if (fsck.second != 0) {
+    Timed fsck = run("e2fsck -fn " + (dir / "int.img").string() + " > /dev/null 2>&1");
+    if (fsck.rc != 0) {
       std::fprintf(stderr, "bench: e2fsck -fn failed on integral's image\n");
       failed = 1;
     }

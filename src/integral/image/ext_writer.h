@@ -45,12 +45,15 @@ struct ExtResult {
 
 // Receives the image's bytes in block order as they are written, every byte once (holes as
 // zeros): the image's digests and its dm-verity tree are computed from this stream.
+// The bytes passed to data() stay valid until the next sync(), so a sink may hash them on
+// another thread; the writer calls sync() before it reuses or frees them.
 class ImageSink {
  public:
   virtual ~ImageSink() = default;
   virtual void begin(uint64_t size) = 0;  // the image's final size, before any byte
   virtual void data(std::span<const uint8_t> bytes) = 0;
   virtual void zeros(uint64_t n) = 0;
+  virtual void sync() {}  // returns when the sink no longer uses any bytes it was given
 };
 
 // Writes the image to `out` through a temporary file in the same directory and a rename:
