@@ -15,6 +15,7 @@ extern "C" {
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -31,6 +32,14 @@ extern "C" {
 namespace integral::image {
 
 namespace {
+
+// Integers enter the UUID's hash little-endian whatever the host, so every machine derives the
+// same UUID from the same tree.
+std::array<uint8_t, 8> le64_bytes(uint64_t v) {
+  std::array<uint8_t, 8> b{};
+  for (size_t i = 0; i < 8; ++i) b[i] = static_cast<uint8_t>(v >> (8 * i));
+  return b;
+}
 
 constexpr uint32_t kBlockSize = 4096;
 constexpr uint32_t kInodeSize = 256;
@@ -586,7 +595,7 @@ class Writer {
                                                                   &EVP_MD_CTX_free);
       bool ok = ctx && EVP_DigestInit_ex2(ctx.get(), EVP_blake2b512(), nullptr) == 1;
       for (size_t i = 0; ok && i < c->blocks; ++i)
-        ok = EVP_DigestUpdate(ctx.get(), &c->lblks[i], sizeof(uint64_t)) == 1 &&
+        ok = EVP_DigestUpdate(ctx.get(), le64_bytes(c->lblks[i]).data(), 8) == 1 &&
              EVP_DigestUpdate(ctx.get(), c->buf.get() + i * kBlockSize, kBlockSize) == 1;
       unsigned int len = 0;
       if (!ok || EVP_DigestFinal_ex(ctx.get(), out->data(), &len) != 1 || len != out->size())
@@ -872,7 +881,8 @@ class Writer {
     Hasher h(HashAlg::kSha256);
     h.update(std::string_view("integral-mkfs-v1"));
     auto num = [&](uint64_t v) {
-      h.update(std::string_view(reinterpret_cast<const char*>(&v), 8));
+      const auto le = le64_bytes(v);
+      h.update(std::span<const uint8_t>(le));
     };
     auto str = [&](const std::string& s) {
       num(s.size());
@@ -925,8 +935,8 @@ class Writer {
   }
 
   void num_blocks_into(Hasher& h) const {
-    uint64_t v = ext2fs_blocks_count(fs_->super);
-    h.update(std::string_view(reinterpret_cast<const char*>(&v), 8));
+    const auto le = le64_bytes(ext2fs_blocks_count(fs_->super));
+    h.update(std::span<const uint8_t>(le));
   }
 
   void write_inode(uint32_t ino, bool ext4) {
