@@ -145,8 +145,10 @@ std::string describe_variable(uint32_t type, std::span<const uint8_t> data) {
     while (desc_end + 1 < d.size() && (d[desc_end] || d[desc_end + 1])) desc_end += 2;
     out = v->name + ": " + utf16le_to_utf8(d.subspan(6, desc_end - 6));
     size_t path_at = desc_end + 2;
-    if (path_at <= d.size() && path_len <= d.size() - path_at)
-      out += " " + describe_device_path(d.subspan(path_at, path_len));
+    if (path_at <= d.size() && path_len <= d.size() - path_at) {
+      out += ' ';  // two steps: see the separator case
+      out += describe_device_path(d.subspan(path_at, path_len));
+    }
   }
   return out;
 }
@@ -306,7 +308,9 @@ std::string describe_event(uint32_t type, std::span<const uint8_t> data) {
       }
       break;
     case ev::kSeparator:
-      out = "separator " + (as_text(data) ? "\"" + *as_text(data) + "\"" : to_hex(data));
+      // fmt rather than "..." + string&&: GCC 12 at -O3 warns falsely (-Wrestrict) on that.
+      out = as_text(data) ? fmt::format("separator \"{}\"", *as_text(data))
+                          : "separator " + to_hex(data);
       break;
     case 0x80000001:  // EV_EFI_VARIABLE_DRIVER_CONFIG
     case 0x80000002:  // EV_EFI_VARIABLE_BOOT
