@@ -217,10 +217,14 @@ TxtSub add_txt_profile(CLI::App* txt) {
   app->add_option("-o,--output", o->output, "Profile file to write (TOML; default stdout)");
   app->add_flag("--json", o->json, "Print a summary as JSON (the profile still goes to -o)");
   return {app, [o] {
-            auto loaded = txt::load_txt_log({o->file});
-            // The facts around the log (tboot version and command line) exist only in text.
-            const std::string text = read_text_file(o->file, 64u << 20);
-            const bool is_text = text.find('\0') == std::string::npos;
+            // Text is parsed from the one mapping, with the facts printed around the log (tboot
+            // version and command line); a binary log has none and is read by its format.
+            MappedInput in(o->file);
+            const auto bytes = in.bytes();
+            const std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+            const bool is_text = text.find('\0') == std::string_view::npos;
+            auto loaded =
+                is_text ? txt::parse_txt_text(text, in.path()) : txt::load_txt_log({o->file});
             auto prof = txt::make_profile(
                 loaded.log, is_text ? txt::launch_facts(text) : txt::LaunchFacts{},
                 std::filesystem::path(o->file).filename().string(), loaded.notes);

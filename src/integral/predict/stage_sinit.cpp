@@ -15,6 +15,7 @@
 
 #include <algorithm>
 
+#include "integral/formats/byte_reader.h"
 #include "integral/formats/tboot_mle.h"
 #include "integral/predict/stage.h"
 #include "integral/predict/txt_artifact.h"
@@ -23,9 +24,6 @@
 #include "integral/util/error.h"
 
 namespace integral {
-namespace {
-constexpr uint32_t kOsSinitDataCapHash = 0x40f;
-}  // namespace
 
 std::vector<Event> run_sinit_stage(StageFields& f, const StageContext& ctx) {
   const std::string profile_name = f.required_string("profile");
@@ -84,15 +82,15 @@ std::vector<Event> run_sinit_stage(StageFields& f, const StageContext& ctx) {
       e.provenance.artifact =
           mle->kind == TxtArtifact::Kind::kFile ? mle->path.string() : mle->text;
       e.provenance.rule = "sinit/mle-hash";
-    } else if (pe.type == kOsSinitDataCapHash && pe.data.size() == 4 && caps_version &&
+    } else if (pe.type == txt::kEvtOsSinitDataCapHash && pe.data.size() == 4 && caps_version &&
                reference_version) {
       // Recomputed: the capabilities carry tboot's own version bit (cbnt_supported).
       const uint32_t ref_caps =
-          static_cast<uint32_t>(pe.data[0] | pe.data[1] << 8 | pe.data[2] << 16) |
-          static_cast<uint32_t>(pe.data[3]) << 24;
+          formats::ByteReader(pe.data, profile_path.string()).u32(0, "capabilities");
       const uint32_t caps = txt::os_sinit_caps_for(ref_caps, *caps_version);
-      e.data = {static_cast<uint8_t>(caps), static_cast<uint8_t>(caps >> 8),
-                static_cast<uint8_t>(caps >> 16), static_cast<uint8_t>(caps >> 24)};
+      std::string le;
+      formats::append_le32(le, caps);
+      e.data.assign(le.begin(), le.end());
       for (HashAlg b : banks) e.digests.push_back(hash(b, e.data));
       e.description = fmt::format(
           "SINIT OSSINITDATA_CAP_HASH (OsSinitData.Capabilities {:#x} for tboot {}; the "

@@ -17,6 +17,7 @@ namespace integral::txt {
 
 inline constexpr uint32_t kEvtHashStart = 0x402;
 inline constexpr uint32_t kEvtPcrMapping = 0x401;
+inline constexpr uint32_t kEvtOsSinitDataCapHash = 0x40f;
 inline constexpr uint32_t kEvtTbMeasurement = 0x501;
 
 // "HASH_START", "MLE_HASH", "TB_MEASUREMENT", ...; empty for types outside the TXT ranges.
