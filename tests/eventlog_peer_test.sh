@@ -5,7 +5,7 @@
 # OVMF + swtpm boot log in tests/data (four banks) is among them.
 . "$(dirname "$0")/lib/common.sh"
 
-vectors="${INTEGRAL_SOURCE_DIR:?}/../shared/vectors/eventlogs"
+vectors="${INTEGRAL_SOURCE_DIR:?}/tests/data/eventlogs"
 cd "$WORK"
 
 # One line per event: "PCR TYPE alg:digest...", then one line per final PCR: "bank pcr hex".

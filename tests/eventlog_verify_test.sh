@@ -6,7 +6,7 @@
 # decoding of the same log (an independent reading of the event digests).
 . "$(dirname "$0")/lib/common.sh"
 
-vectors="${INTEGRAL_SOURCE_DIR:?}/../shared/vectors/eventlogs"
+vectors="${INTEGRAL_SOURCE_DIR:?}/tests/data/eventlogs"
 expected="$vectors/expected_pcrs.json"
 cd "$WORK"
 

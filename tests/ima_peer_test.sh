@@ -5,7 +5,7 @@
 # the template hash check; verify --log compares PCR 10 with a tpm2_pcrread readout.
 . "$(dirname "$0")/lib/common.sh"
 
-vectors="${INTEGRAL_SOURCE_DIR:?}/../shared/vectors/generated/ima"
+vectors="${INTEGRAL_SOURCE_DIR:?}/tests/data/ima"
 cd "$WORK"
 
 # evmctl's --pcrs files use the TPM 1.2 sysfs layout, PCR-00 .. PCR-23 in order.

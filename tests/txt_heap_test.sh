@@ -4,7 +4,7 @@
 # byte decodes to the values put in; a heap whose region overruns it is refused with its offset.
 . "$(dirname "$0")/lib/common.sh"
 
-A=$(ls "$INTEGRAL_SOURCE_DIR"/../shared/vectors/txt/A_*.txt 2>/dev/null | head -1)
+A=$(ls "$INTEGRAL_SOURCE_DIR"/tests/data/txt/A_*.txt 2>/dev/null | head -1)
 if [[ -z $A ]]; then
   bad "vector A missing"
   finish

@@ -4,7 +4,7 @@
 # heap's mle_hash and tboot's "VL measurements"; and PCR 17 starts from the heap's sinit_hash.
 . "$(dirname "$0")/lib/common.sh"
 
-C=$(ls "$INTEGRAL_SOURCE_DIR"/../shared/vectors/txt/C_*.txt 2>/dev/null | head -1)
+C=$(ls "$INTEGRAL_SOURCE_DIR"/tests/data/txt/C_*.txt 2>/dev/null | head -1)
 if [[ -z $C ]]; then
   bad "vector C missing"
   finish
@@ -34,7 +34,7 @@ set -e
 
 # Vector D (tboot 1.9.12 serial log, TPM 1.2, no event log): PCR 18/19 composed with openssl from
 # the printed mle_hash and VL measurements; PCR 17 is rebuilt and flagged as unverified.
-D=$(ls "$INTEGRAL_SOURCE_DIR"/../shared/vectors/txt/D_*.txt | head -1)
+D=$(ls "$INTEGRAL_SOURCE_DIR"/tests/data/txt/D_*.txt | head -1)
 C=$D
 mle=$(hexline 'mle_hash:')
 want18=$(ext "$(ext $zero "$mle")" "$(vl 18)")
@@ -47,7 +47,7 @@ grep -q "PCR 17 is inferred, not verified" d.txt && ok "D PCR 17 flagged unverif
 
 # Vector E (Intel Whitley CBnT, JSON event list): parsed, replayed, and reported as the launch
 # known not to match its TPM's PCR 17: exit 1, and the message says so.
-E=$(ls "$INTEGRAL_SOURCE_DIR"/../shared/vectors/txt/E_*.txt | head -1)
+E=$(ls "$INTEGRAL_SOURCE_DIR"/tests/data/txt/E_*.txt | head -1)
 set +e
 "$INTEGRAL" txt log "$E" >e.txt 2>e.err
 rc=$?

@@ -3,7 +3,7 @@
 # txt-stat output with replay/verify:
 # 1. the Debian tboot.gz and tb_polgen as peers: the MLE hash (lcp2_mlehash), module hashes and
 #    policies (tb_polgen), composed into PCR values here with openssl;
-# 2. real launches (shared/vectors/txt A: TPM 2.0 DA, tboot 1.10.2; C: TPM 1.2 legacy, tboot
+# 2. real launches (tests/data/txt A: TPM 2.0 DA, tboot 1.10.2; C: TPM 1.2 legacy, tboot
 #    1.10.3; D: TPM 1.2 legacy, tboot 1.9.12 serial log without an event log): a profile made from each dump plus the launch's own MLE and module measurements
 #    (the binaries are not available; the digests are cut from the dump's text here) predicts
 #    PCR 17/18/19 equal to the values research txt.md §4 replayed from those dumps; changing one
@@ -11,7 +11,7 @@
 . "$(dirname "$0")/lib/common.sh"
 
 PATH=$PATH:/usr/sbin:/sbin
-VEC="$INTEGRAL_SOURCE_DIR/../shared/vectors/txt"
+VEC="$INTEGRAL_SOURCE_DIR/tests/data/txt"
 A=$(ls "$VEC"/A_*.txt 2>/dev/null | head -1)
 C=$(ls "$VEC"/C_*.txt 2>/dev/null | head -1)
 TBOOT=/boot/tboot.gz

@@ -5,7 +5,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 out=${1:?usage: run.sh OUTDIR [VECTOR_A]}
-vector=${2:-$(ls "$here"/../../../shared/vectors/txt/A_*.txt 2>/dev/null | head -1)}
+vector=${2:-$(ls "$here"/../../tests/data/txt/A_*.txt 2>/dev/null | head -1)}
 integral=${INTEGRAL:-integral}
 [[ -f $vector ]] || { echo "vector A (txt-stat output) not found; pass it as the second argument" >&2; exit 4; }
 [[ -f /boot/tboot.gz ]] || { echo "/boot/tboot.gz missing: install the tboot package" >&2; exit 4; }

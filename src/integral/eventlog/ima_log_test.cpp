@@ -12,7 +12,7 @@ namespace integral {
 namespace {
 
 // Generated lists whose PCR 10 evmctl ima_measurement (ima-evm-utils 1.4) confirmed.
-const std::string kDir = std::string(INTEGRAL_SHARED_DIR) + "/vectors/generated/ima/";
+const std::string kDir = std::string(INTEGRAL_TEST_DATA) + "/ima/";
 const std::vector<HashAlg> kBanks = {HashAlg::kSha1, HashAlg::kSha256};
 
 std::string expected(const std::string& stem, const char* bank) {
@@ -75,6 +75,7 @@ TEST(ImaLog, AChangedFieldIsATemplateHashMismatch) {
 
 TEST(ImaLog, TruncationAndLyingLengthsNameTheOffset) {
   auto good = read_all(kDir + "ima_ng_sig_buf.bin");
+  ASSERT_GT(good.size(), 64u) << "vector missing: " << kDir << "ima_ng_sig_buf.bin";
   // Every truncation either ends at an entry boundary or fails with an offset inside the file.
   for (size_t n = 0; n < good.size(); ++n) {
     std::vector<uint8_t> cut(good.begin(), good.begin() + static_cast<ptrdiff_t>(n));

@@ -1,4 +1,4 @@
-// Every real log in ../shared/vectors/eventlogs replays to the PCR values recorded with it
+// Every real log in tests/data/eventlogs replays to the PCR values recorded with it
 // (real TPM reads or quotes, or tpm2_eventlog's replay), in every bank the vector lists.
 #include <gtest/gtest.h>
 
@@ -13,7 +13,7 @@
 namespace integral {
 namespace {
 
-const std::string kDir = std::string(INTEGRAL_SHARED_DIR) + "/vectors/eventlogs/";
+const std::string kDir = std::string(INTEGRAL_TEST_DATA) + "/eventlogs/";
 
 nlohmann::json expected_all() {
   std::ifstream in(kDir + "expected_pcrs.json");

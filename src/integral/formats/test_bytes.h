@@ -38,9 +38,9 @@ struct LeBytes {
   LeBytes& str(const char* s, size_t n) { return add({reinterpret_cast<const uint8_t*>(s), n}); }
 };
 
-// shared/vectors/txt/<prefix>*: the real launches of research txt.md §4.
+// tests/data/txt/<prefix>*: the real TXT launches (tests/data/README.md).
 inline std::string txt_vector_text(const std::string& prefix) {
-  const auto dir = std::filesystem::path(INTEGRAL_SHARED_DIR) / "vectors/txt";
+  const auto dir = std::filesystem::path(INTEGRAL_TEST_DATA) / "txt";
   for (const auto& e : std::filesystem::directory_iterator(dir))
     if (e.path().filename().string().starts_with(prefix)) return read_text_file(e.path());
   ADD_FAILURE() << "vector " << prefix << " missing";

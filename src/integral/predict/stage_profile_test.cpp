@@ -23,7 +23,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const fs::path kLogs = fs::path(INTEGRAL_SHARED_DIR) / "vectors/eventlogs";
+const fs::path kLogs = fs::path(INTEGRAL_TEST_DATA) / "eventlogs";
 
 std::string expected(const std::string& vector, const std::string& bank, unsigned pcr) {
   static const auto json = nlohmann::json::parse(read_text_file(kLogs / "expected_pcrs.json"));

@@ -1,6 +1,6 @@
 // The tboot and sinit stages against values composed by hand in the test with OpenSSL's EVP
 // calls (not integral's hashing), following research txt.md §1.5-§1.6, and against the real
-// vectors in shared/vectors/txt (A: TPM 2.0 DA, tboot 1.10.2; C: TPM 1.2 legacy, tboot 1.10.3;
+// vectors in tests/data/txt (A: TPM 2.0 DA, tboot 1.10.2; C: TPM 1.2 legacy, tboot 1.10.3;
 // D: TPM 1.2 legacy, tboot 1.9.12 serial log without an event log).
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
@@ -23,7 +23,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const fs::path kTxtVectors = fs::path(INTEGRAL_SHARED_DIR) / "vectors/txt";
+const fs::path kTxtVectors = fs::path(INTEGRAL_TEST_DATA) / "txt";
 const char* kVectorA = "A_tboot-devel_dell-e5470_tpm20-tcg-da_tboot-1.10.2_txt-stat.txt";
 const char* kVectorC = "C_tboot-devel_lenovo-t460p_tpm12-legacy_tboot-1.10.3_txt-stat.txt";
 const char* kVectorD = "D_tboot-devel_lenovo_tpm12-legacy-smd6_tboot-1.9.12_serial.txt";

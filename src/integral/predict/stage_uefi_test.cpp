@@ -19,7 +19,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const fs::path kUkiVectors = fs::path(INTEGRAL_SHARED_DIR) / "vectors/generated/uki-pcr11";
+const fs::path kUkiVectors = fs::path(INTEGRAL_TEST_DATA) / "uki-pcr11";
 
 void put32(std::vector<uint8_t>& b, size_t off, uint32_t v) {
   for (int i = 0; i < 4; ++i) b[off + i] = static_cast<uint8_t>(v >> (8 * i));

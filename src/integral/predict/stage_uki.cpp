@@ -25,7 +25,7 @@ namespace {
 
 // systemd's UnifiedSection enum (src/fundamental/uki.h) over time; each change alters PCR 11
 // for the same inputs. 252 is checked against Debian's systemd-measure 252; the later orders
-// follow uki.h's history (see ../shared/research/uefi.md section 2.3).
+// follow uki.h's history in systemd's repository.
 std::vector<std::string_view> section_order(int version) {
   if (version < 254)
     return {".linux", ".osrel", ".cmdline", ".initrd", ".splash", ".dtb", ".pcrpkey"};

@@ -1,5 +1,5 @@
 // Building blocks shared by the UEFI prediction stages: the events UEFI firmware, systemd-stub
-// and the Linux EFI stub log, with the digest rules they use (../shared/research/uefi.md).
+// and the Linux EFI stub log, with the digest rules they use.
 #pragma once
 
 #include <cstdint>

@@ -8,7 +8,7 @@ namespace integral {
 namespace {
 
 TEST(PolicyPcr, SystemdMeasureVectorForPcr11) {
-  // shared/vectors/generated/uki-pcr11: systemd-measure 252 `sign` (policy computed by a real
+  // tests/data/uki-pcr11: systemd-measure 252 `sign` (policy computed by a real
   // swtpm) for PCR 11 sha256 = e41a4c8c...4176 gave pol adde50fa... (sign.json); the README
   // there derives it as SHA256(0^32 || 0000017F || {1, sha256, 3, 00 08 00} || SHA256(PCR11)).
   PcrSet v({HashAlg::kSha256});
