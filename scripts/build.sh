@@ -1,9 +1,18 @@
 #!/usr/bin/env bash
 # Installs the dependencies (when missing) and builds integral into build/ (or $BUILD_DIR).
 # Extra arguments go to cmake's configure step, e.g. -DINTEGRAL_WERROR=ON.
+# env: BUILD_TARGET=integral builds only the binary (and installs only build.list plus
+#      $DEPS_LISTS); default: everything (tests, benchmarks) with every dependency list.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$top/build}
-"$top/scripts/install-deps.sh"
-cmake -S "$top" -B "$build" -G Ninja "$@" >/dev/null
-cmake --build "$build" -- -j"$(nproc)" ${CMAKE_BUILD_QUIET:+--quiet}
+if [[ -n ${BUILD_TARGET:-} ]]; then
+  # shellcheck disable=SC2086 # DEPS_LISTS is a list of names
+  "$top/scripts/install-deps.sh" build ${DEPS_LISTS:-}
+  parts=(-DINTEGRAL_TESTS=OFF -DINTEGRAL_BENCH=OFF)  # GoogleTest may not be installed
+else
+  "$top/scripts/install-deps.sh"
+  parts=(-DINTEGRAL_TESTS=ON -DINTEGRAL_BENCH=ON)
+fi
+cmake -S "$top" -B "$build" -G Ninja "${parts[@]}" "$@" >/dev/null
+cmake --build "$build" ${BUILD_TARGET:+--target "$BUILD_TARGET"} -- -j"$(nproc)" ${CMAKE_BUILD_QUIET:+--quiet}

@@ -12,8 +12,8 @@ out=${1:-$top/build/example}
 integral=${INTEGRAL:-$top/build/integral}
 
 if [[ -z "${INTEGRAL:-}" ]]; then
-  echo "== building integral"
-  CMAKE_BUILD_QUIET=1 "$top/scripts/build.sh"
+  echo "== building integral (the binary only; scripts/test.sh builds and runs everything)"
+  BUILD_TARGET=integral DEPS_LISTS="core" CMAKE_BUILD_QUIET=1 "$top/scripts/build.sh"
 fi
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
