@@ -25,7 +25,7 @@ for ((r = 0; r < ROUNDS; r++)); do
     words=$(echo "$phase" | awk -F: '{ for (i = 1; i <= NF; i++) printf "%s\"%s\"", (i > 1 ? ", " : ""), $i }')
     printf 'banks = ["sha1", "sha256", "sha384", "sha512"]\n[[stage]]\ntype = "uki"\nuki = "uki.efi"\nphases = [%s]\n' \
       "$words" >$d/uki.toml
-    printf 'banks = ["sha1", "sha256", "sha384", "sha512"]\n[[stage]]\ntype = "uki"\nlinux = "linux"\nosrel = "osrel"\ncmdline = "cmdline"\ninitrd = "initrd"\nphases = [%s]\n' \
+    printf 'banks = ["sha1", "sha256", "sha384", "sha512"]\n[[stage]]\ntype = "uki"\nsystemd_version = 252\nlinux = "linux"\nosrel = "osrel"\ncmdline = "cmdline"\ninitrd = "initrd"\nphases = [%s]\n' \
       "$words" >$d/files.toml
     for bank in sha1 sha256 sha384 sha512; do
       want=$(measure "$phase" $bank $d)

@@ -20,6 +20,9 @@ namespace {
 namespace fs = std::filesystem;
 
 const fs::path kUkiVectors = fs::path(INTEGRAL_TEST_DATA) / "uki-pcr11";
+// .sdmagic of Debian's stubs (strings(1) of linuxx64.efi.stub in systemd-boot-efi 252 and 254)
+const std::string kSdmagic252 = "#### LoaderInfo: systemd-stub 252.39-1~deb12u2 ####";
+const std::string kSdmagic254 = "#### LoaderInfo: systemd-stub 254.26-1~bpo12+1 ####";
 
 void put32(std::vector<uint8_t>& b, size_t off, uint32_t v) {
   for (int i = 0; i < 4; ++i) b[off + i] = static_cast<uint8_t>(v >> (8 * i));
@@ -138,14 +141,16 @@ TEST_F(UefiStageTest, UkiFromFilesEqualsSystemdMeasure252) {
   std::string sources;
   for (const char* n : {"linux", "osrel", "cmdline", "initrd"})
     sources += std::string(n) + " = \"" + (kUkiVectors / n).string() + "\"\n";
-  expect_calculate_json(*this, sources);
+  expect_calculate_json(*this, sources + "systemd_version = 252\n");
 }
 
 TEST_F(UefiStageTest, UkiFromImageEqualsSystemdMeasure252) {
   // Sections in an order unlike the stub's, plus ones 252 does not measure (.sbat, .text) and
   // an empty one: the stage must still measure .linux .osrel .cmdline .initrd in that order.
+  // The version comes from .sdmagic, as in Debian's 252 stub.
   auto read = [](const char* n) { return read_text_file(kUkiVectors / n); };
   write("uki.efi", make_pe({{".text", "code"},
+                            {".sdmagic", kSdmagic252},
                             {".initrd", read("initrd")},
                             {".sbat", "sbat,1\n"},
                             {".cmdline", read("cmdline")},
@@ -160,22 +165,81 @@ TEST_F(UefiStageTest, UkiFromImageEqualsSystemdMeasure252) {
   EXPECT_EQ(chain.events[1].provenance.artifact, (dir_ / "uki.efi").string() + "#.linux");
 }
 
-TEST_F(UefiStageTest, UkiSectionOrderFollowsTheSystemdVersion) {
-  write("uki.efi", make_pe({{".linux", "K"}, {".sbat", "S"}, {".uname", "U"}}));
-  auto c252 = predict("banks = [\"sha256\"]\n[[stage]]\ntype = \"uki\"\nuki = \"uki.efi\"\n");
-  EXPECT_EQ(c252.events.size(), 2u);  // 252 measures neither .uname nor .sbat
-  auto c254 = predict(
-      "banks = [\"sha256\"]\n[[stage]]\ntype = \"uki\"\nuki = \"uki.efi\"\nsystemd_version = "
-      "254\n");
+TEST_F(UefiStageTest, UkiSectionOrderFollowsTheStubVersionInSdmagic) {
+  // No systemd_version: the 254 stub's .sdmagic chooses the order, which measures .uname and
+  // .sbat after .linux (systemd-measure 254 agrees: tests/uki_versions_test.sh).
+  write("uki.efi",
+        make_pe({{".sdmagic", kSdmagic254}, {".linux", "K"}, {".sbat", "S"}, {".uname", "U"}}));
+  const std::string head = "banks = [\"sha256\"]\n[[stage]]\ntype = \"uki\"\n";
+  auto c254 = predict(head + "uki = \"uki.efi\"\n");
   ASSERT_EQ(c254.events.size(), 6u);
   EXPECT_EQ(c254.events[2].digests[0], hash(HashAlg::kSha256, std::string(".uname\0", 7)));
+  EXPECT_EQ(c254.events[3].digests[0], hash(HashAlg::kSha256, std::string("U")));
   EXPECT_EQ(c254.events[4].digests[0], hash(HashAlg::kSha256, std::string(".sbat\0", 6)));
-  expect_bad("banks = [\"sha256\"]\n[[stage]]\ntype = \"uki\"\nuki = \"uki.efi\"\nlinux = \"x\"\n",
-             "do not also name");
-  expect_bad("banks = [\"sha256\"]\n[[stage]]\ntype = \"uki\"\nuname = \"x\"\n", "'uname'");
-  expect_bad("banks = [\"sha256\"]\n[[stage]]\ntype = \"uki\"\nuki = \"nope.efi\"\n", "nope.efi");
+  EXPECT_EQ(c254.events[0].provenance.rule, "uki/systemd-254/name");
+  // The same version given explicitly agrees; a contradicting one is refused.
+  EXPECT_EQ(predict(head + "uki = \"uki.efi\"\nsystemd_version = 254\n").events.size(), 6u);
+  expect_bad(head + "uki = \"uki.efi\"\nsystemd_version = 252\n", "says systemd-stub 254");
+
+  // A 252 stub carries its own .sbat, which 252 does not measure: accepted, not measured.
+  write("s252.efi", make_pe({{".sdmagic", kSdmagic252}, {".linux", "K"}, {".sbat", "S"}}));
+  EXPECT_EQ(predict(head + "uki = \"s252.efi\"\n").events.size(), 2u);
+  // .uname in a 252 image, .ucode in a 254 one: sections those stubs would not measure.
+  write("u252.efi", make_pe({{".sdmagic", kSdmagic252}, {".linux", "K"}, {".uname", "U"}}));
+  expect_bad(head + "uki = \"u252.efi\"\n",
+             "section .uname (section table at offset 0x1d8) is "
+             "not measured by systemd-stub 252");
+  write("c254.efi", make_pe({{".sdmagic", kSdmagic254}, {".linux", "K"}, {".ucode", "C"}}));
+  expect_bad(head + "uki = \"c254.efi\"\n", "section .ucode");
+  // ... unless empty: the stub skips empty sections whatever their name.
+  write("e252.efi", make_pe({{".sdmagic", kSdmagic252}, {".linux", "K"}, {".uname", ""}}));
+  EXPECT_EQ(predict(head + "uki = \"e252.efi\"\n").events.size(), 2u);
+  write("p257.efi", make_pe({{".sdmagic", "#### LoaderInfo: systemd-stub 257.13-1~deb13u1 ####"},
+                             {".linux", "K"},
+                             {".profile", "ID=a"}}));
+  expect_bad(head + "uki = \"p257.efi\"\n", "section .profile");
+
+  // No .sdmagic and no systemd_version: refused, not guessed.
+  write("bare.efi", make_pe({{".linux", "K"}, {".uname", "U"}}));
+  expect_bad(head + "uki = \"bare.efi\"\n", "no .sdmagic section");
+  EXPECT_EQ(predict(head + "uki = \"bare.efi\"\nsystemd_version = 255\n").events.size(), 4u);
+  // .sdmagic that is not a stub's, has no number, an overlong one, or an unmodelled version.
+  for (const auto& [magic, needle] : std::vector<std::pair<std::string, std::string>>{
+           {"#### LoaderInfo: systemd-boot 252 ####", "not a systemd-stub UKI"},
+           {"#### LoaderInfo: systemd-stub ####", "no version number"},
+           {"#### LoaderInfo: systemd-stub 25400000 ####", "no version number"},
+           {"#### LoaderInfo: systemd-stub 253.5 ####", "systemd-stub 253 ("},
+           {"#### LoaderInfo: systemd-stub 258~rc1 ####", "systemd-stub 258 ("},
+           {"#### LoaderInfo: systemd-stub 251 ####", "not modelled"}}) {
+    write("m.efi", make_pe({{".sdmagic", magic}, {".linux", "K"}}));
+    expect_bad(head + "uki = \"m.efi\"\n", needle);
+    expect_bad(head + "uki = \"m.efi\"\n", "m.efi: section .sdmagic (file offset 0x400)");
+  }
+  // An oversized .sdmagic is refused before it is read.
+  write("big.efi", make_pe({{".sdmagic", std::string(5000, '#')}, {".linux", "K"}}));
+  expect_bad(head + "uki = \"big.efi\"\n", "more than 4096");
+}
+
+TEST_F(UefiStageTest, UkiSectionFilesNeedTheVersion) {
+  const std::string head = "banks = [\"sha256\"]\n[[stage]]\ntype = \"uki\"\n";
+  write("k", std::string("K"));
+  write("u", std::string("U"));
+  write("c", std::string("C"));
+  expect_bad(head + "linux = \"k\"\n", "needs systemd_version with section files");
+  expect_bad(head + "linux = \"k\"\nuname = \"u\"\nsystemd_version = 252\n",
+             "'uname' systemd-stub 252 does not measure .uname");
+  expect_bad(head + "linux = \"k\"\nucode = \"c\"\nsystemd_version = 255\n", "'ucode'");
+  expect_bad(head + "linux = \"k\"\nsystemd_version = 253\n", "not modelled");
+  expect_bad(head + "linux = \"k\"\nsystemd_version = 999999999999\n", "not modelled");
+  // 256 measures .ucode after .initrd and before .uname, whatever the order of the keys.
+  auto c = predict(head + "uname = \"u\"\nucode = \"c\"\nlinux = \"k\"\nsystemd_version = 256\n");
+  ASSERT_EQ(c.events.size(), 6u);
+  EXPECT_EQ(c.events[2].digests[0], hash(HashAlg::kSha256, std::string(".ucode\0", 7)));
+  EXPECT_EQ(c.events[4].digests[0], hash(HashAlg::kSha256, std::string(".uname\0", 7)));
+  expect_bad(head + "uki = \"uki.efi\"\nlinux = \"x\"\n", "do not also name");
+  expect_bad(head + "uki = \"nope.efi\"\n", "nope.efi");
   write("junk.efi", std::string("MZ junk"));
-  expect_bad("banks = [\"sha256\"]\n[[stage]]\ntype = \"uki\"\nuki = \"junk.efi\"\n", "junk.efi");
+  expect_bad(head + "uki = \"junk.efi\"\n", "junk.efi");
 }
 
 TEST_F(UefiStageTest, LinuxStubMeasuresLoadOptionsThenInitrd) {

@@ -5,10 +5,16 @@
 //   uki = "uki.efi"                           the sections are read from the image, or
 //   linux = "vmlinuz", osrel = "os-release", cmdline = "...", initrd = "...", ...   (files, as
 //                                             systemd-measure calculate takes them)
-//   systemd_version = 252                     the stub's version: its section order
+//   systemd_version = 254                     the stub's version: its section order. Taken
+//                                             from the UKI's .sdmagic when not given; needed
+//                                             with section files
 //   phases = ["enter-initrd", ...]            optional pcrphase words, extended in order
+// A UKI section the stub's version does not measure (.uname in a 252 image, say) is refused:
+// either the version is wrong or the stub ignores what its builder meant it to measure.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
+#include <algorithm>
 #include <array>
 
 #include "integral/chain/event_type.h"
@@ -23,11 +29,15 @@ namespace integral {
 
 namespace {
 
-// systemd's UnifiedSection enum (src/fundamental/uki.h) over time; each change alters PCR 11
-// for the same inputs. 252 is checked against Debian's systemd-measure 252; the later orders
-// follow uki.h's history in systemd's repository.
+constexpr int kOldestModelled = 252;
+constexpr int kNewestModelled = 257;
+
+// systemd's UnifiedSection enum (src/fundamental/uki.h) over time, less .pcrsig (never
+// measured); each change alters PCR 11 for the same inputs. 252, 254 and 257 are checked
+// against Debian's systemd-measure of those versions (tests/uki_versions_test.sh); 255 and 256
+// follow uki.h's history. 253 is refused: whether its stub measures .uname/.sbat is unverified.
 std::vector<std::string_view> section_order(int version) {
-  if (version < 254)
+  if (version == 252)
     return {".linux", ".osrel", ".cmdline", ".initrd", ".splash", ".dtb", ".pcrpkey"};
   if (version < 256)
     return {".linux", ".osrel", ".cmdline", ".initrd", ".splash",
@@ -36,10 +46,57 @@ std::vector<std::string_view> section_order(int version) {
           ".splash", ".dtb",   ".uname",   ".sbat",   ".pcrpkey"};
 }
 
-// Sections whose measurement depends on more than the image (multi-profile UKIs, .dtbauto):
-// not modelled, so refused rather than predicted wrongly.
+// Every section name some systemd-stub version gives a meaning; one the chosen version does not
+// measure is refused unless that version ignores it by design (below).
+constexpr std::array<std::string_view, 15> kUkiSections = {
+    ".linux", ".osrel",  ".cmdline", ".initrd",  ".ucode",   ".splash", ".dtb",  ".uname",
+    ".sbat",  ".pcrsig", ".pcrpkey", ".profile", ".dtbauto", ".hwids",  ".efifw"};
+
+// .pcrsig holds the signature of the expected PCR 11, so no version measures it; before 254,
+// .sbat is the stub's own SBAT data (every 252 stub carries one), not a UKI section.
+bool ignored_by_design(std::string_view name, int version) {
+  return name == ".pcrsig" || (name == ".sbat" && version < 254);
+}
+
+// Sections whose measurement depends on more than the image (multi-profile UKIs, .dtbauto,
+// .hwids) or that no modelled version knows: not modelled, so refused rather than predicted.
 constexpr std::array<std::string_view, 4> kUnmodelled = {".profile", ".dtbauto", ".hwids",
                                                          ".efifw"};
+
+void check_modelled(StageFields& f, int64_t version, std::string_view key, std::string_view from) {
+  if (version < kOldestModelled || version > kNewestModelled || version == 253)
+    f.fail(key, fmt::format("systemd-stub {}{}: its PCR 11 section order is not modelled "
+                            "(modelled: 252 and 254-{})",
+                            version, from, kNewestModelled));
+}
+
+// The stub's version from its .sdmagic section ("#### LoaderInfo: systemd-stub 254.26-1 ####"
+// in systemd's own builds and Debian's): the major number. Failures name file and offset.
+int sdmagic_version(StageFields& f, const MappedInput& in, const PeSection& s) {
+  auto where =
+      fmt::format("{}: section .sdmagic (file offset {:#x})", in.path(), s.pointer_to_raw_data);
+  std::string text = uefi::section_text(f, "uki", in, s, 4096);
+  constexpr std::string_view kTag = "LoaderInfo: systemd-stub ";
+  size_t at = text.find(kTag);
+  if (at == std::string::npos)
+    f.fail("uki", fmt::format("{} does not say 'LoaderInfo: systemd-stub <version>': not a "
+                              "systemd-stub UKI? (set systemd_version to predict it anyway)",
+                              where));
+  size_t p = at + kTag.size();
+  size_t digits = 0;
+  int major = 0;
+  while (p + digits < text.size() && digits < 5 && text[p + digits] >= '0' &&
+         text[p + digits] <= '9') {
+    major = major * 10 + (text[p + digits] - '0');
+    ++digits;
+  }
+  if (digits == 0 || digits > 4)
+    f.fail("uki", fmt::format("{}: no version number (1 to 4 digits) after 'systemd-stub' at "
+                              "offset {:#x}",
+                              where, s.pointer_to_raw_data + p));
+  check_modelled(f, major, "uki", fmt::format(" ({})", where));
+  return major;
+}
 
 Event name_event(std::string_view name, std::span<const HashAlg> banks, const std::string& artifact,
                  const std::string& rule) {
@@ -60,20 +117,45 @@ Event name_event(std::string_view name, std::span<const HashAlg> banks, const st
 
 std::vector<Event> run_uki_stage(StageFields& f, const StageContext& ctx) {
   auto uki = f.string("uki");
-  int64_t version = f.integer("systemd_version").value_or(252);
+  auto given = f.integer("systemd_version");
   auto phases = f.strings("phases");
-  if (version < 252)
-    f.fail("systemd_version", fmt::format("{} is not modelled (252 or later)", version));
-  auto order = section_order(static_cast<int>(version));
   std::vector<std::pair<std::string_view, std::string>> files;  // section -> path
-  for (auto name : order) {
+  for (auto name : section_order(kNewestModelled)) {
     if (auto p = f.string(name.substr(1))) files.emplace_back(name, *p);
   }
   f.finish();
   if (uki && !files.empty())
     f.fail("uki", "takes the sections from the image; do not also name section files");
   if (!uki && files.empty()) f.fail("", "needs 'uki' or section files (linux = ..., osrel = ...)");
+  if (given) check_modelled(f, *given, "systemd_version", "");
 
+  std::unique_ptr<MappedInput> in;
+  PeImage img;
+  int version = given ? static_cast<int>(*given) : 0;
+  if (uki) {
+    in = uefi::open_artifact(f, "uki", *uki, ctx);
+    img = parse_pe(in->bytes(), in->path());
+    // The stub that runs is the one inside the image, so its .sdmagic is the authority; a
+    // systemd_version that contradicts it would predict another stub's order.
+    if (const PeSection* magic = img.section(".sdmagic")) {
+      int found = sdmagic_version(f, *in, *magic);
+      if (given && *given != found)
+        f.fail("systemd_version",
+               fmt::format("is {}, but {} says systemd-stub {} (section .sdmagic)", *given,
+                           in->path(), found));
+      version = found;
+    } else if (!given) {
+      f.fail("uki", fmt::format("{} has no .sdmagic section naming its systemd-stub version: "
+                                "set systemd_version (the stub's major version, e.g. 254)",
+                                in->path()));
+    }
+  } else if (!given) {
+    f.fail("",
+           "needs systemd_version with section files: the section order, and which sections "
+           "are measured, depend on the stub's version (e.g. systemd_version = 254)");
+  }
+
+  auto order = section_order(version);
   const std::string rule = fmt::format("uki/systemd-{}", version);
   std::vector<Event> out;
   auto add_section = [&](std::string_view name, std::vector<Digest> digests,
@@ -88,15 +170,26 @@ std::vector<Event> run_uki_stage(StageFields& f, const StageContext& ctx) {
     e.provenance = {artifact, rule + "/section", std::nullopt};
     out.push_back(std::move(e));
   };
+  auto measured = [&](std::string_view name) {
+    return std::find(order.begin(), order.end(), name) != order.end();
+  };
 
   if (uki) {
-    auto in = uefi::open_artifact(f, "uki", *uki, ctx);
-    PeImage img = parse_pe(in->bytes(), in->path());
     for (auto bad : kUnmodelled)
       if (img.section(bad))
         f.fail("uki", fmt::format("{}: section {} (multi-profile/hardware-dependent UKIs) is not "
                                   "modelled",
                                   in->path(), bad));
+    for (auto name : kUkiSections) {
+      const PeSection* s = img.section(name);
+      if (!s || s->virtual_size == 0 || measured(name) || ignored_by_design(name, version))
+        continue;  // an empty section changes nothing in any version
+      f.fail("uki",
+             fmt::format("{}: section {} (section table at offset {:#x}) is not measured "
+                         "by systemd-stub {} (it measures {}): an image built for another "
+                         "stub version, or a wrong systemd_version",
+                         in->path(), name, s->header_offset, version, fmt::join(order, " ")));
+    }
     for (auto name : order) {
       const PeSection* s = img.section(name);
       if (!s || s->virtual_size == 0) continue;  // the stub skips absent and empty sections
@@ -104,12 +197,19 @@ std::vector<Event> run_uki_stage(StageFields& f, const StageContext& ctx) {
                   fmt::format("{}#{}", in->path(), name));
     }
   } else {
-    for (const auto& [name, path] : files) {
-      auto in = uefi::open_artifact(f, name.substr(1), path, ctx);
-      if (in->bytes().empty()) continue;  // systemd-measure skips empty files, as the stub does
+    for (const auto& [name, path] : files)
+      if (!measured(name))
+        f.fail(name.substr(1), fmt::format("systemd-stub {} does not measure {} (it measures {})",
+                                           version, name, fmt::join(order, " ")));
+    for (auto name : order) {  // in the stub's order, whatever the order of the keys
+      auto it = std::find_if(files.begin(), files.end(),
+                             [&](const auto& file) { return file.first == name; });
+      if (it == files.end()) continue;
+      auto file = uefi::open_artifact(f, name.substr(1), it->second, ctx);
+      if (file->bytes().empty()) continue;  // systemd-measure skips empty files, as the stub does
       MultiHasher h(ctx.banks);
-      h.update(in->bytes());
-      add_section(name, h.finish(), in->path());
+      h.update(file->bytes());
+      add_section(name, h.finish(), file->path());
     }
   }
 

@@ -1,0 +1,191 @@
+#!/usr/bin/env bash
+# Stage "uki" against the systemd-measure of each modelled systemd version that Debian ships,
+# with UKIs built from that version's own stub: 252 (the host's), 254 (bookworm-backports,
+# scripts/peers/systemd-254.sh) and 257 (a trixie root, scripts/peers/systemd-257-chroot.sh).
+# Each UKI carries every section its stub measures (.uname, .sbat from 254, .ucode from 257) and
+# the boot description names no systemd_version: the stage takes it from .sdmagic. For 257 the
+# UKI is also built by ukify, whose --measure output is the reference. Then the refusals: a
+# section the stub does not measure, and a systemd_version that contradicts .sdmagic.
+# Exits 77 (after running what it can) when a peer cannot be had, naming why.
+. "$(dirname "$0")/lib/common.sh"
+. "$(dirname "$0")/lib/uefi.sh"
+
+peers=${INTEGRAL_SOURCE_DIR:-$(dirname "$0")/..}/scripts/peers
+BANKS=(sha1 sha256 sha384 sha512)
+skipped=()
+cd "$WORK"
+
+# inputs DIR N: every section file, deterministic per round
+inputs() {
+  mkdir -p "$1"
+  prng_bytes "linux$2" $((4000 + $2 * 5555)) >"$1/linux"
+  printf 'ID=v%d\nNAME="versions %d"\n' "$2" "$2" >"$1/osrel"
+  printf 'console=ttyS0 root=/dev/vda%d' "$2" >"$1/cmdline"
+  prng_bytes "initrd$2" $((3000 + $2 * 101)) >"$1/initrd"
+  prng_bytes "ucode$2" 777 >"$1/ucode"
+  prng_bytes "splash$2" 321 >"$1/splash"
+  prng_bytes "dtb$2" 222 >"$1/dtb"
+  printf '6.1.0-%d-amd64' "$2" >"$1/uname"
+  prng_bytes "pcrpkey$2" 451 >"$1/pcrpkey"
+}
+
+# build_uki OUT STUB DIR SECTION...: the stub plus the named sections (files in DIR), each at
+# its own page above the stub's image, the timestamp pinned
+build_uki() {
+  local out=$1 stub=$2 dir=$3 base end args=() n=0 s
+  shift 3
+  base=$(objdump -p "$stub" | awk '$1 == "ImageBase" { print $2 }')
+  end=$(objdump -p "$stub" | awk '$1 == "SizeOfImage" { print $2 }')
+  for s in "$@"; do
+    args+=(--add-section ".$s=$dir/$s"
+      --change-section-vma ".$s=$(printf '%#x' $((0x$base + 0x$end + n * 0x100000)))")
+    n=$((n + 1))
+  done
+  objcopy "${args[@]}" "$stub" "$out"
+  pe_pin_timestamp "$out" 0
+}
+
+toml() { # OUT PHASES [EXTRA]: a uki stage over uki.efi in OUT's directory
+  local words
+  words=$(echo "$2" | awk -F: '{ for (i = 1; i <= NF; i++) printf "%s\"%s\"", (i > 1 ? ", " : ""), $i }')
+  printf 'banks = ["sha1", "sha256", "sha384", "sha512"]\n[[stage]]\ntype = "uki"\n%bphases = [%s]\n' \
+    "${3:-}" "$words" >"$1"
+}
+
+# check_version V MEASURE... : MEASURE is the command line of that version's systemd-measure;
+# STUB, SECTIONS are set by the caller
+check_version() {
+  local v=$1 d=v$1 s phase bank want got files keys="" args=() added=()
+  shift
+  inputs $d "$v"
+  for s in "${SECTIONS[@]}"; do
+    if [[ $s == sbat ]]; then # the stub's own .sbat (objcopy cannot add a second one)
+      objcopy --dump-section .sbat=$d/sbat "$STUB" $d/stub.copy
+    else
+      added+=("$s")
+    fi
+    args+=("--$s=$d/$s")
+    keys+="$s = \"$s\"\n"
+  done
+  build_uki $d/uki.efi "$STUB" $d "${added[@]}"
+  for phase in "" "enter-initrd:leave-initrd"; do
+    toml $d/uki.toml "$phase" 'uki = "uki.efi"\n'
+    toml $d/files.toml "$phase" "systemd_version = $v\n$keys"
+    "$@" calculate "${args[@]}" "${BANKS[@]/#/--bank=}" --phase="$phase" >$d/want 2>/dev/null ||
+      { bad "$v: systemd-measure calculate failed"; return; }
+    for bank in "${BANKS[@]}"; do
+      want=$(sed -n "s/^11:$bank=//p" $d/want)
+      got=$(predicted_pcr $d/uki.toml $bank 11)
+      files=$(predicted_pcr $d/files.toml $bank 11)
+      if [[ -n $want && $got == "$want" && $files == "$want" ]]; then
+        ok "systemd $v (${SECTIONS[*]}) phase '$phase' $bank"
+      else
+        bad "systemd $v phase '$phase' $bank: systemd-measure=$want uki=$got files=$files"
+      fi
+    done
+  done
+}
+
+# expect_refusal NAME TOML NEEDLE...: predict exits 3 and its message has every needle
+expect_refusal() {
+  local name=$1 toml=$2 rc needle
+  shift 2
+  set +e
+  "$INTEGRAL" predict "$toml" --yaml >refused.out 2>&1
+  rc=$?
+  set -e
+  for needle in "$@"; do
+    if ! grep -qF -- "$needle" refused.out; then
+      bad "$name: rc=$rc, no '$needle' in: $(head -c 300 refused.out)"
+      return
+    fi
+  done
+  if [[ $rc -eq 3 ]]; then ok "$name: exit 3 naming $*"; else bad "$name: rc=$rc"; fi
+}
+
+# --- 252: the host's systemd (scripts/deps/uefi.list)
+if [[ -x $SYSTEMD_MEASURE && -f $EFI_STUB ]]; then
+  STUB=$EFI_STUB
+  SECTIONS=(linux osrel cmdline initrd splash dtb pcrpkey)
+  check_version 252 "$SYSTEMD_MEASURE"
+  # A .uname in a 252 image: the 252 stub would not measure it, so the stage refuses.
+  build_uki u252.efi "$STUB" v252 linux osrel uname
+  toml u252.toml "" 'uki = "u252.efi"\n'
+  expect_refusal "252 stub + .uname" u252.toml .uname "systemd-stub 252"
+else
+  skipped+=("no systemd 252 ($SYSTEMD_MEASURE, $EFI_STUB)")
+fi
+
+# --- 254: bookworm-backports, unpacked (its binaries run on bookworm's libc)
+t0=$(date +%s)
+if p254=$("$peers/systemd-254.sh" 2>peer254.err); then
+  echo "systemd 254 peer ready in $(($(date +%s) - t0)) s: $p254 ($(cat "$p254/version"))"
+  STUB=$p254/usr/lib/systemd/boot/efi/linuxx64.efi.stub
+  m254=$(find "$p254/lib/systemd" "$p254/usr/lib/systemd" -maxdepth 1 -name systemd-measure 2>/dev/null | head -1)
+  SECTIONS=(linux osrel cmdline initrd splash dtb uname sbat pcrpkey)
+  check_version 254 env LD_LIBRARY_PATH="$p254/usr/lib/x86_64-linux-gnu/systemd" "$m254"
+  # .ucode is 256's: the 254 stub ignores it, so the stage refuses it.
+  build_uki u254.efi "$STUB" v254 linux osrel ucode
+  toml u254.toml "" 'uki = "u254.efi"\n'
+  expect_refusal "254 stub + .ucode" u254.toml .ucode "systemd-stub 254"
+  # The stub's .sdmagic outranks a contradicting systemd_version.
+  toml c254.toml "" 'uki = "v254/uki.efi"\nsystemd_version = 252\n'
+  expect_refusal "systemd_version 252 on a 254 stub" c254.toml "systemd-stub 254" .sdmagic
+else
+  skipped+=("systemd 254: $(cat peer254.err)")
+fi
+
+# --- 257: a trixie root (its binaries need trixie's libc: run through its own loader, and
+# ukify inside it with chroot)
+t0=$(date +%s)
+if p257=$("$peers/systemd-257-chroot.sh" 2>peer257.err); then
+  echo "systemd 257 peer ready in $(($(date +%s) - t0)) s: $p257 ($(cat "$p257/version"))"
+  STUB=$p257/usr/lib/systemd/boot/efi/linuxx64.efi.stub
+  SECTIONS=(linux osrel cmdline initrd ucode splash dtb uname sbat pcrpkey)
+  check_version 257 "$p257/lib64/ld-linux-x86-64.so.2" \
+    --library-path "$p257/usr/lib/x86_64-linux-gnu/systemd:$p257/usr/lib/x86_64-linux-gnu" \
+    "$p257/usr/lib/systemd/systemd-measure"
+  # ukify's own UKI (it merges its .sbat with the stub's) and its --measure values; ukify
+  # runs inside the root (chroot), so as root only
+  if [[ $(id -u) -ne 0 ]]; then
+    skipped+=("ukify 257: running it in the trixie root needs root")
+  else
+    in=$(mktemp -d "$p257/tmp/integral-uki.XXXXXX")
+    trap 'rm -rf "$in"; cleanup' EXIT
+    inputs "$in" 7
+    chroot "$p257" ukify build --linux=/tmp/${in##*/}/linux --initrd=/tmp/${in##*/}/initrd \
+      --microcode=/tmp/${in##*/}/ucode --os-release=@/tmp/${in##*/}/osrel \
+      --cmdline=@/tmp/${in##*/}/cmdline --uname=6.1.0-7-amd64 --splash=/tmp/${in##*/}/splash \
+      --devicetree=/tmp/${in##*/}/dtb --pcrpkey=/tmp/${in##*/}/pcrpkey \
+      --measure --output=/tmp/${in##*/}/uki.efi >ukify.out 2>&1 ||
+      bad "ukify build: $(tail -3 ukify.out)"
+    cp "$in/uki.efi" ukify.efi
+    for phase in enter-initrd enter-initrd:leave-initrd:sysinit:ready; do
+      toml ukify.toml "$phase" 'uki = "ukify.efi"\n'
+      for bank in "${BANKS[@]}"; do
+        want=$(awk -v p="# PCR[11] Phase <$phase>" -v b="11:$bank=" \
+          '$0 == p { on = 1; next } /^#/ { on = 0 } on && index($0, b) == 1 { print substr($0, length(b) + 1) }' ukify.out)
+        got=$(predicted_pcr ukify.toml $bank 11)
+        if [[ -n $want && $got == "$want" ]]; then
+          ok "ukify 257 UKI phase '$phase' $bank"
+        else
+          bad "ukify 257 UKI phase '$phase' $bank: ukify --measure=$want integral=$got"
+        fi
+      done
+    done
+  fi
+  # A multi-profile UKI (257's .profile) is not modelled: refused, not mispredicted.
+  printf 'ID=rescue\n' >v257/profile
+  build_uki p257.efi "$STUB" v257 linux osrel profile
+  toml p257.toml "" 'uki = "p257.efi"\n'
+  expect_refusal "257 multi-profile UKI" p257.toml .profile
+else
+  skipped+=("systemd 257: $(cat peer257.err)")
+fi
+
+if [[ $FAIL -eq 0 && ${#skipped[@]} -gt 0 ]]; then
+  printf 'skipped: %s\n' "${skipped[@]}"
+  echo "$PASS passed, $FAIL failed"
+  exit 77
+fi
+finish
