@@ -38,6 +38,7 @@ cd "$WORK"
 
 logs=("$data"/eventlogs/*.bin "$data/eventlogs/ebs_event_missing_eventlog" "$data/ovmf-swtpm-boot/eventlog.bin")
 for j in "$data"/eventlogs/*.json; do
+  grep -q '"Raw":"' "$j" || continue # only go-attestation dumps carry a log
   raw=$(basename "$j" .json).raw
   grep -o '"Raw":"[^"]*"' "$j" | sed 's/"Raw":"//; s/"$//' | base64 -d >"$raw"
   logs+=("$WORK/$raw")
