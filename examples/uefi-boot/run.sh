@@ -37,7 +37,7 @@ since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 
 if [[ -z "${INTEGRAL:-}" ]]; then
   echo "== building integral (the binary only; scripts/test.sh builds and runs everything)"
-  BUILD_TARGET=integral DEPS_LISTS="uefi" CMAKE_BUILD_QUIET=1 "$top/scripts/build.sh"
+  BUILD_TARGET=integral DEPS_LISTS="example" CMAKE_BUILD_QUIET=1 "$top/scripts/build.sh"
 fi
 mkdir -p "$out"
 out=$(cd "$out" && pwd)

@@ -38,15 +38,107 @@ std::string yaml_quoted(std::string_view s) {
   return out + "\"";
 }
 
+// A name printed bare, as tpm2_eventlog prints UEFI variable names, when YAML reads it back as
+// the same string; anything else (odd bytes, words YAML reads as booleans or null) is quoted.
+std::string yaml_name(std::string_view s) {
+  static constexpr std::string_view kWords[] = {"true", "false", "yes", "no", "on",
+                                                "off",  "null",  "y",   "n"};
+  bool plain = !s.empty() && ((s[0] >= 'A' && s[0] <= 'Z') || (s[0] >= 'a' && s[0] <= 'z'));
+  for (char c : s)
+    plain = plain && ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                      c == '_' || c == '-');
+  for (std::string_view w : kWords) {
+    if (!plain || s.size() != w.size()) continue;
+    bool same = true;
+    for (size_t i = 0; i < s.size(); ++i) same = same && (s[i] | 0x20) == w[i];
+    plain = !same;
+  }
+  return plain ? std::string(s) : yaml_quoted(s);
+}
+
+// Printable ASCII on one line, not starting with a blank: safe as the single line of a YAML
+// literal block or inside single quotes.
+bool one_line_text(std::span<const uint8_t> d) {
+  if (d.empty() || d[0] == ' ') return false;
+  for (uint8_t c : d)
+    if (c < 0x20 || c > 0x7e) return false;
+  return true;
+}
+
+// tpm2_eventlog's EV_IPL string: split on newlines, each line between double quotes inside a
+// literal block, NUL and C control escapes written as backslash sequences (the block keeps them
+// literally). Other control bytes, which a YAML document may not hold raw, as \xNN.
+std::string ipl_lines(std::span<const uint8_t> d) {
+  std::string out;
+  size_t i = 0;
+  do {
+    size_t end = i;
+    while (end < d.size() && d[end] != '\n') ++end;
+    out += "      \"";
+    for (size_t j = i; j < end; ++j) {
+      const uint8_t c = d[j];
+      switch (c) {
+        case 0:
+          out += "\\0";
+          break;
+        case '\a':
+          out += "\\a";
+          break;
+        case '\b':
+          out += "\\b";
+          break;
+        case '\t':
+          out += "\\t";
+          break;
+        case '\v':
+          out += "\\v";
+          break;
+        case '\f':
+          out += "\\f";
+          break;
+        case '\r':
+          out += "\\r";
+          break;
+        case 0x1b:
+          out += "\\e";
+          break;
+        case '\'':
+          out += "\\'";
+          break;
+        case '\\':
+          out += "\\\\";
+          break;
+        default:
+          if (c < 0x20 || c == 0x7f)
+            out += fmt::format("\\x{:02x}", c);
+          else
+            out += static_cast<char>(c);
+      }
+    }
+    out += "\"\n";
+    i = end + 1;
+  } while (i < d.size());
+  return out;
+}
+
+std::string blob(std::span<const uint8_t> d) {
+  uint64_t base = 0, len = 0;
+  for (int i = 7; i >= 0; --i) base = (base << 8) | d[static_cast<size_t>(i)];
+  for (int i = 15; i >= 8; --i) len = (len << 8) | d[static_cast<size_t>(i)];
+  return fmt::format("    BlobBase: {:#x}\n    BlobLength: {:#x}\n", base, len);
+}
+
 std::string spec_id_alg_name(uint16_t id) {
   if (auto a = hash_alg_from_id(id)) return std::string(hash_alg_name(*a));
   return fmt::format("{:#06x}", id);
 }
 
-// The decoded "Event:" field, indented under an event.
+// The decoded "Event:" field, indented under an event, in tpm2_eventlog's (5.4, default
+// version 1) layout: what it decodes is decoded the same way, the rest is hex.
 std::string yaml_event_body(const Event& e) {
   const uint32_t type = *e.type;
   std::span<const uint8_t> d = e.data;
+  if (d.empty()) return {};  // tpm2_eventlog prints no Event field for empty event data
   switch (type) {
     case 0x80000001:
     case 0x80000002:
@@ -57,7 +149,7 @@ std::string yaml_event_body(const Event& e) {
         out += fmt::format("    VariableName: {}\n", v->guid);
         out += fmt::format("    UnicodeNameLength: {}\n", v->name_length);
         out += fmt::format("    VariableDataLength: {}\n", v->data_length);
-        out += fmt::format("    UnicodeName: {}\n", yaml_quoted(v->name));
+        out += fmt::format("    UnicodeName: {}\n", yaml_name(v->name));
         if (!v->data.empty()) out += fmt::format("    VariableData: \"{}\"\n", to_hex(v->data));
         return out;
       }
@@ -71,24 +163,40 @@ std::string yaml_event_body(const Event& e) {
         out += fmt::format("    ImageLengthInMemory: {}\n", l->length);
         out += fmt::format("    ImageLinkTimeAddress: {:#x}\n", l->link_address);
         out += fmt::format("    LengthOfDevicePath: {}\n", l->device_path_length);
-        out +=
-            fmt::format("    DevicePath: {}\n", yaml_quoted(describe_device_path(l->device_path)));
+        // Single quotes as tpm2_eventlog built with efivar writes the text form (backslashes
+        // stay literal); text that single quotes cannot hold is double-quoted and escaped.
+        const std::string path = describe_device_path(l->device_path);
+        const auto* p = reinterpret_cast<const uint8_t*>(path.data());
+        if (path.empty() || one_line_text({p, path.size()}))
+          out += fmt::format("    DevicePath: '{}'\n", path);
+        else
+          out += fmt::format("    DevicePath: {}\n", yaml_quoted(path));
         return out;
       }
       break;
-    case 0x80000008:
-      if (d.size() == 16) {
-        uint64_t base = 0, len = 0;
-        for (int i = 7; i >= 0; --i) base = (base << 8) | d[static_cast<size_t>(i)];
-        for (int i = 15; i >= 8; --i) len = (len << 8) | d[static_cast<size_t>(i)];
-        return fmt::format("  Event:\n    BlobBase: {:#x}\n    BlobLength: {:#x}\n", base, len);
+    case 0x01:  // EV_POST_CODE: a firmware blob, or a string such as "ACPI DATA"
+      if (d.size() == 16) return "  Event:\n" + blob(d);
+      if (one_line_text(d))
+        return fmt::format("  Event: |-\n    {}\n", std::string(d.begin(), d.end()));
+      break;
+    case 0x07:        // EV_S_CRTM_CONTENTS
+    case 0x80000008:  // EV_EFI_PLATFORM_FIRMWARE_BLOB
+      if (d.size() == 16) return "  Event:\n" + blob(d);
+      break;
+    case 0x8000000A:  // EV_EFI_PLATFORM_FIRMWARE_BLOB2: u8 size, description, blob
+      if (d.size() >= 1u + d[0] + 16u) {
+        const size_t n = d[0];
+        return fmt::format("  Event:\n    BlobDescriptionSize: {}\n    BlobDescription: \"{}\"\n",
+                           n, to_hex(d.subspan(1, n))) +
+               blob(d.subspan(1 + n, 16));
       }
       break;
     case ev::kEfiAction:
-    case ev::kAction:
-    case ev::kIpl:
-      if (auto t = as_text(d)) return fmt::format("  Event:\n    String: {}\n", yaml_quoted(*t));
+      if (one_line_text(d))
+        return fmt::format("  Event: |-\n    {}\n", std::string(d.begin(), d.end()));
       break;
+    case ev::kIpl:
+      return "  Event:\n    String: |-\n" + ipl_lines(d);
     default:
       break;
   }
