@@ -360,34 +360,21 @@ VerityFileResult verity_file(const std::string& image, const std::string& hash_f
   return out;
 }
 
-VerityFileWriter::VerityFileWriter(std::string image, std::string hash_file, VerityParams params,
+VerityFileWriter::VerityFileWriter(std::string image, AtomicFile& out, VerityParams params,
                                    uint64_t size)
-    : size_(size) {
+    : size_(size), file_(out) {
   out_.image = std::move(image);
-  out_.hash_file = std::move(hash_file);
+  out_.hash_file = out.path().string();
   out_.params = std::move(params);
   verity_check(size_, out_.params, out_.image);
-  std::filesystem::path hp(out_.hash_file);
-  std::filesystem::path dir = hp.parent_path().empty() ? "." : hp.parent_path();
-  tmp_ = (dir / ("." + hp.filename().string() + ".XXXXXX")).string();
-  fd_ = ::mkstemp(tmp_.data());
-  if (fd_ < 0)
-    throw_environment(fmt::format("cannot create temporary file: {}", std::strerror(errno)),
-                      out_.hash_file);
   if (!out_.params.salt.empty()) start();
 }
 
-VerityFileWriter::~VerityFileWriter() {
-  stream_.reset();
-  if (fd_ >= 0) {
-    ::close(fd_);
-    ::unlink(tmp_.c_str());
-  }
-}
+VerityFileWriter::~VerityFileWriter() = default;
 
 void VerityFileWriter::start() {
   verity_derive_defaults(out_.params, head_, size_);
-  stream_ = std::make_unique<VerityStream>(size_, fd_, 0, out_.params, out_.image);
+  stream_ = std::make_unique<VerityStream>(size_, file_.fd(), 0, out_.params, out_.image);
   if (!head_.empty())
     stream_->update(std::span(reinterpret_cast<const uint8_t*>(head_.data()), head_.size()));
   head_.clear();
@@ -422,18 +409,6 @@ VerityFileResult VerityFileWriter::finish() {
   if (!stream_) start();
   out_.result = stream_->finish();
   stream_.reset();
-  mode_t mask = ::umask(0);
-  ::umask(mask);
-  int fd = fd_;
-  fd_ = -1;
-  if (::fchmod(fd, 0666 & ~mask) != 0 || ::fsync(fd) != 0 || ::close(fd) != 0) {
-    ::unlink(tmp_.c_str());
-    throw_environment(fmt::format("cannot write: {}", std::strerror(errno)), out_.hash_file);
-  }
-  if (::rename(tmp_.c_str(), out_.hash_file.c_str()) != 0) {
-    ::unlink(tmp_.c_str());
-    throw_environment(fmt::format("cannot write: {}", std::strerror(errno)), out_.hash_file);
-  }
   return out_;
 }
 
