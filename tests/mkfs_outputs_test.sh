@@ -2,7 +2,9 @@
 # The outputs of `integral mkfs` (image, --verity tree, --measure digests, --vhd) appear as one
 # set: when any of them cannot be written, none is left behind (nor a temporary), and files
 # already at those paths keep their old bytes. The image is fsync'd before its rename (strace
-# shows the order).
+# shows the order). `integral verity --hash-offset` refuses, before writing a byte, an offset
+# that would overwrite the data it hashes or that dm-verity cannot address, and inputs that
+# are not regular files; veritysetup is the peer for what is accepted and what is refused.
 . "$(dirname "$0")/lib/common.sh"
 export SOURCE_DATE_EPOCH=1700000000
 
@@ -115,5 +117,65 @@ if strace -f -y -qq -e trace=fsync,fdatasync,rename,renameat,renameat2 -o "$D.tr
 else
   echo "strace cannot trace here: the fsync order is not checked" >&2
 fi
+
+# ---- integral verity --hash-offset: what it writes into, and what it refuses ----
+SALT=5a17
+V=$WORK/v && mkdir "$V"
+prng_bytes verity-data 1048576 >"$V/data"
+size=1048576
+# Accepted: a gap after the data (veritysetup is the peer; its --data-blocks says where the
+# data ends, as the image's size does for integral).
+off=$((size + 8192))
+cp "$V/data" "$V/ours" && cp "$V/data" "$V/ref"
+out=$($INTEGRAL verity "$V/ours" --hash-offset $off --salt $SALT)
+ref=$(veritysetup format --salt=$SALT --data-blocks=$((size / 4096)) \
+  --hash-offset=$off "$V/ref" "$V/ref" | sed -n 's/^Root hash:[[:space:]]*//p')
+[[ -n "$ref" && "$out" == *"root hash: $ref"* ]] && ok "verity at offset size+8192: root = veritysetup's" ||
+  bad "verity at offset: $out vs $ref"
+cmp -s <(head -c $size "$V/ours") "$V/data" && ok "verity at offset: the data is unchanged" || bad "verity at offset: data changed"
+veritysetup verify --hash-offset=$off --data-blocks=$((size / 4096)) "$V/ours" "$V/ours" "$ref" >/dev/null 2>&1 &&
+  ok "verity at offset: veritysetup verify accepts the appended tree" || bad "verity at offset: veritysetup verify"
+
+# refuse CASE OFFSET MESSAGE-PART [FILE]: exit 3, the message names the file and the offset,
+# and the file is byte-for-byte unchanged.
+refuse() {
+  local label=$1 o=$2 want=$3 f=${4:-$V/victim}
+  cp "$V/data" "$V/victim"
+  local rc=0
+  $INTEGRAL verity "$f" --hash-offset "$o" --salt $SALT >/dev/null 2>"$V/err" || rc=$?
+  local err
+  err=$(cat "$V/err")
+  [[ $rc -eq 3 ]] && ok "$label: exit 3" || bad "$label: exit $rc ($err)"
+  [[ "$err" == *"$f"* && "$err" == *"$want"* ]] && ok "$label: says '$want' for $f" || bad "$label: message '$err'"
+  cmp -s "$V/victim" "$V/data" && ok "$label: file unchanged" || bad "$label: file changed"
+}
+refuse "offset below the data's end" $((size - 4096)) "offset $(printf '%#x' $((size - 4096)))"
+refuse "offset 0" 0 "below the end of the data"
+cp "$V/data" "$V/peer"
+veritysetup format --hash-offset=$((size - 4096)) "$V/peer" "$V/peer" >/dev/null 2>&1 &&
+  bad "veritysetup accepts an overlapping offset?" || ok "veritysetup refuses the overlapping offset too"
+refuse "offset not block-aligned" $((size + 100)) "not a multiple of the hash block size"
+cp "$V/data" "$V/peer"
+veritysetup format --hash-offset=$((size + 100)) --data-blocks=$((size / 4096)) "$V/peer" "$V/peer" >/dev/null 2>&1 &&
+  bad "veritysetup accepts an unaligned offset?" || ok "veritysetup refuses the unaligned offset too"
+# (veritysetup format takes any 512-byte multiple, but the dm-verity table addresses the tree
+# in hash blocks, so integral wants a multiple of the hash block size.)
+refuse "offset 512-aligned only" $((size + 512)) "not a multiple of the hash block size"
+
+mkfifo "$V/fifo"
+rc=0
+timeout 20 $INTEGRAL verity "$V/fifo" --hash-offset $size >/dev/null 2>"$V/err" || rc=$?
+[[ $rc -eq 3 && "$(cat "$V/err")" == *"$V/fifo"*"not a regular file"* ]] &&
+  ok "a FIFO is refused (exit 3, not a regular file)" || bad "FIFO: exit $rc: $(cat "$V/err")"
+rc=0
+timeout 20 $INTEGRAL verity "$V/fifo" -o "$V/fifo.hash" >/dev/null 2>"$V/err" || rc=$?
+[[ $rc -eq 3 && ! -e "$V/fifo.hash" ]] && ok "a FIFO as -o input is refused at once, no hash file" ||
+  bad "FIFO -o: exit $rc: $(cat "$V/err")"
+mkdir "$V/dir"
+rc=0
+$INTEGRAL verity "$V/dir" --hash-offset $size >/dev/null 2>"$V/err" || rc=$?
+[[ $rc -eq 3 && "$(cat "$V/err")" == *"$V/dir"*"not a regular file"* ]] &&
+  ok "a directory is refused (exit 3, not a regular file)" || bad "directory: exit $rc: $(cat "$V/err")"
+[[ -z "$(temps "$V")" ]] && ok "verity: no temporary left" || bad "verity: temporaries $(temps "$V")"
 
 finish

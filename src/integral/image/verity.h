@@ -106,10 +106,14 @@ class VerityFileWriter {
   std::unique_ptr<VerityStream> stream_;
 };
 
-// Hashes the file `image`. With `hash_file` the tree goes there (temporary file + rename);
-// otherwise it is written into the image at `hash_offset` (>= the image size, a multiple of
-// the hash block size). An empty salt is derived from the image's first 64 KiB and size and a
-// zero UUID from the salt, so that a rebuild gives the same tree.
+// Hashes the file `image` (a regular file). With `hash_file` the tree goes there (temporary
+// file, fsync, rename); otherwise it is written into the image itself at `hash_offset`
+// (default: the image size), which must not be below the image's end, whose bytes are the
+// data hashed, and must be a multiple of the hash block size (dm-verity addresses the tree in
+// hash blocks); anything else is refused (bad input, naming the image and the offset) before
+// a byte is written. If writing the appended tree fails, the image is cut back to its size.
+// An empty salt is derived from the image's first 64 KiB and size and a zero UUID from the
+// salt, so that a rebuild gives the same tree.
 VerityFileResult verity_file(const std::string& image, const std::string& hash_file,
                              std::optional<uint64_t> hash_offset, VerityParams params);
 
