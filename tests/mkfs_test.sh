@@ -245,7 +245,9 @@ for kind in fixed dynamic; do
   [[ "$vs" == "$(stat -c %s "$WORK/img.ext4")" ]] && ok "vhd $kind: virtual size exact" || bad "vhd $kind: size $vs"
   $INTEGRAL mkfs --tree "$T" --manifest "$WORK/manifest" --vhd $kind -o "$WORK/$kind.2.vhd" >/dev/null
   cmp -s "$WORK/$kind.vhd" "$WORK/$kind.2.vhd" && ok "vhd $kind: rebuild byte-identical" || bad "vhd $kind: rebuild differs"
-  [[ -z "$(find "$WORK" -maxdepth 1 -name '*.raw-tmp')" ]] && ok "vhd $kind: no temporary left" || bad "vhd $kind: temp left"
+  # the raw image is a temporary ("." + name + ".XXXXXX") removed once the VHD is written
+  [[ -z "$(find "$WORK" -maxdepth 1 \( -name '*.raw-tmp' -o -name '.*.??????' \))" ]] && ok "vhd $kind: no temporary left" ||
+    bad "vhd $kind: temp left"
 done
 
 # ---- SELinux labels from file_contexts: the same decisions as matchpathcon ----

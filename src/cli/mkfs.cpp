@@ -2,8 +2,6 @@
 // a reproducible ext2/3/4 image of a tree, without root.
 #include <fmt/format.h>
 
-#include <unistd.h>
-
 #include <chrono>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
@@ -16,6 +14,7 @@
 #include "integral/image/selinux_labels.h"
 #include "integral/image/tree.h"
 #include "integral/image/vhd.h"
+#include "integral/util/atomic_file.h"
 #include "integral/util/error.h"
 #include "integral/util/file_io.h"
 #include "integral/util/hex.h"
@@ -62,12 +61,12 @@ std::array<uint8_t, 16> parse_uuid(const std::string& s, const char* what) {
 // calling thread writes the image (the writer keeps the bytes valid until sync()).
 class MeasureSink : public image::ImageSink {
  public:
-  MeasureSink(std::vector<HashAlg> banks, std::string image, std::string hash_file,
+  MeasureSink(std::vector<HashAlg> banks, std::string image, AtomicFile* hash_file,
               image::VerityParams vp)
       : banks_(std::move(banks)),
         hasher_(banks_),
         image_(std::move(image)),
-        hash_file_(std::move(hash_file)),
+        hash_file_(hash_file),
         vp_(std::move(vp)) {}
   ~MeasureSink() override {  // the workers first: their tasks use the members
     digest_worker_.reset();
@@ -75,8 +74,8 @@ class MeasureSink : public image::ImageSink {
   }
   void begin(uint64_t size) override {
     size_ = size;
-    if (!hash_file_.empty())
-      verity_ = std::make_unique<image::VerityFileWriter>(image_, hash_file_, vp_, size);
+    if (hash_file_)
+      verity_ = std::make_unique<image::VerityFileWriter>(image_, *hash_file_, vp_, size);
   }
   void data(std::span<const uint8_t> b) override { queue({b.data(), b.size()}); }
   void zeros(uint64_t n) override { queue({nullptr, n}); }
@@ -139,7 +138,8 @@ class MeasureSink : public image::ImageSink {
 
   std::vector<HashAlg> banks_;
   MultiHasher hasher_;
-  std::string image_, hash_file_;
+  std::string image_;
+  AtomicFile* hash_file_;
   image::VerityParams vp_;
   uint64_t size_ = 0;
   std::unique_ptr<image::VerityFileWriter> verity_;
@@ -235,40 +235,47 @@ Command add_mkfs(CLI::App& root) {
           if (!alg) throw_usage(fmt::format("unknown bank '{}'", name));
           banks.push_back(*alg);
         }
-        // With --vhd the raw image is a temporary beside the output; verity and the digests
-        // describe the raw file system (what dm-verity and a measuring initramfs read). Both
-        // are computed from the bytes as the writer writes them: no second read of the image.
-        const std::string raw = o->vhd.empty() ? o->output : o->output + ".raw-tmp";
+        // Every output is written to a temporary beside it and renamed only when all are
+        // complete (OutputSet): a failure in any of them leaves none, and the previous files
+        // at those paths stay as they were. The temporaries exist before the build starts, so
+        // an output that cannot be created fails the command at once.
+        OutputSet outputs;
+        // With --vhd the raw image is a scratch temporary beside the output, never committed
+        // (removed on exit); verity and the digests describe the raw file system (what
+        // dm-verity and a measuring initramfs read). Both are computed from the bytes as the
+        // writer writes them: no second read of the image.
+        std::optional<AtomicFile> raw_scratch;
+        AtomicFile& raw = o->vhd.empty() ? outputs.add(o->output) : raw_scratch.emplace(o->output);
+        AtomicFile* hash_out = o->verity.empty() ? nullptr : &outputs.add(o->verity);
+        AtomicFile* digests_out =
+            banks.empty() ? nullptr
+                          : &outputs.add(o->measure_out.empty() ? o->output + ".digests.json"
+                                                                : o->measure_out);
+        AtomicFile* vhd_out = o->vhd.empty() ? nullptr : &outputs.add(o->output);
         std::unique_ptr<MeasureSink> sink;
-        if (!banks.empty() || !o->verity.empty())
+        if (!banks.empty() || hash_out)
           sink = std::make_unique<MeasureSink>(
-              banks, o->output, o->verity,
-              o->verity.empty() ? image::VerityParams{} : verity_params(o->v));
+              banks, o->output, hash_out, hash_out ? verity_params(o->v) : image::VerityParams{});
         auto r = image::write_ext_image(t, opts, raw, sink.get());
         std::optional<image::VerityFileResult> vr;
         nlohmann::ordered_json digests;
         if (sink) {
           vr = sink->verity();
-          if (!banks.empty()) {
+          if (digests_out) {
             digests["file"] = o->output;
             digests["size"] = r.size_bytes;
             for (const auto& d : sink->digests())
               digests[std::string(hash_alg_name(d.alg()))] = d.hex();
-            write_file_atomic(o->measure_out.empty() ? o->output + ".digests.json" : o->measure_out,
-                              digests.dump(2) + "\n");
+            digests_out->write(digests.dump(2) + "\n");
           }
         }
-        if (!o->vhd.empty()) {
-          try {
-            image::write_vhd(raw, o->output,
-                             o->vhd == "fixed" ? image::VhdKind::kFixed : image::VhdKind::kDynamic,
-                             opts.timestamp);
-          } catch (...) {
-            ::unlink(raw.c_str());
-            throw;
-          }
-          ::unlink(raw.c_str());
-        }
+        if (vhd_out)
+          image::write_vhd(raw.temp_path(), *vhd_out,
+                           o->vhd == "fixed" ? image::VhdKind::kFixed : image::VhdKind::kDynamic,
+                           opts.timestamp);
+        // The image among them is fsync'd before its rename like every other output: renamed
+        // first, a crash could leave IMG naming blocks that never reached the disk.
+        outputs.commit();
         double secs =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         if (o->json) {

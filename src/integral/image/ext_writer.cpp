@@ -1230,8 +1230,8 @@ uint64_t estimate_blocks(const std::vector<Node>& nodes, const ExtOptions& opts,
 
 }  // namespace
 
-ExtResult write_ext_image(const Tree& tree, const ExtOptions& opts,
-                          const std::filesystem::path& out, ImageSink* sink) {
+ExtResult write_ext_image(const Tree& tree, const ExtOptions& opts, AtomicFile& out,
+                          ImageSink* sink) {
   if (opts.timestamp <= 0 || opts.timestamp > 0xffffffffLL)
     throw_usage("the timestamp must be between 1 and 2^32-1 (libext2fs reads 0 as 'now')");
   Entry lost_found;
@@ -1248,43 +1248,33 @@ ExtResult write_ext_image(const Tree& tree, const ExtOptions& opts,
       opts.size_bytes ? opts.size_bytes / kBlockSize : estimate_blocks(plan, opts, inodes);
   if (blocks > (1ull << 32) - 1) throw_usage("image larger than 16 TiB");
 
-  std::filesystem::path dir = out.parent_path();
-  if (dir.empty()) dir = ".";
   for (int attempt = 0;; ++attempt) {
-    std::string tmp = (dir / ("." + out.filename().string() + ".XXXXXX")).string();
-    int fd = ::mkstemp(tmp.data());
-    if (fd < 0)
-      throw_environment(fmt::format("cannot create temporary file: {}", std::strerror(errno)),
-                        out.string());
-    bool ok = ::ftruncate(fd, static_cast<off_t>(blocks * kBlockSize)) == 0;
-    int saved = errno;
-    ::close(fd);
-    if (!ok) {
-      ::unlink(tmp.c_str());
-      throw_environment(fmt::format("cannot size the image: {}", std::strerror(saved)),
-                        out.string());
-    }
+    // Every attempt starts from an all-hole file of the planned size (a retry after NoSpace
+    // must not see the previous attempt's bytes).
+    if (::ftruncate(out.fd(), 0) != 0 ||
+        ::ftruncate(out.fd(), static_cast<off_t>(blocks * kBlockSize)) != 0)
+      throw_environment(fmt::format("cannot size the image: {}", std::strerror(errno)),
+                        out.path().string());
     try {
       std::vector<Node> nodes = plan;
       Writer w(tree, opts, nodes);
-      ExtResult r = w.build(tmp, blocks, inodes, sink);
-      mode_t mask = ::umask(0);
-      ::umask(mask);
-      if (::chmod(tmp.c_str(), 0666 & ~mask) != 0 || ::rename(tmp.c_str(), out.c_str()) != 0)
-        throw_environment(fmt::format("cannot write: {}", std::strerror(errno)), out.string());
-      return r;
+      return w.build(out.temp_path(), blocks, inodes, sink);
     } catch (const NoSpace&) {
-      ::unlink(tmp.c_str());
       if (opts.size_bytes)
         throw_bad_input(fmt::format("the tree does not fit in {} bytes", opts.size_bytes),
-                        out.string());
-      if (attempt >= 6) throw_environment("cannot size the image", out.string());
+                        out.path().string());
+      if (attempt >= 6) throw_environment("cannot size the image", out.path().string());
       blocks += blocks / 4 + 1024;
-    } catch (...) {
-      ::unlink(tmp.c_str());
-      throw;
     }
   }
+}
+
+ExtResult write_ext_image(const Tree& tree, const ExtOptions& opts,
+                          const std::filesystem::path& out, ImageSink* sink) {
+  AtomicFile f(out);
+  ExtResult r = write_ext_image(tree, opts, f, sink);
+  f.commit();
+  return r;
 }
 
 }  // namespace integral::image

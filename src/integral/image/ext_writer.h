@@ -16,6 +16,7 @@
 #include <string>
 
 #include "integral/image/tree.h"
+#include "integral/util/atomic_file.h"
 
 namespace integral::image {
 
@@ -56,11 +57,15 @@ class ImageSink {
   virtual void sync() {}  // returns when the sink no longer uses any bytes it was given
 };
 
-// Writes the image to `out` through a temporary file in the same directory and a rename:
-// on any error nothing is left at `out`.
+// Writes the image into `out`'s temporary file, leaving the commit to the caller (so that
+// an image and the files derived from it appear together; see OutputSet).
 // The image is written in one pass, in block order: libext2fs lays out and closes the file
 // system in memory (mem_io.h), then metadata and file data are merged into large sequential
 // writes and fed to `sink` on the way.
+ExtResult write_ext_image(const Tree& tree, const ExtOptions& opts, AtomicFile& out,
+                          ImageSink* sink = nullptr);
+
+// The same, committed to `out` (fsync'd, renamed): on any error nothing is left at `out`.
 ExtResult write_ext_image(const Tree& tree, const ExtOptions& opts,
                           const std::filesystem::path& out, ImageSink* sink = nullptr);
 

@@ -300,15 +300,26 @@ namespace integral::image {
 
 VerityFileResult verity_file(const std::string& image, const std::string& hash_file,
                              std::optional<uint64_t> hash_offset, VerityParams params) {
-  int fd = ::open(image.c_str(), (hash_file.empty() ? O_RDWR : O_RDONLY) | O_CLOEXEC);
-  if (fd < 0) throw_bad_input(fmt::format("cannot open: {}", std::strerror(errno)), image);
-  struct stat st {};
-  ::fstat(fd, &st);
-  auto size = static_cast<uint64_t>(st.st_size);
+  const bool in_place = hash_file.empty();
+  // O_NONBLOCK: opening a FIFO must not wait for a writer before it is refused below.
+  int fd = ::open(image.c_str(), (in_place ? O_RDWR : O_RDONLY) | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) {
+    if (errno == EISDIR) throw_bad_input("not a regular file (a directory)", image);
+    throw_bad_input(fmt::format("cannot open: {}", std::strerror(errno)), image);
+  }
   VerityFileResult out;
   out.image = image;
   out.hash_file = hash_file;
+  uint64_t size = 0;
+  bool appended = false;  // bytes written past the image's end, to cut off on failure
   try {
+    struct stat st {};
+    if (::fstat(fd, &st) != 0)
+      throw_environment(fmt::format("cannot stat: {}", std::strerror(errno)), image);
+    // The data size is the file size, which only a regular file has (a device's st_size is 0);
+    // and a tree written "into" a FIFO or a device would not be a file beside the data.
+    if (!S_ISREG(st.st_mode)) throw_bad_input("not a regular file", image);
+    size = static_cast<uint64_t>(st.st_size);
     if (params.salt.empty()) {
       std::string head(static_cast<size_t>(std::min<uint64_t>(size, kVeritySaltHead)), '\0');
       pread_all(fd, reinterpret_cast<uint8_t*>(head.data()), head.size(), 0, image);
@@ -316,42 +327,32 @@ VerityFileResult verity_file(const std::string& image, const std::string& hash_f
     } else {
       verity_derive_defaults(params, {}, size);
     }
-    if (hash_file.empty()) {
+    verity_check(size, params, image);
+    if (in_place) {
+      // The data hashed is the whole file, [0, size): a tree starting below its end would
+      // overwrite data it has just hashed (veritysetup refuses the same overlap).
       uint64_t off = hash_offset.value_or(size);
-      if (off < size || off % params.hash_block_size)
-        throw_usage(
-            fmt::format("--hash-offset must be at least the image size ({}) and a multiple of {}",
-                        size, params.hash_block_size));
+      if (off < size)
+        throw_bad_input(fmt::format("hash offset {} is below the end of the data ({} bytes): the "
+                                    "tree would overwrite it",
+                                    off, size),
+                        image, off);
+      if (off % params.hash_block_size)
+        throw_bad_input(fmt::format("hash offset {} is not a multiple of the hash block size {}",
+                                    off, params.hash_block_size),
+                        image, off);
       out.hash_offset = off;
+      appended = true;
       out.result = verity_format(fd, size, fd, off, params, image);
       if (::fsync(fd) != 0)
         throw_environment(fmt::format("cannot write: {}", std::strerror(errno)), image);
     } else {
-      std::filesystem::path hp(hash_file);
-      std::filesystem::path dir = hp.parent_path().empty() ? "." : hp.parent_path();
-      std::string tmp = (dir / ("." + hp.filename().string() + ".XXXXXX")).string();
-      int hfd = ::mkstemp(tmp.data());
-      if (hfd < 0)
-        throw_environment(fmt::format("cannot create temporary file: {}", std::strerror(errno)),
-                          hash_file);
-      try {
-        out.result = verity_format(fd, size, hfd, 0, params, image);
-        mode_t mask = ::umask(0);
-        ::umask(mask);
-        if (::fchmod(hfd, 0666 & ~mask) != 0 || ::fsync(hfd) != 0 || ::close(hfd) != 0) {
-          hfd = -1;
-          throw_environment(fmt::format("cannot write: {}", std::strerror(errno)), hash_file);
-        }
-        hfd = -1;
-        if (::rename(tmp.c_str(), hash_file.c_str()) != 0)
-          throw_environment(fmt::format("cannot write: {}", std::strerror(errno)), hash_file);
-      } catch (...) {
-        if (hfd >= 0) ::close(hfd);
-        ::unlink(tmp.c_str());
-        throw;
-      }
+      AtomicFile hf(hash_file);
+      out.result = verity_format(fd, size, hf.fd(), 0, params, image);
+      hf.commit();
     }
   } catch (...) {
+    if (appended && ::ftruncate(fd, static_cast<off_t>(size)) == 0) ::fsync(fd);
     ::close(fd);
     throw;
   }
@@ -360,34 +361,21 @@ VerityFileResult verity_file(const std::string& image, const std::string& hash_f
   return out;
 }
 
-VerityFileWriter::VerityFileWriter(std::string image, std::string hash_file, VerityParams params,
+VerityFileWriter::VerityFileWriter(std::string image, AtomicFile& out, VerityParams params,
                                    uint64_t size)
-    : size_(size) {
+    : size_(size), file_(out) {
   out_.image = std::move(image);
-  out_.hash_file = std::move(hash_file);
+  out_.hash_file = out.path().string();
   out_.params = std::move(params);
   verity_check(size_, out_.params, out_.image);
-  std::filesystem::path hp(out_.hash_file);
-  std::filesystem::path dir = hp.parent_path().empty() ? "." : hp.parent_path();
-  tmp_ = (dir / ("." + hp.filename().string() + ".XXXXXX")).string();
-  fd_ = ::mkstemp(tmp_.data());
-  if (fd_ < 0)
-    throw_environment(fmt::format("cannot create temporary file: {}", std::strerror(errno)),
-                      out_.hash_file);
   if (!out_.params.salt.empty()) start();
 }
 
-VerityFileWriter::~VerityFileWriter() {
-  stream_.reset();
-  if (fd_ >= 0) {
-    ::close(fd_);
-    ::unlink(tmp_.c_str());
-  }
-}
+VerityFileWriter::~VerityFileWriter() = default;
 
 void VerityFileWriter::start() {
   verity_derive_defaults(out_.params, head_, size_);
-  stream_ = std::make_unique<VerityStream>(size_, fd_, 0, out_.params, out_.image);
+  stream_ = std::make_unique<VerityStream>(size_, file_.fd(), 0, out_.params, out_.image);
   if (!head_.empty())
     stream_->update(std::span(reinterpret_cast<const uint8_t*>(head_.data()), head_.size()));
   head_.clear();
@@ -422,18 +410,6 @@ VerityFileResult VerityFileWriter::finish() {
   if (!stream_) start();
   out_.result = stream_->finish();
   stream_.reset();
-  mode_t mask = ::umask(0);
-  ::umask(mask);
-  int fd = fd_;
-  fd_ = -1;
-  if (::fchmod(fd, 0666 & ~mask) != 0 || ::fsync(fd) != 0 || ::close(fd) != 0) {
-    ::unlink(tmp_.c_str());
-    throw_environment(fmt::format("cannot write: {}", std::strerror(errno)), out_.hash_file);
-  }
-  if (::rename(tmp_.c_str(), out_.hash_file.c_str()) != 0) {
-    ::unlink(tmp_.c_str());
-    throw_environment(fmt::format("cannot write: {}", std::strerror(errno)), out_.hash_file);
-  }
   return out_;
 }
 

@@ -14,6 +14,7 @@
 
 #include "integral/crypto/digest.h"
 #include "integral/crypto/hash_alg.h"
+#include "integral/util/atomic_file.h"
 
 namespace integral::image {
 
@@ -83,16 +84,12 @@ struct VerityFileResult {
   uint64_t hash_offset = 0;
 };
 
-// Hashes the file `image`. With `hash_file` the tree goes there (temporary file + rename);
-// otherwise it is written into the image at `hash_offset` (>= the image size, a multiple of
-// the hash block size). An empty salt is derived from the image's first 64 KiB and size and a
-// zero UUID from the salt, so that a rebuild gives the same tree.
-// Streams an image into a separate hash file (temporary file + rename at finish(); removed if
-// never finished). An empty salt or UUID is derived as verity_file does, from the first 64 KiB
-// the stream sees, so `mkfs --verity` and `integral verity` agree.
+// Streams an image into a hash file: `out`'s temporary, which the caller commits (with the
+// image, so the two appear together). An empty salt or UUID is derived as verity_file does,
+// from the first 64 KiB the stream sees, so `mkfs --verity` and `integral verity` agree.
 class VerityFileWriter {
  public:
-  VerityFileWriter(std::string image, std::string hash_file, VerityParams params, uint64_t size);
+  VerityFileWriter(std::string image, AtomicFile& out, VerityParams params, uint64_t size);
   ~VerityFileWriter();
   VerityFileWriter(const VerityFileWriter&) = delete;
   VerityFileWriter& operator=(const VerityFileWriter&) = delete;
@@ -105,11 +102,18 @@ class VerityFileWriter {
   VerityFileResult out_;
   uint64_t size_;
   std::string head_;
-  std::string tmp_;
-  int fd_ = -1;
+  AtomicFile& file_;
   std::unique_ptr<VerityStream> stream_;
 };
 
+// Hashes the file `image` (a regular file). With `hash_file` the tree goes there (temporary
+// file, fsync, rename); otherwise it is written into the image itself at `hash_offset`
+// (default: the image size), which must not be below the image's end, whose bytes are the
+// data hashed, and must be a multiple of the hash block size (dm-verity addresses the tree in
+// hash blocks); anything else is refused (bad input, naming the image and the offset) before
+// a byte is written. If writing the appended tree fails, the image is cut back to its size.
+// An empty salt is derived from the image's first 64 KiB and size and a zero UUID from the
+// salt, so that a rebuild gives the same tree.
 VerityFileResult verity_file(const std::string& image, const std::string& hash_file,
                              std::optional<uint64_t> hash_offset, VerityParams params);
 

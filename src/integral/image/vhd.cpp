@@ -7,7 +7,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <filesystem>
 #include <vector>
 
 #include "integral/crypto/digest.h"
@@ -76,11 +75,14 @@ bool all_zero(const uint8_t* p, size_t n) {
 
 }  // namespace
 
-void write_vhd(const std::string& raw, const std::string& out, VhdKind kind, int64_t timestamp) {
+void write_vhd(const std::string& raw, AtomicFile& out, VhdKind kind, int64_t timestamp) {
   int in = ::open(raw.c_str(), O_RDONLY | O_CLOEXEC);
   if (in < 0) throw_environment(fmt::format("cannot open: {}", std::strerror(errno)), raw);
   struct stat st {};
-  ::fstat(in, &st);
+  if (::fstat(in, &st) != 0) {
+    ::close(in);
+    throw_environment(fmt::format("cannot stat: {}", std::strerror(errno)), raw);
+  }
   const auto size = static_cast<uint64_t>(st.st_size);
   std::vector<uint8_t> buf(kVhdBlock);
   // Unique id: a hash of the raw image's first 64 KiB, its size and the kind.
@@ -113,14 +115,8 @@ void write_vhd(const std::string& raw, const std::string& out, VhdKind kind, int
   footer[68 + 8] = static_cast<uint8_t>((footer[68 + 8] & 0x3f) | 0x80);
   be32(footer + 64, checksum(footer, 512));
 
-  std::filesystem::path op(out);
-  std::filesystem::path dir = op.parent_path().empty() ? "." : op.parent_path();
-  std::string tmp = (dir / ("." + op.filename().string() + ".XXXXXX")).string();
-  int fd = ::mkstemp(tmp.data());
-  if (fd < 0) {
-    ::close(in);
-    throw_environment(fmt::format("cannot create temporary file: {}", std::strerror(errno)), out);
-  }
+  const std::string what = out.path().string();
+  const int fd = out.fd();
   try {
     auto read_block = [&](uint64_t b) {
       std::fill(buf.begin(), buf.end(), 0);
@@ -137,10 +133,10 @@ void write_vhd(const std::string& raw, const std::string& out, VhdKind kind, int
     };
     const uint64_t nblocks = (size + kVhdBlock - 1) / kVhdBlock;
     if (kind == VhdKind::kFixed) {
-      for (uint64_t b = 0; b < nblocks; ++b) write_all(fd, buf.data(), read_block(b), out);
+      for (uint64_t b = 0; b < nblocks; ++b) write_all(fd, buf.data(), read_block(b), what);
     } else {
       if (nblocks > 0xffffffffull) throw_usage("image too large for a dynamic VHD");
-      write_all(fd, footer, 512, out);
+      write_all(fd, footer, 512, what);
       uint8_t hdr[1024] = {};
       std::memcpy(hdr, "cxsparse", 8);
       be64(hdr + 8, ~0ull);
@@ -149,7 +145,7 @@ void write_vhd(const std::string& raw, const std::string& out, VhdKind kind, int
       be32(hdr + 28, static_cast<uint32_t>(nblocks));
       be32(hdr + 32, kVhdBlock);
       be32(hdr + 36, checksum(hdr, 1024));
-      write_all(fd, hdr, 1024, out);
+      write_all(fd, hdr, 1024, what);
       const uint64_t bat_bytes = (nblocks * 4 + 511) / 512 * 512;
       std::vector<uint8_t> bat(bat_bytes, 0xff);
       uint64_t next_sector = (1536 + bat_bytes) / 512;
@@ -163,27 +159,17 @@ void write_vhd(const std::string& raw, const std::string& out, VhdKind kind, int
           next_sector += 1 + kVhdBlock / 512;
         }
       }
-      write_all(fd, bat.data(), bat.size(), out);
+      write_all(fd, bat.data(), bat.size(), what);
       std::vector<uint8_t> bitmap(512, 0xff);
       for (uint64_t b = 0; b < nblocks; ++b) {
         if (!used[b]) continue;
         read_block(b);
-        write_all(fd, bitmap.data(), bitmap.size(), out);
-        write_all(fd, buf.data(), buf.size(), out);
+        write_all(fd, bitmap.data(), bitmap.size(), what);
+        write_all(fd, buf.data(), buf.size(), what);
       }
     }
-    write_all(fd, footer, 512, out);
-    mode_t mask = ::umask(0);
-    ::umask(mask);
-    if (::fchmod(fd, 0666 & ~mask) != 0 || ::fsync(fd) != 0)
-      throw_environment(fmt::format("cannot write: {}", std::strerror(errno)), out);
-    ::close(fd);
-    fd = -1;
-    if (::rename(tmp.c_str(), out.c_str()) != 0)
-      throw_environment(fmt::format("cannot write: {}", std::strerror(errno)), out);
+    write_all(fd, footer, 512, what);
   } catch (...) {
-    if (fd >= 0) ::close(fd);
-    ::unlink(tmp.c_str());
     ::close(in);
     throw;
   }

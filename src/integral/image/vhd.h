@@ -8,11 +8,14 @@
 #include <cstdint>
 #include <string>
 
+#include "integral/util/atomic_file.h"
+
 namespace integral::image {
 
 enum class VhdKind { kFixed, kDynamic };
 
-// Converts the raw image `raw` into `out` (temporary file + rename). `timestamp` is Unix time.
-void write_vhd(const std::string& raw, const std::string& out, VhdKind kind, int64_t timestamp);
+// Converts the raw image `raw` into `out`'s temporary file; the caller commits it.
+// `timestamp` is Unix time.
+void write_vhd(const std::string& raw, AtomicFile& out, VhdKind kind, int64_t timestamp);
 
 }  // namespace integral::image

@@ -1,0 +1,134 @@
+#include "integral/util/atomic_file.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "integral/util/error.h"
+
+namespace integral {
+
+namespace {
+
+std::filesystem::path dir_of(const std::filesystem::path& p) {
+  return p.parent_path().empty() ? std::filesystem::path(".") : p.parent_path();
+}
+
+bool names_directory(const std::filesystem::path& p) {
+  struct stat st {};
+  return ::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+// Makes a rename in `dir` durable. File systems that cannot fsync a directory say EINVAL;
+// there is nothing more to do on those.
+void sync_directory(const std::filesystem::path& dir, const std::filesystem::path& what) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    throw_environment(std::string("cannot open the directory: ") + std::strerror(errno),
+                      what.string());
+  int rc = ::fsync(fd);
+  int saved = errno;
+  ::close(fd);
+  if (rc != 0 && saved != EINVAL)
+    throw_environment(std::string("cannot sync the directory: ") + std::strerror(saved),
+                      what.string());
+}
+
+}  // namespace
+
+AtomicFile::AtomicFile(std::filesystem::path dest) : dest_(std::move(dest)) {
+  if (dest_.filename().empty() || names_directory(dest_))
+    throw_environment("is a directory, not a file to write", dest_.string());
+  tmp_ = (dir_of(dest_) / ("." + dest_.filename().string() + ".XXXXXX")).string();
+  fd_ = ::mkostemp(tmp_.data(), O_CLOEXEC);
+  if (fd_ < 0)
+    throw_environment(std::string("cannot create temporary file: ") + std::strerror(errno),
+                      dest_.string());
+}
+
+AtomicFile::~AtomicFile() {
+  if (fd_ >= 0) ::close(fd_);
+  if (!committed_) ::unlink(tmp_.c_str());
+}
+
+void AtomicFile::write(std::string_view bytes) {
+  if (fd_ < 0) throw_environment("write after finish", dest_.string());
+  while (!bytes.empty()) {
+    ssize_t n = ::write(fd_, bytes.data(), bytes.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0)
+      throw_environment(std::string("cannot write: ") + std::strerror(n < 0 ? errno : ENOSPC),
+                        dest_.string());
+    bytes.remove_prefix(static_cast<size_t>(n));
+  }
+}
+
+void AtomicFile::finish() {
+  if (finished_) return;
+  // mkstemp creates 0600; outputs are ordinary files, so they get the umask's mode.
+  mode_t mask = ::umask(0);
+  ::umask(mask);
+  bool ok = ::fchmod(fd_, 0666 & ~mask) == 0 && ::fsync(fd_) == 0;
+  int saved = errno;
+  int fd = fd_;
+  fd_ = -1;
+  if (::close(fd) != 0 && ok) {
+    ok = false;
+    saved = errno;
+  }
+  if (!ok) throw_environment(std::string("cannot write: ") + std::strerror(saved), dest_.string());
+  finished_ = true;
+}
+
+void AtomicFile::rename_into_place() {
+  if (::rename(tmp_.c_str(), dest_.c_str()) != 0)
+    throw_environment(std::string("cannot write: ") + std::strerror(errno), dest_.string());
+  committed_ = true;
+}
+
+void AtomicFile::commit() {
+  finish();
+  rename_into_place();
+  sync_directory(dir_of(dest_), dest_);
+}
+
+AtomicFile& OutputSet::add(std::filesystem::path dest) {
+  auto key = [](const std::filesystem::path& p) {
+    std::error_code ec;
+    auto c = std::filesystem::weakly_canonical(p, ec);
+    return ec ? std::filesystem::absolute(p).lexically_normal() : c;
+  };
+  for (const auto& f : files_)
+    if (key(f->path()) == key(dest))
+      throw_usage("two outputs would be written to '" + dest.string() + "'");
+  files_.push_back(std::make_unique<AtomicFile>(std::move(dest)));
+  return *files_.back();
+}
+
+void OutputSet::commit() {
+  for (auto& f : files_) f->finish();
+  // rename() onto a directory fails; find that before the first rename, not after it.
+  for (auto& f : files_)
+    if (names_directory(f->path()))
+      throw_environment("is a directory, not a file to write", f->path().string());
+  size_t done = 0;
+  try {
+    for (; done < files_.size(); ++done) files_[done]->rename_into_place();
+  } catch (...) {
+    for (size_t i = 0; i < done; ++i) ::unlink(files_[i]->path().c_str());
+    throw;
+  }
+  std::vector<std::filesystem::path> dirs;
+  for (auto& f : files_) {
+    auto d = std::filesystem::absolute(dir_of(f->path())).lexically_normal();
+    if (std::find(dirs.begin(), dirs.end(), d) != dirs.end()) continue;
+    dirs.push_back(d);
+    sync_directory(d, f->path());
+  }
+}
+
+}  // namespace integral
