@@ -2,23 +2,56 @@
 
 #include <fmt/format.h>
 
+#include <optional>
+
+#include "integral/poll/mirror.h"
 #include "integral/poll/process.h"
 
 namespace integral::poll {
 
 namespace fs = std::filesystem;
 
+// The rules, as read in buildbot's contrib/git_buildbot.py of the buildbot 3.7.0 era (the
+// script was then kept in buildbot-contrib; its history is back in the buildbot repository,
+// unchanged from 2019-03 to 2023-10). Each post-receive line is handled on its own, against
+// the repository as the whole push left it:
+// - Only refs/heads/* and refs/tags/* count; a deleted branch or tag sends nothing.
+// - A new branch announces every commit its tip reaches that no other branch tip reaches,
+//   oldest first; branch tips equal to the new tip are not used as exclusions (the script
+//   filters the new tip's id out of `rev-parse --not --branches`). So a new branch at a commit
+//   that is only another branch's tip announces all of that history not on other branches,
+//   and a new branch at a commit inside another branch announces nothing. No count limit.
+// - An updated branch: with base = merge-base(old, new), if base is not old (forced push), a
+//   change "Rewind branch" with revision base, author "dummy", no time, and as files the paths
+//   that differ between old and base - sent only if there is at least one such path. Then,
+//   unless new is base (a pure rewind), one change per commit of base..new, oldest first
+//   (--first-parent optionally).
+// - A new tag: one change for the commit it names, its branch being the tag's name. A moved
+//   tag sends nothing (the script acts only on created tags).
+// - A commit's change: revision, branch, author = git show's "Author:" value ("Name <mail>"),
+//   comments = every message line as git show indents it, each ending in a newline, files =
+//   "merge" first for a merge commit, then the paths of git show's raw diff (a merge: the
+//   combined diff's); no time (the master stamps receipt); category, repository, project only
+//   when configured.
+// Where integral departs on purpose:
+// - Paths come from git with -z and without rename detection: a renamed file is listed under
+//   both names, and unusual names unquoted (the script's pattern drops renames and type
+//   changes from a commit's files, stops altogether on one among a Rewind change's paths,
+//   and keeps git's quoting).
+// - An old tip the mirror lacks (a re-cloned mirror) or without a merge base with the new tip
+//   (unrelated history) is handled as a new branch: the script has no defined result there.
+// - buildbot-max-changes and buildbot-commit-time (config.h), off by default.
+
 namespace {
 
-constexpr size_t kMaxCommitsPerRef = 200;  // more (a new branch with all history): tip only
-
 ProcessResult git_in(const fs::path& gitdir, std::vector<std::string> args,
-                     const std::atomic<bool>* cancel) {
+                     const std::atomic<bool>* cancel, std::string stdin_data = {}) {
   ProcessSpec spec;
   spec.argv = {"git", "--git-dir=" + gitdir.string()};
   for (auto& a : args) spec.argv.push_back(std::move(a));
   spec.env["GIT_DIR"] = std::nullopt;
   spec.env["LC_ALL"] = "C";
+  spec.stdin_data = std::move(stdin_data);
   spec.timeout = std::chrono::seconds(120);
   spec.cancel = cancel;
   return run_process(spec);
@@ -43,25 +76,49 @@ std::string peel(const fs::path& gitdir, const std::string& id, const std::atomi
   return r.ok() && !lines.empty() ? lines[0] : std::string();
 }
 
+// The ids git printed one a line, in order; a failed git is an error (not "no commits").
+std::vector<std::string> git_lines(const fs::path& gitdir, std::vector<std::string> args,
+                                   const std::atomic<bool>* cancel, std::string stdin_data = {}) {
+  std::string args0 = args.empty() ? std::string() : args[0];
+  auto r = git_in(gitdir, std::move(args), cancel, std::move(stdin_data));
+  if (!r.ok()) throw GitFailure(args0 + " " + r.describe(), r.err);
+  return split_lines(r.out);
+}
+
 BuildbotChange describe(const fs::path& gitdir, const std::string& rev, const std::string& branch,
-                        const std::atomic<bool>* cancel) {
+                        bool commit_time, const std::atomic<bool>* cancel) {
   BuildbotChange c;
   c.revision = rev;
   c.branch = branch;
-  auto r = git_in(gitdir, {"show", "-s", "--format=%an <%ae>%x00%ct%x00%B", rev}, cancel);
-  if (r.ok()) {
-    auto a = r.out.find('\0');
-    auto b = a == std::string::npos ? a : r.out.find('\0', a + 1);
-    if (b != std::string::npos) {
-      c.author = r.out.substr(0, a);
-      c.when = std::atoll(r.out.substr(a + 1, b - a - 1).c_str());
-      c.comments = r.out.substr(b + 1);
-      while (!c.comments.empty() && c.comments.back() == '\n') c.comments.pop_back();
+  auto r = git_in(gitdir, {"show", "-s", "--no-show-signature", "--pretty=full", rev}, cancel);
+  if (!r.ok()) throw GitFailure("show " + r.describe(), r.err);
+  bool merge = false, header = true;
+  for (size_t pos = 0; pos < r.out.size();) {
+    auto eol = r.out.find('\n', pos);
+    if (eol == std::string::npos) eol = r.out.size();
+    std::string_view line(r.out.data() + pos, eol - pos);
+    pos = eol + 1;
+    if (line.empty()) header = false;
+    if (line.rfind("    ", 0) == 0) {
+      c.comments.append(line.substr(4));
+      c.comments += '\n';
+    } else if (header && line.rfind("Merge: ", 0) == 0) {
+      merge = true;
+    } else if (header && line.rfind("Author:", 0) == 0) {
+      auto v = line.substr(7);
+      while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+      c.author = std::string(v);
     }
   }
-  r = git_in(gitdir, {"diff-tree", "-r", "-z", "--name-only", "--no-commit-id", "--root", rev},
-             cancel);
-  if (r.ok()) c.files = split_lines(r.out, '\0');
+  if (merge) c.files.push_back("merge");
+  r = git_in(gitdir, {"show", "--name-only", "-z", "--no-renames", "--format=", rev}, cancel);
+  if (!r.ok()) throw GitFailure("show " + r.describe(), r.err);
+  for (auto& f : split_lines(r.out, '\0'))
+    if (f != "\n") c.files.push_back(f[0] == '\n' ? f.substr(1) : f);
+  if (commit_time) {
+    r = git_in(gitdir, {"show", "-s", "--format=%ct", rev}, cancel);
+    if (r.ok()) c.when = std::atoll(r.out.c_str());
+  }
   return c;
 }
 
@@ -69,35 +126,58 @@ BuildbotChange describe(const fs::path& gitdir, const std::string& rev, const st
 
 std::vector<BuildbotChange> buildbot_changes(const fs::path& gitdir,
                                              const std::vector<RefUpdate>& updates,
-                                             const std::atomic<bool>* cancel) {
+                                             const HookConfig& h, const std::atomic<bool>* cancel) {
   std::vector<BuildbotChange> changes;
   for (const auto& u : updates) {
-    if (is_zero_id(u.new_id)) continue;  // deletions build nothing (as git_buildbot.py)
+    if (is_zero_id(u.new_id)) continue;  // deleted branch or tag
     bool branch = u.ref.rfind("refs/heads/", 0) == 0;
     bool tag = u.ref.rfind("refs/tags/", 0) == 0;
     if (!branch && !tag) continue;
     std::string name = u.ref.substr(branch ? 11 : 10);
     std::string tip = peel(gitdir, u.new_id, cancel);
-    if (tip.empty()) continue;  // a tag of a tree or blob: nothing to build
+    if (tip.empty()) continue;  // a tag of a tree or blob: no commit to announce
     if (tag) {
-      changes.push_back(describe(gitdir, tip, name, cancel));
-      continue;
+      if (is_zero_id(u.old_id))
+        changes.push_back(describe(gitdir, tip, name, h.commit_time, cancel));
+      continue;  // a moved tag: nothing
     }
-    // Commits new to this branch: not reachable from its old tip (a forced push: from the
-    // merge base on), and for a new branch not reachable from any other branch.
-    std::vector<std::string> args{"rev-list", "--reverse", tip, "--not"};
-    if (is_zero_id(u.old_id)) {
-      args.push_back("--exclude=" + name);
-      args.push_back("--branches");
+    std::string old = is_zero_id(u.old_id) ? std::string() : peel(gitdir, u.old_id, cancel);
+    std::string base;
+    if (!old.empty()) {
+      auto r = git_in(gitdir, {"merge-base", old, tip}, cancel);
+      auto lines = split_lines(r.out);
+      base = r.ok() && !lines.empty() ? lines[0] : std::string();
+    }
+    std::vector<std::string> revs;
+    if (base.empty()) {
+      // A new branch (or an old tip that cannot be compared): commits no other tip reaches.
+      auto tips = git_lines(gitdir, {"rev-parse", "--branches"}, cancel);
+      std::string exclude;
+      for (const auto& t : tips)
+        if (t != u.new_id && t != tip) exclude += "^" + t + "\n";
+      revs = git_lines(gitdir, {"rev-list", "--reverse", "--stdin", tip}, cancel, exclude);
     } else {
-      args.push_back(u.old_id);
+      if (base != old) {
+        auto r = git_in(gitdir, {"diff", "--name-only", "-z", "--no-renames", old, base}, cancel);
+        if (!r.ok()) throw GitFailure("diff " + r.describe(), r.err);
+        BuildbotChange rw;
+        rw.revision = base;
+        rw.branch = name;
+        rw.author = "dummy";
+        rw.comments = "Rewind branch";
+        rw.files = split_lines(r.out, '\0');
+        if (!rw.files.empty()) changes.push_back(std::move(rw));
+      }
+      if (tip != base) {
+        std::vector<std::string> args{"rev-list", "--reverse"};
+        if (h.first_parent) args.push_back("--first-parent");
+        args.push_back(base + ".." + tip);
+        revs = git_lines(gitdir, args, cancel);
+      }
     }
-    auto r = git_in(gitdir, args, cancel);
-    auto revs = r.ok() ? split_lines(r.out) : std::vector<std::string>{};
-    // Nothing new (a rewind, or a branch at a known commit), an unknown old id (a re-cloned
-    // mirror), or too much history: announce the tip alone, so a build still runs.
-    if (revs.empty() || revs.size() > kMaxCommitsPerRef) revs = {tip};
-    for (const auto& rev : revs) changes.push_back(describe(gitdir, rev, name, cancel));
+    if (h.max_changes > 0 && revs.size() > h.max_changes) revs = {tip};
+    for (const auto& rev : revs)
+      changes.push_back(describe(gitdir, rev, name, h.commit_time, cancel));
   }
   return changes;
 }
@@ -106,7 +186,14 @@ HookOutcome send_to_buildbot(const HookConfig& h, const std::string& project,
                              const fs::path& gitdir, const std::vector<RefUpdate>& updates,
                              const std::atomic<bool>* cancel) {
   HookOutcome o;
-  auto changes = buildbot_changes(gitdir, updates, cancel);
+  std::vector<BuildbotChange> changes;
+  try {
+    changes = buildbot_changes(gitdir, updates, h, cancel);
+  } catch (const GitFailure& e) {
+    // Fewer changes than the push means would be a silent loss: fail, and retry later.
+    o.summary = fmt::format("reading the changes: git {}: {}", e.what(), e.detail);
+    return o;
+  }
   o.ok = true;
   o.summary = fmt::format("{} change(s) sent", changes.size());
   auto deadline = std::chrono::steady_clock::now() + h.timeout;
@@ -118,10 +205,11 @@ HookOutcome send_to_buildbot(const HookConfig& h, const std::string& project,
       spec.argv.push_back("--auth");
       spec.argv.push_back(h.user + ":" + h.passwd);
     }
-    spec.argv.insert(
-        spec.argv.end(),
-        {"--vc", "git", "--who", c.author.empty() ? "unknown" : c.author, "--branch", c.branch,
-         "--revision", c.revision, "--comments", c.comments, "--when", std::to_string(c.when)});
+    spec.argv.insert(spec.argv.end(),
+                     {"--vc", "git", "--who", c.author.empty() ? "unknown" : c.author, "--branch",
+                      c.branch, "--revision", c.revision, "--comments", c.comments});
+    if (c.when > 0) spec.argv.insert(spec.argv.end(), {"--when", std::to_string(c.when)});
+    if (!h.category.empty()) spec.argv.insert(spec.argv.end(), {"--category", h.category});
     if (!project.empty()) spec.argv.insert(spec.argv.end(), {"--project", project});
     if (!h.repository.empty()) spec.argv.insert(spec.argv.end(), {"--repository", h.repository});
     spec.argv.push_back("--");

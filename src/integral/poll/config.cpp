@@ -27,7 +27,8 @@ const std::set<std::string> kKnownKeys = {
     "refs", "timeout", "hook-timeout", "hook-on-clone", "hook-repository", "hook-type",
     "buildbot-command", "state-file", "concurrency", "status-file", "log-file", "max-backoff",
     "api-url", "token-file", "token-env", "enumerate-interval", "include-forks", "include-archived",
-    "url-field", "prune-mirrors", "rate-limit-wait"};
+    "url-field", "prune-mirrors", "rate-limit-wait", "buildbot-category", "buildbot-first-parent",
+    "buildbot-max-changes", "buildbot-commit-time"};
 
 struct Reader {
   const IniFile& ini;
@@ -90,6 +91,16 @@ std::optional<HookConfig> read_hook(const Reader& r) {
     h.projects = parse_python_string_list(*p, r.ini.file(), r.ini.offset(r.sec));
   h.timeout = r.seconds("hook-timeout", Seconds(300));
   h.on_clone = r.boolean("hook-on-clone", false);
+  h.category = r.get("buildbot-category").value_or("");
+  h.first_parent = r.boolean("buildbot-first-parent", false);
+  h.commit_time = r.boolean("buildbot-commit-time", false);
+  if (auto v = r.get("buildbot-max-changes")) {
+    char* end = nullptr;
+    long n = std::strtol(v->c_str(), &end, 10);
+    if (v->empty() || *end != '\0' || n < 0 || n > 1000000)
+      r.fail(fmt::format("'buildbot-max-changes' must be 0..1000000, not '{}'", *v));
+    h.max_changes = static_cast<size_t>(n);
+  }
   return h;
 }
 

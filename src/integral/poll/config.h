@@ -23,6 +23,15 @@ struct HookConfig {
   std::string repository;                           // hook-repository: --repository
   Seconds timeout{300};                             // hook-timeout
   bool on_clone = false;                            // hook-on-clone: announce a first clone
+  // hook-type = buildbot only. git_buildbot.py's --category and --first-parent, and two
+  // deliberate departures from it, off by default: buildbot-max-changes caps the commits
+  // announced for one ref (more: the tip alone; 0 = no cap, as git_buildbot.py), and
+  // buildbot-commit-time sends each commit's committer time as the change's time
+  // (git_buildbot.py sends none, so the master stamps the time it received the change).
+  std::string category;       // buildbot-category
+  bool first_parent = false;  // buildbot-first-parent
+  size_t max_changes = 0;     // buildbot-max-changes
+  bool commit_time = false;   // buildbot-commit-time
 };
 
 struct RepoConfig {

@@ -74,6 +74,10 @@ hook-master = 127.0.0.1
 hook-port = 9989
 hook-timeout = 60
 hook-on-clone = yes
+buildbot-category = ci
+buildbot-first-parent = yes
+buildbot-max-changes = 200
+buildbot-commit-time = yes
 [b]
 type = git
 url = u
@@ -89,6 +93,10 @@ gitdir = /m/b.git
   EXPECT_EQ(a.hook->script, "buildbot");
   EXPECT_EQ(a.hook->timeout.count(), 60);
   EXPECT_TRUE(a.hook->on_clone);
+  EXPECT_EQ(a.hook->category, "ci");
+  EXPECT_TRUE(a.hook->first_parent);
+  EXPECT_EQ(a.hook->max_changes, 200u);
+  EXPECT_TRUE(a.hook->commit_time);
   EXPECT_FALSE(c.repos[1].hook);  // no hook-script: polled without a hook, as twobit did
 }
 
@@ -97,7 +105,9 @@ TEST(Config, RejectsMistakes) {
     EXPECT_THROW(parse_poll_config(text, "x.conf"), Error) << text;
   };
   bad("[a]\ntype = git\nurl = u\ngitdir = g\nhook-scrpit = typo\n");
-  bad("[a]\nurl = u\ngitdir = g\n");              // no type
+  bad("[a]\nurl = u\ngitdir = g\n");  // no type
+  bad("[a]\ntype = git\nurl = u\ngitdir = g\nhook-type = buildbot\nhook-master = m\n"
+      "buildbot-max-changes = -1\n");
   bad("[a]\ntype = svn\nurl = u\ngitdir = g\n");  // bad type
   bad("[a]\ntype = git\ngitdir = g\n");           // no url
   bad("[a]\ntype = git\nurl = u\n");              // no gitdir
