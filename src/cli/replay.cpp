@@ -121,6 +121,7 @@ Command add_replay(CLI::App& root) {
             std::string format_name;
             uint64_t events = 0;
             unsigned locality = 0;
+            bool hcrtm = false;
             LogFormat resolved = *format == LogFormat::kAuto ? sniff_log_file(o->log) : *format;
             if (resolved == LogFormat::kTcg && o->quirks.empty()) {
               MappedFile f(o->log);
@@ -129,6 +130,7 @@ Command add_replay(CLI::App& root) {
               touched = r.touched;
               events = r.events;
               locality = r.startup_locality;
+              hcrtm = r.hcrtm;
               format_name = r.format == TcgLogFormat::kCryptoAgile ? "TCG crypto-agile"
                                                                    : "TCG SHA-1 (TCG_PCR_EVENT)";
             } else {
@@ -138,6 +140,7 @@ Command add_replay(CLI::App& root) {
               touched = touched_pcrs(log.chain(), log.banks());
               events = log.chain().events.size();
               locality = log.chain().startup_locality;
+              hcrtm = pcr0_starts_by_hcrtm(log.chain());
               format_name = log.format_name();
             }
             const PcrSet& values = *replayed;
@@ -166,7 +169,8 @@ Command add_replay(CLI::App& root) {
                 }
                 text = j.dump(2) + "\n";
               } else {
-                text = fmt::format("{}: {}, {} events\n", o->log, format_name, events);
+                text = fmt::format("{}: {}, {} events{}\n", o->log, format_name, events,
+                                   hcrtm ? ", PCR 0 from locality 4 (H-CRTM event first)" : "");
                 text += render_pcr_table(values, show);
               }
             }
