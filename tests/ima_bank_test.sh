@@ -103,6 +103,15 @@ set -e
 [[ $rc -eq 3 ]] && grep -q "not an IMA list: entry at offset 0: .*(expected PCR index, digest of 20 bytes (sha1), template name)" err.txt &&
   ok "a sha256 list read as sha1: exit 3, the expectation named" || bad "wrong bank: rc=$rc $(cat err.txt)"
 
+# --ima-bank alone says the file is an IMA list: one the layout does not fit is refused as such.
+head -c 64 /dev/zero >zeros.bin
+set +e
+"$INTEGRAL" eventlog show --ima-bank sha256 zeros.bin >out.txt 2>err.txt
+rc=$?
+set -e
+[[ $rc -eq 3 ]] && grep -q "not an IMA list: entry at offset 0: template name length 0" err.txt &&
+  ok "--ima-bank without --format reads the file as an IMA list" || bad "--ima-bank alone: rc=$rc $(cat err.txt)"
+
 # First templates not named ima*: a custom template (the kernel names it by its format string)
 # and ima-modsig; sniffed as IMA lists by layout, without --format.
 for first in 'd-ng|n-ng' 'd-ng|n-ng|sig' ima-modsig; do

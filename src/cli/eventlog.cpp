@@ -107,7 +107,8 @@ Command add_eventlog(CLI::App& root) {
             auto format = parse_log_format(o->format);
             if (!format) throw_usage(fmt::format("unknown log format '{}'", o->format));
             if (*format == LogFormat::kIma ||
-                (*format == LogFormat::kAuto && sniff_log_file(o->log) == LogFormat::kIma)) {
+                (*format == LogFormat::kAuto &&
+                 (!o->ima_bank.empty() || sniff_log_file(o->log) == LogFormat::kIma))) {
               if (o->yaml) throw_usage("--yaml (tpm2_eventlog's layout) is for TCG logs");
               emit(o->output, show_ima(o->log, ima_bank_option(o->ima_bank), o->json));
               return 0;

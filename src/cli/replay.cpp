@@ -119,7 +119,8 @@ Command add_replay(CLI::App& root) {
             if (!format) throw_usage(fmt::format("unknown log format '{}'", o->format));
             PcrSelection show = o->pcrs.empty() ? PcrSelection() : PcrSelection::parse(o->pcrs);
             if (*format == LogFormat::kIma ||
-                (*format == LogFormat::kAuto && sniff_log_file(o->log) == LogFormat::kIma))
+                (*format == LogFormat::kAuto &&
+                 (!o->ima_bank.empty() || sniff_log_file(o->log) == LogFormat::kIma)))
               return replay_ima_list(*o, show);
             if (!o->padded.empty() || !o->ima_bank.empty())
               throw_usage("--ima-padded and --ima-bank apply to IMA lists");

@@ -262,7 +262,8 @@ int verify_log(const VerifyOpts& o) {
   std::optional<PcrSelection> select;
   if (!o.select.empty()) select = PcrSelection::parse(o.select);
   if (*format == LogFormat::kIma ||
-      (*format == LogFormat::kAuto && sniff_log_file(o.log) == LogFormat::kIma))
+      (*format == LogFormat::kAuto &&
+       (!o.ima_bank.empty() || sniff_log_file(o.log) == LogFormat::kIma)))
     return verify_ima(o, select);
   if (!o.boot_log.empty() || !o.padded.empty() || !o.ima_bank.empty())
     throw_usage("--boot-log, --ima-padded and --ima-bank apply to IMA lists");
