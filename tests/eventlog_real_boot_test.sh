@@ -88,6 +88,19 @@ rc=$?
 set -e
 [[ $rc -eq 1 ]] && grep -q "MISMATCH" out.txt && ok "a wrong boot_aggregate is a mismatch" ||
   bad "wrong boot_aggregate: rc=$rc $(cat out.txt)"
+# An older kernel's sha256 boot_aggregate over PCRs 0-7 only: it matches as that variant, and
+# the computed value shown is that one (sha256sum of the guest's PCRs 0-7), not the 0-9 one.
+agg07=$(printf '%s' "${pcrhex:0:$((8 * 64))}" | xxd -r -p | sha256sum | cut -d' ' -f1)
+tdata07="$(le32 40)$(printf 'sha256:' | xxd -p)00$agg07$(le32 15)$(printf 'boot_aggregate' | xxd -p)00$(le32 0)"
+th07=$(printf '%s' "$tdata07" | xxd -r -p | sha1sum | cut -d' ' -f1)
+printf '10 %s ima-sig sha256:%s boot_aggregate \n' "$th07" "$agg07" >ima07.ascii
+"$INTEGRAL" verify --log ima07.ascii --boot-log "$log" >out.txt 2>&1 || true
+if grep -q "boot_aggregate sha256 from .*: match (PCRs 0-7)" out.txt &&
+  grep -q "computed  $agg07" out.txt; then
+  ok "boot_aggregate over PCRs 0-7: matched, and the value shown is the 0-7 one"
+else
+  bad "boot_aggregate 0-7: $(cat out.txt)"
+fi
 
 # --expect: a prediction of PCR 10 (the entry's sha256 template hash, computed here) matches;
 # a different one names entry 1 with both digests and the predicted artifact.

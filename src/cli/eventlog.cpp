@@ -18,14 +18,14 @@ namespace integral::cli {
 namespace {
 
 // IMA lists: one line (or JSON object) per entry, with the template hash recomputed.
-std::string show_ima(const std::string& path, bool json) {
-  ImaReader reader(path);
+std::string show_ima(const std::string& path, std::optional<HashAlg> bank, bool json) {
+  ImaReader reader(path, std::nullopt, bank);
   nlohmann::ordered_json entries = nlohmann::ordered_json::array();
   std::string text;
   ImaEntry e;
   uint64_t n = 0;
   while (reader.next(e)) {
-    Digest computed = hash(HashAlg::kSha1, e.template_data);
+    Digest computed = hash(reader.bank(), e.template_data);
     std::string check = e.violation() ? "violation" : computed == e.logged ? "ok" : "MISMATCH";
     if (json) {
       entries.push_back({{"index", n},
@@ -48,6 +48,7 @@ std::string show_ima(const std::string& path, bool json) {
   nlohmann::ordered_json j;
   j["file"] = path;
   j["format"] = reader.format() == ImaFormat::kAscii ? "IMA ASCII list" : "IMA binary list";
+  j["bank"] = hash_alg_name(reader.bank());
   j["entries"] = std::move(entries);
   return j.dump(2) + "\n";
 }
@@ -56,7 +57,7 @@ Command add_eventlog(CLI::App& root) {
   auto* app = root.add_subcommand("eventlog", "Read event logs");
   app->require_subcommand(1);
   struct Opts {
-    std::string log, format = "auto", output;
+    std::string log, format = "auto", output, ima_bank;
     std::vector<std::string> quirks;
     bool json = false, yaml = false;
   };
@@ -70,6 +71,9 @@ Command add_eventlog(CLI::App& root) {
       ->capture_default_str();
   show->add_option("--quirk", o->quirks,
                    "Apply a named firmware quirk rule (see 'eventlog quirks')");
+  show->add_option("--ima-bank", o->ima_bank,
+                   "IMA list: the bank of its template hashes (default: the file name's "
+                   "suffix, else the entries' layout)");
   show->add_option("-o,--output", o->output, "Write to this file (atomically) instead of stdout");
   auto* quirks = app->add_subcommand("quirks", "List the named firmware quirk rules");
   auto* agg = app->add_subcommand(
@@ -103,11 +107,13 @@ Command add_eventlog(CLI::App& root) {
             auto format = parse_log_format(o->format);
             if (!format) throw_usage(fmt::format("unknown log format '{}'", o->format));
             if (*format == LogFormat::kIma ||
-                (*format == LogFormat::kAuto && sniff_log_file(o->log) == LogFormat::kIma)) {
+                (*format == LogFormat::kAuto &&
+                 (!o->ima_bank.empty() || sniff_log_file(o->log) == LogFormat::kIma))) {
               if (o->yaml) throw_usage("--yaml (tpm2_eventlog's layout) is for TCG logs");
-              emit(o->output, show_ima(o->log, o->json));
+              emit(o->output, show_ima(o->log, ima_bank_option(o->ima_bank), o->json));
               return 0;
             }
+            if (!o->ima_bank.empty()) throw_usage("--ima-bank applies to IMA lists");
             EventLog log = load_event_log(o->log, *format);
             for (const auto& q : o->quirks) apply_quirk(q, log.tcg.chain, log.banks());
             PcrSet values = replay(log.chain(), log.banks());

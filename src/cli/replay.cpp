@@ -19,7 +19,7 @@ namespace integral::cli {
 namespace {
 
 struct Opts {
-  std::string log, format = "auto", pcrs, output, banks = "sha1,sha256", padded;
+  std::string log, format = "auto", pcrs, output, banks = "sha1,sha256", padded, ima_bank;
   std::vector<std::string> quirks;
   bool json = false, yaml = false;
 };
@@ -43,7 +43,7 @@ std::vector<HashAlg> parse_banks(const std::string& text) {
 int replay_ima_list(const Opts& o, PcrSelection show) {
   if (!o.quirks.empty()) throw_usage("--quirk applies to firmware logs, not IMA lists");
   auto banks = parse_banks(o.banks);
-  ImaReader reader(o.log);
+  ImaReader reader(o.log, std::nullopt, ima_bank_option(o.ima_bank));
   ImaReplay r = replay_ima(reader, banks, parse_banks(o.padded));
   if (r.mismatch_count) {
     const auto& m = r.mismatches.front();
@@ -63,7 +63,10 @@ int replay_ima_list(const Opts& o, PcrSelection show) {
     for (HashAlg alg : banks)
       for (unsigned pcr : r.pcrs) show.add(alg, pcr);
   std::string text;
-  const char* form = reader.format() == ImaFormat::kAscii ? "IMA ASCII list" : "IMA binary list";
+  std::string form =
+      fmt::format("{} ({} template hashes)",
+                  reader.format() == ImaFormat::kAscii ? "IMA ASCII list" : "IMA binary list",
+                  hash_alg_name(reader.bank()));
   if (o.yaml) {
     text = write_pcr_yaml(r.values, show);
   } else if (o.json) {
@@ -103,6 +106,10 @@ Command add_replay(CLI::App& root) {
   app->add_option("--ima-padded", o->padded,
                   "IMA: banks the kernel extended with the SHA-1 template hash zero-padded (a "
                   "hash the kernel lacked, or every bank before Linux 5.8)");
+  app->add_option("--ima-bank", o->ima_bank,
+                  "IMA: the bank of the list's template hashes (a per-bank list such as "
+                  "binary_runtime_measurements_sha256); default: the file name's suffix, else "
+                  "the entries' layout");
   app->add_option("--quirk", o->quirks,
                   "Apply a named firmware quirk rule (see 'eventlog quirks')");
   app->add_option("-o,--output", o->output, "Write to this file (atomically) instead of stdout");
@@ -112,15 +119,18 @@ Command add_replay(CLI::App& root) {
             if (!format) throw_usage(fmt::format("unknown log format '{}'", o->format));
             PcrSelection show = o->pcrs.empty() ? PcrSelection() : PcrSelection::parse(o->pcrs);
             if (*format == LogFormat::kIma ||
-                (*format == LogFormat::kAuto && sniff_log_file(o->log) == LogFormat::kIma))
+                (*format == LogFormat::kAuto &&
+                 (!o->ima_bank.empty() || sniff_log_file(o->log) == LogFormat::kIma)))
               return replay_ima_list(*o, show);
-            if (!o->padded.empty()) throw_usage("--ima-padded applies to IMA lists");
+            if (!o->padded.empty() || !o->ima_bank.empty())
+              throw_usage("--ima-padded and --ima-bank apply to IMA lists");
             // A plain TCG log is streamed (no events kept); dumps and quirks need the chain.
             std::optional<PcrSet> replayed;
             PcrSelection touched;
             std::string format_name;
             uint64_t events = 0;
             unsigned locality = 0;
+            bool hcrtm = false;
             LogFormat resolved = *format == LogFormat::kAuto ? sniff_log_file(o->log) : *format;
             if (resolved == LogFormat::kTcg && o->quirks.empty()) {
               MappedFile f(o->log);
@@ -129,6 +139,7 @@ Command add_replay(CLI::App& root) {
               touched = r.touched;
               events = r.events;
               locality = r.startup_locality;
+              hcrtm = r.hcrtm;
               format_name = r.format == TcgLogFormat::kCryptoAgile ? "TCG crypto-agile"
                                                                    : "TCG SHA-1 (TCG_PCR_EVENT)";
             } else {
@@ -138,6 +149,7 @@ Command add_replay(CLI::App& root) {
               touched = touched_pcrs(log.chain(), log.banks());
               events = log.chain().events.size();
               locality = log.chain().startup_locality;
+              hcrtm = pcr0_starts_by_hcrtm(log.chain());
               format_name = log.format_name();
             }
             const PcrSet& values = *replayed;
@@ -166,7 +178,8 @@ Command add_replay(CLI::App& root) {
                 }
                 text = j.dump(2) + "\n";
               } else {
-                text = fmt::format("{}: {}, {} events\n", o->log, format_name, events);
+                text = fmt::format("{}: {}, {} events{}\n", o->log, format_name, events,
+                                   hcrtm ? ", PCR 0 from locality 4 (H-CRTM event first)" : "");
                 text += render_pcr_table(values, show);
               }
             }

@@ -27,7 +27,7 @@ namespace integral::cli {
 namespace {
 
 struct VerifyOpts {
-  std::string expect, pcrs, select, log, format = "auto", boot_log, padded;
+  std::string expect, pcrs, select, log, format = "auto", boot_log, padded, ima_bank;
   std::vector<std::string> quirks;
   bool json = false, check_digests = false;
 };
@@ -104,9 +104,9 @@ std::vector<HashAlg> bank_list(const std::string& text) {
 
 // The IMA list as a chain (PCR 10 events with what the kernel extended per bank), for naming the
 // entry where it parts from a prediction.
-Chain ima_chain(const std::string& path, const std::vector<HashAlg>& banks,
-                const std::vector<HashAlg>& padded) {
-  ImaReader reader(path);
+Chain ima_chain(const std::string& path, std::optional<HashAlg> list_bank,
+                const std::vector<HashAlg>& banks, const std::vector<HashAlg>& padded) {
+  ImaReader reader(path, std::nullopt, list_bank);
   Chain chain;
   ImaEntry e;
   while (reader.next(e)) {
@@ -135,6 +135,7 @@ int verify_ima(const VerifyOpts& o, const std::optional<PcrSelection>& select) {
     throw_usage("an IMA list is verified with --pcrs, --expect and/or --boot-log");
   if (!o.quirks.empty()) throw_usage("--quirk applies to firmware logs, not IMA lists");
   const std::vector<HashAlg> padded = bank_list(o.padded);
+  const std::optional<HashAlg> list_bank = ima_bank_option(o.ima_bank);
   std::optional<PcrValues> observed;
   std::optional<Prediction> prediction;
   std::vector<HashAlg> banks;
@@ -151,7 +152,7 @@ int verify_ima(const VerifyOpts& o, const std::optional<PcrSelection>& select) {
     for (HashAlg alg : prediction->banks) add_bank(alg);
   }
   if (banks.empty()) banks = {HashAlg::kSha1, HashAlg::kSha256};
-  ImaReader reader(o.log);
+  ImaReader reader(o.log, std::nullopt, list_bank);
   ImaReplay r = replay_ima(reader, banks, padded);
   bool ok = r.mismatch_count == 0;
   nlohmann::ordered_json j;
@@ -160,8 +161,9 @@ int verify_ima(const VerifyOpts& o, const std::optional<PcrSelection>& select) {
   j["violations"] = r.violations;
   j["template_hash_mismatches"] = r.mismatch_count;
   j["padded_banks"] = o.padded;
-  std::string text =
-      fmt::format("IMA list {}: {} entries, {} violation(s)\n", o.log, r.entries, r.violations);
+  j["list_bank"] = hash_alg_name(reader.bank());
+  std::string text = fmt::format("IMA list {}: {} entries, {} violation(s), {} template hashes\n",
+                                 o.log, r.entries, r.violations, hash_alg_name(reader.bank()));
   for (const auto& m : r.mismatches)
     text += fmt::format("  entry at {} {} ({}): template hash {} does not match its fields ({})\n",
                         reader.format() == ImaFormat::kAscii ? "line" : "offset", m.where, m.name,
@@ -206,7 +208,7 @@ int verify_ima(const VerifyOpts& o, const std::optional<PcrSelection>& select) {
     std::vector<HashAlg> pbanks;
     for (HashAlg a : prediction->banks)
       if (std::find(banks.begin(), banks.end(), a) != banks.end()) pbanks.push_back(a);
-    Chain list = ima_chain(o.log, pbanks, padded);
+    Chain list = ima_chain(o.log, list_bank, pbanks, padded);
     PcrSelection scope;
     if (select) {
       scope = *select;
@@ -223,7 +225,7 @@ int verify_ima(const VerifyOpts& o, const std::optional<PcrSelection>& select) {
   if (!o.boot_log.empty()) {
     EventLog boot = load_event_log(o.boot_log, LogFormat::kAuto);
     PcrSet values = replay(boot.chain(), boot.banks());
-    ImaReader first_reader(o.log);
+    ImaReader first_reader(o.log, std::nullopt, list_bank);
     ImaEntry first;
     if (!first_reader.next(first)) throw_bad_input("the IMA list is empty", o.log);
     BootAggregateCheck c = check_boot_aggregate(first, values);
@@ -260,10 +262,11 @@ int verify_log(const VerifyOpts& o) {
   std::optional<PcrSelection> select;
   if (!o.select.empty()) select = PcrSelection::parse(o.select);
   if (*format == LogFormat::kIma ||
-      (*format == LogFormat::kAuto && sniff_log_file(o.log) == LogFormat::kIma))
+      (*format == LogFormat::kAuto &&
+       (!o.ima_bank.empty() || sniff_log_file(o.log) == LogFormat::kIma)))
     return verify_ima(o, select);
-  if (!o.boot_log.empty() || !o.padded.empty())
-    throw_usage("--boot-log and --ima-padded apply to IMA lists");
+  if (!o.boot_log.empty() || !o.padded.empty() || !o.ima_bank.empty())
+    throw_usage("--boot-log, --ima-padded and --ima-bank apply to IMA lists");
   EventLog log = load_event_log(o.log, *format);
   const Chain original = log.chain();
   std::vector<std::pair<std::string, size_t>> applied;
@@ -427,6 +430,10 @@ Command add_verify(CLI::App& root) {
   app->add_option("--ima-padded", o->padded,
                   "IMA list: banks the kernel extended with the SHA-1 template hash zero-padded "
                   "(a hash the kernel lacked, or every bank before Linux 5.8)");
+  app->add_option("--ima-bank", o->ima_bank,
+                  "IMA list: the bank of its template hashes (a per-bank list such as "
+                  "binary_runtime_measurements_sha256); default: the file name's suffix, else "
+                  "the entries' layout");
   app->add_flag("--json", o->json, "Machine-readable report");
 
   return {app, [o] {

@@ -61,7 +61,10 @@ BootAggregateCheck check_boot_aggregate(const ImaEntry& first, const PcrSet& pcr
     c.matched = *c.alg == HashAlg::kSha1 ? "PCRs 0-7" : "PCRs 0-9";
   } else if (*c.alg != HashAlg::kSha1) {
     Digest old = boot_aggregate(pcrs, *c.alg, 7);
-    if (std::equal(digest.begin(), digest.end(), old.bytes().begin())) c.matched = "PCRs 0-7";
+    if (std::equal(digest.begin(), digest.end(), old.bytes().begin())) {
+      c.matched = "PCRs 0-7";
+      c.computed = old.hex();  // the value that matched, not the current kernels' one
+    }
   }
   return c;
 }

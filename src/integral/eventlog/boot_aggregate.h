@@ -23,7 +23,7 @@ struct BootAggregateCheck {
   bool is_boot_aggregate = false;  // the entry is named "boot_aggregate"
   std::optional<HashAlg> alg;      // the algorithm of the entry's digest
   std::string logged;              // its digest, hex
-  std::string computed;            // the current kernels' value, hex
+  std::string computed;            // the value that matched, else the current kernels' value, hex
   std::string matched;             // "" (no match), "PCRs 0-7" or "PCRs 0-9"
   bool ok() const { return !matched.empty(); }
 };

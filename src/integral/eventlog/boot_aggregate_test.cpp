@@ -60,6 +60,9 @@ TEST(BootAggregate, FirstEntryCheckNamesTheVariant) {
       check_boot_aggregate(entry("sha256", hash(HashAlg::kSha256, concat(HashAlg::kSha256, 7))), s);
   EXPECT_TRUE(old.ok());
   EXPECT_EQ(old.matched, "PCRs 0-7");
+  // The computed value shown is the one that matched (H(PCR 0 || ... || PCR 7)), not 0-9's.
+  EXPECT_EQ(old.computed, hash(HashAlg::kSha256, concat(HashAlg::kSha256, 7)).hex());
+  EXPECT_EQ(now.computed, hash(HashAlg::kSha256, concat(HashAlg::kSha256, 9)).hex());
   auto sha1 =
       check_boot_aggregate(entry("sha1", hash(HashAlg::kSha1, concat(HashAlg::kSha1, 7))), s);
   EXPECT_TRUE(sha1.ok());

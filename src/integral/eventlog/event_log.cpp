@@ -34,14 +34,14 @@ std::string EventLog::format_name() const {
 }
 
 namespace {
-LogFormat sniff(std::span<const uint8_t> head) {
+LogFormat sniff(std::span<const uint8_t> data) {
   // A binary TCG log starts with a little-endian PCR index (00 00 00 00 in practice) and an
-  // event type; a JSON dump with '{' after optional whitespace; IMA lists with PCR 10 and a
-  // template name ("10 <hash> ima-ng ..." or binary with "ima" at byte 28).
+  // event type; a JSON dump with '{' after optional whitespace; an IMA list is recognised by
+  // the layout of its first entries, whatever their templates (looks_like_ima).
   size_t i = 0;
-  while (i < head.size() && std::isspace(head[i])) ++i;
-  if (i < head.size() && head[i] == '{') return LogFormat::kGoAttestationJson;
-  if (looks_like_ima(head)) return LogFormat::kIma;
+  while (i < data.size() && i < 64 && std::isspace(data[i])) ++i;
+  if (i < data.size() && data[i] == '{') return LogFormat::kGoAttestationJson;
+  if (looks_like_ima(data)) return LogFormat::kIma;
   return LogFormat::kTcg;
 }
 
@@ -55,7 +55,7 @@ bool looks_like_txt_text(std::span<const uint8_t> head) {
 }
 
 LogFormat sniff_all(std::span<const uint8_t> data) {
-  LogFormat f = sniff(data.first(std::min<size_t>(data.size(), 64)));
+  LogFormat f = sniff(data);
   if (f == LogFormat::kTcg && looks_like_txt_text(data.first(std::min(data.size(), kTextSniff))))
     return LogFormat::kTxtStat;
   return f;

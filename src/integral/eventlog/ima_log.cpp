@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <array>
 #include <bitset>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 
@@ -49,6 +50,138 @@ bool is_ng_family(std::string_view t) {
   return t == "ima-ng" || t == "ima-sig" || t == "ima-buf" || t == "ima-modsig";
 }
 
+// The template hash sizes the kernel writes (SHA-1, and the per-bank lists of SHA-256/SM3,
+// SHA-384 and SHA-512 banks) and the bank each size means when nothing names it.
+constexpr std::array<size_t, 4> kDigestSizes = {20, 32, 48, 64};
+constexpr std::array<HashAlg, 4> kSizeBanks = {HashAlg::kSha1, HashAlg::kSha256, HashAlg::kSha384,
+                                               HashAlg::kSha512};
+// How much of the input the layout checks look at, and how many entries they want.
+constexpr size_t kProbeBytes = 64 * 1024;
+constexpr size_t kProbeEntries = 16;
+
+bool printable_name(std::span<const uint8_t> n) {
+  return std::all_of(n.begin(), n.end(), [](uint8_t c) { return c > 0x20 && c < 0x7F; });
+}
+
+// How far the binary layout with `dsize`-byte template hashes carries through `data`: entries
+// read whole, whether it stopped at the end of `data` (`complete`: `data` is the whole input,
+// so lengths must fit it), and otherwise where and why it failed. `progress` orders candidate
+// sizes by how far they got (entries, then fields of the failing entry).
+struct Probe {
+  size_t dsize = 0;
+  size_t entries = 0;
+  bool at_end = false;
+  bool truncated = false;  // failed only because a whole input ends inside an entry
+  uint64_t entry_at = 0, fail_at = 0;
+  std::string why;
+  size_t progress = 0;
+};
+
+Probe probe_binary(std::span<const uint8_t> data, size_t dsize, bool complete) {
+  Probe p;
+  p.dsize = dsize;
+  size_t pos = 0;
+  size_t stage = 0;
+  // Whether n bytes from `at` are there; if not, a truncated whole input fails, a window ends.
+  auto have = [&](size_t at, size_t n, const char* what) {
+    if (at <= data.size() && n <= data.size() - at) return true;
+    if (complete) {
+      p.fail_at = std::min(at, data.size());
+      p.why =
+          fmt::format("truncated: {} needs {} bytes, {} left", what, n, data.size() - p.fail_at);
+      p.truncated = true;
+    } else {
+      p.at_end = true;
+    }
+    return false;
+  };
+  auto fail = [&](size_t at, std::string why) {
+    p.fail_at = at;
+    p.why = std::move(why);
+    return p;
+  };
+  for (;;) {
+    p.progress = p.entries * 8 + stage;
+    if (pos == data.size() || p.entries == kProbeEntries) {
+      p.at_end = pos == data.size();
+      if (p.entries == kProbeEntries) p.at_end = true;
+      return p;
+    }
+    p.entry_at = pos;
+    stage = 0;
+    if (!have(pos, 4, "PCR index")) return p;
+    uint32_t pcr = le32(data.data() + pos);
+    if (pcr >= kPcrCount) return fail(pos, fmt::format("PCR index {} is out of range", pcr));
+    p.progress = p.entries * 8 + ++stage;
+    if (!have(pos + 4, dsize + 4, "template hash and name length")) return p;
+    p.progress = p.entries * 8 + ++stage;
+    size_t at = pos + 4 + dsize;
+    uint32_t n = le32(data.data() + at);
+    if (n == 0 || n > kMaxName)
+      return fail(at, fmt::format("template name length {} (1-{})", n, kMaxName));
+    p.progress = p.entries * 8 + ++stage;
+    if (!have(at + 4, n, "template name")) return p;
+    auto name = data.subspan(at + 4, n);
+    if (!printable_name(name)) return fail(at + 4, "template name is not printable text");
+    p.progress = p.entries * 8 + ++stage;
+    at += 4 + n;
+    if (n == 3 && std::memcmp(name.data(), "ima", 3) == 0) {
+      if (!have(at, kSha1Size + 4, "ima digest and name length")) return p;
+      uint32_t len = le32(data.data() + at + kSha1Size);
+      if (len > kMaxName)
+        return fail(at + kSha1Size, fmt::format("ima name length {} (at most {})", len, kMaxName));
+      at += kSha1Size + 4;
+      p.progress = p.entries * 8 + ++stage;
+      if (!have(at, len, "ima name")) return p;
+      pos = at + len;
+    } else {
+      if (!have(at, 4, "template data length")) return p;
+      uint32_t len = le32(data.data() + at);
+      if (len > kMaxTemplateData)
+        return fail(at, fmt::format("template data length {} exceeds {}", len, kMaxTemplateData));
+      if (complete && len > data.size() - at - 4)
+        return fail(at, fmt::format("template data length {} runs past the end ({} bytes left)",
+                                    len, data.size() - at - 4));
+      p.progress = p.entries * 8 + ++stage;
+      if (!have(at + 4, len, "template data")) return p;
+      pos = at + 4 + len;
+    }
+    ++p.entries;
+    stage = 0;
+  }
+}
+
+// The candidate sizes' probes, the furthest first (the smaller size on a tie).
+Probe best_probe(std::span<const uint8_t> data, bool complete, std::optional<size_t> only) {
+  std::optional<Probe> best;
+  for (size_t d : kDigestSizes) {
+    if (only && d != *only) continue;
+    Probe p = probe_binary(data, d, complete);
+    if (!best || p.progress > best->progress) best = std::move(p);
+  }
+  return *best;
+}
+
+// "<pcr> <hex template hash> <printable template name> " at `line`; the hash's length in
+// bytes, or 0.
+size_t ascii_entry_digest_size(std::string_view line) {
+  size_t i = 0;
+  unsigned pcr = 0;
+  while (i < line.size() && i < 2 && line[i] >= '0' && line[i] <= '9')
+    pcr = pcr * 10 + static_cast<unsigned>(line[i++] - '0');
+  if (i == 0 || pcr >= kPcrCount || i >= line.size() || line[i] != ' ') return 0;
+  size_t h = ++i;
+  while (i < line.size() && std::isxdigit(static_cast<unsigned char>(line[i]))) ++i;
+  size_t hex = i - h;
+  if (hex % 2 || std::find(kDigestSizes.begin(), kDigestSizes.end(), hex / 2) == kDigestSizes.end())
+    return 0;
+  if (i >= line.size() || line[i] != ' ') return 0;
+  size_t t = ++i;
+  while (i < line.size() && line[i] > 0x20 && line[i] < 0x7F) ++i;
+  if (i == t || i - t > kMaxName || i >= line.size() || line[i] != ' ') return 0;
+  return hex / 2;
+}
+
 }  // namespace
 
 bool ImaEntry::violation() const {
@@ -80,21 +213,69 @@ ImaFormat sniff_ima(std::span<const uint8_t> head) {
   return i > 0 && i < head.size() && head[i] == ' ' ? ImaFormat::kAscii : ImaFormat::kBinary;
 }
 
-bool looks_like_ima(std::span<const uint8_t> head) {
-  if (sniff_ima(head) == ImaFormat::kAscii) {
-    // "10 <40 hex> ima..."
-    size_t sp = 0;
-    while (sp < head.size() && head[sp] != ' ') ++sp;
-    return head.size() >= sp + 45 &&
-           std::string_view(reinterpret_cast<const char*>(head.data()) + sp + 42, 3) == "ima";
+bool looks_like_ima(std::span<const uint8_t> data) {
+  const bool complete = data.size() <= kProbeBytes;
+  auto window = data.first(std::min(data.size(), kProbeBytes));
+  if (window.empty()) return false;
+  if (sniff_ima(window) == ImaFormat::kAscii) {
+    // Every whole line in the window (at most kProbeEntries) an entry, hashes of one size;
+    // a first line longer than the window (a large ima-buf) judged by its start.
+    std::string_view text(reinterpret_cast<const char*>(window.data()), window.size());
+    size_t size = 0, lines = 0;
+    while (!text.empty() && lines < kProbeEntries) {
+      size_t nl = text.find('\n');
+      if (nl == std::string_view::npos && !complete && lines > 0) break;
+      std::string_view line = text.substr(0, nl);
+      size_t d = ascii_entry_digest_size(line);
+      if (d == 0 || (size && d != size)) return false;
+      size = d;
+      ++lines;
+      if (nl == std::string_view::npos) break;
+      text.remove_prefix(nl + 1);
+    }
+    return lines > 0;
   }
-  // u32 pcr, 20-byte digest, u32 name length (3..255), name starting "ima".
-  if (head.size() < 31) return false;
-  uint32_t pcr = le32(head.data()), n = le32(head.data() + 24);
-  return pcr < kPcrCount && n >= 3 && n <= kMaxName && std::memcmp(head.data() + 28, "ima", 3) == 0;
+  // Binary: the layout must carry through several entries (or the whole input).
+  // A first entry larger than the window counts once its header and lengths held.
+  Probe p = best_probe(window, complete, std::nullopt);
+  if (p.why.empty()) return p.entries >= 1 || p.progress >= 5;
+  return p.entries >= 3 || (p.truncated && p.entries >= 1);
 }
 
-ImaReader::ImaReader(const std::filesystem::path& path, std::optional<ImaFormat> format)
+std::optional<HashAlg> parse_ima_bank(std::string_view name) {
+  if (name == "sha1") return HashAlg::kSha1;
+  if (name == "sha256") return HashAlg::kSha256;
+  if (name == "sha384") return HashAlg::kSha384;
+  if (name == "sha512") return HashAlg::kSha512;
+  if (name == "sm3") return HashAlg::kSm3_256;
+  return std::nullopt;
+}
+
+std::optional<HashAlg> ima_bank_option(std::string_view text) {
+  if (text.empty()) return std::nullopt;
+  auto alg = parse_ima_bank(text);
+  if (!alg)
+    throw_usage(fmt::format("unknown IMA bank '{}' (sha1, sha256, sha384, sha512, sm3)", text));
+  return alg;
+}
+
+std::optional<HashAlg> ima_bank_from_file_name(std::string_view path) {
+  std::string_view f = path.substr(
+      path.find_last_of('/') == std::string_view::npos ? 0 : path.find_last_of('/') + 1);
+  for (int pass = 0; pass < 2; ++pass) {
+    size_t us = f.find_last_of('_');
+    if (us != std::string_view::npos)
+      if (auto alg = parse_ima_bank(f.substr(us + 1))) return alg;
+    // Then without an extension ("..._sha256.bin").
+    size_t dot = f.find_last_of('.');
+    if (dot == std::string_view::npos) break;
+    f = f.substr(0, dot);
+  }
+  return std::nullopt;
+}
+
+ImaReader::ImaReader(const std::filesystem::path& path, std::optional<ImaFormat> format,
+                     std::optional<HashAlg> bank)
     : name_(path.string()) {
   fd_ = open_input(path);
   struct stat st {};
@@ -111,14 +292,52 @@ ImaReader::ImaReader(const std::filesystem::path& path, std::optional<ImaFormat>
       eof_ = true;
     }
   }
-  fill(64);
+  fill(kProbeBytes);
   format_ = format ? *format : sniff_ima(std::span(head(), std::min<size_t>(available(), 64)));
+  choose_bank(bank);
 }
 
 ImaReader::ImaReader(std::span<const uint8_t> data, std::string name,
-                     std::optional<ImaFormat> format)
+                     std::optional<ImaFormat> format, std::optional<HashAlg> bank)
     : name_(std::move(name)), memory_(data), eof_(true) {
   format_ = format ? *format : sniff_ima(data.first(std::min<size_t>(data.size(), 64)));
+  choose_bank(bank);
+}
+
+void ImaReader::choose_bank(std::optional<HashAlg> bank) {
+  if (bank) {
+    bank_source_ = ImaBankSource::kOption;
+  } else if ((bank = ima_bank_from_file_name(name_))) {
+    bank_source_ = ImaBankSource::kFileName;
+  }
+  if (bank) {
+    bank_ = *bank;
+    digest_size_ = digest_size(*bank);
+  }
+  const size_t n = std::min(available(), kProbeBytes);
+  if (n == 0) return;  // an empty list
+  auto window = std::span(head(), n);
+  if (format_ == ImaFormat::kAscii) {
+    // The first line's hash length gives the size; every line is then held to it.
+    if (bank) return;
+    std::string_view text(reinterpret_cast<const char*>(window.data()), window.size());
+    size_t d = ascii_entry_digest_size(text.substr(0, text.find('\n')));
+    for (size_t k = 0; k < kDigestSizes.size(); ++k)
+      if (kDigestSizes[k] == d) bank_ = kSizeBanks[k], digest_size_ = d;
+    return;
+  }
+  const bool complete = eof_ && n == available();
+  Probe p = best_probe(window, complete, bank ? std::optional(digest_size_) : std::nullopt);
+  if (p.entries == 0 && !p.why.empty()) {
+    std::string sizes = bank ? fmt::format("{} bytes ({})", digest_size_, hash_alg_name(bank_))
+                             : std::string("20/32/48/64 bytes");
+    fail(p.fail_at, fmt::format("not an IMA list: entry at offset {}: {} (expected PCR index, "
+                                "digest of {}, template name)",
+                                p.entry_at, p.why, sizes));
+  }
+  if (!bank)
+    for (size_t k = 0; k < kDigestSizes.size(); ++k)
+      if (kDigestSizes[k] == p.dsize) bank_ = kSizeBanks[k], digest_size_ = p.dsize;
 }
 
 ImaReader::~ImaReader() {
@@ -180,7 +399,7 @@ bool ImaReader::next(ImaEntry& out) {
   if (!next_record(r)) return false;
   out.where = r.where;
   out.pcr = r.pcr;
-  out.logged = Digest(HashAlg::kSha1, r.logged);
+  out.logged = Digest(bank_, r.logged);
   out.template_name.assign(r.template_name);
   out.template_data.assign(r.template_data.begin(), r.template_data.end());
   out.file_digest.clear();
@@ -217,15 +436,16 @@ bool ImaReader::next_binary(ImaRecord& out) {
   if (!fill(1)) return false;
   const uint64_t where = consumed_;
   out.where = where;
+  const size_t dsize = digest_size_;
   need(4, 0, "PCR");
-  need(24, 4, "template hash");
-  need(28, 24, "template name length");
+  need(4 + dsize, 4, "template hash");
+  need(8 + dsize, 4 + dsize, "template name length");
   uint32_t pcr = le32(head());
   if (pcr >= kPcrCount) fail(where, fmt::format("PCR {} is out of range", pcr));
-  uint32_t n = le32(head() + 24);
+  uint32_t n = le32(head() + 4 + dsize);
   if (n == 0 || n > kMaxName)
-    fail(where + 24, fmt::format("template name length {} (1-{})", n, kMaxName));
-  size_t off = 28;
+    fail(where + 4 + dsize, fmt::format("template name length {} (1-{})", n, kMaxName));
+  size_t off = 8 + dsize;
   need(off + n, off, "template name");
   const bool legacy = n == 3 && std::memcmp(head() + off, "ima", 3) == 0;
   off += n;
@@ -253,7 +473,7 @@ bool ImaReader::next_binary(ImaRecord& out) {
     need(total, off + 4, "template data");
     auto data = std::span(head() + off + 4, len);
     out.template_data = data;
-    std::string_view tn(reinterpret_cast<const char*>(head() + 28), n);
+    std::string_view tn(reinterpret_cast<const char*>(head() + 8 + dsize), n);
     if (is_ng_family(tn)) {
       // The hash covers the data whatever the template; the ima-ng family's data must still
       // be a list of length-prefixed fields, at least d-ng and n-ng.
@@ -271,8 +491,8 @@ bool ImaReader::next_binary(ImaRecord& out) {
   }
   const uint8_t* p = head();
   out.pcr = pcr;
-  out.logged = std::span(p + 4, kSha1Size);
-  out.template_name = std::string_view(reinterpret_cast<const char*>(p + 28), n);
+  out.logged = std::span(p + 4, dsize);
+  out.template_name = std::string_view(reinterpret_cast<const char*>(p + 8 + dsize), n);
   advance(total);
   return true;
 }
@@ -353,10 +573,11 @@ bool ImaReader::next_ascii(ImaRecord& out) {
   out.pcr = p;
   std::string_view th = token(rest, "template name");
   scratch_.clear();
-  if (th.size() != 2 * kSha1Size || !append_hex(scratch_, th))
-    fail(line_, "template hash is not 40 hex digits");
+  if (th.size() != 2 * digest_size_ || !append_hex(scratch_, th))
+    fail(line_, fmt::format("template hash is not {} hex digits (a {} list)", 2 * digest_size_,
+                            hash_alg_name(bank_)));
   std::copy(scratch_.begin(), scratch_.end(), logged_.begin());
-  out.logged = logged_;
+  out.logged = std::span(logged_.data(), digest_size_);
   out.template_name = token(rest, "template fields");
   scratch_.clear();
   if (out.template_name == "ima") {
@@ -449,10 +670,23 @@ ImaReplay replay_ima(ImaReader& reader, const std::vector<HashAlg>& banks,
       std::copy(v.begin(), v.end(), state.back().pcr[i].begin());
     }
   }
+  // The list's template hashes are in its bank: H_bank(template data), or the padded SHA-1
+  // digest when the kernel extended that bank so.
+  const HashAlg list_bank = reader.bank();
+  const size_t list_size = digest_size(list_bank);
+  const bool list_padded = list_bank != HashAlg::kSha1 &&
+                           std::find(padded.begin(), padded.end(), list_bank) != padded.end();
+  if (!list_padded && !hash_alg_available(list_bank))
+    throw_environment(fmt::format("cannot compute {} to check the list's template hashes",
+                                  hash_alg_name(list_bank)),
+                      reader.name());
+  std::optional<QuickHasher> list_hasher;
+  if (list_bank != HashAlg::kSha1 && !list_padded) list_hasher.emplace(list_bank);
   QuickHasher sha1(HashAlg::kSha1);
   ImaRecord e;
   std::bitset<kPcrCount> touched;
-  std::array<uint8_t, kSha1Size> computed{};
+  std::array<uint8_t, kSha1Size> computed{};    // SHA-1 of the template data
+  std::array<uint8_t, kMaxDigestSize> check{};  // the template hash in the list's bank
   std::array<uint8_t, kMaxDigestSize> value{};
   while (reader.next_record(e)) {
     ++r.entries;
@@ -461,11 +695,18 @@ ImaReplay replay_ima(ImaReader& reader, const std::vector<HashAlg>& banks,
     if (violation) {
       ++r.violations;
     } else {
-      // The SHA-1 template hash is both the check of the logged one and the sha1 bank's value.
+      // The SHA-1 template hash is the sha1 bank's value and the padded banks' source.
       sha1.hash(e.template_data, computed.data());
-      if (!std::equal(computed.begin(), computed.end(), e.logged.begin())) {
+      if (list_hasher) {
+        list_hasher->hash(e.template_data, check.data());
+      } else {
+        check.fill(0);
+        std::copy(computed.begin(), computed.end(), check.begin());
+      }
+      auto want = std::span<const uint8_t>(check.data(), list_size);
+      if (e.logged.size() != list_size || !std::equal(want.begin(), want.end(), e.logged.begin())) {
         if (r.mismatches.size() < 10)
-          r.mismatches.push_back({e.where, record_name(e), to_hex(e.logged), to_hex(computed)});
+          r.mismatches.push_back({e.where, record_name(e), to_hex(e.logged), to_hex(want)});
         ++r.mismatch_count;
       }
     }
@@ -477,6 +718,8 @@ ImaReplay replay_ima(ImaReader& reader, const std::vector<HashAlg>& banks,
         v = std::span(value.data(), b.size);
       } else if (b.alg == HashAlg::kSha1) {
         v = computed;
+      } else if (b.alg == list_bank && b.padded == list_padded) {
+        v = std::span(check.data(), b.size);
       } else if (b.padded) {
         value.fill(0);
         std::copy(computed.begin(), computed.end(), value.begin());

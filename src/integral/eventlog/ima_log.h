@@ -1,6 +1,8 @@
 // Linux IMA measurement lists (securityfs ascii_runtime_measurements and
 // binary_runtime_measurements) with the ima, ima-ng, ima-sig and ima-buf templates, read as a
-// stream: a list of millions of entries is replayed without being held in memory.
+// stream: a list of millions of entries is replayed without being held in memory. Since Linux
+// 6.x the kernel also writes one list per TPM bank (binary_runtime_measurements_sha256, ...,
+// ima_fs.c): the same entries with each template hash in that bank's size.
 #pragma once
 
 #include <array>
@@ -23,7 +25,7 @@ enum class ImaFormat { kAscii, kBinary };
 struct ImaEntry {
   uint64_t where = 0;  // byte offset (binary) or line number (ASCII)
   uint32_t pcr = 10;
-  Digest logged;  // the template hash in the list (SHA-1 in both forms)
+  Digest logged;  // the template hash in the list, in the list's bank (ImaReader::bank)
   std::string template_name;
   // The template data exactly as the kernel hashes it: for ima-ng/-sig/-buf each field with
   // its u32 length prefix; for the legacy "ima" template d (20 bytes) || name padded to 256.
@@ -39,7 +41,7 @@ struct ImaEntry {
 struct ImaRecord {
   uint64_t where = 0;  // byte offset (binary) or line number (ASCII)
   uint32_t pcr = 10;
-  std::span<const uint8_t> logged;  // the SHA-1 template hash in the list (20 bytes)
+  std::span<const uint8_t> logged;  // the template hash in the list (the list's bank's size)
   std::string_view template_name;
   std::span<const uint8_t> template_data;  // exactly what the kernel hashes
   bool violation() const;                  // logged template hash all zero
@@ -59,22 +61,42 @@ Digest ima_extend_value(const ImaEntry& e, HashAlg bank, ImaBankRule rule = ImaB
 
 // Sniffs the format from the first bytes: an ASCII list starts with a decimal PCR and a space.
 ImaFormat sniff_ima(std::span<const uint8_t> head);
-// Whether the first bytes look like an IMA list at all (either form).
-bool looks_like_ima(std::span<const uint8_t> head);
+// Whether `data` (a whole file, or its first bytes) is an IMA list in either form, judged by the
+// layout of its first entries (PCR index, a template hash of 20/32/48/64 bytes, a printable
+// template name, lengths that fit), never by a template's name.
+bool looks_like_ima(std::span<const uint8_t> data);
+
+// The bank of a list's template hashes: the kernel's hash names (sha1, sha256, sha384, sha512,
+// sm3).
+std::optional<HashAlg> parse_ima_bank(std::string_view name);
+// The bank a securityfs file name gives: "..._sha256" (an extension after it is ignored).
+std::optional<HashAlg> ima_bank_from_file_name(std::string_view path);
+
+// An --ima-bank option: nullopt when empty; Error(kUsage) for a name parse_ima_bank refuses.
+std::optional<HashAlg> ima_bank_option(std::string_view text);
+
+// Where a reader's bank came from.
+enum class ImaBankSource { kOption, kFileName, kLayout };
 
 class ImaReader {
  public:
   // Maps `path` when it is a regular file, else reads it in chunks (securityfs reports size 0);
-  // `format` nullopt: sniffed.
-  explicit ImaReader(const std::filesystem::path& path, std::optional<ImaFormat> format = {});
+  // `format` nullopt: sniffed. `bank`: the bank of the template hashes; nullopt: from the file
+  // name's suffix, else from the layout of the first entries. Throws Error(kBadInput) when the
+  // first entries fit no digest size.
+  explicit ImaReader(const std::filesystem::path& path, std::optional<ImaFormat> format = {},
+                     std::optional<HashAlg> bank = {});
   // Reads from memory (tests, fuzzing); `data` must outlive the reader.
-  ImaReader(std::span<const uint8_t> data, std::string name, std::optional<ImaFormat> format = {});
+  ImaReader(std::span<const uint8_t> data, std::string name, std::optional<ImaFormat> format = {},
+            std::optional<HashAlg> bank = {});
   ~ImaReader();
   ImaReader(const ImaReader&) = delete;
   ImaReader& operator=(const ImaReader&) = delete;
 
   ImaFormat format() const { return format_; }
   const std::string& name() const { return name_; }
+  HashAlg bank() const { return bank_; }
+  ImaBankSource bank_source() const { return bank_source_; }
   // The next entry, or false at the end. Throws Error(kBadInput) with the offset or line.
   bool next(ImaEntry& out);
   // The same without display fields (replay): views into the reader, valid until the next call.
@@ -91,6 +113,8 @@ class ImaReader {
   bool next_binary(ImaRecord& out);
   bool next_ascii(ImaRecord& out);
   [[noreturn]] void fail(uint64_t where, const std::string& message) const;
+  // Settles the bank (and digest size) once the first bytes are buffered.
+  void choose_bank(std::optional<HashAlg> bank);
 
   std::string name_;
   int fd_ = -1;
@@ -98,19 +122,22 @@ class ImaReader {
   void* mapping_ = nullptr;
   size_t mapping_size_ = 0;
   std::vector<uint8_t> buf_;
-  std::array<uint8_t, 20> logged_{};  // an ASCII line's template hash
-  std::vector<uint8_t> scratch_;      // template data rebuilt from an ASCII line or legacy entry
-  size_t start_ = 0, end_ = 0;        // buffered bytes [start_, end_)
-  uint64_t consumed_ = 0;             // absolute offset of buf_[start_]
+  std::array<uint8_t, kMaxDigestSize> logged_{};  // an ASCII line's template hash
+  std::vector<uint8_t> scratch_;  // template data rebuilt from an ASCII line or legacy entry
+  size_t start_ = 0, end_ = 0;    // buffered bytes [start_, end_)
+  uint64_t consumed_ = 0;         // absolute offset of buf_[start_]
   uint64_t line_ = 0;
   bool eof_ = false;
   ImaFormat format_ = ImaFormat::kBinary;
+  HashAlg bank_ = HashAlg::kSha1;
+  ImaBankSource bank_source_ = ImaBankSource::kLayout;
+  size_t digest_size_ = 20;
 };
 
 struct ImaTemplateMismatch {
   uint64_t where;
   std::string name;
-  std::string logged, computed;  // SHA-1 hex
+  std::string logged, computed;  // hex, in the list's bank
 };
 
 struct ImaReplay {
@@ -121,8 +148,9 @@ struct ImaReplay {
   std::vector<unsigned> pcrs;  // PCRs the list extends, ascending
 };
 
-// Replays the whole list into `banks`, recomputing and checking every template hash. `padded`:
-// banks the kernel extended with the padded SHA-1 digest (see ImaBankRule).
+// Replays the whole list into `banks`, recomputing and checking every template hash in the
+// list's bank (reader.bank()). `padded`: banks the kernel extended with the padded SHA-1 digest
+// (see ImaBankRule); a list of such a bank carries that padded digest.
 ImaReplay replay_ima(ImaReader& reader, const std::vector<HashAlg>& banks,
                      const std::vector<HashAlg>& padded = {});
 

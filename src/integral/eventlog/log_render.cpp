@@ -278,6 +278,8 @@ nlohmann::ordered_json eventlog_json(const EventLog& log, const PcrSet& final_va
           {{"id", a.id}, {"name", spec_id_alg_name(a.id)}, {"digest_size", a.digest_size}});
   }
   j["startup_locality"] = log.chain().startup_locality;
+  if (pcr0_starts_by_hcrtm(log.chain()))
+    j["pcr0_start"] = "H-CRTM event first (PC Client PFP): locality 4";
   auto& events = j["events"] = nlohmann::ordered_json::array();
   const Chain& chain = log.chain();
   for (size_t i = 0; i < chain.events.size(); ++i) {
@@ -314,7 +316,10 @@ std::string eventlog_text(const EventLog& log, const PcrSet& final_values) {
     banks += (banks.empty() ? "" : ", ") + std::string(hash_alg_name(a));
   std::string out = fmt::format("{}: {}, {} events, banks {}", log.file, log.format_name(),
                                 chain.events.size(), banks);
-  if (chain.startup_locality) out += fmt::format(", StartupLocality {}", chain.startup_locality);
+  if (pcr0_starts_by_hcrtm(chain))
+    out += ", PCR 0 starts at 0...04: H-CRTM event first (PC Client PFP)";
+  else if (chain.startup_locality)
+    out += fmt::format(", StartupLocality {}", chain.startup_locality);
   out += "\n";
   for (size_t i = 0; i < chain.events.size(); ++i) {
     const Event& e = chain.events[i];

@@ -21,6 +21,7 @@ namespace {
 constexpr char kSpecId03[] = "Spec ID Event03";  // 15 characters + NUL in the log
 constexpr char kStartupLocality[] = "StartupLocality";
 constexpr size_t kSha1Size = 20;
+constexpr uint32_t kEfiHcrtmEvent = 0x80000010;  // EV_EFI_HCRTM_EVENT
 
 bool starts_with(std::span<const uint8_t> data, const char* text, size_t n) {
   return data.size() >= n && std::memcmp(data.data(), text, n) == 0;
@@ -174,11 +175,13 @@ TcgLog read_tcg_log(std::span<const uint8_t> data, const std::string& file) {
   log.spec_id = reader.spec_id();
   log.banks = reader.banks();
   Event e;
+  Pcr0Start start;
   while (reader.next(e)) {
-    if (auto loc = startup_locality_of(e)) log.chain.startup_locality = *loc;
+    if (e.type) start.see(e.pcr, *e.type, e.data);
     log.chain.events.push_back(std::move(e));
     e = Event{};
   }
+  log.chain.startup_locality = start.locality();
   return log;
 }
 
@@ -225,6 +228,7 @@ TcgReplay replay_tcg_log(std::span<const uint8_t> data, const std::string& file)
     }
   };
   TcgRawEvent e;
+  Pcr0Start start;
   bool more = true;
   while (more) {
     for (auto& w : work) w.clear();
@@ -232,7 +236,7 @@ TcgReplay replay_tcg_log(std::span<const uint8_t> data, const std::string& file)
     while (parsed < kBatch && (more = reader.next_raw(e))) {
       ++parsed;
       ++r.events;
-      if (auto loc = startup_locality_of(e.pcr, e.type, e.data)) r.startup_locality = *loc;
+      start.see(e.pcr, e.type, e.data);
       if (e.type == ev::kNoAction) continue;
       for (size_t k = 0; k < e.digest_count; ++k) {
         auto [alg, d] = e.digests[k];
@@ -264,9 +268,32 @@ TcgReplay replay_tcg_log(std::span<const uint8_t> data, const std::string& file)
       }
   for (size_t b = 0; b < state.size(); ++b)
     if (touched[b].test(0)) r.touched.add(state[b].alg, 0);
+  r.startup_locality = start.locality();
+  r.hcrtm = start.hcrtm();
   for (HashAlg alg : banks) r.values.set(0, pcr_reset_value(alg, 0, r.startup_locality));
   for (const Digest& d : pcr0) r.values.extend(0, d);
   return r;
+}
+
+void Pcr0Start::see(uint32_t pcr, uint32_t type, std::span<const uint8_t> data) {
+  if (auto loc = startup_locality_of(pcr, type, data)) logged_locality = *loc;
+  if (pcr == 0 && type != ev::kNoAction && !first_type) first_type = type;
+}
+
+bool Pcr0Start::hcrtm() const {
+  return !logged_locality && first_type == kEfiHcrtmEvent;
+}
+
+bool pcr0_starts_by_hcrtm(const Chain& chain) {
+  Pcr0Start start;
+  for (const Event& e : chain.events)
+    if (e.type) start.see(e.pcr, *e.type, e.data);
+  return start.hcrtm();
+}
+
+uint8_t Pcr0Start::locality() const {
+  if (logged_locality) return *logged_locality;
+  return hcrtm() ? 4 : 0;
 }
 
 std::optional<uint8_t> startup_locality_of(uint32_t pcr, uint32_t type,

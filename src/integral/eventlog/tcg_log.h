@@ -96,8 +96,23 @@ struct TcgReplay {
   PcrSelection touched;
   uint64_t events = 0;
   uint8_t startup_locality = 0;
+  bool hcrtm = false;  // startup_locality 4 from an H-CRTM event (pcr0_start_locality)
 };
 TcgReplay replay_tcg_log(std::span<const uint8_t> data, const std::string& file);
+
+// Where PCR 0 started, from what a log says: a StartupLocality event's locality; else 4 when
+// PCR 0's first extended event is EV_EFI_HCRTM_EVENT (TCG PC Client Platform Firmware Profile:
+// an H-CRTM measures through _TPM_Hash_Start at locality 4, which resets PCR 0 to 0...04;
+// tpm2-tss replays it so too); else 0. `hcrtm` tells whether the H-CRTM rule decided.
+struct Pcr0Start {
+  std::optional<uint8_t> logged_locality;  // the last StartupLocality event's
+  std::optional<uint32_t> first_type;      // the type of PCR 0's first extended event
+  void see(uint32_t pcr, uint32_t type, std::span<const uint8_t> data);
+  uint8_t locality() const;
+  bool hcrtm() const;
+};
+// Pcr0Start over a chain's events: whether its PCR 0 start came from the H-CRTM rule.
+bool pcr0_starts_by_hcrtm(const Chain& chain);
 
 // The locality of a StartupLocality EV_NO_ACTION event, if `e` is one.
 std::optional<uint8_t> startup_locality_of(const Event& e);

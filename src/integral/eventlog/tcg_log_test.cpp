@@ -2,11 +2,17 @@
 
 #include <gtest/gtest.h>
 
+#include <openssl/evp.h>
+
 #include <cstring>
+#include <optional>
 
 #include "integral/chain/event_type.h"
 #include "integral/chain/replay.h"
+#include "integral/eventlog/event_log.h"
+#include "integral/eventlog/log_render.h"
 #include "integral/util/error.h"
+#include "integral/util/hex.h"
 
 namespace integral {
 namespace {
@@ -118,6 +124,87 @@ TEST(TcgLog, StartupLocalitySetsPcr0Start) {
   EXPECT_EQ(log.chain.events[1].description, "StartupLocality 3");
   EXPECT_EQ(replay(log.chain, log.banks).get(HashAlg::kSha256, 0).hex(),
             std::string(62, '0') + "03");
+}
+
+// SHA-256 by OpenSSL's EVP directly (not integral's hashing): the reference for hand-composed
+// PCR values.
+std::vector<uint8_t> evp_sha256(const std::vector<uint8_t>& data) {
+  std::vector<uint8_t> md(EVP_MAX_MD_SIZE);
+  unsigned int n = 0;
+  EXPECT_EQ(EVP_Digest(data.data(), data.size(), md.data(), &n, EVP_sha256(), nullptr), 1);
+  md.resize(n);
+  return md;
+}
+std::vector<uint8_t> evp_extend(std::vector<uint8_t> pcr, const std::vector<uint8_t>& digest) {
+  pcr.insert(pcr.end(), digest.begin(), digest.end());
+  return evp_sha256(pcr);
+}
+
+// A crypto-agile SHA-256 log whose PCR 0 begins with an H-CRTM event (PC Client PFP: the
+// EV_EFI_HCRTM_EVENT carries "HCRTM", then the S-CRTM version and the separator), optionally
+// after a StartupLocality event. Returns the log and PCR 0 composed by hand from `start`.
+std::pair<std::vector<uint8_t>, std::string> hcrtm_log(std::optional<uint8_t> logged_locality,
+                                                       uint8_t start, bool hcrtm_first = true) {
+  LogBuilder l;
+  l.spec_id({{0x000B, 32}});
+  if (logged_locality) {
+    std::string d("StartupLocality\0", 16);
+    d.push_back(static_cast<char>(*logged_locality));
+    l.event2(0, ev::kNoAction, {{0x000B, filled(32, 0)}}, bytes(d));
+  }
+  auto hcrtm = bytes("HCRTM");
+  auto version =
+      bytes(std::string_view("1\0.\0"
+                             "0\0\0\0",
+                             8));  // UTF-16 "1.0"
+  auto sep = filled(4, 0);
+  std::vector<std::pair<uint32_t, std::vector<uint8_t>>> events = {
+      {0x80000010 /* EV_EFI_HCRTM_EVENT */, hcrtm},
+      {ev::kSCrtmVersion, version},
+      {ev::kSeparator, sep}};
+  if (!hcrtm_first) std::swap(events[0], events[1]);
+  std::vector<uint8_t> pcr0(32, 0);
+  pcr0[31] = start;
+  for (const auto& [type, data] : events) {
+    auto d = evp_sha256(data);
+    l.event2(0, type, {{0x000B, d}}, data);
+    pcr0 = evp_extend(pcr0, d);
+  }
+  return {l.b, to_hex(pcr0)};
+}
+
+TEST(TcgLog, HcrtmEventFirstStartsPcr0AtLocality4) {
+  auto [log_bytes, want] = hcrtm_log(std::nullopt, 4);
+  TcgLog log = read_tcg_log(log_bytes, "t.log");
+  EXPECT_EQ(log.chain.startup_locality, 4);
+  EXPECT_TRUE(pcr0_starts_by_hcrtm(log.chain));
+  EXPECT_EQ(replay(log.chain, log.banks).get(HashAlg::kSha256, 0).hex(), want);
+  // The streaming replay (integral replay) agrees.
+  TcgReplay r = replay_tcg_log(log_bytes, "t.log");
+  EXPECT_EQ(r.startup_locality, 4);
+  EXPECT_TRUE(r.hcrtm);
+  EXPECT_EQ(r.values.get(HashAlg::kSha256, 0).hex(), want);
+  // eventlog show says which start it used and why.
+  EventLog el = parse_event_log(log_bytes, "t.log");
+  EXPECT_EQ(el.format, LogFormat::kTcg);
+  std::string text = eventlog_text(el, replay(el.chain(), el.banks()));
+  EXPECT_NE(text.find("PCR 0 starts at 0...04: H-CRTM event first"), std::string::npos) << text;
+  EXPECT_NE(text.find(want), std::string::npos);
+}
+
+TEST(TcgLog, StartupLocalityEventWinsOverHcrtmAndHcrtmCountsOnlyFirst) {
+  // A logged StartupLocality says where PCR 0 started, H-CRTM or not.
+  auto [with_locality, want3] = hcrtm_log(3, 3);
+  TcgLog a = read_tcg_log(with_locality, "t.log");
+  EXPECT_FALSE(pcr0_starts_by_hcrtm(a.chain));
+  EXPECT_EQ(replay(a.chain, a.banks).get(HashAlg::kSha256, 0).hex(), want3);
+  EXPECT_EQ(replay_tcg_log(with_locality, "t.log").values.get(HashAlg::kSha256, 0).hex(), want3);
+  // An H-CRTM event after PCR 0's first extend is no H-CRTM start.
+  auto [later, want0] = hcrtm_log(std::nullopt, 0, false);
+  TcgLog b = read_tcg_log(later, "t.log");
+  EXPECT_FALSE(pcr0_starts_by_hcrtm(b.chain));
+  EXPECT_EQ(replay(b.chain, b.banks).get(HashAlg::kSha256, 0).hex(), want0);
+  EXPECT_EQ(replay_tcg_log(later, "t.log").values.get(HashAlg::kSha256, 0).hex(), want0);
 }
 
 TEST(TcgLog, TrailingPaddingEndsTheLog) {

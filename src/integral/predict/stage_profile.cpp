@@ -18,7 +18,8 @@
 // PCR 5's EV_EFI_GPT_EVENT and the Exit Boot Services actions (uefi-app exit_boot_services;
 // leave it out for firmware that omits them), PCR 7's EV_EFI_VARIABLE_AUTHORITY for the images
 // the boot chain loads (secureboot). EV_NO_ACTION events are never copied (never extended); a
-// StartupLocality event must agree with the boot description's startup_locality.
+// StartupLocality event (or, without one, an EV_EFI_HCRTM_EVENT first in PCR 0, which starts it
+// at locality 4) must agree with the boot description's startup_locality.
 // An EV_EFI_BOOT_SERVICES_APPLICATION before PCR 4's separator is an image started outside the
 // boot manager (QEMU's -kernel): copying its digest would hide a change of that image, so the
 // stage refuses such a log.
@@ -55,6 +56,11 @@ std::vector<Event> run_profile_stage(StageFields& f, const StageContext& ctx) {
   // PCRs whose events stop at the first separator; the rest of 0-7 is copied whole.
   constexpr std::array<bool, 8> kUntilSeparator = {false, false, false, false,
                                                    true,  true,  false, true};
+  // PCR 0 begun by an H-CRTM event (no StartupLocality event) started at locality 4.
+  if (pcr0_starts_by_hcrtm(log.chain()) && ctx.startup_locality != 4)
+    f.fail("log", fmt::format("{}: PCR 0 starts at locality 4 (H-CRTM event first, PC Client "
+                              "PFP); set startup_locality = 4 in the boot description",
+                              file));
   std::array<bool, 8> closed{};  // separator seen
   std::vector<Event> out;
   const auto& events = log.chain().events;

@@ -17,6 +17,7 @@
 #include "integral/predict/boot_description.h"
 #include "integral/util/error.h"
 #include "integral/util/file_io.h"
+#include "integral/util/hex.h"
 
 namespace integral {
 namespace {
@@ -179,6 +180,36 @@ TEST(ProfileStage, RefusesIncompleteLogsAndPreBootImages) {
       "banks = [\"sha1\", \"sha256\"]\n[[stage]]\ntype = \"uefi-app\"\nimage_digests = "
       "[\"sha1:89b08941b47dcfbd4c8b3f2bc0fad984cd836b21\"]\n",
       "no sha256 digest", dir);
+  fs::remove_all(dir);
+}
+
+// PC Client PFP: PCR 0 begun by an EV_EFI_HCRTM_EVENT (no StartupLocality event) started at
+// 0...04; a profile copying it must predict from locality 4 too.
+TEST(ProfileStage, HcrtmFirstMeansLocality4) {
+  fs::path dir = fs::path(testing::TempDir()) / ("integral-hcrtm-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  std::string sep(4, '\0'), log;
+  add_event(log, 0, 0x80000010 /* EV_EFI_HCRTM_EVENT */, "HCRTM");
+  add_event(log, 0, ev::kSCrtmVersion, "v1");
+  for (unsigned pcr = 0; pcr <= 7; ++pcr) add_event(log, pcr, ev::kSeparator, sep);
+  std::ofstream(dir / "hcrtm.bin", std::ios::binary) << log;
+  expect_bad("banks = [\"sha1\"]\n[[stage]]\ntype = \"profile\"\nlog = \"hcrtm.bin\"\n",
+             "H-CRTM event first, PC Client PFP); set startup_locality = 4", dir);
+  Chain c = predict(
+      "banks = [\"sha1\"]\nstartup_locality = 4\n[[stage]]\ntype = \"profile\"\n"
+      "log = \"hcrtm.bin\"\n",
+      dir);
+  // PCR 0 by hand: 19 zero bytes and 04, extended with the three PCR 0 events' SHA-1 digests.
+  std::string pcr0(19, '\0');
+  pcr0.push_back('\4');
+  for (const std::string& data : {std::string("HCRTM"), std::string("v1"), sep}) {
+    auto d = hash(HashAlg::kSha1, data);
+    pcr0.append(reinterpret_cast<const char*>(d.bytes().data()), d.bytes().size());
+    auto v = hash(HashAlg::kSha1, pcr0);
+    pcr0.assign(reinterpret_cast<const char*>(v.bytes().data()), v.bytes().size());
+  }
+  EXPECT_EQ(replay(c, {HashAlg::kSha1}).get(HashAlg::kSha1, 0).hex(),
+            to_hex(std::span(reinterpret_cast<const uint8_t*>(pcr0.data()), pcr0.size())));
   fs::remove_all(dir);
 }
 
