@@ -19,6 +19,7 @@
 #include "integral/util/error.h"
 #include "integral/util/file_io.h"
 #include "integral/util/hex.h"
+#include "integral/util/json_io.h"
 #include "integral/util/serial_worker.h"
 
 namespace integral::cli {
@@ -255,7 +256,7 @@ Command add_mkfs(CLI::App& root) {
             for (const auto& d : sink->digests())
               digests[std::string(hash_alg_name(d.alg()))] = d.hex();
             write_file_atomic(o->measure_out.empty() ? o->output + ".digests.json" : o->measure_out,
-                              digests.dump(2) + "\n");
+                              dump_json(digests, 2) + "\n");
           }
         }
         if (!o->vhd.empty()) {
@@ -286,7 +287,7 @@ Command add_mkfs(CLI::App& root) {
           if (vr) j["verity"] = verity_json(*vr);
           if (!banks.empty()) j["digests"] = digests;
           j["seconds"] = secs;
-          emit("", j.dump(2) + "\n");
+          emit("", dump_json(j, 2) + "\n");
         } else {
           emit("", fmt::format("{}: {} {} bytes, {} entries, {} inodes used, uuid {} ({:.2f} s)\n",
                                o->output, o->type, r.size_bytes, t.entries().size(), r.used_inodes,
