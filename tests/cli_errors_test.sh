@@ -49,6 +49,19 @@ expect 3 "malformed.toml" -- verify --expect malformed.toml --pcrs short.yaml
 expect 3 "nothere.yaml: No such file" -- verify --expect good.json --pcrs nothere.yaml
 sed 's/"pcr": 9/"pcr": 99/' good.json >bad.json
 expect 3 "bad.json: not an integral prediction" -- verify --expect bad.json --pcrs short.yaml
+# JSON inputs: a number too large for a double, or a value of the wrong type, is bad input
+# naming the file (nlohmann's out_of_range / type_error used to escape as internal errors).
+printf '{"Log": {"Raw": "", "PCRs": [{"Index": 8e888, "Digest": "", "DigestAlg": 5}]}}' >overflow.json
+expect 3 "overflow.json: offset 0x" -- eventlog show --format go-attestation overflow.json
+printf 'title\n[{"pcr":{"index":8e888,"bank":"SHA1"},"tpm_events":[]}]\n' >txt-overflow.txt
+expect 3 "txt-overflow.txt: offset 0x" -- txt log txt-overflow.txt
+sed 's/"pcr": 9/"pcr": 9e999/' good.json >overflow-prediction.json
+expect 3 "overflow-prediction.json: offset 0x" -- verify --expect overflow-prediction.json --pcrs short.yaml
+printf '[DEFAULT]\nbasedir = %s\nstatus-file = %s/status.json\n' "$WORK" "$WORK" >poll.conf
+printf '{"repositories": [5]}' >status.json
+expect 3 "status.json: not a status file" -- poll poll.conf --status
+printf '{"repositories": [{"name": 7}]}' >status.json
+expect 3 "status.json: not a status file" -- poll poll.conf --status
 expect 2 "" -- predict
 expect 2 "" -- frobnicate
 finish

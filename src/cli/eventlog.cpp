@@ -12,6 +12,8 @@
 #include "integral/eventlog/log_render.h"
 #include "integral/eventlog/quirks.h"
 #include "integral/util/error.h"
+#include "integral/util/json_io.h"
+#include "integral/util/text.h"
 
 namespace integral::cli {
 
@@ -32,25 +34,25 @@ std::string show_ima(const std::string& path, std::optional<HashAlg> bank, bool 
                          {reader.format() == ImaFormat::kAscii ? "line" : "offset", e.where},
                          {"pcr", e.pcr},
                          {"template_hash", e.logged.hex()},
-                         {"template", e.template_name},
-                         {"file_digest", e.file_digest},
-                         {"name", e.name},
-                         {"extra", e.extra},
+                         {"template", json_safe(e.template_name)},
+                         {"file_digest", json_safe(e.file_digest)},
+                         {"name", json_safe(e.name)},
+                         {"extra", json_safe(e.extra)},
                          {"check", check}});
     } else {
-      text +=
-          fmt::format("#{:<5} PCR {} {} {} {} {}{}\n", n, e.pcr, e.logged.hex(), e.template_name,
-                      e.file_digest, e.name, check == "ok" ? "" : "  [" + check + "]");
+      text += fmt::format("#{:<5} PCR {} {} {} {} {}{}\n", n, e.pcr, e.logged.hex(),
+                          escape_terminal(e.template_name), escape_terminal(e.file_digest),
+                          escape_terminal(e.name), check == "ok" ? "" : "  [" + check + "]");
     }
     ++n;
   }
   if (!json) return text;
   nlohmann::ordered_json j;
-  j["file"] = path;
+  j["file"] = json_safe(path);
   j["format"] = reader.format() == ImaFormat::kAscii ? "IMA ASCII list" : "IMA binary list";
   j["bank"] = hash_alg_name(reader.bank());
   j["entries"] = std::move(entries);
-  return j.dump(2) + "\n";
+  return dump_json(j, 2) + "\n";
 }
 
 Command add_eventlog(CLI::App& root) {
@@ -121,7 +123,7 @@ Command add_eventlog(CLI::App& root) {
             if (o->yaml)
               text = eventlog_yaml(log, values);
             else if (o->json)
-              text = eventlog_json(log, values).dump(2) + "\n";
+              text = dump_json(eventlog_json(log, values), 2) + "\n";
             else
               text = eventlog_text(log, values);
             emit(o->output, text);

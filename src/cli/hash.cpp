@@ -5,6 +5,8 @@
 #include "cli/commands.h"
 #include "integral/crypto/multi_hasher.h"
 #include "integral/util/error.h"
+#include "integral/util/json_io.h"
+#include "integral/util/text.h"
 
 namespace integral::cli {
 
@@ -37,11 +39,12 @@ Command add_hash(CLI::App& root) {
               entry["file"] = f;
               for (const auto& d : digests) {
                 entry[std::string(hash_alg_name(d.alg()))] = d.hex();
-                text += fmt::format("{}  {}  {}\n", hash_alg_name(d.alg()), d.hex(), f);
+                text += fmt::format("{}  {}  {}\n", hash_alg_name(d.alg()), d.hex(),
+                                    escape_terminal(f));
               }
               j.push_back(entry);
             }
-            emit("", o->json ? j.dump(2) + "\n" : text);
+            emit("", o->json ? dump_json(j, 2) + "\n" : text);
             return 0;
           }};
 }

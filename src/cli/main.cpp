@@ -7,6 +7,7 @@
 #include "cli/commands.h"
 #include "integral/util/error.h"
 #include "integral/util/file_io.h"
+#include "integral/util/text.h"
 
 namespace integral::cli {
 
@@ -44,18 +45,26 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
-    fmt::print(stderr, "integral: {} (see --help)\n", e.what());
+    fmt::print(stderr, "integral: {} (see --help)\n", escape_terminal(e.what()));
     return static_cast<int>(ExitCode::kUsage);
   }
-  try {
-    for (auto& c : commands)
-      if (c.app->parsed()) return c.run();
-  } catch (const Error& e) {
-    fmt::print(stderr, "integral: {}\n", e.what());
-    return static_cast<int>(e.code());
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "integral: internal error: {}\n", e.what());
-    return static_cast<int>(ExitCode::kEnvironment);
-  }
-  return static_cast<int>(ExitCode::kUsage);
+  // Messages quote input (names, JSON excerpts): shown through the same escape as output.
+  const int status = [&] {
+    try {
+      for (auto& c : commands)
+        if (c.app->parsed()) return c.run();
+    } catch (const Error& e) {
+      fmt::print(stderr, "integral: {}\n", escape_terminal(e.what()));
+      return static_cast<int>(e.code());
+    } catch (const std::exception& e) {
+      fmt::print(stderr, "integral: internal error: {}\n", escape_terminal(e.what()));
+      return static_cast<int>(ExitCode::kEnvironment);
+    }
+    return static_cast<int>(ExitCode::kUsage);
+  }();
+  if (terminal_text_was_escaped())
+    fmt::print(stderr,
+               "integral: note: control characters and invalid UTF-8 in the input were "
+               "shown escaped (\\n, \\x1b, \\xff, ...)\n");
+  return status;
 }

@@ -18,6 +18,7 @@
 #include "integral/util/error.h"
 #include "integral/util/file_io.h"
 #include "integral/util/hex.h"
+#include "integral/util/json_io.h"
 #include "integral/util/serial_worker.h"
 
 namespace integral::cli {
@@ -266,7 +267,7 @@ Command add_mkfs(CLI::App& root) {
             digests["size"] = r.size_bytes;
             for (const auto& d : sink->digests())
               digests[std::string(hash_alg_name(d.alg()))] = d.hex();
-            digests_out->write(digests.dump(2) + "\n");
+            digests_out->write(dump_json(digests, 2) + "\n");
           }
         }
         if (vhd_out)
@@ -293,7 +294,7 @@ Command add_mkfs(CLI::App& root) {
           if (vr) j["verity"] = verity_json(*vr);
           if (!banks.empty()) j["digests"] = digests;
           j["seconds"] = secs;
-          emit("", j.dump(2) + "\n");
+          emit("", dump_json(j, 2) + "\n");
         } else {
           emit("", fmt::format("{}: {} {} bytes, {} entries, {} inodes used, uuid {} ({:.2f} s)\n",
                                o->output, o->type, r.size_bytes, t.entries().size(), r.used_inodes,

@@ -8,6 +8,8 @@
 #include "integral/formats/mapped_input.h"
 #include "integral/formats/pe.h"
 #include "integral/util/error.h"
+#include "integral/util/json_io.h"
+#include "integral/util/text.h"
 
 namespace integral::cli {
 
@@ -59,7 +61,8 @@ Command add_pe(CLI::App& root) {
                 entry["signed"] = img.cert_table_size > 0;
                 for (const auto& d : digests) {
                   entry[std::string(hash_alg_name(d.alg()))] = d.hex();
-                  text += fmt::format("{}  {}  {}\n", hash_alg_name(d.alg()), d.hex(), f);
+                  text += fmt::format("{}  {}  {}\n", hash_alg_name(d.alg()), d.hex(),
+                                      escape_terminal(f));
                 }
                 j.push_back(entry);
               }
@@ -74,12 +77,12 @@ Command add_pe(CLI::App& root) {
                              {"virtual_size", s.virtual_size},
                              {"pointer_to_raw_data", s.pointer_to_raw_data},
                              {"size_of_raw_data", s.size_of_raw_data}});
-                text +=
-                    fmt::format("{:<8} {:#10x} {:>10} {:#10x} {:>10}\n", s.name, s.virtual_address,
-                                s.virtual_size, s.pointer_to_raw_data, s.size_of_raw_data);
+                text += fmt::format("{:<8} {:#10x} {:>10} {:#10x} {:>10}\n",
+                                    escape_terminal(s.name), s.virtual_address, s.virtual_size,
+                                    s.pointer_to_raw_data, s.size_of_raw_data);
               }
             }
-            emit("", o->json ? j.dump(2) + "\n" : text);
+            emit("", o->json ? dump_json(j, 2) + "\n" : text);
             return 0;
           }};
 }

@@ -13,6 +13,8 @@
 #include "integral/poll/poller.h"
 #include "integral/util/error.h"
 #include "integral/util/file_io.h"
+#include "integral/util/json_io.h"
+#include "integral/util/text.h"
 
 namespace integral::cli {
 
@@ -33,24 +35,27 @@ std::string when(int64_t t) {
 
 int show_status(const std::string& file, bool json) {
   auto text = read_text_file(file, 64u << 20);
-  nlohmann::json j;
+  const nlohmann::json j = parse_json_input(text, file);
+  if (json) {
+    fmt::print("{}\n", dump_json(j, 2));
+    return 0;
+  }
+  // Rendered whole before printing: a field of the wrong type is bad input, with no partial table.
+  std::string table = fmt::format("{:<24} {:<21} {:<21} {:>7} {}\n", "repository", "last success",
+                                  "last error", "pending", "error");
   try {
-    j = nlohmann::json::parse(text);
+    if (!j.is_object()) throw_bad_input("not a status file (not a JSON object)", file);
+    for (const auto& r : j.value("repositories", nlohmann::json::array())) {
+      table += fmt::format(
+          "{:<24} {:<21} {:<21} {:>7} {}\n", escape_terminal(r.value("name", "")),
+          when(r.value("last_success", int64_t{0})), when(r.value("last_error_time", int64_t{0})),
+          r.value("pending", 0),
+          escape_terminal(r.value("consecutive_failures", 0) > 0 ? r.value("last_error", "") : ""));
+    }
   } catch (const nlohmann::json::exception& e) {
     throw_bad_input(fmt::format("not a status file: {}", e.what()), file);
   }
-  if (json) {
-    fmt::print("{}\n", j.dump(2));
-    return 0;
-  }
-  fmt::print("{:<24} {:<21} {:<21} {:>7} {}\n", "repository", "last success", "last error",
-             "pending", "error");
-  for (const auto& r : j.value("repositories", nlohmann::json::array())) {
-    fmt::print("{:<24} {:<21} {:<21} {:>7} {}\n", r.value("name", ""),
-               when(r.value("last_success", int64_t{0})),
-               when(r.value("last_error_time", int64_t{0})), r.value("pending", 0),
-               r.value("consecutive_failures", 0) > 0 ? r.value("last_error", "") : "");
-  }
+  fmt::print("{}", table);
   return 0;
 }
 

@@ -8,6 +8,8 @@
 #include "integral/tpm/pcr_yaml.h"
 #include "integral/tpm/policy_pcr.h"
 #include "integral/util/error.h"
+#include "integral/util/json_io.h"
+#include "integral/util/text.h"
 
 namespace integral::cli {
 
@@ -66,11 +68,11 @@ Command add_predict(CLI::App& root) {
                                {"alg", hash_alg_name(*policy_alg)},
                                {"digest", policy->hex()}};
               }
-              text = j.dump(2) + "\n";
+              text = dump_json(j, 2) + "\n";
             } else {
               if (show.banks().empty()) show = touched_pcrs(p.chain, p.banks);
-              text = fmt::format("prediction for {} ({} event{})\n", o->boot, p.chain.events.size(),
-                                 p.chain.events.size() == 1 ? "" : "s");
+              text = fmt::format("prediction for {} ({} event{})\n", escape_terminal(o->boot),
+                                 p.chain.events.size(), p.chain.events.size() == 1 ? "" : "s");
               text += render_pcr_table(values, show);
               if (policy)
                 text += fmt::format("PolicyPCR {} ({} session): {}\n", policy_sel.to_string(),

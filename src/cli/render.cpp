@@ -2,14 +2,17 @@
 
 #include <fmt/format.h>
 
+#include "integral/util/text.h"
+
 namespace integral::cli {
 
 std::string render_event(const Event& e, size_t index, const std::string& indent) {
   std::string out = fmt::format("{}#{:<3} PCR {:<2} {}\n", indent, index, e.pcr, e.type_name());
   for (const Digest& d : e.digests)
     out += fmt::format("{}      {:<7} {}\n", indent, hash_alg_name(d.alg()), d.hex());
-  if (!e.description.empty()) out += fmt::format("{}      {}\n", indent, e.description);
-  out += fmt::format("{}      from {}\n", indent, e.provenance.to_string());
+  if (!e.description.empty())
+    out += fmt::format("{}      {}\n", indent, escape_terminal(e.description));
+  out += fmt::format("{}      from {}\n", indent, escape_terminal(e.provenance.to_string()));
   return out;
 }
 

@@ -13,6 +13,8 @@
 #include "integral/eventlog/quirks.h"
 #include "integral/tpm/pcr_yaml.h"
 #include "integral/util/error.h"
+#include "integral/util/json_io.h"
+#include "integral/util/text.h"
 
 namespace integral::cli {
 
@@ -71,7 +73,7 @@ int replay_ima_list(const Opts& o, PcrSelection show) {
     text = write_pcr_yaml(r.values, show);
   } else if (o.json) {
     nlohmann::ordered_json j;
-    j["file"] = o.log;
+    j["file"] = json_safe(o.log);
     j["format"] = form;
     j["entries"] = r.entries;
     j["violations"] = r.violations;
@@ -81,10 +83,10 @@ int replay_ima_list(const Opts& o, PcrSelection show) {
       for (unsigned i = 0; i < kPcrCount; ++i)
         if (b.pcrs.test(i)) jb[std::to_string(i)] = r.values.get(b.alg, i).hex();
     }
-    text = j.dump(2) + "\n";
+    text = dump_json(j, 2) + "\n";
   } else {
-    text = fmt::format("{}: {}, {} entries, {} violation(s), template hashes checked\n", o.log,
-                       form, r.entries, r.violations);
+    text = fmt::format("{}: {}, {} entries, {} violation(s), template hashes checked\n",
+                       escape_terminal(o.log), form, r.entries, r.violations);
     text += render_pcr_table(r.values, show);
   }
   emit(o.output, text);
@@ -114,78 +116,78 @@ Command add_replay(CLI::App& root) {
                   "Apply a named firmware quirk rule (see 'eventlog quirks')");
   app->add_option("-o,--output", o->output, "Write to this file (atomically) instead of stdout");
 
-  return {app, [o] {
-            auto format = parse_log_format(o->format);
-            if (!format) throw_usage(fmt::format("unknown log format '{}'", o->format));
-            PcrSelection show = o->pcrs.empty() ? PcrSelection() : PcrSelection::parse(o->pcrs);
-            if (*format == LogFormat::kIma ||
-                (*format == LogFormat::kAuto &&
-                 (!o->ima_bank.empty() || sniff_log_file(o->log) == LogFormat::kIma)))
-              return replay_ima_list(*o, show);
-            if (!o->padded.empty() || !o->ima_bank.empty())
-              throw_usage("--ima-padded and --ima-bank apply to IMA lists");
-            // A plain TCG log is streamed (no events kept); dumps and quirks need the chain.
-            std::optional<PcrSet> replayed;
-            PcrSelection touched;
-            std::string format_name;
-            uint64_t events = 0;
-            unsigned locality = 0;
-            bool hcrtm = false;
-            LogFormat resolved = *format == LogFormat::kAuto ? sniff_log_file(o->log) : *format;
-            if (resolved == LogFormat::kTcg && o->quirks.empty()) {
-              MappedFile f(o->log);
-              TcgReplay r = replay_tcg_log(f.bytes(), o->log);
-              replayed = std::move(r.values);
-              touched = r.touched;
-              events = r.events;
-              locality = r.startup_locality;
-              hcrtm = r.hcrtm;
-              format_name = r.format == TcgLogFormat::kCryptoAgile ? "TCG crypto-agile"
-                                                                   : "TCG SHA-1 (TCG_PCR_EVENT)";
-            } else {
-              EventLog log = load_event_log(o->log, resolved);
-              for (const auto& q : o->quirks) apply_quirk(q, log.tcg.chain, log.banks());
-              replayed = replay(log.chain(), log.banks());
-              touched = touched_pcrs(log.chain(), log.banks());
-              events = log.chain().events.size();
-              locality = log.chain().startup_locality;
-              hcrtm = pcr0_starts_by_hcrtm(log.chain());
-              format_name = log.format_name();
+  return {
+      app, [o] {
+        auto format = parse_log_format(o->format);
+        if (!format) throw_usage(fmt::format("unknown log format '{}'", o->format));
+        PcrSelection show = o->pcrs.empty() ? PcrSelection() : PcrSelection::parse(o->pcrs);
+        if (*format == LogFormat::kIma ||
+            (*format == LogFormat::kAuto &&
+             (!o->ima_bank.empty() || sniff_log_file(o->log) == LogFormat::kIma)))
+          return replay_ima_list(*o, show);
+        if (!o->padded.empty() || !o->ima_bank.empty())
+          throw_usage("--ima-padded and --ima-bank apply to IMA lists");
+        // A plain TCG log is streamed (no events kept); dumps and quirks need the chain.
+        std::optional<PcrSet> replayed;
+        PcrSelection touched;
+        std::string format_name;
+        uint64_t events = 0;
+        unsigned locality = 0;
+        bool hcrtm = false;
+        LogFormat resolved = *format == LogFormat::kAuto ? sniff_log_file(o->log) : *format;
+        if (resolved == LogFormat::kTcg && o->quirks.empty()) {
+          MappedFile f(o->log);
+          TcgReplay r = replay_tcg_log(f.bytes(), o->log);
+          replayed = std::move(r.values);
+          touched = r.touched;
+          events = r.events;
+          locality = r.startup_locality;
+          hcrtm = r.hcrtm;
+          format_name = r.format == TcgLogFormat::kCryptoAgile ? "TCG crypto-agile"
+                                                               : "TCG SHA-1 (TCG_PCR_EVENT)";
+        } else {
+          EventLog log = load_event_log(o->log, resolved);
+          for (const auto& q : o->quirks) apply_quirk(q, log.tcg.chain, log.banks());
+          replayed = replay(log.chain(), log.banks());
+          touched = touched_pcrs(log.chain(), log.banks());
+          events = log.chain().events.size();
+          locality = log.chain().startup_locality;
+          hcrtm = pcr0_starts_by_hcrtm(log.chain());
+          format_name = log.format_name();
+        }
+        const PcrSet& values = *replayed;
+        for (const auto& b : show.banks())
+          if (!values.has_bank(b.alg))
+            throw_usage(fmt::format("--pcrs names bank {} that {} does not have",
+                                    hash_alg_name(b.alg), o->log));
+        std::string text;
+        if (o->yaml) {
+          text = write_pcr_yaml(values, show);
+        } else {
+          if (show.empty()) show = touched;
+          if (o->json) {
+            nlohmann::ordered_json j;
+            j["file"] = json_safe(o->log);
+            j["format"] = format_name;
+            j["events"] = events;
+            j["startup_locality"] = locality;
+            j["quirks"] = o->quirks;
+            auto& pcrs = j["pcrs"] = nlohmann::ordered_json::object();
+            for (const auto& b : show.banks()) {
+              auto& jb = pcrs[std::string(hash_alg_name(b.alg))] = nlohmann::ordered_json::object();
+              for (unsigned i = 0; i < kPcrCount; ++i)
+                if (b.pcrs.test(i)) jb[std::to_string(i)] = values.get(b.alg, i).hex();
             }
-            const PcrSet& values = *replayed;
-            for (const auto& b : show.banks())
-              if (!values.has_bank(b.alg))
-                throw_usage(fmt::format("--pcrs names bank {} that {} does not have",
-                                        hash_alg_name(b.alg), o->log));
-            std::string text;
-            if (o->yaml) {
-              text = write_pcr_yaml(values, show);
-            } else {
-              if (show.empty()) show = touched;
-              if (o->json) {
-                nlohmann::ordered_json j;
-                j["file"] = o->log;
-                j["format"] = format_name;
-                j["events"] = events;
-                j["startup_locality"] = locality;
-                j["quirks"] = o->quirks;
-                auto& pcrs = j["pcrs"] = nlohmann::ordered_json::object();
-                for (const auto& b : show.banks()) {
-                  auto& jb = pcrs[std::string(hash_alg_name(b.alg))] =
-                      nlohmann::ordered_json::object();
-                  for (unsigned i = 0; i < kPcrCount; ++i)
-                    if (b.pcrs.test(i)) jb[std::to_string(i)] = values.get(b.alg, i).hex();
-                }
-                text = j.dump(2) + "\n";
-              } else {
-                text = fmt::format("{}: {}, {} events{}\n", o->log, format_name, events,
-                                   hcrtm ? ", PCR 0 from locality 4 (H-CRTM event first)" : "");
-                text += render_pcr_table(values, show);
-              }
-            }
-            emit(o->output, text);
-            return 0;
-          }};
+            text = dump_json(j, 2) + "\n";
+          } else {
+            text = fmt::format("{}: {}, {} events{}\n", escape_terminal(o->log), format_name,
+                               events, hcrtm ? ", PCR 0 from locality 4 (H-CRTM event first)" : "");
+            text += render_pcr_table(values, show);
+          }
+        }
+        emit(o->output, text);
+        return 0;
+      }};
 }
 
 const CommandRegistrar registered(25, add_replay);

@@ -20,6 +20,8 @@
 #include "integral/util/error.h"
 #include "integral/util/file_io.h"
 #include "integral/util/hex.h"
+#include "integral/util/json_io.h"
+#include "integral/util/text.h"
 
 namespace integral::cli {
 
@@ -86,18 +88,19 @@ int run_txt_log(const std::vector<std::string>& files, bool json) {
   }
   if (!loaded.notes.empty()) {
     j["notes"] = loaded.notes;
-    for (const auto& n : loaded.notes) t += "note: " + n + "\n";
+    for (const auto& n : loaded.notes) t += "note: " + escape_terminal(n) + "\n";
   }
   int rc = 0;
   if (auto k = txt::known_mismatch(l)) {
     j["known_mismatch"] = {{"pcrs", k->pcrs}, {"report", k->report}};
     std::string which;
     for (auto p : k->pcrs) which += (which.empty() ? "" : ", ") + std::to_string(p);
-    t += fmt::format("MISMATCH (known): PCR {}: {}\n", which, k->report);
-    fmt::print(stderr, "integral: {}: known mismatch of PCR {}: {}\n", files[0], which, k->report);
+    t += fmt::format("MISMATCH (known): PCR {}: {}\n", which, escape_terminal(k->report));
+    fmt::print(stderr, "integral: {}: known mismatch of PCR {}: {}\n", escape_terminal(files[0]),
+               which, escape_terminal(k->report));
     rc = 1;
   }
-  emit("", json ? j.dump(2) + "\n" : t);
+  emit("", json ? dump_json(j, 2) + "\n" : t);
   return rc;
 }
 
@@ -115,7 +118,7 @@ std::function<int()> add_txt_heap(CLI::App* app) {
   return [=] {
     if (!cmd->parsed()) return -1;
     auto h = formats::load_txt_heap(o->file);
-    emit("", o->json ? h.to_json().dump(2) + "\n" : h.to_text());
+    emit("", o->json ? dump_json(h.to_json(), 2) + "\n" : h.to_text());
     return 0;
   };
 }
@@ -171,22 +174,23 @@ std::function<int()> add_txt_lcp(CLI::App* app) {
       }
     }
     if (o->json) {
-      emit("", j.dump(2) + "\n");
+      emit("", dump_json(j, 2) + "\n");
     } else {
       std::string t;
       if (pol) {
         for (auto& [k, v] : j["policy"].items())
-          t +=
-              fmt::format("policy.{:<24} {}\n", k, v.is_string() ? v.get<std::string>() : v.dump());
+          t += fmt::format("policy.{:<24} {}\n", k,
+                           v.is_string() ? escape_terminal(v.get<std::string>()) : dump_json(v));
       }
       if (data) {
         size_t li = 0;
         for (const auto& l : j["data"]["lists"]) {
           t += fmt::format("list[{}] version {} size {} signed {}\n", li++,
-                           l["version"].get<std::string>(), l["size"].dump(), l["signed"].dump());
-          for (const auto& e : l["elements"]) t += fmt::format("  element {}\n", e.dump());
+                           escape_terminal(l["version"].get<std::string>()), dump_json(l["size"]),
+                           dump_json(l["signed"]));
+          for (const auto& e : l["elements"]) t += fmt::format("  element {}\n", dump_json(e));
         }
-        t += fmt::format("data.lists_hash {}\n", j["data"]["lists_hash"].dump());
+        t += fmt::format("data.lists_hash {}\n", dump_json(j["data"]["lists_hash"]));
       }
       if (j.contains("policy_hash_matches_data"))
         t += fmt::format("policy_hash {} the data\n", rc == 0 ? "matches" : "DOES NOT match");
@@ -228,7 +232,7 @@ TxtSub add_txt_profile(CLI::App* txt) {
             auto prof = txt::make_profile(
                 loaded.log, is_text ? txt::launch_facts(text) : txt::LaunchFacts{},
                 std::filesystem::path(o->file).filename().string(), loaded.notes);
-            for (const auto& n : loaded.notes) fmt::print(stderr, "note: {}\n", n);
+            for (const auto& n : loaded.notes) fmt::print(stderr, "note: {}\n", escape_terminal(n));
             if (o->json && o->output.empty()) throw_usage("--json needs -o for the profile");
             emit(o->output, txt::profile_to_toml(prof));
             if (o->json) {
@@ -243,7 +247,7 @@ TxtSub add_txt_profile(CLI::App* txt) {
               std::map<std::string, int> roles;
               for (const auto& e : prof.events) ++roles[e.role];
               j["events"] = roles;
-              emit("", j.dump(2) + "\n");
+              emit("", dump_json(j, 2) + "\n");
             }
             return 0;
           }};
@@ -330,7 +334,7 @@ Command add_txt(CLI::App& root) {
                                    {"cmdline_end_off", fmt::format("{:#x}", h.cmdline_end_off)}};
                 if (cmdline) j["cmdline"] = *cmdline;
                 j["mle_hash"] = digests_json(ds);
-                emit("", j.dump(2) + "\n");
+                emit("", dump_json(j, 2) + "\n");
               } else {
                 emit("", digests_text(ds, algs.size() > 1));
               }
@@ -344,7 +348,7 @@ Command add_txt(CLI::App& root) {
                 j["file"] = o->file;
                 j["cmdline"] = o->cmdline.value_or("");
                 j["digest"] = digests_json(ds);
-                emit("", j.dump(2) + "\n");
+                emit("", dump_json(j, 2) + "\n");
               } else {
                 emit("", digests_text(ds, algs.size() > 1));
               }
@@ -380,7 +384,7 @@ Command add_txt(CLI::App& root) {
                 j["hash_start_data"] = to_hex(data);
                 j["hash_start_event_digest"] = digests_json(events);
                 j["legacy_sinit_hash_sha1"] = sinit_hash.hex();
-                emit("", j.dump(2) + "\n");
+                emit("", dump_json(j, 2) + "\n");
               } else {
                 std::string t = fmt::format("acm_hash (sha256)       {}\n", a.acm_hash().hex());
                 t += fmt::format("hash_start data         {}\n", to_hex(data));
@@ -396,18 +400,20 @@ Command add_txt(CLI::App& root) {
               auto a = formats::TxtAcm::load(o->file);
               auto j = a.to_json();
               if (o->json) {
-                emit("", j.dump(2) + "\n");
+                emit("", dump_json(j, 2) + "\n");
               } else {
                 std::string t;
                 for (auto& [k, v] : j.items()) {
                   if (k == "info_table") continue;
-                  t += fmt::format("{:<18} {}\n", k,
-                                   v.is_string() ? v.get<std::string>() : v.dump());
+                  t += fmt::format(
+                      "{:<18} {}\n", k,
+                      v.is_string() ? escape_terminal(v.get<std::string>()) : dump_json(v));
                 }
                 if (j.contains("info_table"))
                   for (auto& [k, v] : j["info_table"].items())
-                    t += fmt::format("info.{:<13} {}\n", k,
-                                     v.is_string() ? v.get<std::string>() : v.dump());
+                    t += fmt::format(
+                        "info.{:<13} {}\n", k,
+                        v.is_string() ? escape_terminal(v.get<std::string>()) : dump_json(v));
                 emit("", t);
               }
               return 0;
@@ -422,7 +428,7 @@ Command add_txt(CLI::App& root) {
                   formats::tb_policy_event_digest(p.raw, p.policy_control, p.alg(), alg).hex();
             }
             j["policy_event_digest"] = ev;
-            emit("", o->json ? j.dump(2) + "\n" : j.dump(2) + "\n");
+            emit("", o->json ? dump_json(j, 2) + "\n" : dump_json(j, 2) + "\n");
             return 0;
           }};
 }

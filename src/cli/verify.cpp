@@ -21,6 +21,8 @@
 #include "integral/tpm/pcr_yaml.h"
 #include "integral/util/error.h"
 #include "integral/util/file_io.h"
+#include "integral/util/json_io.h"
+#include "integral/util/text.h"
 
 namespace integral::cli {
 
@@ -49,8 +51,9 @@ std::string event_line(const char* side, const Chain& c, std::optional<size_t> i
   if (!index) return fmt::format("    {:<9} (no more events for this PCR)\n", side);
   const Event& e = c.events[*index];
   return fmt::format("    {:<9} #{} {} \"{}\"\n              {} {}\n              from {}\n", side,
-                     *index, e.type_name(), e.description, hash_alg_name(alg),
-                     e.digest(alg) ? e.digest(alg)->hex() : "-", e.provenance.to_string());
+                     *index, e.type_name(), escape_terminal(e.description), hash_alg_name(alg),
+                     e.digest(alg) ? e.digest(alg)->hex() : "-",
+                     escape_terminal(e.provenance.to_string()));
 }
 
 // The observed chain's events against the prediction's, per PCR and bank in `scope`: the first
@@ -67,8 +70,8 @@ bool compare_with_prediction(const Chain& predicted, const Chain& observed,
   jc["source"] = o.expect;
   jc["result"] = divs.empty() ? "match" : "mismatch";
   auto& jd = jc["divergences"] = nlohmann::ordered_json::array();
-  text += fmt::format("{} {} compared with prediction {} ({}):\n", what, o.log, o.expect,
-                      scope.to_string());
+  text += fmt::format("{} {} compared with prediction {} ({}):\n", what, escape_terminal(o.log),
+                      escape_terminal(o.expect), scope.to_string());
   for (const auto& d : divs) {
     jd.push_back(
         {{"pcr", d.pcr},
@@ -162,12 +165,13 @@ int verify_ima(const VerifyOpts& o, const std::optional<PcrSelection>& select) {
   j["template_hash_mismatches"] = r.mismatch_count;
   j["padded_banks"] = o.padded;
   j["list_bank"] = hash_alg_name(reader.bank());
-  std::string text = fmt::format("IMA list {}: {} entries, {} violation(s), {} template hashes\n",
-                                 o.log, r.entries, r.violations, hash_alg_name(reader.bank()));
+  std::string text =
+      fmt::format("IMA list {}: {} entries, {} violation(s), {} template hashes\n",
+                  escape_terminal(o.log), r.entries, r.violations, hash_alg_name(reader.bank()));
   for (const auto& m : r.mismatches)
     text += fmt::format("  entry at {} {} ({}): template hash {} does not match its fields ({})\n",
-                        reader.format() == ImaFormat::kAscii ? "line" : "offset", m.where, m.name,
-                        m.logged, m.computed);
+                        reader.format() == ImaFormat::kAscii ? "line" : "offset", m.where,
+                        escape_terminal(m.name), m.logged, m.computed);
 
   // 1. The replay against the PCRs read from the TPM.
   if (observed) {
@@ -239,19 +243,20 @@ int verify_ima(const VerifyOpts& o, const std::optional<PcrSelection>& select) {
     jb["variant"] = c.matched;
     ok = ok && c.ok();
     if (!c.is_boot_aggregate)
-      text += fmt::format("  first entry is '{}', not boot_aggregate\n", first.name);
+      text +=
+          fmt::format("  first entry is '{}', not boot_aggregate\n", escape_terminal(first.name));
     else if (!c.alg)
       text += "  boot_aggregate: its digest names no algorithm integral knows\n";
     else
       text += fmt::format("  boot_aggregate {} from {}: {}\n    logged    {}\n    computed  {}\n",
-                          hash_alg_name(*c.alg), o.boot_log,
+                          hash_alg_name(*c.alg), escape_terminal(o.boot_log),
                           c.ok() ? "match (" + c.matched + ")" : std::string("MISMATCH"), c.logged,
                           c.computed);
   }
 
   j["result"] = ok ? "match" : "mismatch";
   text += ok ? "verify: OK\n" : "verify: MISMATCH\n";
-  emit("", o.json ? j.dump(2) + "\n" : text);
+  emit("", o.json ? dump_json(j, 2) + "\n" : text);
   return ok ? 0 : static_cast<int>(ExitCode::kMismatch);
 }
 
@@ -301,7 +306,8 @@ int verify_log(const VerifyOpts& o) {
     jd["result"] = dc.ok() ? "match" : "mismatch";
     jd["quirks_needed"] = dc.quirks_needed();
     auto& jm = jd["mismatches"] = nlohmann::ordered_json::array();
-    text += fmt::format("log {}: {} event digests recomputed from their data\n", o.log, dc.checked);
+    text += fmt::format("log {}: {} event digests recomputed from their data\n",
+                        escape_terminal(o.log), dc.checked);
     for (const auto& f : dc.mismatches) {
       const Event& e = log.chain().events[f.index];
       jm.push_back({{"index", f.index},
@@ -314,8 +320,8 @@ int verify_log(const VerifyOpts& o) {
       if (jm.size() <= 10)
         text += fmt::format(
             "  #{} PCR {} {} \"{}\": {} digest is not {}\n    logged    {}\n    computed  {}\n",
-            f.index, e.pcr, e.type_name(), e.description, hash_alg_name(f.alg), f.rule, f.logged,
-            f.computed);
+            f.index, e.pcr, e.type_name(), escape_terminal(e.description), hash_alg_name(f.alg),
+            f.rule, f.logged, f.computed);
     }
     if (dc.mismatches.size() > 10)
       text += fmt::format("  ... {} digests differ in all\n", dc.mismatches.size());
@@ -358,8 +364,8 @@ int verify_log(const VerifyOpts& o) {
     jv["result"] = cmp.ok() ? "match" : "mismatch";
     jv["quirks_needed"] = needed;
     auto& checks = jv["checks"] = nlohmann::ordered_json::array();
-    text +=
-        fmt::format("log {} ({}) replayed against {}:\n", o.log, log.format_name(), observed_name);
+    text += fmt::format("log {} ({}) replayed against {}:\n", escape_terminal(o.log),
+                        log.format_name(), escape_terminal(observed_name));
     size_t bad = 0;
     for (const auto& c : cmp.checks) {
       checks.push_back({{"pcr", c.pcr},
@@ -379,7 +385,7 @@ int verify_log(const VerifyOpts& o) {
       else
         text += fmt::format("    fed by {} log event(s), the last #{} {} \"{}\"\n", c.events.size(),
                             c.events.back(), log.chain().events[c.events.back()].type_name(),
-                            log.chain().events[c.events.back()].description);
+                            escape_terminal(log.chain().events[c.events.back()].description));
     }
     if (bad == 0) text += fmt::format("  OK: {} PCR values match\n", cmp.checks.size());
     for (const auto& q : needed)
@@ -402,7 +408,7 @@ int verify_log(const VerifyOpts& o) {
 
   j["result"] = ok ? "match" : "mismatch";
   text += ok ? "verify: OK\n" : "verify: MISMATCH\n";
-  emit("", o.json ? j.dump(2) + "\n" : text);
+  emit("", o.json ? dump_json(j, 2) + "\n" : text);
   return ok ? 0 : static_cast<int>(ExitCode::kMismatch);
 }
 
@@ -497,7 +503,7 @@ Command add_verify(CLI::App& root) {
                 }
                 checks.push_back(jc);
               }
-              text = j.dump(2) + "\n";
+              text = dump_json(j, 2) + "\n";
             } else {
               text += "PCR  bank     verdict   predicted / observed\n";
               for (const auto& c : cmp.checks) {
@@ -508,7 +514,7 @@ Command add_verify(CLI::App& root) {
               }
               for (const auto& s : skipped)
                 text += fmt::format("note: bank {} is predicted but not in {}; not checked\n", s,
-                                    o->pcrs);
+                                    escape_terminal(o->pcrs));
               if (first) {
                 text += fmt::format(
                     "verify: MISMATCH: first difference in PCR {} bank {}; the prediction fed it "

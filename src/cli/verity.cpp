@@ -7,6 +7,7 @@
 #include "cli/commands.h"
 #include "cli/verity_common.h"
 #include "integral/util/error.h"
+#include "integral/util/json_io.h"
 
 namespace integral::cli {
 
@@ -33,7 +34,7 @@ Command add_verity(CLI::App& root) {
             if (o->output.empty() && !o->hash_offset)
               throw_usage("give -o HASHFILE or --hash-offset N");
             auto r = run_verity(o->image, o->output, o->hash_offset, o->v);
-            emit("", o->json ? verity_json(r).dump(2) + "\n" : verity_text(r));
+            emit("", o->json ? dump_json(verity_json(r), 2) + "\n" : verity_text(r));
             return 0;
           }};
 }

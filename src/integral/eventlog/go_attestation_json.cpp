@@ -7,6 +7,7 @@
 
 #include "integral/tpm/pcr_set.h"
 #include "integral/util/error.h"
+#include "integral/util/json_io.h"
 
 namespace integral {
 
@@ -28,13 +29,7 @@ std::optional<std::vector<uint8_t>> base64_decode(std::string_view text) {
 }
 
 GoAttestationDump parse_go_attestation_json(std::string_view text, const std::string& file) {
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw_bad_input(fmt::format("not JSON: {}", e.what()), file,
-                    e.byte > 0 ? std::optional<uint64_t>(e.byte - 1) : std::nullopt);
-  }
+  const nlohmann::json j = parse_json_input(text, file);
   GoAttestationDump out;
   if (!j.is_object() || !j.contains("Log") || !j["Log"].is_object())
     throw_bad_input("not a go-attestation dump (no \"Log\" object)", file);

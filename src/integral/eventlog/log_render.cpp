@@ -6,15 +6,25 @@
 #include "integral/chain/replay.h"
 #include "integral/eventlog/payload.h"
 #include "integral/util/hex.h"
+#include "integral/util/text.h"
 
 namespace integral {
 
 namespace {
 
-// A YAML double-quoted scalar: safe for any bytes of untrusted text.
-std::string yaml_quoted(std::string_view s) {
+// A YAML double-quoted scalar: safe for any bytes of untrusted text. YAML is UTF-8, so bytes
+// that are not become json_safe's \xHH text first (the same string --json writes); control
+// characters, C1 ones included, become YAML escapes.
+std::string yaml_quoted(std::string_view raw) {
+  const std::string s = json_safe(raw);
   std::string out = "\"";
-  for (unsigned char c : s) {
+  for (size_t i = 0; i < s.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c == 0xc2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) <= 0x9f) {
+      out += fmt::format("\\x{:02x}", static_cast<unsigned char>(s[i + 1]));  // U+0080-U+009F
+      ++i;
+      continue;
+    }
     switch (c) {
       case '"':
         out += "\\\"";
@@ -27,6 +37,9 @@ std::string yaml_quoted(std::string_view s) {
         break;
       case '\t':
         out += "\\t";
+        break;
+      case '\r':
+        out += "\\r";
         break;
       default:
         if (c < 0x20 || c == 0x7f)
@@ -205,7 +218,12 @@ std::string yaml_event_body(const Event& e) {
 
 void yaml_spec_id(std::string& out, const SpecId& s) {
   out += "  SpecID:\n";
-  out += fmt::format("  - Signature: {}\n", s.signature);
+  const bool plain = !s.signature.empty() &&
+                     s.signature.find_first_not_of(
+                         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                         "0123456789 ") == std::string::npos &&
+                     s.signature.front() != ' ' && s.signature.back() != ' ';
+  out += fmt::format("  - Signature: {}\n", plain ? s.signature : yaml_quoted(s.signature));
   out += fmt::format("    platformClass: {}\n", s.platform_class);
   out += fmt::format("    specVersionMinor: {}\n", s.version_minor);
   out += fmt::format("    specVersionMajor: {}\n", s.version_major);
@@ -260,7 +278,7 @@ std::string eventlog_yaml(const EventLog& log, const PcrSet& final_values) {
 
 nlohmann::ordered_json eventlog_json(const EventLog& log, const PcrSet& final_values) {
   nlohmann::ordered_json j;
-  j["file"] = log.file;
+  j["file"] = json_safe(log.file);
   j["format"] = log.format_name();
   std::vector<std::string> banks;
   for (HashAlg a : log.banks()) banks.emplace_back(hash_alg_name(a));
@@ -268,7 +286,7 @@ nlohmann::ordered_json eventlog_json(const EventLog& log, const PcrSet& final_va
   if (log.tcg.spec_id) {
     const SpecId& s = *log.tcg.spec_id;
     auto& js = j["spec_id"];
-    js["signature"] = s.signature;
+    js["signature"] = json_safe(s.signature);
     js["platform_class"] = s.platform_class;
     js["version"] = fmt::format("{}.{} errata {}", s.version_major, s.version_minor, s.errata);
     js["uintn_size"] = s.uintn_size;
@@ -294,9 +312,9 @@ nlohmann::ordered_json eventlog_json(const EventLog& log, const PcrSet& final_va
     je["extends"] = e.extends();
     auto& jd = je["digests"] = nlohmann::ordered_json::object();
     for (const Digest& d : e.digests) jd[std::string(hash_alg_name(d.alg()))] = d.hex();
-    je["description"] = e.description;
+    je["description"] = json_safe(e.description);
     je["data"] = to_hex(e.data);
-    if (!e.provenance.rule.empty()) je["rule"] = e.provenance.rule;
+    if (!e.provenance.rule.empty()) je["rule"] = json_safe(e.provenance.rule);
     events.push_back(std::move(je));
   }
   auto& pcrs = j["pcrs"] = nlohmann::ordered_json::object();
@@ -314,8 +332,8 @@ std::string eventlog_text(const EventLog& log, const PcrSet& final_values) {
   std::string banks;
   for (HashAlg a : log.banks())
     banks += (banks.empty() ? "" : ", ") + std::string(hash_alg_name(a));
-  std::string out = fmt::format("{}: {}, {} events, banks {}", log.file, log.format_name(),
-                                chain.events.size(), banks);
+  std::string out = fmt::format("{}: {}, {} events, banks {}", escape_terminal(log.file),
+                                log.format_name(), chain.events.size(), banks);
   if (pcr0_starts_by_hcrtm(chain))
     out += ", PCR 0 starts at 0...04: H-CRTM event first (PC Client PFP)";
   else if (chain.startup_locality)
@@ -323,7 +341,8 @@ std::string eventlog_text(const EventLog& log, const PcrSet& final_values) {
   out += "\n";
   for (size_t i = 0; i < chain.events.size(); ++i) {
     const Event& e = chain.events[i];
-    out += fmt::format("#{:<4} PCR {:<2} {:<32} {}\n", i, e.pcr, e.type_name(), e.description);
+    out += fmt::format("#{:<4} PCR {:<2} {:<32} {}\n", i, e.pcr, e.type_name(),
+                       escape_terminal(e.description));
     for (const Digest& d : e.digests)
       out += fmt::format("        {:<7} {}\n", hash_alg_name(d.alg()), d.hex());
   }

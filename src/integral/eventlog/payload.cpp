@@ -28,7 +28,11 @@ constexpr uint32_t kEvEfiVariableAuthority = 0x800000E0;
 
 std::string clip(std::string s) {
   if (s.size() > kMaxDescription) {
-    s.resize(kMaxDescription);
+    // Cut before a UTF-8 continuation byte, not inside a character (a name decoded from UTF-16
+    // must stay valid UTF-8).
+    size_t n = kMaxDescription;
+    while (n > kMaxDescription - 3 && (static_cast<unsigned char>(s[n]) & 0xc0) == 0x80) --n;
+    s.resize(n);
     s += "...";
   }
   return s;

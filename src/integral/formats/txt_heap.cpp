@@ -8,7 +8,9 @@
 #include "integral/formats/byte_reader.h"
 #include "integral/formats/mapped_input.h"
 #include "integral/util/error.h"
+#include "integral/util/json_io.h"
 #include "integral/util/number.h"
+#include "integral/util/text.h"
 
 namespace integral::formats {
 
@@ -830,17 +832,18 @@ std::string TxtHeap::to_text() const {
   auto j = to_json();
   for (auto& [k, v] : j.items()) {
     if (!v.is_object()) {
-      out += fmt::format("{:<34} {}\n", k, v.is_string() ? v.get<std::string>() : v.dump());
+      out += fmt::format("{:<34} {}\n", k,
+                         v.is_string() ? escape_terminal(v.get<std::string>()) : dump_json(v));
       continue;
     }
     for (auto& [f, x] : v.items()) {
       if (x.is_array()) {
         size_t n = 0;
         for (auto& item : x)
-          out += fmt::format("{:<34} {}\n", fmt::format("{}.{}[{}]", k, f, n++), item.dump());
+          out += fmt::format("{:<34} {}\n", fmt::format("{}.{}[{}]", k, f, n++), dump_json(item));
       } else {
         out += fmt::format("{:<34} {}\n", k + "." + f,
-                           x.is_string() ? x.get<std::string>() : x.dump());
+                           x.is_string() ? escape_terminal(x.get<std::string>()) : dump_json(x));
       }
     }
   }

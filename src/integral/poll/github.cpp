@@ -13,6 +13,7 @@
 
 #include "integral/util/error.h"
 #include "integral/util/file_io.h"
+#include "integral/util/json_io.h"
 
 namespace integral::poll {
 
@@ -36,12 +37,7 @@ std::optional<std::string> link_next(std::string_view h) {
 }
 
 std::vector<OrgRepo> parse_repos_page(std::string_view json, const std::string& source) {
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(json);
-  } catch (const nlohmann::json::exception& e) {
-    throw_bad_input(fmt::format("not JSON: {}", e.what()), source);
-  }
+  const nlohmann::json j = parse_json_input(json, source);
   if (!j.is_array()) throw_bad_input("expected a JSON array of repositories", source);
   std::vector<OrgRepo> out;
   for (const auto& r : j) {
@@ -190,7 +186,7 @@ void OrgLister::load_cache() {
   auto p = cache_path(org_);
   if (!std::filesystem::exists(p, ec)) return;
   try {
-    auto j = nlohmann::json::parse(read_text_file(p, 64u << 20));
+    auto j = parse_json_input(read_text_file(p, 64u << 20), p.string());
     for (const auto& [url, e] : j.at("pages").items()) {
       Cached c;
       c.etag = e.at("etag").get<std::string>();
@@ -220,7 +216,7 @@ void OrgLister::save_cache() const {
   }
   std::error_code ec;
   std::filesystem::create_directories(org_.basedir, ec);
-  write_file_atomic(cache_path(org_), nlohmann::json{{"pages", pages}}.dump() + "\n");
+  write_file_atomic(cache_path(org_), dump_json(nlohmann::json{{"pages", pages}}) + "\n");
 }
 
 std::string OrgLister::first_url() const {

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "integral/util/error.h"
+#include "integral/util/text.h"
 
 namespace integral::poll {
 
@@ -29,7 +30,9 @@ void Logger::line(std::string_view repo, std::string_view message) {
   auto now =
       std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
   std::lock_guard lock(mu_);
-  fmt::print(f_, "{:%Y-%m-%dT%H:%M:%S}Z [{}] {}\n", now, repo, message);
+  // Ref names, git's and hooks' output come from elsewhere: one line each, controls escaped.
+  fmt::print(f_, "{:%Y-%m-%dT%H:%M:%S}Z [{}] {}\n", now, escape_terminal(repo),
+             escape_terminal(message));
   std::fflush(f_);
 }
 
@@ -41,7 +44,8 @@ void Logger::output(std::string_view repo, std::string_view what, std::string_vi
   while (pos < text.size()) {
     size_t eol = text.find('\n', pos);
     if (eol == std::string_view::npos) eol = text.size();
-    fmt::print(f_, "  [{}] {}: {}\n", repo, what, text.substr(pos, eol - pos));
+    fmt::print(f_, "  [{}] {}: {}\n", escape_terminal(repo), what,
+               escape_terminal(text.substr(pos, eol - pos)));
     pos = eol + 1;
   }
   std::fflush(f_);

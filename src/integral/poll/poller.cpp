@@ -16,6 +16,7 @@
 #include "integral/poll/mirror.h"
 #include "integral/util/error.h"
 #include "integral/util/file_io.h"
+#include "integral/util/json_io.h"
 
 namespace integral::poll {
 
@@ -291,7 +292,7 @@ int run_poller(const PollConfig& cfg, Logger& log, const RunOptions& opts) {
     for (const auto& e : entries)
       if (!e.removed) s.push_back(e.status);
     try {
-      write_file_atomic(cfg.status_file, status_to_json(s).dump(2) + "\n");
+      write_file_atomic(cfg.status_file, dump_json(status_to_json(s), 2) + "\n");
     } catch (const std::exception& e) {
       log.line("status", e.what());
     }

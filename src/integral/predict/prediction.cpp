@@ -8,6 +8,7 @@
 #include "integral/util/error.h"
 #include "integral/util/file_io.h"
 #include "integral/util/hex.h"
+#include "integral/util/json_io.h"
 
 namespace integral {
 
@@ -64,14 +65,7 @@ nlohmann::ordered_json prediction_to_json(const Prediction& p) {
 
 Prediction prediction_from_json(std::string_view text, const std::string& source) {
   using json = nlohmann::json;
-  json j;
-  try {
-    j = json::parse(text);
-  } catch (const json::parse_error& e) {
-    throw_bad_input(fmt::format("not JSON: {}", e.what()), source, e.byte);
-  } catch (const json::exception& e) {  // e.g. a number too large for any type
-    throw_bad_input(fmt::format("not JSON: {}", e.what()), source);
-  }
+  const json j = parse_json_input(text, source);
   auto bad = [&source](const std::string& what) { not_prediction(source, what); };
   Prediction p;
   p.source = source;

@@ -15,6 +15,7 @@
 #include "integral/formats/mapped_input.h"
 #include "integral/formats/txt_heap.h"
 #include "integral/util/error.h"
+#include "integral/util/json_io.h"
 #include "integral/util/number.h"
 
 namespace integral::txt {
@@ -182,12 +183,13 @@ TxtLog parse_txt_event_json(std::string_view text, const std::string& file) {
   }
   if (start == std::string_view::npos)
     throw_bad_input("no JSON event list (a line starting '[')", file);
+  // One value; what follows it is not ours. Errors are reported from the list's first byte:
+  // the offset is added back here.
   nlohmann::json j;
-  std::istringstream in{std::string(text.substr(start))};
   try {
-    in >> j;  // one value; what follows it is not ours
-  } catch (const nlohmann::json::parse_error& e) {
-    throw_bad_input(fmt::format("JSON: {}", e.what()), file, start + e.byte);
+    j = parse_json_input(text.substr(start), file, true);
+  } catch (const Error& e) {
+    throw_bad_input(e.message(), file, start + e.offset().value_or(0));
   }
   TxtLog log;
   log.format = TxtLogFormat::kJson;

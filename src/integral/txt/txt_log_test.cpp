@@ -253,5 +253,37 @@ TEST(TxtLog, JsonHostile) {
   }
 }
 
+// fuzz_txt_log: a number too large for a double escaped as nlohmann's out_of_range (an internal
+// error); it is bad input naming the file and the offset in the file (the list starts at 6).
+TEST(TxtLog, JsonNumberOverflowIsBadInput) {
+  const std::string text =
+      "title\n[{\"pcr\":{\"index\":8e888,\"bank\":\"SHA1\"},\"tpm_events\":[]}]";
+  try {
+    parse_txt_event_json(text, "j.txt");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ExitCode::kBadInput);
+    EXPECT_EQ(e.file(), "j.txt");
+    ASSERT_TRUE(e.offset().has_value());
+    const size_t at = text.find("8e888");
+    EXPECT_GE(*e.offset(), at);
+    EXPECT_LE(*e.offset(), at + 6);
+  }
+  // Types other than the expected ones: a string index, a numeric bank, a list of numbers.
+  for (const char* bad :
+       {R"([{"pcr":{"index":"17","bank":"SHA1"},"tpm_events":[]}])",
+        R"([{"pcr":{"index":17,"bank":5},"tpm_events":[]}])",
+        R"([{"pcr":{"index":17.5,"bank":"SHA1"},"tpm_events":[]}])",
+        R"([{"pcr":{"index":17,"bank":"SHA1"},"tpm_events":[3]}])", "[1e999999]"}) {
+    try {
+      parse_txt_event_json(bad, "j.txt");
+      ADD_FAILURE() << bad;
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ExitCode::kBadInput) << bad;
+      EXPECT_EQ(e.file(), "j.txt") << bad;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace integral::txt
