@@ -5,16 +5,7 @@
 # master's own GitPoller records, with the reasons where it differs by design.
 . "$(dirname "$0")/lib/common.sh"
 
-if ! command -v buildbot >/dev/null; then
-  echo "buildbot not installed (scripts/deps/poll.list)"
-  exit 77
-fi
-PY=/usr/bin/python3 # Debian's interpreter: buildbot's modules live there
-export GIT_CONFIG_NOSYSTEM=1 HOME=$WORK/home
-mkdir -p "$HOME"
-git config --global user.name "Alice Dev"
-git config --global user.email alice@example.org
-git config --global init.defaultBranch main
+. "$(dirname "$0")/lib/buildbot.sh"
 # Commit times far in the past: git_buildbot.py sends none, so the master must stamp its own.
 export GIT_COMMITTER_DATE="2001-02-03T04:05:06Z" GIT_AUTHOR_DATE="2001-02-03T04:05:06Z"
 A="Alice Dev <alice@example.org>"

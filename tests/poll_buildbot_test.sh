@@ -4,16 +4,7 @@
 # and changes made while the master is down are delivered after it comes back.
 . "$(dirname "$0")/lib/common.sh"
 
-if ! command -v buildbot >/dev/null; then
-  echo "buildbot not installed (scripts/deps/poll.list)"
-  exit 1
-fi
-PY=/usr/bin/python3  # Debian's interpreter: buildbot's modules live there
-export GIT_CONFIG_NOSYSTEM=1 HOME=$WORK/home
-mkdir -p "$HOME"
-git config --global user.name "Alice Dev"
-git config --global user.email alice@example.org
-git config --global init.defaultBranch main
+. "$(dirname "$0")/lib/buildbot.sh"
 
 # --- master
 PB=$((20000 + RANDOM % 20000))

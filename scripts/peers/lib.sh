@@ -37,3 +37,16 @@ peer_fail() { # message -> stderr, exit 4 (the tests turn that into a skip namin
   echo "${0##*/}: $*" >&2
   exit 4
 }
+
+# peer_begin NAME: takes the peer's lock (one maker at a time; a second caller waits, then finds
+# it ready) and sets dir=$PEER_CACHE/NAME; when the peer is ready already, prints it and exits.
+peer_begin() {
+  dir=$PEER_CACHE/$1
+  mkdir -p "$PEER_CACHE"
+  exec 9>"$dir.lock"
+  flock 9
+  if [[ -f $dir/.ready ]]; then
+    echo "$dir"
+    exit 0
+  fi
+}

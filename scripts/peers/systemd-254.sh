@@ -8,14 +8,7 @@
 # usage: systemd-254.sh   (exit 4 with the reason when the archive cannot be reached)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
-dir=$PEER_CACHE/systemd-254
-mkdir -p "$PEER_CACHE"
-exec 9>"$dir.lock" # one maker at a time; a second caller waits, then finds it ready
-flock 9
-if [[ -f $dir/.ready ]]; then
-  echo "$dir"
-  exit 0
-fi
+peer_begin systemd-254
 mirror=$(debian_mirror) || peer_fail "no Debian archive in the host's apt sources"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

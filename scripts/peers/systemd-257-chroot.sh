@@ -9,14 +9,7 @@
 # usage: systemd-257-chroot.sh   (root; exit 4 with the reason when it cannot be made)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
-dir=$PEER_CACHE/trixie-systemd
-mkdir -p "$PEER_CACHE"
-exec 9>"$dir.lock" # one maker at a time; a second caller waits, then finds it ready
-flock 9
-if [[ -f $dir/.ready ]]; then
-  echo "$dir"
-  exit 0
-fi
+peer_begin trixie-systemd
 command -v mmdebstrap >/dev/null || peer_fail "mmdebstrap is not installed (scripts/deps/uefi.list)"
 [[ $(id -u) -eq 0 ]] || peer_fail "making the trixie root needs root"
 mirror=$(debian_mirror) || peer_fail "no Debian archive in the host's apt sources"
