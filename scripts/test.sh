@@ -8,6 +8,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$top/build}
 "$top/scripts/build.sh" "$@"
 cd "$build"
+build=$(pwd)  # BUILD_DIR may be relative
 rc=0
 ctest --output-on-failure -j"$(nproc)" ${CTEST_EXCLUDE:+-E "$CTEST_EXCLUDE"} 2>&1 |
   tee "$build/ctest.log" || rc=$?

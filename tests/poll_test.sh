@@ -43,7 +43,14 @@ cat >"$WORK/hook.sh" <<'HOOK'
 name=$(basename "$GIT_DIR" .git)
 out="$(dirname "$0")/we-saw.$name"
 [ -e "$(dirname "$0")/hook-fails" ] && { cat >/dev/null; exit 1; }
-{ echo "--- $*"; cat; } >> "$out"
+# one append per run (O_APPEND, one write), so runs never interleave; git's post-receive lines
+# end in LF, and input that does not was cut short by a poller killed while writing it (step
+# 8's kill -9): a delivery that never completed, not recorded
+blk=$(mktemp "$(dirname "$0")/blk.XXXXXX")
+{ echo "--- $*"; cat; } >"$blk"
+if [ "$(tail -c 1 "$blk" | od -An -tx1 | tr -d ' ')" != 0a ]; then rm -f "$blk"; exit 1; fi
+cat "$blk" >> "$out"
+rm -f "$blk"
 cat "$GIT_DIR/HEAD" >/dev/null  # GIT_DIR must point at a repository
 HOOK
 chmod +x "$WORK/hook.sh"
@@ -189,6 +196,9 @@ for i in $(seq 12); do
   sleep "0.$((RANDOM % 6))"
   kill -9 "$kp" 2>/dev/null || true
   wait "$kp" 2>/dev/null || true
+  # a hook the killed poller started runs on; let it finish before the next poll, or its
+  # record could land after the next run's and look like a broken chain
+  for _ in $(seq 600); do pgrep -f "$WORK/hook.sh" >/dev/null || break; sleep 0.05; done
 done
 poll_once || true
 # final delivered state = upstream refs (nothing lost)

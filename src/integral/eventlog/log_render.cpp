@@ -180,7 +180,8 @@ std::string yaml_event_body(const Event& e) {
         // stay literal); text that single quotes cannot hold is double-quoted and escaped.
         const std::string path = describe_device_path(l->device_path);
         const auto* p = reinterpret_cast<const uint8_t*>(path.data());
-        if (path.empty() || one_line_text({p, path.size()}))
+        if (path.empty() ||
+            (one_line_text({p, path.size()}) && path.find('\'') == std::string::npos))
           out += fmt::format("    DevicePath: '{}'\n", path);
         else
           out += fmt::format("    DevicePath: {}\n", yaml_quoted(path));

@@ -212,5 +212,13 @@ TEST(LogRender, ControlCharactersInNamesAreEscaped) {
   EXPECT_NE(r.json.find(R"~(\\EFI\u001b[2K PCR 7 sha256: match)~"), std::string::npos) << r.json;
 }
 
+// A quote in a file path cannot stand inside single quotes: the path is double-quoted.
+TEST(LogRender, DevicePathWithAQuoteStaysValidYaml) {
+  Log l;
+  l.image(0x04, 0x04, utf16(u"\\EFI\\it's.efi"));
+  const Rendered r = render(l);
+  EXPECT_NE(r.yaml.find("DevicePath: \"\\\\EFI\\\\it's.efi\"\n"), std::string::npos) << r.yaml;
+}
+
 }  // namespace
 }  // namespace integral

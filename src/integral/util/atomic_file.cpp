@@ -115,13 +115,31 @@ void OutputSet::commit() {
   for (auto& f : files_)
     if (names_directory(f->path()))
       throw_environment("is a directory, not a file to write", f->path().string());
+  // A file already at a destination is kept under a second name (a hard link) until every
+  // rename has succeeded, so a rename failing half-way can put it back instead of leaving
+  // neither the old file nor the new one.
+  std::vector<std::string> kept(files_.size());
+  for (size_t i = 0; i < files_.size(); ++i) {
+    std::string old = files_[i]->tmp_ + ".old";
+    if (::link(files_[i]->path().c_str(), old.c_str()) == 0) kept[i] = std::move(old);
+  }
   size_t done = 0;
   try {
     for (; done < files_.size(); ++done) files_[done]->rename_into_place();
   } catch (...) {
-    for (size_t i = 0; i < done; ++i) ::unlink(files_[i]->path().c_str());
+    for (size_t i = 0; i < files_.size(); ++i) {
+      if (i < done) {
+        if (kept[i].empty())
+          ::unlink(files_[i]->path().c_str());
+        else if (::rename(kept[i].c_str(), files_[i]->path().c_str()) == 0)
+          kept[i].clear();
+      }
+      if (!kept[i].empty()) ::unlink(kept[i].c_str());
+    }
     throw;
   }
+  for (const auto& k : kept)
+    if (!k.empty()) ::unlink(k.c_str());
   std::vector<std::filesystem::path> dirs;
   for (auto& f : files_) {
     auto d = std::filesystem::absolute(dir_of(f->path())).lexically_normal();

@@ -117,5 +117,24 @@ TEST_F(AtomicFileTest, SetRefusesTheSameDestinationTwice) {
   EXPECT_THROW(set.add(dir_ / "." / "a"), Error);
 }
 
+// A rename that fails after an earlier one succeeded (here: the second temporary is gone)
+// puts the file it replaced back: the set is all new or all old, never a mix or a gap.
+TEST_F(AtomicFileTest, RenameFailingHalfWayRestoresTheReplacedFiles) {
+  write_file_atomic(dir_ / "a", "old a");
+  write_file_atomic(dir_ / "b", "old b");
+  {
+    OutputSet set;
+    AtomicFile& a = set.add(dir_ / "a");
+    AtomicFile& b = set.add(dir_ / "b");
+    a.write("new a");
+    b.write("new b");
+    ASSERT_EQ(::unlink(b.temp_path().c_str()), 0);
+    EXPECT_THROW(set.commit(), Error);
+  }
+  EXPECT_EQ(read_text_file(dir_ / "a"), "old a");
+  EXPECT_EQ(read_text_file(dir_ / "b"), "old b");
+  EXPECT_EQ(entries(), (std::vector<std::string>{"a", "b"}));
+}
+
 }  // namespace
 }  // namespace integral
