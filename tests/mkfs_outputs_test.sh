@@ -103,7 +103,9 @@ qemu-img convert -f vpc -O raw "$D/out.vhd" "$D/vhd.raw" &&
 
 # ---- the image is fsync'd before it is renamed into place ----
 D=$WORK/sync && mkdir "$D"
-if strace -f -y -qq -e trace=fsync,fdatasync,rename,renameat,renameat2 -o "$D.trace" \
+# LeakSanitizer (the sanitizer build) stops the world with ptrace, which a traced process cannot
+if ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+  strace -f -y -qq -e trace=fsync,fdatasync,rename,renameat,renameat2 -o "$D.trace" \
   $INTEGRAL mkfs --tree "$T" -o "$D/img" >/dev/null 2>&1; then
   # -y names each fd's file: fsync(3</…/.img.AbC123>); the rename names the temporary.
   tmp=$(grep -oE 'rename[a-z0-9]*\(.*"[^"]*/\.img\.[A-Za-z0-9]{6}"' "$D.trace" | grep -oE '\.img\.[A-Za-z0-9]{6}' | head -1 || true)
