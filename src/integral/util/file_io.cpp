@@ -8,6 +8,7 @@
 #include <cstring>
 #include <fstream>
 
+#include "integral/util/atomic_file.h"
 #include "integral/util/error.h"
 
 namespace integral {
@@ -47,35 +48,9 @@ std::string read_text_file(const std::filesystem::path& path, uint64_t max_bytes
 }
 
 void write_file_atomic(const std::filesystem::path& path, std::string_view contents) {
-  std::filesystem::path dir = path.parent_path();
-  if (dir.empty()) dir = ".";
-  std::string tmpl = (dir / ("." + path.filename().string() + ".XXXXXX")).string();
-  int fd = ::mkstemp(tmpl.data());
-  if (fd < 0)
-    throw_environment(std::string("cannot create temporary file: ") + std::strerror(errno),
-                      path.string());
-  size_t done = 0;
-  bool ok = true;
-  while (done < contents.size()) {
-    ssize_t n = ::write(fd, contents.data() + done, contents.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      ok = false;
-      break;
-    }
-    done += static_cast<size_t>(n);
-  }
-  // mkstemp creates 0600; output files are ordinary files, so give them the umask's mode.
-  mode_t mask = ::umask(0);
-  ::umask(mask);
-  ok = ok && ::fchmod(fd, 0666 & ~mask) == 0 && ::fsync(fd) == 0;
-  int saved = errno;
-  ok = (::close(fd) == 0) && ok;
-  if (!ok || ::rename(tmpl.c_str(), path.c_str()) != 0) {
-    if (ok) saved = errno;
-    ::unlink(tmpl.c_str());
-    throw_environment(std::string("cannot write: ") + std::strerror(saved), path.string());
-  }
+  AtomicFile out(path);
+  out.write(contents);
+  out.commit();
 }
 
 }  // namespace integral

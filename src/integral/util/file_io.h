@@ -17,7 +17,7 @@ int open_input(const std::filesystem::path& path);
 std::string read_text_file(const std::filesystem::path& path, uint64_t max_bytes = 64u << 20);
 
 // Writes `contents` to `path` through a temporary file in the same directory, fsync and
-// rename, so readers see either the old file or the complete new one.
+// rename, so readers see either the old file or the complete new one (one AtomicFile).
 void write_file_atomic(const std::filesystem::path& path, std::string_view contents);
 
 }  // namespace integral
