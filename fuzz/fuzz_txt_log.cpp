@@ -3,11 +3,11 @@
 #include <span>
 #include <string_view>
 
-#include "integral/txt/txt_log.h"
+#include "integral/eventlog/txt_log.h"
 #include "integral/util/error.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  using namespace integral::txt;
+  using namespace integral;
   auto bytes = std::span(data, size);
   auto one = [](auto&& parse) {
     try {

@@ -4,23 +4,22 @@
 #include <cstdint>
 #include <string_view>
 
-#include "integral/txt/profile.h"
-#include "integral/txt/txt_log.h"
+#include "integral/eventlog/txt_log.h"
+#include "integral/predict/txt_profile.h"
 #include "integral/util/error.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   try {
-    (void)integral::txt::parse_profile(text, "fuzz");
+    (void)integral::parse_profile(text, "fuzz");
   } catch (const integral::Error&) {
   }
   try {
-    auto loaded = integral::txt::parse_txt_text(text, "fuzz");
-    (void)integral::txt::txt_log_chain(loaded.log, "fuzz");
-    auto p = integral::txt::make_profile(loaded.log, integral::txt::launch_facts(text), "fuzz",
-                                         loaded.notes);
+    auto loaded = integral::parse_txt_text(text, "fuzz");
+    (void)integral::txt_log_chain(loaded.log, "fuzz");
+    auto p = integral::make_profile(loaded.log, integral::launch_facts(text), "fuzz", loaded.notes);
     // What we write we must read back.
-    auto back = integral::txt::parse_profile(integral::txt::profile_to_toml(p), "roundtrip");
+    auto back = integral::parse_profile(integral::profile_to_toml(p), "roundtrip");
     if (back.events.size() != p.events.size() || back.notes != p.notes) __builtin_trap();
     for (size_t i = 0; i < p.events.size(); ++i)
       if (back.events[i].sets != p.events[i].sets) __builtin_trap();

@@ -8,15 +8,15 @@
 
 #include "cli/commands.h"
 #include "integral/crypto/digest.h"
+#include "integral/eventlog/txt_log.h"
+#include "integral/eventlog/txt_stat.h"
 #include "integral/formats/lcp_policy.h"
 #include "integral/formats/mapped_input.h"
 #include "integral/formats/tb_policy.h"
 #include "integral/formats/tboot_mle.h"
 #include "integral/formats/txt_acm.h"
 #include "integral/formats/txt_heap.h"
-#include "integral/txt/profile.h"
-#include "integral/txt/txt_log.h"
-#include "integral/txt/txt_stat.h"
+#include "integral/predict/txt_profile.h"
 #include "integral/util/error.h"
 #include "integral/util/file_io.h"
 #include "integral/util/hex.h"
@@ -57,12 +57,12 @@ nlohmann::ordered_json digests_json(const std::vector<Digest>& ds) {
 // reported (exit 1), not hidden.
 int run_txt_log(const std::vector<std::string>& files, bool json) {
   std::vector<std::filesystem::path> paths(files.begin(), files.end());
-  auto loaded = txt::load_txt_log(paths);
+  auto loaded = load_txt_log(paths);
   const auto& l = loaded.log;
-  auto pcrs = txt::replay_txt_log(l);
+  auto pcrs = replay_txt_log(l);
   nlohmann::ordered_json j;
   j["file"] = files.size() == 1 ? nlohmann::ordered_json(files[0]) : nlohmann::ordered_json(files);
-  j["format"] = std::string(txt::txt_log_format_name(l.format));
+  j["format"] = std::string(txt_log_format_name(l.format));
   auto& ev = j["events"] = nlohmann::ordered_json::array();
   std::string t;
   for (const auto& e : l.events) {
@@ -71,11 +71,11 @@ int run_txt_log(const std::vector<std::string>& files, bool json) {
     if (e.offset) x["offset"] = *e.offset;
     x["pcr"] = e.pcr;
     x["type"] = fmt::format("{:#x}", e.type);
-    x["name"] = std::string(txt::txt_event_type_name(e.type));
+    x["name"] = std::string(txt_event_type_name(e.type));
     x["digests"] = digests_json(e.digests);
     x["data"] = to_hex(e.data);
     ev.push_back(x);
-    t += fmt::format("pcr {:>3}  {:#06x} {:<22}", e.pcr, e.type, txt::txt_event_type_name(e.type));
+    t += fmt::format("pcr {:>3}  {:#06x} {:<22}", e.pcr, e.type, txt_event_type_name(e.type));
     for (const auto& d : e.digests) t += fmt::format(" {}:{}", hash_alg_name(d.alg()), d.hex());
     t += "\n";
   }
@@ -91,7 +91,7 @@ int run_txt_log(const std::vector<std::string>& files, bool json) {
     for (const auto& n : loaded.notes) t += "note: " + escape_terminal(n) + "\n";
   }
   int rc = 0;
-  if (auto k = txt::known_mismatch(l)) {
+  if (auto k = known_mismatch(l)) {
     j["known_mismatch"] = {{"pcrs", k->pcrs}, {"report", k->report}};
     std::string which;
     for (auto p : k->pcrs) which += (which.empty() ? "" : ", ") + std::to_string(p);
@@ -227,14 +227,13 @@ TxtSub add_txt_profile(CLI::App* txt) {
             const auto bytes = in.bytes();
             const std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
             const bool is_text = text.find('\0') == std::string_view::npos;
-            auto loaded =
-                is_text ? txt::parse_txt_text(text, in.path()) : txt::load_txt_log({o->file});
-            auto prof = txt::make_profile(
-                loaded.log, is_text ? txt::launch_facts(text) : txt::LaunchFacts{},
-                std::filesystem::path(o->file).filename().string(), loaded.notes);
+            auto loaded = is_text ? parse_txt_text(text, in.path()) : load_txt_log({o->file});
+            auto prof =
+                make_profile(loaded.log, is_text ? launch_facts(text) : LaunchFacts{},
+                             std::filesystem::path(o->file).filename().string(), loaded.notes);
             for (const auto& n : loaded.notes) fmt::print(stderr, "note: {}\n", escape_terminal(n));
             if (o->json && o->output.empty()) throw_usage("--json needs -o for the profile");
-            emit(o->output, txt::profile_to_toml(prof));
+            emit(o->output, profile_to_toml(prof));
             if (o->json) {
               nlohmann::ordered_json j;
               j["profile"] = o->output;

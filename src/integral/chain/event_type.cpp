@@ -51,6 +51,33 @@ constexpr Named kTypes[] = {
     {0x800000E1, "EV_EFI_SPDM_FIRMWARE_BLOB"},
     {0x800000E2, "EV_EFI_SPDM_FIRMWARE_CONFIG"},
 };
+constexpr Named kTxtTypes[] = {
+    {0x400, "BASE"},
+    {0x401, "PCR_MAPPING"},
+    {0x402, "HASH_START"},
+    {0x403, "COMBINED_HASH"},
+    {0x404, "MLE_HASH"},
+    {0x40a, "BIOSAC_REG_DATA"},
+    {0x40b, "CPU_SCRTM_STAT"},
+    {0x40c, "LCP_CONTROL_HASH"},
+    {0x40d, "ELEMENTS_HASH"},
+    {0x40e, "STM_HASH"},
+    {0x40f, "OSSINITDATA_CAP_HASH"},
+    {0x410, "SINIT_PUBKEY_HASH"},
+    {0x411, "LCP_HASH"},
+    {0x412, "LCP_DETAILS_HASH"},
+    {0x413, "LCP_AUTHORITIES_HASH"},
+    {0x414, "NV_INFO_HASH"},
+    {0x415, "COLD_BOOT_BIOS_HASH"},
+    {0x416, "KM_HASH"},
+    {0x417, "BPM_HASH"},
+    {0x418, "KM_INFO_HASH"},
+    {0x419, "BPM_INFO_HASH"},
+    {0x41a, "BOOT_POL_HASH"},
+    {0x4fe, "RANDOM_VALUE"},
+    {0x4ff, "CAP_VALUE"},
+    {0x501, "TB_MEASUREMENT"},
+};
 }  // namespace
 
 std::string event_type_name(uint32_t type) {
@@ -68,6 +95,12 @@ std::optional<uint32_t> parse_event_type(std::string_view name) {
   auto v = parse_uint(name);
   if (v && *v <= UINT32_MAX) return static_cast<uint32_t>(*v);
   return std::nullopt;
+}
+
+std::string_view txt_event_type_name(uint32_t type) {
+  for (const auto& t : kTxtTypes)
+    if (t.type == type) return t.name;
+  return {};
 }
 
 }  // namespace integral

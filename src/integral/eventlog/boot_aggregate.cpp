@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "integral/util/bytes.h"
 #include "integral/util/error.h"
 #include "integral/util/hex.h"
 
@@ -38,8 +39,7 @@ BootAggregateCheck check_boot_aggregate(const ImaEntry& first, const PcrSet& pcr
     if (data.size() >= 20) digest = std::span(data).first(20);
   } else if (data.size() >= 4) {
     // d-ng: u32 length, "alg:" NUL digest.
-    uint32_t len = static_cast<uint32_t>(data[0]) | static_cast<uint32_t>(data[1]) << 8 |
-                   static_cast<uint32_t>(data[2]) << 16 | static_cast<uint32_t>(data[3]) << 24;
+    const uint32_t len = load_le32(data.data());
     auto f = std::span(data).subspan(4, std::min<size_t>(len, data.size() - 4));
     auto nul = std::find(f.begin(), f.end(), uint8_t{0});
     std::string_view name(reinterpret_cast<const char*>(f.data()),

@@ -11,10 +11,6 @@ namespace integral {
 
 namespace {
 
-constexpr uint32_t kEfiVariableDriverConfig = 0x80000001;
-constexpr uint32_t kEfiGptEvent = 0x80000006;
-constexpr uint32_t kEfiVariableAuthority = 0x800000E0;
-
 struct Candidate {
   std::string_view rule;
   std::span<const uint8_t> bytes;
@@ -62,11 +58,11 @@ std::vector<Candidate> candidates(const Event& e) {
     case ev::kAction:
     case ev::kEfiAction:
     case ev::kSCrtmVersion:
-    case kEfiGptEvent:
-    case kEfiVariableDriverConfig:
+    case ev::kEfiGptEvent:
+    case ev::kEfiVariableDriverConfig:
       out.push_back({"H(event data)", data, ""});
       break;
-    case kEfiVariableAuthority:
+    case ev::kEfiVariableAuthority:
       out.push_back({"H(event data)", data, ""});
       // Old shim measured its own certificate and MokList entries over EventSize - 1 bytes.
       if (!data.empty())

@@ -6,9 +6,9 @@
 #include "integral/eventlog/go_attestation_json.h"
 #include "integral/eventlog/ima_log.h"
 #include "integral/eventlog/mapped_file.h"
-#include "integral/txt/profile.h"
-#include "integral/txt/txt_log.h"
-#include "integral/txt/txt_stat.h"
+#include "integral/eventlog/txt_log.h"
+#include "integral/eventlog/txt_stat.h"
+#include "integral/predict/txt_profile.h"
 #include "integral/util/error.h"
 
 namespace integral {
@@ -85,13 +85,13 @@ EventLog parse_event_log(std::span<const uint8_t> data, const std::string& file,
     log.pcrs = std::move(dump.pcrs);
   } else if (format == LogFormat::kTxtStat) {
     auto txt_log =
-        txt::parse_txt_text(
-            std::string_view(reinterpret_cast<const char*>(data.data()), data.size()), file)
+        parse_txt_text(std::string_view(reinterpret_cast<const char*>(data.data()), data.size()),
+                       file)
             .log;
-    log.tcg.format = txt_log.format == txt::TxtLogFormat::kTcg20 ? TcgLogFormat::kCryptoAgile
-                                                                 : TcgLogFormat::kSha1;
+    log.tcg.format =
+        txt_log.format == TxtLogFormat::kTcg20 ? TcgLogFormat::kCryptoAgile : TcgLogFormat::kSha1;
     log.tcg.banks = txt_log.banks;
-    log.tcg.chain = txt::txt_log_chain(txt_log, file);
+    log.tcg.chain = txt_log_chain(txt_log, file);
   } else {
     log.tcg = read_tcg_log(data, file);
   }

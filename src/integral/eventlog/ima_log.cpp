@@ -15,6 +15,7 @@
 #include <cstring>
 
 #include "integral/crypto/quick_hash.h"
+#include "integral/util/bytes.h"
 #include "integral/util/error.h"
 #include "integral/util/file_io.h"
 #include "integral/util/hex.h"
@@ -32,11 +33,6 @@ constexpr uint32_t kMaxTemplateData = 64u << 20;
 constexpr size_t kMaxLine = 2 * kMaxTemplateData + 4096;
 constexpr size_t kLegacyNameField = 256;
 constexpr size_t kSha1Size = 20;
-
-uint32_t le32(const uint8_t* p) {
-  return static_cast<uint32_t>(p[0]) | (static_cast<uint32_t>(p[1]) << 8) |
-         (static_cast<uint32_t>(p[2]) << 16) | (static_cast<uint32_t>(p[3]) << 24);
-}
 
 // "sha256:\0<digest>" (d-ng) rendered as "sha256:<hex>".
 std::string render_dng(std::span<const uint8_t> f) {
@@ -110,13 +106,13 @@ Probe probe_binary(std::span<const uint8_t> data, size_t dsize, bool complete) {
     p.entry_at = pos;
     stage = 0;
     if (!have(pos, 4, "PCR index")) return p;
-    uint32_t pcr = le32(data.data() + pos);
+    uint32_t pcr = load_le32(data.data() + pos);
     if (pcr >= kPcrCount) return fail(pos, fmt::format("PCR index {} is out of range", pcr));
     p.progress = p.entries * 8 + ++stage;
     if (!have(pos + 4, dsize + 4, "template hash and name length")) return p;
     p.progress = p.entries * 8 + ++stage;
     size_t at = pos + 4 + dsize;
-    uint32_t n = le32(data.data() + at);
+    uint32_t n = load_le32(data.data() + at);
     if (n == 0 || n > kMaxName)
       return fail(at, fmt::format("template name length {} (1-{})", n, kMaxName));
     p.progress = p.entries * 8 + ++stage;
@@ -127,7 +123,7 @@ Probe probe_binary(std::span<const uint8_t> data, size_t dsize, bool complete) {
     at += 4 + n;
     if (n == 3 && std::memcmp(name.data(), "ima", 3) == 0) {
       if (!have(at, kSha1Size + 4, "ima digest and name length")) return p;
-      uint32_t len = le32(data.data() + at + kSha1Size);
+      uint32_t len = load_le32(data.data() + at + kSha1Size);
       if (len > kMaxName)
         return fail(at + kSha1Size, fmt::format("ima name length {} (at most {})", len, kMaxName));
       at += kSha1Size + 4;
@@ -136,7 +132,7 @@ Probe probe_binary(std::span<const uint8_t> data, size_t dsize, bool complete) {
       pos = at + len;
     } else {
       if (!have(at, 4, "template data length")) return p;
-      uint32_t len = le32(data.data() + at);
+      uint32_t len = load_le32(data.data() + at);
       if (len > kMaxTemplateData)
         return fail(at, fmt::format("template data length {} exceeds {}", len, kMaxTemplateData));
       if (complete && len > data.size() - at - 4)
@@ -417,7 +413,7 @@ bool ImaReader::next(ImaEntry& out) {
   // Fields for display (their framing was checked when the record was read).
   std::vector<std::span<const uint8_t>> fields;
   for (size_t pos = 0; pos + 4 <= data.size();) {
-    uint32_t fl = le32(data.data() + pos);
+    uint32_t fl = load_le32(data.data() + pos);
     if (fl > data.size() - pos - 4) break;
     fields.push_back(data.subspan(pos + 4, fl));
     pos += 4 + fl;
@@ -440,9 +436,9 @@ bool ImaReader::next_binary(ImaRecord& out) {
   need(4, 0, "PCR");
   need(4 + dsize, 4, "template hash");
   need(8 + dsize, 4 + dsize, "template name length");
-  uint32_t pcr = le32(head());
+  uint32_t pcr = load_le32(head());
   if (pcr >= kPcrCount) fail(where, fmt::format("PCR {} is out of range", pcr));
-  uint32_t n = le32(head() + 4 + dsize);
+  uint32_t n = load_le32(head() + 4 + dsize);
   if (n == 0 || n > kMaxName)
     fail(where + 4 + dsize, fmt::format("template name length {} (1-{})", n, kMaxName));
   size_t off = 8 + dsize;
@@ -454,7 +450,7 @@ bool ImaReader::next_binary(ImaRecord& out) {
     // Legacy: d (20) || u32 strlen || name without NUL; the hash covers the name padded to 256.
     need(off + kSha1Size, off, "ima digest");
     need(off + kSha1Size + 4, off + kSha1Size, "ima name length");
-    uint32_t len = le32(head() + off + kSha1Size);
+    uint32_t len = load_le32(head() + off + kSha1Size);
     if (len > kMaxName)
       fail(where + off + kSha1Size, fmt::format("ima name length {} (at most {})", len, kMaxName));
     total = off + kSha1Size + 4 + len;
@@ -466,7 +462,7 @@ bool ImaReader::next_binary(ImaRecord& out) {
     out.template_data = scratch_;
   } else {
     need(off + 4, off, "template data length");
-    uint32_t len = le32(head() + off);
+    uint32_t len = load_le32(head() + off);
     if (len > kMaxTemplateData)
       fail(where + off, fmt::format("template data length {} exceeds {}", len, kMaxTemplateData));
     total = off + 4 + len;
@@ -479,7 +475,7 @@ bool ImaReader::next_binary(ImaRecord& out) {
       // be a list of length-prefixed fields, at least d-ng and n-ng.
       size_t pos = 0, fields = 0;
       while (pos + 4 <= data.size()) {
-        uint32_t fl = le32(data.data() + pos);
+        uint32_t fl = load_le32(data.data() + pos);
         if (fl > data.size() - pos - 4) break;
         pos += 4 + fl;
         ++fields;
@@ -645,10 +641,10 @@ std::string record_name(const ImaRecord& r) {
   }
   auto d = r.template_data;
   if (d.size() < 4) return {};
-  uint32_t l0 = le32(d.data());
+  uint32_t l0 = load_le32(d.data());
   if (l0 > d.size() - 4 || d.size() - 4 - l0 < 4) return {};
   auto rest = d.subspan(4 + l0);
-  uint32_t l1 = le32(rest.data());
+  uint32_t l1 = load_le32(rest.data());
   if (l1 > rest.size() - 4) return {};
   auto nm = rest.subspan(4, l1);
   return std::string(nm.begin(), std::find(nm.begin(), nm.end(), uint8_t{0}));

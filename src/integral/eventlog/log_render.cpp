@@ -153,10 +153,10 @@ std::string yaml_event_body(const Event& e) {
   std::span<const uint8_t> d = e.data;
   if (d.empty()) return {};  // tpm2_eventlog prints no Event field for empty event data
   switch (type) {
-    case 0x80000001:
-    case 0x80000002:
-    case 0x8000000C:
-    case 0x800000E0:
+    case ev::kEfiVariableDriverConfig:
+    case ev::kEfiVariableBoot:
+    case ev::kEfiVariableBoot2:
+    case ev::kEfiVariableAuthority:
       if (auto v = parse_uefi_variable(d)) {
         std::string out = "  Event:\n";
         out += fmt::format("    VariableName: {}\n", v->guid);
@@ -167,9 +167,9 @@ std::string yaml_event_body(const Event& e) {
         return out;
       }
       break;
-    case 0x80000003:
-    case 0x80000004:
-    case 0x80000005:
+    case ev::kEfiBootServicesApplication:
+    case ev::kEfiBootServicesDriver:
+    case ev::kEfiRuntimeServicesDriver:
       if (auto l = parse_image_load(d)) {
         std::string out = "  Event:\n";
         out += fmt::format("    ImageLocationInMemory: {:#x}\n", l->location);
@@ -193,11 +193,11 @@ std::string yaml_event_body(const Event& e) {
       if (one_line_text(d))
         return fmt::format("  Event: |-\n    {}\n", std::string(d.begin(), d.end()));
       break;
-    case 0x07:        // EV_S_CRTM_CONTENTS
-    case 0x80000008:  // EV_EFI_PLATFORM_FIRMWARE_BLOB
+    case 0x07:  // EV_S_CRTM_CONTENTS
+    case ev::kEfiPlatformFirmwareBlob:
       if (d.size() == 16) return "  Event:\n" + blob(d);
       break;
-    case 0x8000000A:  // EV_EFI_PLATFORM_FIRMWARE_BLOB2: u8 size, description, blob
+    case ev::kEfiPlatformFirmwareBlob2:  // u8 size, description, blob
       if (d.size() >= 1u + d[0] + 16u) {
         const size_t n = d[0];
         return fmt::format("  Event:\n    BlobDescriptionSize: {}\n    BlobDescription: \"{}\"\n",

@@ -5,26 +5,14 @@
 #include <cstring>
 
 #include "integral/chain/event_type.h"
+#include "integral/util/bytes.h"
 #include "integral/util/hex.h"
 
 namespace integral {
 
 namespace {
 
-// Little-endian reads that the callers have bounds-checked.
-uint16_t le16(const uint8_t* p) {
-  return static_cast<uint16_t>(p[0] | (p[1] << 8));
-}
-uint32_t le32(const uint8_t* p) {
-  return static_cast<uint32_t>(p[0]) | (static_cast<uint32_t>(p[1]) << 8) |
-         (static_cast<uint32_t>(p[2]) << 16) | (static_cast<uint32_t>(p[3]) << 24);
-}
-uint64_t le64(const uint8_t* p) {
-  return static_cast<uint64_t>(le32(p)) | (static_cast<uint64_t>(le32(p + 4)) << 32);
-}
-
 constexpr size_t kMaxDescription = 240;
-constexpr uint32_t kEvEfiVariableAuthority = 0x800000E0;
 
 std::string clip(std::string s) {
   if (s.size() > kMaxDescription) {
@@ -82,31 +70,33 @@ std::string device_path_node(uint8_t type, uint8_t sub, std::span<const uint8_t>
       break;
     case 0x02:
       if (sub == 0x01 && n >= 8) {
-        uint32_t hid = le32(p), uid = le32(p + 4);
+        uint32_t hid = load_le32(p), uid = load_le32(p + 4);
         if (hid == 0x0a0341d0 || hid == 0x0a0841d0) return fmt::format("PciRoot({:#x})", uid);
         return fmt::format("Acpi({:#x},{:#x})", hid, uid);
       }
       break;
     case 0x03:
-      if (sub == 0x02 && n >= 4) return fmt::format("Scsi({:#x},{:#x})", le16(p), le16(p + 2));
+      if (sub == 0x02 && n >= 4)
+        return fmt::format("Scsi({:#x},{:#x})", load_le16(p), load_le16(p + 2));
       if (sub == 0x05 && n >= 2) return fmt::format("USB({:#x},{:#x})", p[0], p[1]);
       if (sub == 0x0b && n >= 6) return "MAC(" + to_hex(b.first(6)) + ")";
       if (sub == 0x0c && n >= 8)
         return fmt::format("IPv4({}.{}.{}.{},{}.{}.{}.{})", p[4], p[5], p[6], p[7], p[0], p[1],
                            p[2], p[3]);
       if (sub == 0x12 && n >= 6)
-        return fmt::format("Sata({:#x},{:#x},{:#x})", le16(p), le16(p + 2), le16(p + 4));
+        return fmt::format("Sata({:#x},{:#x},{:#x})", load_le16(p), load_le16(p + 2),
+                           load_le16(p + 4));
       if (sub == 0x17 && n >= 12)
-        return fmt::format("NVMe({:#x},{})", le32(p), to_hex(b.subspan(4, 8)));
+        return fmt::format("NVMe({:#x},{})", load_le32(p), to_hex(b.subspan(4, 8)));
       if (sub == 0x0a && n >= 16) return "VenMsg(" + format_guid(b.first(16)) + ")";
       if (sub == 0x18) return "Uri(" + std::string(b.begin(), b.end()) + ")";
       break;
     case 0x04:
       if (sub == 0x01 && n >= 38) {
-        uint32_t part = le32(p);
-        uint64_t start = le64(p + 4), size = le64(p + 12);
+        uint32_t part = load_le32(p);
+        uint64_t start = load_le64(p + 4), size = load_le64(p + 12);
         std::string sig = p[37] == 2   ? format_guid(b.subspan(20, 16))
-                          : p[37] == 1 ? fmt::format("{:#010x}", le32(p + 20))
+                          : p[37] == 1 ? fmt::format("{:#010x}", load_le32(p + 20))
                                        : std::string("0");
         return fmt::format("HD({},{},{},{:#x},{:#x})", part,
                            p[36] == 2   ? "GPT"
@@ -114,16 +104,16 @@ std::string device_path_node(uint8_t type, uint8_t sub, std::span<const uint8_t>
                                         : "?",
                            sig, start, size);
       }
-      if (sub == 0x02 && n >= 4) return fmt::format("CDROM({:#x})", le32(p));
+      if (sub == 0x02 && n >= 4) return fmt::format("CDROM({:#x})", load_le32(p));
       if (sub == 0x03 && n >= 16) return "VenMedia(" + format_guid(b.first(16)) + ")";
       if (sub == 0x04) return utf16le_to_utf8(b);
       if (sub == 0x06 && n >= 16) return "FvFile(" + format_guid(b.first(16)) + ")";
       if (sub == 0x07 && n >= 16) return "Fv(" + format_guid(b.first(16)) + ")";
       if (sub == 0x08 && n >= 20)
-        return fmt::format("Offset({:#x},{:#x})", le64(p + 4), le64(p + 12));
+        return fmt::format("Offset({:#x},{:#x})", load_le64(p + 4), load_le64(p + 12));
       break;
     case 0x05:
-      if (sub == 0x01 && n >= 4) return fmt::format("BBS({:#x})", le16(p));
+      if (sub == 0x01 && n >= 4) return fmt::format("BBS({:#x})", load_le16(p));
       break;
     default:
       break;
@@ -135,7 +125,7 @@ std::string describe_variable(uint32_t type, std::span<const uint8_t> data) {
   auto v = parse_uefi_variable(data);
   if (!v) return fmt::format("{} bytes (not a UEFI_VARIABLE_DATA)", data.size());
   std::string out = v->name;
-  if (type == kEvEfiVariableAuthority || v->data.size() > 32) {
+  if (type == ev::kEfiVariableAuthority || v->data.size() > 32) {
     out += fmt::format(" ({} bytes)", v->data.size());
   } else if (!v->data.empty()) {
     out += " = " + to_hex(v->data);
@@ -144,7 +134,7 @@ std::string describe_variable(uint32_t type, std::span<const uint8_t> data) {
   if (v->name.size() == 8 && v->name.starts_with("Boot") && v->data.size() >= 6 &&
       v->name != "BootNext") {
     std::span<const uint8_t> d = v->data;
-    uint16_t path_len = le16(d.data() + 4);
+    uint16_t path_len = load_le16(d.data() + 4);
     size_t desc_end = 6;
     while (desc_end + 1 < d.size() && (d[desc_end] || d[desc_end + 1])) desc_end += 2;
     out = v->name + ": " + utf16le_to_utf8(d.subspan(6, desc_end - 6));
@@ -159,7 +149,7 @@ std::string describe_variable(uint32_t type, std::span<const uint8_t> data) {
 
 std::string describe_tag(std::span<const uint8_t> data) {
   if (data.size() < 8) return fmt::format("{} bytes", data.size());
-  uint32_t id = le32(data.data()), size = le32(data.data() + 4);
+  uint32_t id = load_le32(data.data()), size = load_le32(data.data() + 4);
   std::string out = fmt::format("tag {:#010x}", id);
   switch (id) {
     case 0x8F3B22EC:
@@ -211,17 +201,17 @@ std::string describe_text_or_size(std::span<const uint8_t> data) {
 
 std::string format_guid(std::span<const uint8_t> g) {
   if (g.size() < 16) return "?";
-  return fmt::format("{:08x}-{:04x}-{:04x}-{}-{}", le32(g.data()), le16(g.data() + 4),
-                     le16(g.data() + 6), to_hex(g.subspan(8, 2)), to_hex(g.subspan(10, 6)));
+  return fmt::format("{:08x}-{:04x}-{:04x}-{}-{}", load_le32(g.data()), load_le16(g.data() + 4),
+                     load_le16(g.data() + 6), to_hex(g.subspan(8, 2)), to_hex(g.subspan(10, 6)));
 }
 
 std::string utf16le_to_utf8(std::span<const uint8_t> data, bool stop_at_nul) {
   std::string out;
   for (size_t i = 0; i + 1 < data.size(); i += 2) {
-    uint32_t u = le16(data.data() + i);
+    uint32_t u = load_le16(data.data() + i);
     if (u == 0 && stop_at_nul) break;
     if (u >= 0xD800 && u < 0xDC00 && i + 3 < data.size()) {
-      uint32_t lo = le16(data.data() + i + 2);
+      uint32_t lo = load_le16(data.data() + i + 2);
       if (lo >= 0xDC00 && lo < 0xE000) {
         append_utf8(out, 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00));
         i += 2;
@@ -238,7 +228,7 @@ std::string describe_device_path(std::span<const uint8_t> data) {
   size_t pos = 0;
   while (pos + 4 <= data.size()) {
     uint8_t type = data[pos], sub = data[pos + 1];
-    uint16_t len = le16(data.data() + pos + 2);
+    uint16_t len = load_le16(data.data() + pos + 2);
     if (len < 4 || len > data.size() - pos) {
       out += (out.empty() ? "" : "/") + std::string("(malformed device path)");
       break;
@@ -259,8 +249,8 @@ std::optional<UefiVariable> parse_uefi_variable(std::span<const uint8_t> data) {
   if (data.size() < 32) return std::nullopt;
   UefiVariable v;
   v.guid = format_guid(data.first(16));
-  v.name_length = le64(data.data() + 16);
-  v.data_length = le64(data.data() + 24);
+  v.name_length = load_le64(data.data() + 16);
+  v.data_length = load_le64(data.data() + 24);
   size_t rest = data.size() - 32;
   if (v.name_length > rest / 2) return std::nullopt;
   size_t name_bytes = static_cast<size_t>(v.name_length) * 2;
@@ -274,10 +264,10 @@ std::optional<UefiVariable> parse_uefi_variable(std::span<const uint8_t> data) {
 std::optional<ImageLoad> parse_image_load(std::span<const uint8_t> data) {
   if (data.size() < 32) return std::nullopt;
   ImageLoad l;
-  l.location = le64(data.data());
-  l.length = le64(data.data() + 8);
-  l.link_address = le64(data.data() + 16);
-  l.device_path_length = le64(data.data() + 24);
+  l.location = load_le64(data.data());
+  l.length = load_le64(data.data() + 8);
+  l.link_address = load_le64(data.data() + 16);
+  l.device_path_length = load_le64(data.data() + 24);
   size_t avail = data.size() - 32;
   l.device_path = data.subspan(32, std::min<uint64_t>(l.device_path_length, avail));
   return l;
@@ -316,15 +306,15 @@ std::string describe_event(uint32_t type, std::span<const uint8_t> data) {
       out = as_text(data) ? fmt::format("separator \"{}\"", *as_text(data))
                           : "separator " + to_hex(data);
       break;
-    case 0x80000001:  // EV_EFI_VARIABLE_DRIVER_CONFIG
-    case 0x80000002:  // EV_EFI_VARIABLE_BOOT
-    case 0x8000000C:  // EV_EFI_VARIABLE_BOOT2
-    case kEvEfiVariableAuthority:
+    case ev::kEfiVariableDriverConfig:
+    case ev::kEfiVariableBoot:
+    case ev::kEfiVariableBoot2:
+    case ev::kEfiVariableAuthority:
       out = describe_variable(type, data);
       break;
     case ev::kEfiBootServicesApplication:
-    case 0x80000004:  // EV_EFI_BOOT_SERVICES_DRIVER
-    case 0x80000005:  // EV_EFI_RUNTIME_SERVICES_DRIVER
+    case ev::kEfiBootServicesDriver:
+    case ev::kEfiRuntimeServicesDriver:
       if (auto l = parse_image_load(data)) {
         out = describe_device_path(l->device_path);
         if (out.empty()) out = fmt::format("image at {:#x}, {} bytes", l->location, l->length);
@@ -332,32 +322,33 @@ std::string describe_event(uint32_t type, std::span<const uint8_t> data) {
         out = fmt::format("{} bytes", data.size());
       }
       break;
-    case 0x80000006:  // EV_EFI_GPT_EVENT: header (92 bytes) then u64 count and entries
+    case ev::kEfiGptEvent:  // header (92 bytes) then u64 count and entries
       if (data.size() >= 100)
         out = fmt::format("GPT disk {}, {} partition(s)", format_guid(data.subspan(56, 16)),
-                          le64(data.data() + 92));
+                          load_le64(data.data() + 92));
       else
         out = fmt::format("{} bytes", data.size());
       break;
-    case 0x80000008:  // EV_EFI_PLATFORM_FIRMWARE_BLOB
+    case ev::kEfiPlatformFirmwareBlob:
       if (data.size() == 16)
-        out = fmt::format("blob at {:#x}, {:#x} bytes", le64(data.data()), le64(data.data() + 8));
+        out = fmt::format("blob at {:#x}, {:#x} bytes", load_le64(data.data()),
+                          load_le64(data.data() + 8));
       else
         out = fmt::format("{} bytes", data.size());
       break;
-    case 0x8000000A:  // EV_EFI_PLATFORM_FIRMWARE_BLOB2: u8 size, description, base, length
+    case ev::kEfiPlatformFirmwareBlob2:  // u8 size, description, base, length
       if (!data.empty() && data.size() >= 1u + data[0] + 16u) {
         size_t n = data[0];
         out =
             fmt::format("{}: blob at {:#x}, {:#x} bytes", describe_text_or_size(data.subspan(1, n)),
-                        le64(data.data() + 1 + n), le64(data.data() + 9 + n));
+                        load_le64(data.data() + 1 + n), load_le64(data.data() + 9 + n));
       } else {
         out = fmt::format("{} bytes", data.size());
       }
       break;
-    case 0x80000009:  // EV_EFI_HANDOFF_TABLES: u64 count, then GUID + pointer each
+    case ev::kEfiHandoffTables:  // u64 count, then GUID + pointer each
       if (data.size() >= 8) {
-        uint64_t n = le64(data.data());
+        uint64_t n = load_le64(data.data());
         out = fmt::format("{} configuration table(s)", n);
         if (n >= 1 && data.size() >= 32) out += ": " + format_guid(data.subspan(8, 16));
       } else {
@@ -368,7 +359,8 @@ std::string describe_event(uint32_t type, std::span<const uint8_t> data) {
       if (auto t = as_text(data))
         out = *t;
       else if (data.size() == 16)
-        out = fmt::format("blob at {:#x}, {:#x} bytes", le64(data.data()), le64(data.data() + 8));
+        out = fmt::format("blob at {:#x}, {:#x} bytes", load_le64(data.data()),
+                          load_le64(data.data() + 8));
       else
         out = fmt::format("{} bytes", data.size());
       break;

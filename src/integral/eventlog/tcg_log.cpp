@@ -10,9 +10,9 @@
 #include "integral/chain/event_type.h"
 #include "integral/crypto/digest.h"
 #include "integral/crypto/quick_hash.h"
-#include "integral/eventlog/byte_reader.h"
 #include "integral/eventlog/payload.h"
 #include "integral/tpm/pcr_set.h"
+#include "integral/util/byte_reader.h"
 
 namespace integral {
 
@@ -21,7 +21,6 @@ namespace {
 constexpr char kSpecId03[] = "Spec ID Event03";  // 15 characters + NUL in the log
 constexpr char kStartupLocality[] = "StartupLocality";
 constexpr size_t kSha1Size = 20;
-constexpr uint32_t kEfiHcrtmEvent = 0x80000010;  // EV_EFI_HCRTM_EVENT
 
 bool starts_with(std::span<const uint8_t> data, const char* text, size_t n) {
   return data.size() >= n && std::memcmp(data.data(), text, n) == 0;
@@ -281,7 +280,7 @@ void Pcr0Start::see(uint32_t pcr, uint32_t type, std::span<const uint8_t> data) 
 }
 
 bool Pcr0Start::hcrtm() const {
-  return !logged_locality && first_type == kEfiHcrtmEvent;
+  return !logged_locality && first_type == ev::kEfiHcrtmEvent;
 }
 
 bool pcr0_starts_by_hcrtm(const Chain& chain) {

@@ -14,9 +14,9 @@
 
 #include "integral/chain/event.h"
 #include "integral/crypto/hash_alg.h"
-#include "integral/eventlog/byte_reader.h"
 #include "integral/tpm/pcr_selection.h"
 #include "integral/tpm/pcr_set.h"
+#include "integral/util/byte_reader.h"
 
 namespace integral {
 

@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-#include "integral/formats/byte_reader.h"
+#include "integral/util/byte_reader.h"
 
 namespace integral {
 
@@ -21,7 +21,7 @@ std::vector<uint8_t> EfiSignature::signature_data() const {
 
 std::vector<EfiSignature> parse_signature_lists(std::span<const uint8_t> data,
                                                 const std::string& file, uint64_t base) {
-  formats::ByteReader r(data, file, base);
+  ByteReader r(data, file, base);
   std::vector<EfiSignature> out;
   uint64_t pos = 0;
   while (pos < data.size()) {

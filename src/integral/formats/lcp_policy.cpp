@@ -4,7 +4,7 @@
 
 #include <cstring>
 
-#include "integral/formats/byte_reader.h"
+#include "integral/util/byte_reader.h"
 #include "integral/util/error.h"
 
 namespace integral::formats {

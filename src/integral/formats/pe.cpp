@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include "integral/crypto/multi_hasher.h"
+#include "integral/util/byte_reader.h"
 #include "integral/util/error.h"
 
 namespace integral {
@@ -21,37 +22,6 @@ constexpr uint16_t kPe32PlusMagic = 0x20b;
 constexpr size_t kSectionHeaderSize = 40;
 constexpr uint32_t kCertDirIndex = 4;  // IMAGE_DIRECTORY_ENTRY_SECURITY
 
-class Reader {
- public:
-  Reader(std::span<const uint8_t> data, const std::string& file) : data_(data), file_(file) {}
-
-  [[noreturn]] void fail(uint64_t offset, const std::string& message) const {
-    throw_bad_input(fmt::format("PE image: {}", message), file_, offset);
-  }
-  void need(uint64_t offset, uint64_t size, const char* what) const {
-    if (offset > data_.size() || size > data_.size() - offset)
-      fail(offset, fmt::format("{} ({} bytes at offset {}) lies beyond the end of the file ({} "
-                               "bytes)",
-                               what, size, offset, data_.size()));
-  }
-  uint16_t u16(uint64_t offset, const char* what) const {
-    need(offset, 2, what);
-    return static_cast<uint16_t>(data_[offset] | data_[offset + 1] << 8);
-  }
-  uint32_t u32(uint64_t offset, const char* what) const {
-    need(offset, 4, what);
-    return static_cast<uint32_t>(data_[offset]) | static_cast<uint32_t>(data_[offset + 1]) << 8 |
-           static_cast<uint32_t>(data_[offset + 2]) << 16 |
-           static_cast<uint32_t>(data_[offset + 3]) << 24;
-  }
-  uint64_t size() const { return data_.size(); }
-  const uint8_t* at(uint64_t offset) const { return data_.data() + offset; }
-
- private:
-  std::span<const uint8_t> data_;
-  const std::string& file_;
-};
-
 }  // namespace
 
 const PeSection* PeImage::section(std::string_view name) const {
@@ -61,7 +31,8 @@ const PeSection* PeImage::section(std::string_view name) const {
 }
 
 PeImage parse_pe(std::span<const uint8_t> data, const std::string& file) {
-  Reader r(data, file);
+  ByteReader r(data, file);
+  r.set_context("PE image");
   PeImage img;
   img.file = file;
   img.file_size = data.size();
@@ -69,7 +40,8 @@ PeImage parse_pe(std::span<const uint8_t> data, const std::string& file) {
   if (r.u16(0, "DOS header") != 0x5a4d) r.fail(0, "no 'MZ' DOS signature");
   const uint64_t pe = r.u32(0x3c, "DOS header e_lfanew");
   r.need(pe, 24, "PE signature and COFF header");
-  if (std::memcmp(r.at(pe), "PE\0\0", 4) != 0) r.fail(pe, "no 'PE\\0\\0' signature at e_lfanew");
+  if (std::memcmp(r.bytes(pe, 4, "PE signature").data(), "PE\0\0", 4) != 0)
+    r.fail(pe, "no 'PE\\0\\0' signature at e_lfanew");
   const uint64_t coff = pe + 4;
   const uint16_t nsections = r.u16(coff + 2, "NumberOfSections");
   img.timestamp_offset = coff + 4;
@@ -118,7 +90,7 @@ PeImage parse_pe(std::span<const uint8_t> data, const std::string& file) {
   for (uint16_t i = 0; i < nsections; ++i) {
     const uint64_t h = table + uint64_t{i} * kSectionHeaderSize;
     PeSection s;
-    const char* name = reinterpret_cast<const char*>(r.at(h));
+    const char* name = reinterpret_cast<const char*>(r.bytes(h, 8, "section name").data());
     s.name.assign(name, strnlen(name, 8));
     s.virtual_size = r.u32(h + 8, "VirtualSize");
     s.virtual_address = r.u32(h + 12, "VirtualAddress");

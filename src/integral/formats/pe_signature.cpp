@@ -11,7 +11,7 @@
 #include <memory>
 #include <optional>
 
-#include "integral/formats/byte_reader.h"
+#include "integral/util/byte_reader.h"
 #include "integral/util/error.h"
 
 namespace integral {
@@ -103,8 +103,8 @@ std::vector<PeSignature> pe_signatures(std::span<const uint8_t> data, const PeIm
   std::vector<PeSignature> out;
   if (image.cert_table_size == 0) return out;
   // parse_pe checked that the table lies inside the file.
-  formats::ByteReader r(data.subspan(image.cert_table_offset, image.cert_table_size), image.file,
-                        image.cert_table_offset);
+  ByteReader r(data.subspan(image.cert_table_offset, image.cert_table_size), image.file,
+               image.cert_table_offset);
   uint64_t pos = 0;
   while (pos + 8 <= r.size()) {
     uint32_t length = r.u32(pos, "WIN_CERTIFICATE dwLength");

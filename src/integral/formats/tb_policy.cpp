@@ -3,7 +3,8 @@
 #include <fmt/format.h>
 
 #include "integral/crypto/multi_hasher.h"
-#include "integral/formats/byte_reader.h"
+#include "integral/util/byte_reader.h"
+#include "integral/util/bytes.h"
 #include "integral/util/error.h"
 #include "integral/util/file_io.h"
 

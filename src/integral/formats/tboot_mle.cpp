@@ -6,8 +6,8 @@
 #include <cstring>
 
 #include "integral/crypto/multi_hasher.h"
-#include "integral/formats/byte_reader.h"
 #include "integral/formats/gunzip.h"
+#include "integral/util/byte_reader.h"
 #include "integral/util/error.h"
 #include "integral/util/file_io.h"
 

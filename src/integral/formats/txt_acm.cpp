@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-#include "integral/formats/byte_reader.h"
+#include "integral/util/byte_reader.h"
 #include "integral/util/error.h"
 #include "integral/util/file_io.h"
 

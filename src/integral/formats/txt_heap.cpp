@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <cctype>
 
-#include "integral/formats/byte_reader.h"
 #include "integral/formats/mapped_input.h"
+#include "integral/util/byte_reader.h"
 #include "integral/util/error.h"
 #include "integral/util/json_io.h"
 #include "integral/util/number.h"

@@ -12,6 +12,7 @@
 #include "integral/formats/pe.h"
 #include "integral/predict/stage.h"
 #include "integral/predict/uefi_events.h"
+#include "integral/util/bytes.h"
 #include "integral/util/error.h"
 #include "integral/util/file_io.h"
 
@@ -26,8 +27,8 @@ constexpr uint32_t kLoadOptionsTag = 0x8F3B22ED;
 // TCG_PCClientTaggedEvent: taggedEventID, taggedEventDataSize, the description with its NUL.
 std::vector<uint8_t> tagged_event(uint32_t tag, std::string_view description) {
   std::vector<uint8_t> d;
-  uefi::put_le(d, tag, 4);
-  uefi::put_le(d, description.size() + 1, 4);
+  append_le(d, tag, 4);
+  append_le(d, description.size() + 1, 4);
   d.insert(d.end(), description.begin(), description.end());
   d.push_back(0);
   return d;

@@ -34,6 +34,7 @@
 #include "integral/formats/pe_signature.h"
 #include "integral/predict/stage.h"
 #include "integral/predict/uefi_events.h"
+#include "integral/util/bytes.h"
 #include "integral/util/error.h"
 
 namespace integral {
@@ -47,13 +48,12 @@ constexpr Guid kGlobal = {0x61, 0xdf, 0xe4, 0x8b, 0xca, 0x93, 0xd2, 0x11,
 // EFI_IMAGE_SECURITY_DATABASE_GUID d719b2cb-3d3a-4596-a3bc-dad00e67656f.
 constexpr Guid kImageSecurity = {0xcb, 0xb2, 0x19, 0xd7, 0x3a, 0x3d, 0x96, 0x45,
                                  0xa3, 0xbc, 0xda, 0xd0, 0x0e, 0x67, 0x65, 0x6f};
-constexpr uint32_t kEvEfiVariableAuthority = 0x800000E0;
 
 std::vector<uint8_t> variable_data(const Guid& guid, std::string_view name,
                                    std::span<const uint8_t> data) {
   std::vector<uint8_t> d(guid.begin(), guid.end());
-  uefi::put_le(d, name.size(), 8);
-  uefi::put_le(d, data.size(), 8);
+  append_le(d, name.size(), 8);
+  append_le(d, data.size(), 8);
   auto n = uefi::utf16le(name, false);
   d.insert(d.end(), n.begin(), n.end());
   d.insert(d.end(), data.begin(), data.end());
@@ -74,7 +74,7 @@ std::vector<uint8_t> db_from_log(StageFields& f, const std::string& file) {
   for (const Event& e : log.chain().events) {
     if (e.pcr != 7 || !e.type) continue;
     if (*e.type == ev::kSeparator) break;
-    if (*e.type != uefi::kEvEfiVariableDriverConfig) continue;
+    if (*e.type != ev::kEfiVariableDriverConfig) continue;
     auto v = parse_uefi_variable(e.data);
     if (v && v->name == "db" && v->guid == "d719b2cb-3d3a-4596-a3bc-dad00e67656f")
       db.emplace(v->data.begin(), v->data.end());
@@ -112,7 +112,7 @@ std::vector<Event> run_secureboot_stage(StageFields& f, const StageContext& ctx)
   std::vector<Event> out;
   auto add = [&](const Guid& guid, std::string_view name, std::span<const uint8_t> data,
                  const std::string& artifact) {
-    Event e = uefi::data_event(7, uefi::kEvEfiVariableDriverConfig, variable_data(guid, name, data),
+    Event e = uefi::data_event(7, ev::kEfiVariableDriverConfig, variable_data(guid, name, data),
                                ctx.banks);
     e.description = fmt::format("Secure Boot variable {} ({} bytes)", name, data.size());
     e.provenance = {artifact, "secureboot/variable", std::nullopt};
@@ -197,8 +197,8 @@ std::vector<Event> run_secureboot_stage(StageFields& f, const StageContext& ctx)
     auto sd = authority->signature_data();
     if (std::find(measured.begin(), measured.end(), sd) != measured.end()) continue;
     measured.push_back(sd);
-    Event e = uefi::data_event(7, kEvEfiVariableAuthority, variable_data(kImageSecurity, "db", sd),
-                               ctx.banks);
+    Event e = uefi::data_event(7, ev::kEfiVariableAuthority,
+                               variable_data(kImageSecurity, "db", sd), ctx.banks);
     e.description =
         fmt::format("db entry @ {:#x} ({} bytes) admitted {}", authority->offset, sd.size(), image);
     e.provenance = {in->path(), "secureboot/authority", std::nullopt};

@@ -15,12 +15,13 @@
 
 #include <algorithm>
 
-#include "integral/formats/byte_reader.h"
 #include "integral/formats/tboot_mle.h"
 #include "integral/predict/stage.h"
+#include "integral/predict/tboot_rules.h"
 #include "integral/predict/txt_artifact.h"
-#include "integral/txt/profile.h"
-#include "integral/txt/tboot_rules.h"
+#include "integral/predict/txt_profile.h"
+#include "integral/util/byte_reader.h"
+#include "integral/util/bytes.h"
 #include "integral/util/error.h"
 
 namespace integral {
@@ -34,9 +35,9 @@ std::vector<Event> run_sinit_stage(StageFields& f, const StageContext& ctx) {
   if (ctx.txt.sinit_seen) f.fail("", "a boot has one dynamic launch: a second sinit stage");
 
   const auto profile_path = ctx.resolve(profile_name);
-  txt::TxtProfile prof;
+  TxtProfile prof;
   try {
-    prof = txt::load_profile(profile_path);
+    prof = load_profile(profile_path);
   } catch (const Error& e) {
     if (e.code() != ExitCode::kBadInput && e.code() != ExitCode::kEnvironment) throw;
     f.fail("profile", e.what());
@@ -48,14 +49,14 @@ std::vector<Event> run_sinit_stage(StageFields& f, const StageContext& ctx) {
 
   // tboot copies its command line into the MLE before SENTER; up to 1.9.3 without the first word.
   std::string cmdline = loader_cmdline;
-  std::optional<txt::TbootVersion> version;
+  std::optional<TbootVersion> version;
   if (version_text) {
-    version = txt::TbootVersion::parse(*version_text);
+    version = TbootVersion::parse(*version_text);
     if (!version) f.fail("tboot_version", fmt::format("'{}' is not a version", *version_text));
-    if (*version < txt::TbootVersion{1, 9, 4}) cmdline = formats::TbootMle::skip_filename(cmdline);
+    if (*version < TbootVersion{1, 9, 4}) cmdline = formats::TbootMle::skip_filename(cmdline);
   }
   // The tboot whose OsSinitData.Capabilities SINIT measures: the one given, else the reference's.
-  const auto reference_version = txt::TbootVersion::parse(prof.tboot_version);
+  const auto reference_version = TbootVersion::parse(prof.tboot_version);
   const auto caps_version = version ? version : reference_version;
 
   std::optional<TxtArtifact> mle;
@@ -69,7 +70,7 @@ std::vector<Event> run_sinit_stage(StageFields& f, const StageContext& ctx) {
       if (std::find(ctx.banks.begin(), ctx.banks.end(), d.alg()) != ctx.banks.end())
         banks.push_back(d.alg());
     if (banks.empty()) continue;
-    auto name = txt::txt_event_type_name(pe.type);
+    auto name = txt_event_type_name(pe.type);
     Event e;
     e.pcr = pe.pcr;
     e.type = pe.type;
@@ -82,14 +83,13 @@ std::vector<Event> run_sinit_stage(StageFields& f, const StageContext& ctx) {
       e.provenance.artifact =
           mle->kind == TxtArtifact::Kind::kFile ? mle->path.string() : mle->text;
       e.provenance.rule = "sinit/mle-hash";
-    } else if (pe.type == txt::kEvtOsSinitDataCapHash && pe.data.size() == 4 && caps_version &&
+    } else if (pe.type == ev::kTxtOsSinitDataCapHash && pe.data.size() == 4 && caps_version &&
                reference_version) {
       // Recomputed: the capabilities carry tboot's own version bit (cbnt_supported).
-      const uint32_t ref_caps =
-          formats::ByteReader(pe.data, profile_path.string()).u32(0, "capabilities");
-      const uint32_t caps = txt::os_sinit_caps_for(ref_caps, *caps_version);
+      const uint32_t ref_caps = ByteReader(pe.data, profile_path.string()).u32(0, "capabilities");
+      const uint32_t caps = os_sinit_caps_for(ref_caps, *caps_version);
       std::string le;
-      formats::append_le32(le, caps);
+      append_le32(le, caps);
       e.data.assign(le.begin(), le.end());
       for (HashAlg b : banks) e.digests.push_back(hash(b, e.data));
       e.description = fmt::format(

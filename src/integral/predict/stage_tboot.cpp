@@ -22,20 +22,18 @@
 #include <algorithm>
 #include <map>
 
+#include "integral/chain/event_type.h"
 #include "integral/formats/tb_policy.h"
 #include "integral/formats/tboot_mle.h"
 #include "integral/predict/stage.h"
+#include "integral/predict/tboot_rules.h"
 #include "integral/predict/txt_artifact.h"
-#include "integral/txt/tboot_rules.h"
 #include "integral/util/error.h"
 #include "integral/util/number.h"
 
 namespace integral {
 
 namespace {
-
-constexpr uint32_t kTbMeasurement = 0x501;
-constexpr uint32_t kMleHash = 0x404;
 
 std::string shorten(const std::string& s) {
   return s.size() > 60 ? s.substr(0, 57) + "..." : s;
@@ -44,7 +42,6 @@ std::string shorten(const std::string& s) {
 }  // namespace
 
 std::vector<Event> run_tboot_stage(StageFields& f, const StageContext& ctx) {
-  using namespace txt;
   const std::string version_text = f.required_string("version");
   auto tpm_text = f.string("tpm");
   auto mapping_text = f.string("mapping");
@@ -167,7 +164,7 @@ std::vector<Event> run_tboot_stage(StageFields& f, const StageContext& ctx) {
         *tpm == TpmFamily::k12 ? std::vector<HashAlg>{HashAlg::kSha1} : ctx.banks;
     Event e;
     e.pcr = da ? 17 : 18;
-    e.type = kMleHash;
+    e.type = ev::kTxtMleHash;
     e.digests = txt_mle_digests(mle, mcmd, banks, f, "mle");
     e.description = fmt::format("SINIT MLE_HASH of tboot (command line \"{}\")", shorten(mcmd));
     e.provenance.artifact = mle.kind == TxtArtifact::Kind::kFile ? mle.path.string() : mle.text;
@@ -178,7 +175,7 @@ std::vector<Event> run_tboot_stage(StageFields& f, const StageContext& ctx) {
   // 1. The policy (PCR 17; with DA again in PCR 18).
   {
     Event e;
-    e.type = kTbMeasurement;
+    e.type = ev::kTbootMeasurement;
     for (HashAlg b : ep.banks)
       e.digests.push_back(
           formats::tb_policy_event_digest(policy.raw, policy.policy_control, ep.cur_alg, b));
@@ -231,7 +228,7 @@ std::vector<Event> run_tboot_stage(StageFields& f, const StageContext& ctx) {
   auto module_event = [&](size_t i, unsigned pcr, const std::string& why) {
     Event e;
     e.pcr = pcr;
-    e.type = kTbMeasurement;
+    e.type = ev::kTbootMeasurement;
     e.digests = measured[i];
     e.description = fmt::format(
         "tboot module {} \"{}\"", i,
@@ -268,7 +265,7 @@ std::vector<Event> run_tboot_stage(StageFields& f, const StageContext& ctx) {
                fmt::format("measure_nv=true: needs the content of NV index {:#x}", pe.nv_index));
       Event e;
       e.pcr = pe.pcr;
-      e.type = kTbMeasurement;
+      e.type = ev::kTbootMeasurement;
       if (pe.mod_num == formats::kTbPolModNumNvRaw) {
         // The raw 20-byte content is the extend value itself.
         if (it->second.size() != 20)

@@ -10,10 +10,10 @@
 #include <fstream>
 
 #include "integral/chain/replay.h"
+#include "integral/eventlog/txt_log.h"
 #include "integral/predict/boot_description.h"
 #include "integral/predict/prediction.h"
-#include "integral/txt/profile.h"
-#include "integral/txt/txt_log.h"
+#include "integral/predict/txt_profile.h"
 #include "integral/util/error.h"
 #include "integral/util/file_io.h"
 #include "integral/util/hex.h"
@@ -250,10 +250,10 @@ modules = ["digest:sha256=)" +
 // measurements (the binaries are not available): PCR 17/18/19 equal the replay of C's log as the
 // research note computed it (txt.md §4 C).
 // The profile `integral txt profile` makes of a shared vector.
-txt::TxtProfile vector_profile(const char* name) {
+TxtProfile vector_profile(const char* name) {
   const std::string text = read_text_file(kTxtVectors / name);
-  auto loaded = txt::parse_txt_text(text, name);
-  return txt::make_profile(loaded.log, txt::launch_facts(text), name, loaded.notes);
+  auto loaded = parse_txt_text(text, name);
+  return make_profile(loaded.log, launch_facts(text), name, loaded.notes);
 }
 
 // A TPM 1.2 legacy launch predicted from a profile and the launch's own SHA-1 measurements
@@ -269,14 +269,14 @@ std::string legacy_launch(const std::string& profile, const std::string& mle,
 
 TEST_F(TxtStageTest, VectorCLegacyFromProfile) {
   const std::string text = read_text_file(kTxtVectors / kVectorC);
-  auto log = txt::parse_txt_stat(text, kVectorC);
-  auto prof = txt::make_profile(log, txt::launch_facts(text), kVectorC);
+  auto log = parse_txt_stat(text, kVectorC);
+  auto prof = make_profile(log, launch_facts(text), kVectorC);
   EXPECT_EQ(prof.tpm, "1.2");
   EXPECT_EQ(prof.mapping, "legacy");
   EXPECT_EQ(prof.tboot_version, "1.10.3");
   EXPECT_EQ(prof.tboot_cmdline, "logging=serial,memory");
-  write_file_atomic(dir_ / "c.toml", txt::profile_to_toml(prof));
-  auto back = txt::load_profile(dir_ / "c.toml");
+  write_file_atomic(dir_ / "c.toml", profile_to_toml(prof));
+  auto back = load_profile(dir_ / "c.toml");
   ASSERT_EQ(back.events.size(), prof.events.size());
   for (size_t i = 0; i < back.events.size(); ++i) {
     EXPECT_EQ(back.events[i].digests, prof.events[i].digests);
@@ -306,8 +306,8 @@ TEST_F(TxtStageTest, VectorDHeapProfileSetsPcr17) {
   EXPECT_EQ(prof.mapping, "legacy");
   EXPECT_EQ(prof.log_format, "tpm12-heap");
   EXPECT_EQ(prof.tboot_version, "1.9.12");
-  write_file_atomic(dir_ / "d.toml", txt::profile_to_toml(prof));
-  auto back = txt::load_profile(dir_ / "d.toml");
+  write_file_atomic(dir_ / "d.toml", profile_to_toml(prof));
+  auto back = load_profile(dir_ / "d.toml");
   ASSERT_EQ(back.events.size(), 6u);
   EXPECT_TRUE(back.events[0].sets);
   EXPECT_FALSE(back.events[1].sets);
@@ -363,7 +363,7 @@ TEST_F(TxtStageTest, VectorAProfileRoles) {
 // to H(LE32 0x202), composed here; a tboot stage disagreeing with the assumed version fails.
 TEST_F(TxtStageTest, OsSinitCapsFollowTbootVersion) {
   auto prof = vector_profile(kVectorA);
-  write_file_atomic(dir_ / "a.toml", txt::profile_to_toml(prof));
+  write_file_atomic(dir_ / "a.toml", profile_to_toml(prof));
   auto boot = [](const std::string& sinit_version, const std::string& tboot_version) {
     return R"(
 banks = ["sha1", "sha256"]

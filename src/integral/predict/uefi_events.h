@@ -14,8 +14,6 @@
 
 namespace integral::uefi {
 
-inline constexpr uint32_t kEvEfiVariableDriverConfig = 0x80000001;
-
 // UTF-8 to UTF-16LE bytes, optionally with a terminating NUL (2 bytes); throws
 // std::invalid_argument on malformed UTF-8.
 std::vector<uint8_t> utf16le(std::string_view utf8, bool nul);
@@ -29,10 +27,6 @@ Event data_event(unsigned pcr, uint32_t type, std::vector<uint8_t> data,
 Event action_event(unsigned pcr, std::string_view text, std::span<const HashAlg> banks);
 // EV_SEPARATOR with data 00000000.
 Event separator_event(unsigned pcr, std::span<const HashAlg> banks);
-
-inline void put_le(std::vector<uint8_t>& out, uint64_t v, int bytes) {
-  for (int i = 0; i < bytes; ++i) out.push_back(static_cast<uint8_t>(v >> (8 * i)));
-}
 
 }  // namespace integral::uefi
 

@@ -8,9 +8,9 @@
 #include <string_view>
 #include <vector>
 
-namespace integral {
+#include "integral/util/bytes.h"
 
-using Bytes = std::vector<uint8_t>;
+namespace integral {
 
 std::string to_hex(std::span<const uint8_t> bytes, bool upper = false);
 // Accepts upper or lower case, an optional "0x" prefix; nullopt on odd length, a non-hex digit

@@ -1,4 +1,4 @@
-#include "integral/txt/txt_stat.h"
+#include "integral/eventlog/txt_stat.h"
 
 #include <fmt/format.h>
 
@@ -9,64 +9,7 @@
 
 #include "integral/util/error.h"
 
-namespace integral::txt {
-
-std::string_view txt_event_type_name(uint32_t type) {
-  switch (type) {
-    case 0x400:
-      return "BASE";
-    case 0x401:
-      return "PCR_MAPPING";
-    case 0x402:
-      return "HASH_START";
-    case 0x403:
-      return "COMBINED_HASH";
-    case 0x404:
-      return "MLE_HASH";
-    case 0x40A:
-      return "BIOSAC_REG_DATA";
-    case 0x40B:
-      return "CPU_SCRTM_STAT";
-    case 0x40C:
-      return "LCP_CONTROL_HASH";
-    case 0x40D:
-      return "ELEMENTS_HASH";
-    case 0x40E:
-      return "STM_HASH";
-    case 0x40F:
-      return "OSSINITDATA_CAP_HASH";
-    case 0x410:
-      return "SINIT_PUBKEY_HASH";
-    case 0x411:
-      return "LCP_HASH";
-    case 0x412:
-      return "LCP_DETAILS_HASH";
-    case 0x413:
-      return "LCP_AUTHORITIES_HASH";
-    case 0x414:
-      return "NV_INFO_HASH";
-    case 0x415:
-      return "COLD_BOOT_BIOS_HASH";
-    case 0x416:
-      return "KM_HASH";
-    case 0x417:
-      return "BPM_HASH";
-    case 0x418:
-      return "KM_INFO_HASH";
-    case 0x419:
-      return "BPM_INFO_HASH";
-    case 0x41A:
-      return "BOOT_POL_HASH";
-    case 0x4FE:
-      return "RANDOM_VALUE";
-    case 0x4FF:
-      return "CAP_VALUE";
-    case 0x501:
-      return "TB_MEASUREMENT";
-    default:
-      return "";
-  }
-}
+namespace integral {
 
 namespace {
 
@@ -266,7 +209,7 @@ PcrSet replay_txt_log(const TxtLog& log) {
     if (e.pcr >= kPcrCount) continue;  // PCR_MAPPING and other informational records
     for (const auto& d : e.digests) {
       if ((log.format == TxtLogFormat::kContainer12 || log.format == TxtLogFormat::kHeap12) &&
-          e.type == kEvtHashStart) {
+          e.type == ev::kTxtHashStart) {
         pcrs.set(e.pcr, d);
       } else {
         pcrs.extend(e.pcr, d);
@@ -292,4 +235,4 @@ std::string_view txt_log_format_name(TxtLogFormat f) {
   return "";
 }
 
-}  // namespace integral::txt
+}  // namespace integral

@@ -27,10 +27,10 @@
 
 #include "integral/chain/event.h"
 #include "integral/crypto/digest.h"
-#include "integral/txt/txt_stat.h"
+#include "integral/eventlog/txt_stat.h"
 #include "integral/util/hex.h"
 
-namespace integral::txt {
+namespace integral {
 
 struct ProfileEvent {
   unsigned pcr = 0;
@@ -76,9 +76,4 @@ std::string profile_to_toml(const TxtProfile& p);
 TxtProfile parse_profile(std::string_view text, const std::string& file);
 TxtProfile load_profile(const std::filesystem::path& path);
 
-// A TXT log as a chain to replay from the dynamic-launch reset, the container's HASH_START made
-// an ordinary extend the same way (a record that does not match its data keeps its digest as
-// the extend input and says so). PCR_MAPPING (PCR 255) records are left out.
-Chain txt_log_chain(const TxtLog& log, const std::string& file);
-
-}  // namespace integral::txt
+}  // namespace integral

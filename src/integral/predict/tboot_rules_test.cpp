@@ -1,10 +1,10 @@
-#include "integral/txt/tboot_rules.h"
+#include "integral/predict/tboot_rules.h"
 
 #include <gtest/gtest.h>
 
 #include "integral/util/error.h"
 
-namespace integral::txt {
+namespace integral {
 namespace {
 
 TbootVersion V(unsigned a, unsigned b, unsigned c = 0) {
@@ -125,4 +125,4 @@ TEST(TbootRules, ModulePcrAndCmdline) {
 }
 
 }  // namespace
-}  // namespace integral::txt
+}  // namespace integral

@@ -1,4 +1,4 @@
-#include "integral/txt/txt_stat.h"
+#include "integral/eventlog/txt_stat.h"
 
 #include <gtest/gtest.h>
 
@@ -8,7 +8,7 @@
 #include "integral/util/error.h"
 #include "integral/util/file_io.h"
 
-namespace integral::txt {
+namespace integral {
 namespace {
 
 std::string pcr(const PcrSet& p, HashAlg a, unsigned i) {
@@ -23,7 +23,7 @@ TEST(TxtStat, VectorCReplaysLegacyTpm12) {
   auto log = parse_txt_stat(testing::txt_vector_text("C_"), "C");
   EXPECT_EQ(log.format, TxtLogFormat::kContainer12);
   ASSERT_EQ(log.events.size(), 7u);
-  EXPECT_EQ(log.events[0].type, kEvtHashStart);
+  EXPECT_EQ(log.events[0].type, ev::kTxtHashStart);
   EXPECT_EQ(log.events[0].data.size(), 36u);
   EXPECT_EQ(log.events[2].data.size(), 80u);
   // COMBINED_HASH digest = SHA1(its data).
@@ -95,4 +95,4 @@ TEST(TxtStat, RejectsLyingRecords) {
 }
 
 }  // namespace
-}  // namespace integral::txt
+}  // namespace integral

@@ -15,7 +15,7 @@
 #include "integral/formats/tb_policy.h"
 #include "integral/util/hex.h"
 
-namespace integral::txt {
+namespace integral {
 
 struct TbootVersion {
   unsigned major = 0, minor = 0, patch = 0;
@@ -80,4 +80,4 @@ std::optional<unsigned> module_policy_pcr(const formats::TbPolicy& policy, unsig
 // and the blanks around it were dropped.
 std::string measured_module_cmdline(const TbootVersion& v, const std::string& loader_string);
 
-}  // namespace integral::txt
+}  // namespace integral

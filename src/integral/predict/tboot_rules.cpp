@@ -1,4 +1,4 @@
-#include "integral/txt/tboot_rules.h"
+#include "integral/predict/tboot_rules.h"
 
 #include <fmt/format.h>
 
@@ -8,7 +8,7 @@
 #include "integral/formats/tboot_mle.h"
 #include "integral/util/error.h"
 
-namespace integral::txt {
+namespace integral {
 
 std::optional<TbootVersion> TbootVersion::parse(std::string_view text) {
   TbootVersion v;
@@ -162,4 +162,4 @@ std::string measured_module_cmdline(const TbootVersion& v, const std::string& lo
   return loader_string;
 }
 
-}  // namespace integral::txt
+}  // namespace integral

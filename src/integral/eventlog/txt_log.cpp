@@ -1,4 +1,4 @@
-#include "integral/txt/txt_log.h"
+#include "integral/eventlog/txt_log.h"
 
 #include <fmt/format.h>
 
@@ -10,17 +10,17 @@
 
 #include <nlohmann/json.hpp>
 
+#include "integral/chain/event_type.h"
 #include "integral/eventlog/tcg_log.h"
-#include "integral/formats/byte_reader.h"
 #include "integral/formats/mapped_input.h"
 #include "integral/formats/txt_heap.h"
+#include "integral/util/byte_reader.h"
+#include "integral/util/bytes.h"
 #include "integral/util/error.h"
 #include "integral/util/json_io.h"
 #include "integral/util/number.h"
 
-namespace integral::txt {
-
-using formats::ByteReader;
+namespace integral {
 
 namespace {
 
@@ -277,7 +277,7 @@ std::vector<TxtLogEvent> vl_measurements(std::string_view text, const std::strin
       throw_bad_input(fmt::format("VL measurement '{}' is out of range", t), file, lines[i].offset);
     TxtLogEvent e;
     e.pcr = pcr;
-    e.type = kEvtTbMeasurement;
+    e.type = ev::kTbootMeasurement;
     e.line = i + 1;
     ++i;
     for (unsigned k = 0; k < count; ++k, ++i) {
@@ -325,7 +325,7 @@ HeapLaunch reconstruct_txt_launch(std::string_view text, const std::string& file
   TxtLog& log = out.log;
   log.format = TxtLogFormat::kHeap12;
   log.banks = {HashAlg::kSha1};
-  auto ev = [&](uint32_t pcr, uint32_t type, std::span<const uint8_t> digest, Bytes data = {}) {
+  auto record = [&](uint32_t pcr, uint32_t type, std::span<const uint8_t> digest, Bytes data = {}) {
     TxtLogEvent e;
     e.pcr = pcr;
     e.type = type;
@@ -333,24 +333,24 @@ HeapLaunch reconstruct_txt_launch(std::string_view text, const std::string& file
     e.data = std::move(data);
     log.events.push_back(std::move(e));
   };
-  ev(17, kEvtHashStart, s.sinit_hash);
+  record(17, ev::kTxtHashStart, s.sinit_hash);
   std::string c;
   c.append(s.bios_acm_id.begin(), s.bios_acm_id.end());
-  formats::append_le64(c, s.mseg_valid);
+  append_le64(c, s.mseg_valid);
   c.append(s.stm_hash.begin(), s.stm_hash.end());
-  formats::append_le32(c, s.lcp_policy_control);
+  append_le32(c, s.lcp_policy_control);
   c.append(s.lcp_policy_hash.begin(), s.lcp_policy_hash.end());
   // The capabilities count only with the PolicyControl "SINIT capabilities in PCR 17" bit
   // (bit 2 in Intel's lcp-gen2); not seen set in any vector.
   const uint32_t caps =
       (s.lcp_policy_control & 0x4) && heap.os_sinit ? heap.os_sinit->capabilities : 0;
   if (s.lcp_policy_control & 0x4) out.pcr17_verified = false;
-  formats::append_le32(c, caps);
-  if (s.proc_scrtm_status) formats::append_le32(c, *s.proc_scrtm_status);
+  append_le32(c, caps);
+  if (s.proc_scrtm_status) append_le32(c, *s.proc_scrtm_status);
   const Bytes cb(c.begin(), c.end());
   const Digest ch = hash(HashAlg::kSha1, cb);
-  ev(17, 0x403, ch.bytes(), cb);
-  ev(18, 0x404, s.mle_hash);
+  record(17, ev::kTxtCombinedHash, ch.bytes(), cb);
+  record(18, ev::kTxtMleHash, s.mle_hash);
   for (auto& e : vl_measurements(text, file)) log.events.push_back(std::move(e));
   return out;
 }
@@ -432,7 +432,7 @@ std::optional<KnownMismatch> known_mismatch(const TxtLog& log) {
     const char* sha256;
   };
   static constexpr Known kWhitley[] = {
-      {kEvtHashStart, "6db65fd59fd356f6729140571b5bcd6bb3b83492a16e1bf0a3884442fc3c8a0e"},
+      {ev::kTxtHashStart, "6db65fd59fd356f6729140571b5bcd6bb3b83492a16e1bf0a3884442fc3c8a0e"},
       {0x416, "ddf99252348d781acb788d303385a22f9cbfe05f26ca9d29327a082b298e43ff"}};
   auto has = [&](const Known& k) {
     return std::any_of(log.events.begin(), log.events.end(), [&](const TxtLogEvent& e) {
@@ -454,4 +454,37 @@ std::optional<KnownMismatch> known_mismatch(const TxtLog& log) {
   return std::nullopt;
 }
 
-}  // namespace integral::txt
+Chain txt_log_chain(const TxtLog& log, const std::string& file) {
+  Chain c;
+  c.dynamic_launch = true;
+  for (const auto& e : log.events) {
+    if (e.pcr >= kPcrCount) continue;
+    Event ev;
+    ev.pcr = e.pcr;
+    ev.type = e.type;
+    ev.digests = e.digests;
+    ev.data = e.data;
+    auto name = txt_event_type_name(e.type);
+    ev.description = name.empty() ? fmt::format("TXT event {:#x}", e.type) : std::string(name);
+    ev.provenance.artifact = file;
+    ev.provenance.rule = fmt::format("line {}", e.line);
+    if (log.format == TxtLogFormat::kContainer12 && e.type == ev::kTxtHashStart &&
+        e.digests.size() == 1) {
+      const Digest input = hash(HashAlg::kSha1, e.data);
+      if (pcr_extend(Digest::zero(HashAlg::kSha1), input) == e.digests[0]) {
+        ev.digests = {input};
+        ev.description += " (extend input SHA1(data); the log records the resulting SinitHash)";
+      } else {
+        ev.description += " (WARNING: the recorded SinitHash is not SHA1(0^20 || SHA1(data)))";
+      }
+    }
+    if (log.format == TxtLogFormat::kHeap12 && e.type == ev::kTxtHashStart) {
+      ev.sets = true;
+      ev.description += " (SinitMleData's SinitHash: PCR 17's value after it)";
+    }
+    c.events.push_back(std::move(ev));
+  }
+  return c;
+}
+
+}  // namespace integral

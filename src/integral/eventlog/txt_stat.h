@@ -9,19 +9,12 @@
 #include <string_view>
 #include <vector>
 
+#include "integral/chain/event_type.h"
 #include "integral/crypto/digest.h"
 #include "integral/tpm/pcr_set.h"
 #include "integral/util/hex.h"
 
-namespace integral::txt {
-
-inline constexpr uint32_t kEvtHashStart = 0x402;
-inline constexpr uint32_t kEvtPcrMapping = 0x401;
-inline constexpr uint32_t kEvtOsSinitDataCapHash = 0x40f;
-inline constexpr uint32_t kEvtTbMeasurement = 0x501;
-
-// "HASH_START", "MLE_HASH", "TB_MEASUREMENT", ...; empty for types outside the TXT ranges.
-std::string_view txt_event_type_name(uint32_t type);
+namespace integral {
 
 struct TxtLogEvent {
   uint32_t pcr = 0;
@@ -57,4 +50,4 @@ PcrSet replay_txt_log(const TxtLog& log);
 // "tpm12-container", "tpm20-tcg", "tpm20-intel", "json", "tpm12-heap".
 std::string_view txt_log_format_name(TxtLogFormat f);
 
-}  // namespace integral::txt
+}  // namespace integral

@@ -10,9 +10,10 @@
 #include <string_view>
 #include <vector>
 
-#include "integral/txt/txt_stat.h"
+#include "integral/chain/event.h"
+#include "integral/eventlog/txt_stat.h"
 
-namespace integral::txt {
+namespace integral {
 
 // TPM 1.2 "TXT Event Container": 48-byte header (signature, versions, size, pcr_events_offset,
 // next_event_offset), then TPM 1.2 records up to next_event_offset.
@@ -63,4 +64,9 @@ struct KnownMismatch {
 };
 std::optional<KnownMismatch> known_mismatch(const TxtLog& log);
 
-}  // namespace integral::txt
+// A TXT log as a chain to replay from the dynamic-launch reset, the container's HASH_START made
+// an ordinary extend the same way (a record that does not match its data keeps its digest as
+// the extend input and says so). PCR_MAPPING (PCR 255) records are left out.
+Chain txt_log_chain(const TxtLog& log, const std::string& file);
+
+}  // namespace integral

@@ -1,4 +1,4 @@
-#include "integral/txt/txt_log.h"
+#include "integral/eventlog/txt_log.h"
 
 #include <gtest/gtest.h>
 
@@ -10,7 +10,7 @@
 #include "integral/util/error.h"
 #include "integral/util/file_io.h"
 
-namespace integral::txt {
+namespace integral {
 namespace {
 
 using B = testing::LeBytes;
@@ -286,4 +286,4 @@ TEST(TxtLog, JsonNumberOverflowIsBadInput) {
 }
 
 }  // namespace
-}  // namespace integral::txt
+}  // namespace integral

@@ -1,4 +1,4 @@
-#include "integral/txt/profile.h"
+#include "integral/predict/txt_profile.h"
 
 #include <fmt/format.h>
 
@@ -7,17 +7,14 @@
 
 #include <toml++/toml.h>
 
+#include "integral/chain/event_type.h"
 #include "integral/tpm/pcr_set.h"
 #include "integral/util/error.h"
 #include "integral/util/file_io.h"
 
-namespace integral::txt {
+namespace integral {
 
 namespace {
-
-// Kept here rather than in txt_stat.h, which the TXT log readers extend.
-constexpr uint32_t kMleHashType = 0x404;
-constexpr uint32_t kCombinedHashType = 0x403;
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r'))
@@ -51,8 +48,8 @@ std::string bank_list(const std::vector<HashAlg>& banks) {
 }
 
 const char* role_of(const TxtLogEvent& e) {
-  if (e.type == kEvtTbMeasurement) return "tboot";
-  if (e.type == kMleHashType) return "mle";
+  if (e.type == ev::kTbootMeasurement) return "tboot";
+  if (e.type == ev::kTxtMleHash) return "mle";
   return "platform";
 }
 
@@ -100,7 +97,7 @@ TxtProfile make_profile(const TxtLog& log, const LaunchFacts& facts, const std::
   p.tboot_cmdline = facts.tboot_cmdline;
   std::optional<uint32_t> mapping;
   for (const auto& e : log.events) {
-    if (e.type == kEvtPcrMapping) {
+    if (e.type == ev::kTxtPcrMapping) {
       if (e.data.size() != 4)
         throw_bad_input(fmt::format("line {}: PCR_MAPPING data is not 4 bytes", e.line), source);
       mapping = static_cast<uint32_t>(e.data[0] | e.data[1] << 8 | e.data[2] << 16 |
@@ -121,7 +118,7 @@ TxtProfile make_profile(const TxtLog& log, const LaunchFacts& facts, const std::
       for (const auto& d : e.digests)
         if (std::find(p.tboot_banks.begin(), p.tboot_banks.end(), d.alg()) == p.tboot_banks.end())
           p.tboot_banks.push_back(d.alg());
-    if (container && e.type == kEvtHashStart) {
+    if (container && e.type == ev::kTxtHashStart) {
       const Digest input = hash(HashAlg::kSha1, e.data);
       if (e.digests.size() != 1 ||
           !(pcr_extend(Digest::zero(HashAlg::kSha1), input) == e.digests[0]))
@@ -132,7 +129,7 @@ TxtProfile make_profile(const TxtLog& log, const LaunchFacts& facts, const std::
       pe.digests = {input};
       pe.note = "the log records SinitHash = SHA1(0^20 || this); this is the extend input";
     }
-    if (heap && e.type == kEvtHashStart) {
+    if (heap && e.type == ev::kTxtHashStart) {
       pe.sets = true;
       pe.note = "SinitMleData's SinitHash: PCR 17 after HASH_START (the ACM hash is not printed)";
     }
@@ -143,7 +140,7 @@ TxtProfile make_profile(const TxtLog& log, const LaunchFacts& facts, const std::
                     source);
   // Without a PCR_MAPPING record: a TPM 1.2 log with COMBINED_HASH is legacy; TPM 2.0 is DA.
   bool combined = false;
-  for (const auto& e : p.events) combined = combined || e.type == kCombinedHashType;
+  for (const auto& e : p.events) combined = combined || e.type == ev::kTxtCombinedHash;
   p.mapping =
       mapping ? (*mapping ? "da" : "legacy") : ((container || heap) && combined ? "legacy" : "da");
   if (p.events.empty()) throw_bad_input("the TXT event log has no SINIT events", source);
@@ -281,37 +278,4 @@ TxtProfile load_profile(const std::filesystem::path& path) {
   return parse_profile(read_text_file(path, 16u << 20), path.string());
 }
 
-Chain txt_log_chain(const TxtLog& log, const std::string& file) {
-  Chain c;
-  c.dynamic_launch = true;
-  for (const auto& e : log.events) {
-    if (e.pcr >= kPcrCount) continue;
-    Event ev;
-    ev.pcr = e.pcr;
-    ev.type = e.type;
-    ev.digests = e.digests;
-    ev.data = e.data;
-    auto name = txt_event_type_name(e.type);
-    ev.description = name.empty() ? fmt::format("TXT event {:#x}", e.type) : std::string(name);
-    ev.provenance.artifact = file;
-    ev.provenance.rule = fmt::format("line {}", e.line);
-    if (log.format == TxtLogFormat::kContainer12 && e.type == kEvtHashStart &&
-        e.digests.size() == 1) {
-      const Digest input = hash(HashAlg::kSha1, e.data);
-      if (pcr_extend(Digest::zero(HashAlg::kSha1), input) == e.digests[0]) {
-        ev.digests = {input};
-        ev.description += " (extend input SHA1(data); the log records the resulting SinitHash)";
-      } else {
-        ev.description += " (WARNING: the recorded SinitHash is not SHA1(0^20 || SHA1(data)))";
-      }
-    }
-    if (log.format == TxtLogFormat::kHeap12 && e.type == kEvtHashStart) {
-      ev.sets = true;
-      ev.description += " (SinitMleData's SinitHash: PCR 17's value after it)";
-    }
-    c.events.push_back(std::move(ev));
-  }
-  return c;
-}
-
-}  // namespace integral::txt
+}  // namespace integral
