@@ -5,10 +5,10 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
-#include "integral/formats/mapped_input.h"
 #include "integral/formats/pe.h"
 #include "integral/util/error.h"
 #include "integral/util/json_io.h"
+#include "integral/util/mapped_file.h"
 #include "integral/util/text.h"
 
 namespace integral::cli {
@@ -52,7 +52,7 @@ Command add_pe(CLI::App& root) {
             if (hash->parsed()) {
               auto algs = parse_algs(o->algs);
               for (const auto& f : o->files) {
-                MappedInput in(f);
+                MappedFile in(f, MappedFile::NonRegular::kRefuse);
                 PeImage img = parse_pe(in.bytes(), f);
                 auto digests = authenticode_digests(
                     in.bytes(), img, algs, o->pad ? PePadding::kSignTool : PePadding::kAsIs);
@@ -67,7 +67,7 @@ Command add_pe(CLI::App& root) {
                 j.push_back(entry);
               }
             } else if (sections->parsed()) {
-              MappedInput in(o->file);
+              MappedFile in(o->file, MappedFile::NonRegular::kRefuse);
               PeImage img = parse_pe(in.bytes(), o->file);
               text += fmt::format("{:<8} {:>10} {:>10} {:>10} {:>10}\n", "name", "vaddr", "vsize",
                                   "rawptr", "rawsize");

@@ -9,11 +9,11 @@
 #include "integral/chain/replay.h"
 #include "integral/eventlog/event_log.h"
 #include "integral/eventlog/ima_log.h"
-#include "integral/eventlog/mapped_file.h"
 #include "integral/eventlog/quirks.h"
 #include "integral/tpm/pcr_yaml.h"
 #include "integral/util/error.h"
 #include "integral/util/json_io.h"
+#include "integral/util/mapped_file.h"
 #include "integral/util/text.h"
 
 namespace integral::cli {

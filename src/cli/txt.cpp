@@ -11,7 +11,6 @@
 #include "integral/eventlog/txt_log.h"
 #include "integral/eventlog/txt_stat.h"
 #include "integral/formats/lcp_policy.h"
-#include "integral/formats/mapped_input.h"
 #include "integral/formats/tb_policy.h"
 #include "integral/formats/tboot_mle.h"
 #include "integral/formats/txt_acm.h"
@@ -21,6 +20,7 @@
 #include "integral/util/file_io.h"
 #include "integral/util/hex.h"
 #include "integral/util/json_io.h"
+#include "integral/util/mapped_file.h"
 #include "integral/util/text.h"
 
 namespace integral::cli {
@@ -139,7 +139,7 @@ std::function<int()> add_txt_lcp(CLI::App* app) {
   cmd->add_flag("--json", o->json, "Machine-readable output");
   return [=] {
     if (!cmd->parsed()) return -1;
-    MappedInput in(o->file);
+    MappedFile in(o->file, MappedFile::NonRegular::kRefuse);
     nlohmann::ordered_json j;
     j["file"] = o->file;
     int rc = 0;
@@ -150,7 +150,7 @@ std::function<int()> add_txt_lcp(CLI::App* app) {
     } else {
       pol = formats::parse_lcp_policy(in.bytes(), in.path());
       if (o->data) {
-        MappedInput d(*o->data);
+        MappedFile d(*o->data, MappedFile::NonRegular::kRefuse);
         data = formats::parse_lcp_policy_data(d.bytes(), d.path());
       }
     }
@@ -223,7 +223,7 @@ TxtSub add_txt_profile(CLI::App* txt) {
   return {app, [o] {
             // Text is parsed from the one mapping, with the facts printed around the log (tboot
             // version and command line); a binary log has none and is read by its format.
-            MappedInput in(o->file);
+            MappedFile in(o->file, MappedFile::NonRegular::kRefuse);
             const auto bytes = in.bytes();
             const std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
             const bool is_text = text.find('\0') == std::string_view::npos;

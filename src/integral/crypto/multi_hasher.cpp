@@ -12,7 +12,9 @@
 #include <thread>
 
 #include "integral/util/error.h"
+#include "integral/util/fd.h"
 #include "integral/util/file_io.h"
+#include "integral/util/mapped_file.h"
 #include "integral/util/progress.h"
 
 namespace integral {
@@ -59,20 +61,6 @@ std::vector<Digest> MultiHasher::finish() {
 
 namespace {
 
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
-
 std::vector<Digest> hash_stream(int fd, const std::filesystem::path& path, MultiHasher& mh) {
   constexpr size_t kChunk = 4 << 20;
   std::vector<uint8_t> buf(kChunk);
@@ -91,31 +79,20 @@ std::vector<Digest> hash_stream(int fd, const std::filesystem::path& path, Multi
 
 std::vector<Digest> hash_file(const std::filesystem::path& path, std::span<const HashAlg> algs) {
   Fd fd(open_input(path));
-  struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) throw_environment(std::strerror(errno), path.string());
   MultiHasher mh(algs);
-  if (!S_ISREG(st.st_mode) || st.st_size == 0) return hash_stream(fd.get(), path, mh);
-
-  size_t size = static_cast<size_t>(st.st_size);
-  void* map = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd.get(), 0);
-  if (map == MAP_FAILED) return hash_stream(fd.get(), path, mh);
-  ::madvise(map, size, MADV_SEQUENTIAL | MADV_WILLNEED);
-  try {
-    // Slices big enough that the per-slice thread hand-off is noise (16 per GiB), small enough
-    // for progress to move on a terminal.
-    constexpr size_t kSlice = 64 << 20;
-    Progress progress("hashing " + path.filename().string(), size);
-    const auto* base = static_cast<const uint8_t*>(map);
-    for (size_t off = 0; off < size; off += kSlice) {
-      size_t n = std::min(kSlice, size - off);
-      mh.update(std::span(base + off, n));
-      progress.advance(n);
-    }
-  } catch (...) {
-    ::munmap(map, size);
-    throw;
+  auto map = MappedFile::map(fd.get(), path.string());
+  if (!map) return hash_stream(fd.get(), path, mh);
+  map->advise_sequential();
+  // Slices big enough that the per-slice thread hand-off is noise (16 per GiB), small enough
+  // for progress to move on a terminal.
+  constexpr size_t kSlice = 64 << 20;
+  const auto bytes = map->bytes();
+  Progress progress("hashing " + path.filename().string(), bytes.size());
+  for (size_t off = 0; off < bytes.size(); off += kSlice) {
+    const auto slice = bytes.subspan(off, std::min(kSlice, bytes.size() - off));
+    mh.update(slice);
+    progress.advance(slice.size());
   }
-  ::munmap(map, size);
   return mh.finish();
 }
 

@@ -5,11 +5,11 @@
 
 #include "integral/eventlog/go_attestation_json.h"
 #include "integral/eventlog/ima_log.h"
-#include "integral/eventlog/mapped_file.h"
 #include "integral/eventlog/txt_log.h"
 #include "integral/eventlog/txt_stat.h"
 #include "integral/predict/txt_profile.h"
 #include "integral/util/error.h"
+#include "integral/util/mapped_file.h"
 
 namespace integral {
 

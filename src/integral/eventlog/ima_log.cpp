@@ -273,20 +273,13 @@ std::optional<HashAlg> ima_bank_from_file_name(std::string_view path) {
 ImaReader::ImaReader(const std::filesystem::path& path, std::optional<ImaFormat> format,
                      std::optional<HashAlg> bank)
     : name_(path.string()) {
-  fd_ = open_input(path);
-  struct stat st {};
-  if (::fstat(fd_, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
-    // A regular file is mapped: no copy, and the page cache (not the heap) holds it.
-    void* p = ::mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd_, 0);
-    if (p != MAP_FAILED) {
-      ::madvise(p, static_cast<size_t>(st.st_size), MADV_SEQUENTIAL);
-      mapping_ = p;
-      mapping_size_ = static_cast<size_t>(st.st_size);
-      memory_ = std::span(static_cast<const uint8_t*>(p), mapping_size_);
-      ::close(fd_);
-      fd_ = -1;
-      eof_ = true;
-    }
+  fd_.reset(open_input(path));
+  // A regular file is mapped: no copy, and the page cache (not the heap) holds it.
+  if ((mapping_ = MappedFile::map(fd_.get(), name_))) {
+    mapping_->advise_sequential();
+    memory_ = mapping_->bytes();
+    fd_.reset();
+    eof_ = true;
   }
   fill(kProbeBytes);
   format_ = format ? *format : sniff_ima(std::span(head(), std::min<size_t>(available(), 64)));
@@ -336,10 +329,7 @@ void ImaReader::choose_bank(std::optional<HashAlg> bank) {
       if (kDigestSizes[k] == p.dsize) bank_ = kSizeBanks[k], digest_size_ = p.dsize;
 }
 
-ImaReader::~ImaReader() {
-  if (fd_ >= 0) ::close(fd_);
-  if (mapping_) ::munmap(mapping_, mapping_size_);
-}
+ImaReader::~ImaReader() = default;
 
 void ImaReader::fail(uint64_t where, const std::string& message) const {
   if (format_ == ImaFormat::kAscii)
@@ -348,15 +338,15 @@ void ImaReader::fail(uint64_t where, const std::string& message) const {
 }
 
 const uint8_t* ImaReader::head() const {
-  return (fd_ < 0 ? memory_.data() : buf_.data()) + start_;
+  return (!fd_ ? memory_.data() : buf_.data()) + start_;
 }
 
 size_t ImaReader::available() const {
-  return (fd_ < 0 ? memory_.size() : end_) - start_;
+  return (!fd_ ? memory_.size() : end_) - start_;
 }
 
 bool ImaReader::fill(size_t n) {
-  if (fd_ < 0 || end_ - start_ >= n) return available() >= n;
+  if (!fd_ || end_ - start_ >= n) return available() >= n;
   // Move the unread tail to the front, then read until n bytes are there or the file ends.
   if (start_ > 0) {
     std::memmove(buf_.data(), buf_.data() + start_, end_ - start_);
@@ -365,7 +355,7 @@ bool ImaReader::fill(size_t n) {
   }
   if (buf_.size() < std::max(n, kChunk)) buf_.resize(std::max(n, kChunk));
   while (end_ < n && !eof_) {
-    ssize_t r = ::read(fd_, buf_.data() + end_, buf_.size() - end_);
+    ssize_t r = ::read(fd_.get(), buf_.data() + end_, buf_.size() - end_);
     if (r < 0 && errno == EINTR) continue;
     if (r < 0) throw_environment(std::strerror(errno), name_);
     if (r == 0) eof_ = true;
@@ -539,7 +529,7 @@ bool ImaReader::next_ascii(ImaRecord& out) {
       break;
     }
     if (have > kMaxLine) fail(line_ + 1, "line too long");
-    if (fd_ < 0 || eof_) {
+    if (!fd_ || eof_) {
       if (have == 0) return false;
       len = have;  // last line without a newline
       break;

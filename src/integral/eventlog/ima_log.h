@@ -17,6 +17,8 @@
 
 #include "integral/crypto/digest.h"
 #include "integral/tpm/pcr_set.h"
+#include "integral/util/fd.h"
+#include "integral/util/mapped_file.h"
 
 namespace integral {
 
@@ -117,10 +119,9 @@ class ImaReader {
   void choose_bank(std::optional<HashAlg> bank);
 
   std::string name_;
-  int fd_ = -1;
-  std::span<const uint8_t> memory_;  // the whole input (memory, or a mapped regular file)
-  void* mapping_ = nullptr;
-  size_t mapping_size_ = 0;
+  Fd fd_;                              // a stream read in chunks (invalid: memory_ holds it all)
+  std::optional<MappedFile> mapping_;  // a regular file, mapped
+  std::span<const uint8_t> memory_;    // the whole input (memory, or the mapping)
   std::vector<uint8_t> buf_;
   std::array<uint8_t, kMaxDigestSize> logged_{};  // an ASCII line's template hash
   std::vector<uint8_t> scratch_;  // template data rebuilt from an ASCII line or legacy entry

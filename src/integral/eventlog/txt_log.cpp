@@ -12,12 +12,12 @@
 
 #include "integral/chain/event_type.h"
 #include "integral/eventlog/tcg_log.h"
-#include "integral/formats/mapped_input.h"
 #include "integral/formats/txt_heap.h"
 #include "integral/util/byte_reader.h"
 #include "integral/util/bytes.h"
 #include "integral/util/error.h"
 #include "integral/util/json_io.h"
+#include "integral/util/mapped_file.h"
 #include "integral/util/number.h"
 
 namespace integral {
@@ -386,7 +386,7 @@ LoadedTxtLog load_txt_log(const std::vector<std::filesystem::path>& files) {
   LoadedTxtLog out;
   std::vector<TxtLog> banks;
   for (const auto& f : files) {
-    MappedInput in(f);
+    MappedFile in(f, MappedFile::NonRegular::kRefuse);
     auto b = in.bytes();
     const std::string name = in.path();
     const std::string_view s(reinterpret_cast<const char*>(b.data()), b.size());

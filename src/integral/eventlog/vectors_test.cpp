@@ -7,8 +7,8 @@
 
 #include "integral/chain/replay.h"
 #include "integral/eventlog/event_log.h"
-#include "integral/eventlog/mapped_file.h"
 #include "integral/eventlog/quirks.h"
+#include "integral/util/mapped_file.h"
 
 namespace integral {
 namespace {

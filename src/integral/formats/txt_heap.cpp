@@ -5,10 +5,10 @@
 #include <algorithm>
 #include <cctype>
 
-#include "integral/formats/mapped_input.h"
 #include "integral/util/byte_reader.h"
 #include "integral/util/error.h"
 #include "integral/util/json_io.h"
+#include "integral/util/mapped_file.h"
 #include "integral/util/number.h"
 #include "integral/util/text.h"
 
@@ -745,7 +745,7 @@ TxtHeap parse_txt_heap_text(std::string_view text, const std::string& file) {
 }
 
 TxtHeap load_txt_heap(const std::filesystem::path& path) {
-  MappedInput in(path);
+  MappedFile in(path, MappedFile::NonRegular::kRefuse);
   auto b = in.bytes();
   const std::string_view s(reinterpret_cast<const char*>(b.data()), b.size());
   if (s.find("bios_data (@") != std::string_view::npos) return parse_txt_heap_text(s, in.path());

@@ -15,6 +15,7 @@
 #include <unordered_map>
 
 #include "integral/util/error.h"
+#include "integral/util/fd.h"
 
 namespace integral::image {
 
@@ -255,18 +256,6 @@ struct ArchiveCloser {
   void operator()(archive* a) const { archive_read_free(a); }
 };
 
-void write_all(int fd, const void* data, size_t len, uint64_t off) {
-  const char* p = static_cast<const char*>(data);
-  while (len) {
-    ssize_t n = ::pwrite(fd, p, len, static_cast<off_t>(off));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) throw_environment(fmt::format("cannot write spill file: {}", std::strerror(errno)));
-    p += n;
-    len -= static_cast<size_t>(n);
-    off += static_cast<uint64_t>(n);
-  }
-}
-
 int make_spill_file() {
   std::string dir = ::getenv("TMPDIR") ? ::getenv("TMPDIR") : "/tmp";
   int fd = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
@@ -406,7 +395,7 @@ Tree load_tar(const std::filesystem::path& tar) {
         if (off < 0 || static_cast<uint64_t>(off) > size || len > size - static_cast<uint64_t>(off))
           throw_bad_input(fmt::format("'{}': data beyond the entry's size", path), src, offset);
         // Sparse gaps stay holes in the spill file and read back as zeros.
-        write_all(tree.spill_fd(), buf, len, spill_end + static_cast<uint64_t>(off));
+        pwrite_all(tree.spill_fd(), buf, len, spill_end + static_cast<uint64_t>(off), "spill file");
       }
       spill_end += size;
       if (::ftruncate(tree.spill_fd(), static_cast<off_t>(spill_end)) != 0)

@@ -10,35 +10,11 @@
 
 #include "integral/crypto/evp.h"
 #include "integral/util/error.h"
+#include "integral/util/fd.h"
 
 namespace integral::image {
 
 namespace {
-
-void pread_all(int fd, uint8_t* p, size_t len, uint64_t off, const std::string& what) {
-  while (len) {
-    ssize_t r = ::pread(fd, p, len, static_cast<off_t>(off));
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0)
-      throw_environment(fmt::format("cannot read: {}", r < 0 ? std::strerror(errno) : "short file"),
-                        what);
-    p += r;
-    len -= static_cast<size_t>(r);
-    off += static_cast<uint64_t>(r);
-  }
-}
-
-void pwrite_all(int fd, const uint8_t* p, size_t len, uint64_t off, const std::string& what) {
-  while (len) {
-    ssize_t r = ::pwrite(fd, p, len, static_cast<off_t>(off));
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0)
-      throw_environment(fmt::format("cannot write hash tree: {}", std::strerror(errno)), what);
-    p += r;
-    len -= static_cast<size_t>(r);
-    off += static_cast<uint64_t>(r);
-  }
-}
 
 // H(salt ‖ block), starting from a context that already holds the salt.
 class SaltedHasher {
@@ -302,7 +278,8 @@ VerityFileResult verity_file(const std::string& image, const std::string& hash_f
                              std::optional<uint64_t> hash_offset, VerityParams params) {
   const bool in_place = hash_file.empty();
   // O_NONBLOCK: opening a FIFO must not wait for a writer before it is refused below.
-  int fd = ::open(image.c_str(), (in_place ? O_RDWR : O_RDONLY) | O_CLOEXEC | O_NONBLOCK);
+  const Fd owned(::open(image.c_str(), (in_place ? O_RDWR : O_RDONLY) | O_CLOEXEC | O_NONBLOCK));
+  const int fd = owned.get();
   if (fd < 0) {
     if (errno == EISDIR) throw_bad_input("not a regular file (a directory)", image);
     throw_bad_input(fmt::format("cannot open: {}", std::strerror(errno)), image);
@@ -353,10 +330,8 @@ VerityFileResult verity_file(const std::string& image, const std::string& hash_f
     }
   } catch (...) {
     if (appended && ::ftruncate(fd, static_cast<off_t>(size)) == 0) ::fsync(fd);
-    ::close(fd);
     throw;
   }
-  ::close(fd);
   out.params = params;
   return out;
 }

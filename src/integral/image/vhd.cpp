@@ -11,6 +11,7 @@
 
 #include "integral/crypto/digest.h"
 #include "integral/util/error.h"
+#include "integral/util/fd.h"
 
 namespace integral::image {
 
@@ -59,16 +60,6 @@ uint32_t geometry(uint64_t size) {
   return static_cast<uint32_t>((cyl << 16) | (heads << 8) | spt);
 }
 
-void write_all(int fd, const uint8_t* p, size_t n, const std::string& what) {
-  while (n) {
-    ssize_t w = ::write(fd, p, n);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) throw_environment(fmt::format("cannot write: {}", std::strerror(errno)), what);
-    p += w;
-    n -= static_cast<size_t>(w);
-  }
-}
-
 bool all_zero(const uint8_t* p, size_t n) {
   return n == 0 || (p[0] == 0 && std::memcmp(p, p + 1, n - 1) == 0);
 }
@@ -76,21 +67,17 @@ bool all_zero(const uint8_t* p, size_t n) {
 }  // namespace
 
 void write_vhd(const std::string& raw, AtomicFile& out, VhdKind kind, int64_t timestamp) {
-  int in = ::open(raw.c_str(), O_RDONLY | O_CLOEXEC);
-  if (in < 0) throw_environment(fmt::format("cannot open: {}", std::strerror(errno)), raw);
+  const Fd input(::open(raw.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!input) throw_environment(fmt::format("cannot open: {}", std::strerror(errno)), raw);
+  const int in = input.get();
   struct stat st {};
-  if (::fstat(in, &st) != 0) {
-    ::close(in);
+  if (::fstat(in, &st) != 0)
     throw_environment(fmt::format("cannot stat: {}", std::strerror(errno)), raw);
-  }
   const auto size = static_cast<uint64_t>(st.st_size);
   std::vector<uint8_t> buf(kVhdBlock);
   // Unique id: a hash of the raw image's first 64 KiB, its size and the kind.
   std::string head(static_cast<size_t>(std::min<uint64_t>(size, 65536)), '\0');
-  if (::pread(in, head.data(), head.size(), 0) != static_cast<ssize_t>(head.size())) {
-    ::close(in);
-    throw_environment("cannot read", raw);
-  }
+  pread_all(in, head.data(), head.size(), 0, raw);
   Hasher h(HashAlg::kSha256);
   h.update(std::string_view("integral-vhd"));
   h.update(head);
@@ -117,18 +104,12 @@ void write_vhd(const std::string& raw, AtomicFile& out, VhdKind kind, int64_t ti
 
   const std::string what = out.path().string();
   const int fd = out.fd();
-  try {
+  {
     auto read_block = [&](uint64_t b) {
       std::fill(buf.begin(), buf.end(), 0);
       uint64_t off = b * kVhdBlock;
       size_t n = static_cast<size_t>(std::min<uint64_t>(kVhdBlock, size - off));
-      size_t done = 0;
-      while (done < n) {
-        ssize_t r = ::pread(in, buf.data() + done, n - done, static_cast<off_t>(off + done));
-        if (r < 0 && errno == EINTR) continue;
-        if (r <= 0) throw_environment("cannot read", raw);
-        done += static_cast<size_t>(r);
-      }
+      pread_all(in, buf.data(), n, off, raw);
       return n;
     };
     const uint64_t nblocks = (size + kVhdBlock - 1) / kVhdBlock;
@@ -169,11 +150,7 @@ void write_vhd(const std::string& raw, AtomicFile& out, VhdKind kind, int64_t ti
       }
     }
     write_all(fd, footer, 512, what);
-  } catch (...) {
-    ::close(in);
-    throw;
   }
-  ::close(in);
 }
 
 }  // namespace integral::image

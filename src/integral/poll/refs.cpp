@@ -142,14 +142,7 @@ bool load_state(const std::filesystem::path& file, RefMap& out) {
 }
 
 void store_state(const std::filesystem::path& file, const RefMap& refs) {
-  write_file_atomic(file, format_state(refs));
-  auto dir = file.parent_path();
-  if (dir.empty()) dir = ".";
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd >= 0) {
-    ::fsync(fd);
-    ::close(fd);
-  }
+  write_file_atomic(file, format_state(refs));  // fsyncs the file and its directory
 }
 
 }  // namespace integral::poll

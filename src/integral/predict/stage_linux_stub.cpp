@@ -8,13 +8,13 @@
 
 #include "integral/chain/event_type.h"
 #include "integral/crypto/multi_hasher.h"
-#include "integral/formats/mapped_input.h"
 #include "integral/formats/pe.h"
 #include "integral/predict/stage.h"
 #include "integral/predict/uefi_events.h"
 #include "integral/util/bytes.h"
 #include "integral/util/error.h"
 #include "integral/util/file_io.h"
+#include "integral/util/mapped_file.h"
 
 namespace integral {
 
@@ -50,7 +50,7 @@ std::vector<Event> run_linux_stub_stage(StageFields& f, const StageContext& ctx)
   std::string cmdline_artifact = f.file();
   std::optional<std::vector<Digest>> initrd_digests;
   std::string initrd_artifact;
-  std::unique_ptr<MappedInput> in;
+  std::unique_ptr<MappedFile> in;
   if (uki) {
     in = uefi::open_artifact(f, "uki", *uki, ctx);
     PeImage img = parse_pe(in->bytes(), in->path());

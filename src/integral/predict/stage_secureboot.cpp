@@ -29,13 +29,13 @@
 #include "integral/eventlog/event_log.h"
 #include "integral/eventlog/payload.h"
 #include "integral/formats/efi_signature_list.h"
-#include "integral/formats/mapped_input.h"
 #include "integral/formats/pe.h"
 #include "integral/formats/pe_signature.h"
 #include "integral/predict/stage.h"
 #include "integral/predict/uefi_events.h"
 #include "integral/util/bytes.h"
 #include "integral/util/error.h"
+#include "integral/util/mapped_file.h"
 
 namespace integral {
 

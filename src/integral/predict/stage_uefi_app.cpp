@@ -19,11 +19,11 @@
 #include <algorithm>
 
 #include "integral/chain/event_type.h"
-#include "integral/formats/mapped_input.h"
 #include "integral/formats/pe.h"
 #include "integral/predict/stage.h"
 #include "integral/predict/uefi_events.h"
 #include "integral/util/error.h"
+#include "integral/util/mapped_file.h"
 
 namespace integral {
 

@@ -19,11 +19,11 @@
 
 #include "integral/chain/event_type.h"
 #include "integral/crypto/multi_hasher.h"
-#include "integral/formats/mapped_input.h"
 #include "integral/formats/pe.h"
 #include "integral/predict/stage.h"
 #include "integral/predict/uefi_events.h"
 #include "integral/util/error.h"
+#include "integral/util/mapped_file.h"
 
 namespace integral {
 
@@ -72,7 +72,7 @@ void check_modelled(StageFields& f, int64_t version, std::string_view key, std::
 
 // The stub's version from its .sdmagic section ("#### LoaderInfo: systemd-stub 254.26-1 ####"
 // in systemd's own builds and Debian's): the major number. Failures name file and offset.
-int sdmagic_version(StageFields& f, const MappedInput& in, const PeSection& s) {
+int sdmagic_version(StageFields& f, const MappedFile& in, const PeSection& s) {
   auto where =
       fmt::format("{}: section .sdmagic (file offset {:#x})", in.path(), s.pointer_to_raw_data);
   std::string text = uefi::section_text(f, "uki", in, s, 4096);
@@ -129,7 +129,7 @@ std::vector<Event> run_uki_stage(StageFields& f, const StageContext& ctx) {
   if (!uki && files.empty()) f.fail("", "needs 'uki' or section files (linux = ..., osrel = ...)");
   if (given) check_modelled(f, *given, "systemd_version", "");
 
-  std::unique_ptr<MappedInput> in;
+  std::unique_ptr<MappedFile> in;
   PeImage img;
   int version = given ? static_cast<int>(*given) : 0;
   if (uki) {

@@ -91,32 +91,32 @@ Event separator_event(unsigned pcr, std::span<const HashAlg> banks) {
 
 #include <fmt/format.h>
 
-#include "integral/formats/mapped_input.h"
 #include "integral/formats/pe.h"
 #include "integral/predict/stage.h"
 #include "integral/util/error.h"
+#include "integral/util/mapped_file.h"
 
 namespace integral::uefi {
 
-std::unique_ptr<MappedInput> open_artifact(StageFields& f, std::string_view key,
-                                           const std::string& path, const StageContext& ctx) {
+std::unique_ptr<MappedFile> open_artifact(StageFields& f, std::string_view key,
+                                          const std::string& path, const StageContext& ctx) {
   auto file = ctx.resolve(path);
   try {
-    return std::make_unique<MappedInput>(file);
+    return std::make_unique<MappedFile>(file, MappedFile::NonRegular::kRefuse);
   } catch (const Error& e) {
     if (e.code() != ExitCode::kBadInput) throw;
     f.fail(key, fmt::format("{}: {}", file.string(), e.message()));
   }
 }
 
-std::vector<Digest> hash_section(const MappedInput& in, const PeSection& s,
+std::vector<Digest> hash_section(const MappedFile& in, const PeSection& s,
                                  std::span<const HashAlg> banks) {
   MultiHasher h(banks);
   for_each_section_piece(in.bytes(), s, [&](std::span<const uint8_t> piece) { h.update(piece); });
   return h.finish();
 }
 
-std::string section_text(StageFields& f, std::string_view key, const MappedInput& in,
+std::string section_text(StageFields& f, std::string_view key, const MappedFile& in,
                          const PeSection& s, size_t max) {
   if (s.virtual_size > max)
     f.fail(key, fmt::format("{}: section {} is {} bytes, more than {} for a text section",

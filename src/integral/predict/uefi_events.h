@@ -33,20 +33,20 @@ Event separator_event(unsigned pcr, std::span<const HashAlg> banks);
 namespace integral {
 class StageFields;
 struct StageContext;
-class MappedInput;
+class MappedFile;
 struct PeSection;
 }  // namespace integral
 
 namespace integral::uefi {
 
 // A stage's artifact, mapped; a missing or unreadable file fails naming the stage key.
-std::unique_ptr<MappedInput> open_artifact(StageFields& f, std::string_view key,
-                                           const std::string& path, const StageContext& ctx);
+std::unique_ptr<MappedFile> open_artifact(StageFields& f, std::string_view key,
+                                          const std::string& path, const StageContext& ctx);
 // Digests of a section as loaded in memory (VirtualSize bytes), streamed.
-std::vector<Digest> hash_section(const MappedInput& in, const PeSection& s,
+std::vector<Digest> hash_section(const MappedFile& in, const PeSection& s,
                                  std::span<const HashAlg> banks);
 // A section's loaded bytes as text (command lines), at most `max` bytes.
-std::string section_text(StageFields& f, std::string_view key, const MappedInput& in,
+std::string section_text(StageFields& f, std::string_view key, const MappedFile& in,
                          const PeSection& s, size_t max = 1u << 20);
 
 }  // namespace integral::uefi

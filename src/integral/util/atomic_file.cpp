@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "integral/util/error.h"
+#include "integral/util/fd.h"
 
 namespace integral {
 
@@ -26,13 +27,12 @@ bool names_directory(const std::filesystem::path& p) {
 // Makes a rename in `dir` durable. File systems that cannot fsync a directory say EINVAL;
 // there is nothing more to do on those.
 void sync_directory(const std::filesystem::path& dir, const std::filesystem::path& what) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0)
+  const Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd)
     throw_environment(std::string("cannot open the directory: ") + std::strerror(errno),
                       what.string());
-  int rc = ::fsync(fd);
-  int saved = errno;
-  ::close(fd);
+  const int rc = ::fsync(fd.get());
+  const int saved = errno;
   if (rc != 0 && saved != EINVAL)
     throw_environment(std::string("cannot sync the directory: ") + std::strerror(saved),
                       what.string());
@@ -44,27 +44,20 @@ AtomicFile::AtomicFile(std::filesystem::path dest) : dest_(std::move(dest)) {
   if (dest_.filename().empty() || names_directory(dest_))
     throw_environment("is a directory, not a file to write", dest_.string());
   tmp_ = (dir_of(dest_) / ("." + dest_.filename().string() + ".XXXXXX")).string();
-  fd_ = ::mkostemp(tmp_.data(), O_CLOEXEC);
-  if (fd_ < 0)
+  fd_.reset(::mkostemp(tmp_.data(), O_CLOEXEC));
+  if (!fd_)
     throw_environment(std::string("cannot create temporary file: ") + std::strerror(errno),
                       dest_.string());
 }
 
 AtomicFile::~AtomicFile() {
-  if (fd_ >= 0) ::close(fd_);
+  fd_.reset();
   if (!committed_) ::unlink(tmp_.c_str());
 }
 
 void AtomicFile::write(std::string_view bytes) {
-  if (fd_ < 0) throw_environment("write after finish", dest_.string());
-  while (!bytes.empty()) {
-    ssize_t n = ::write(fd_, bytes.data(), bytes.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0)
-      throw_environment(std::string("cannot write: ") + std::strerror(n < 0 ? errno : ENOSPC),
-                        dest_.string());
-    bytes.remove_prefix(static_cast<size_t>(n));
-  }
+  if (!fd_) throw_environment("write after finish", dest_.string());
+  write_all(fd_.get(), bytes.data(), bytes.size(), dest_.string());
 }
 
 void AtomicFile::finish() {
@@ -72,13 +65,11 @@ void AtomicFile::finish() {
   // mkstemp creates 0600; outputs are ordinary files, so they get the umask's mode.
   mode_t mask = ::umask(0);
   ::umask(mask);
-  bool ok = ::fchmod(fd_, 0666 & ~mask) == 0 && ::fsync(fd_) == 0;
+  bool ok = ::fchmod(fd_.get(), 0666 & ~mask) == 0 && ::fsync(fd_.get()) == 0;
   int saved = errno;
-  int fd = fd_;
-  fd_ = -1;
-  if (::close(fd) != 0 && ok) {
+  if (const int err = fd_.close(); err != 0 && ok) {
     ok = false;
-    saved = errno;
+    saved = err;
   }
   if (!ok) throw_environment(std::string("cannot write: ") + std::strerror(saved), dest_.string());
   finished_ = true;

@@ -14,6 +14,8 @@
 #include <string_view>
 #include <vector>
 
+#include "integral/util/fd.h"
+
 namespace integral {
 
 class AtomicFile {
@@ -27,7 +29,7 @@ class AtomicFile {
 
   const std::filesystem::path& path() const { return dest_; }
   const std::string& temp_path() const { return tmp_; }
-  int fd() const { return fd_; }  // -1 once finished
+  int fd() const { return fd_.get(); }  // -1 once finished
   bool committed() const { return committed_; }
 
   void write(std::string_view bytes);  // at the file's current position
@@ -43,7 +45,7 @@ class AtomicFile {
 
   std::filesystem::path dest_;
   std::string tmp_;
-  int fd_ = -1;
+  Fd fd_;
   bool finished_ = false;
   bool committed_ = false;
 };

@@ -10,6 +10,7 @@
 
 #include "integral/util/atomic_file.h"
 #include "integral/util/error.h"
+#include "integral/util/fd.h"
 
 namespace integral {
 
@@ -24,25 +25,20 @@ int open_input(const std::filesystem::path& path) {
 }
 
 std::string read_text_file(const std::filesystem::path& path, uint64_t max_bytes) {
-  int fd = open_input(path);
+  const Fd fd(open_input(path));
   struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
+  if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode))
     throw_bad_input("not a regular file", path.string());
-  }
-  if (static_cast<uint64_t>(st.st_size) > max_bytes) {
-    ::close(fd);
+  if (static_cast<uint64_t>(st.st_size) > max_bytes)
     throw_bad_input("file is larger than " + std::to_string(max_bytes) + " bytes", path.string());
-  }
   std::string out(static_cast<size_t>(st.st_size), '\0');
   size_t done = 0;
   while (done < out.size()) {
-    ssize_t n = ::read(fd, out.data() + done, out.size() - done);
+    ssize_t n = ::read(fd.get(), out.data() + done, out.size() - done);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;  // file shrank while reading: keep what was read
     done += static_cast<size_t>(n);
   }
-  ::close(fd);
   out.resize(done);
   return out;
 }
