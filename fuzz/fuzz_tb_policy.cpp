@@ -7,7 +7,7 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   try {
-    auto p = integral::formats::TbPolicy::parse(std::span(data, size), "fuzz");
+    auto p = integral::TbPolicy::parse(std::span(data, size), "fuzz");
     (void)p.to_json().dump();
   } catch (const integral::Error&) {
   }

@@ -8,7 +8,7 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   try {
-    auto m = integral::formats::TbootMle::parse(std::span(data, size), "fuzz");
+    auto m = integral::TbootMle::parse(std::span(data, size), "fuzz");
     (void)m.mle_bytes(std::string("logging=serial"));
   } catch (const integral::Error&) {
   }

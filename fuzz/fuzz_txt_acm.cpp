@@ -7,7 +7,7 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   try {
-    auto a = integral::formats::TxtAcm::parse(std::span(data, size), "fuzz");
+    auto a = integral::TxtAcm::parse(std::span(data, size), "fuzz");
     (void)a.to_json().dump();
   } catch (const integral::Error&) {
   }

@@ -8,12 +8,12 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   try {
-    (void)integral::formats::parse_txt_heap(std::span(data, size), "fuzz").to_text();
+    (void)integral::parse_txt_heap(std::span(data, size), "fuzz").to_text();
   } catch (const integral::Error&) {
   }
   try {
     auto text = std::string_view(reinterpret_cast<const char*>(data), size);
-    (void)integral::formats::parse_txt_heap_text(text, "fuzz").to_json().dump();
+    (void)integral::parse_txt_heap_text(text, "fuzz").to_json().dump();
   } catch (const integral::Error&) {
   }
   return 0;

@@ -117,7 +117,7 @@ std::function<int()> add_txt_heap(CLI::App* app) {
   cmd->add_flag("--json", o->json, "Machine-readable output");
   return [=] {
     if (!cmd->parsed()) return -1;
-    auto h = formats::load_txt_heap(o->file);
+    auto h = load_txt_heap(o->file);
     emit("", o->json ? dump_json(h.to_json(), 2) + "\n" : h.to_text());
     return 0;
   };
@@ -143,15 +143,15 @@ std::function<int()> add_txt_lcp(CLI::App* app) {
     nlohmann::ordered_json j;
     j["file"] = o->file;
     int rc = 0;
-    std::optional<formats::LcpPolicy> pol;
-    std::optional<formats::LcpPolicyData> data;
-    if (formats::is_lcp_policy_data(in.bytes())) {
-      data = formats::parse_lcp_policy_data(in.bytes(), in.path());
+    std::optional<LcpPolicy> pol;
+    std::optional<LcpPolicyData> data;
+    if (is_lcp_policy_data(in.bytes())) {
+      data = parse_lcp_policy_data(in.bytes(), in.path());
     } else {
-      pol = formats::parse_lcp_policy(in.bytes(), in.path());
+      pol = parse_lcp_policy(in.bytes(), in.path());
       if (o->data) {
         MappedFile d(*o->data, MappedFile::NonRegular::kRefuse);
-        data = formats::parse_lcp_policy_data(d.bytes(), d.path());
+        data = parse_lcp_policy_data(d.bytes(), d.path());
       }
     }
     if (pol) {
@@ -316,9 +316,9 @@ Command add_txt(CLI::App& root) {
             if (profile.app->parsed()) return profile.run();
             if (mle->parsed()) {
               auto algs = parse_algs(o->alg);
-              auto m = formats::TbootMle::load(o->file);
+              auto m = TbootMle::load(o->file);
               auto cmdline = o->cmdline;
-              if (cmdline && o->skip_filename) cmdline = formats::TbootMle::skip_filename(*cmdline);
+              if (cmdline && o->skip_filename) cmdline = TbootMle::skip_filename(*cmdline);
               auto ds = m.mle_hash(algs, cmdline);
               if (o->json) {
                 const auto& h = m.header();
@@ -341,7 +341,7 @@ Command add_txt(CLI::App& root) {
             }
             if (mod->parsed()) {
               auto algs = parse_algs(o->alg);
-              auto ds = formats::tb_module_digests(algs, o->cmdline.value_or(""), o->file);
+              auto ds = tb_module_digests(algs, o->cmdline.value_or(""), o->file);
               if (o->json) {
                 nlohmann::ordered_json j;
                 j["file"] = o->file;
@@ -364,7 +364,7 @@ Command add_txt(CLI::App& root) {
               } catch (const std::exception&) {
                 throw_usage(fmt::format("--edx '{}' is not a 32-bit number", o->edx));
               }
-              auto a = formats::TxtAcm::load(o->file);
+              auto a = TxtAcm::load(o->file);
               const Bytes data = a.hash_start_data(edx);
               // Legacy (TPM 1.2): PCR 17 is reset and extended with SHA1(data) in one sequence;
               // the result is SinitMleData.SinitHash and the 0x402 record's digest.
@@ -396,7 +396,7 @@ Command add_txt(CLI::App& root) {
             }
             if (log->parsed()) return run_txt_log(o->files, o->json);
             if (acm->parsed()) {
-              auto a = formats::TxtAcm::load(o->file);
+              auto a = TxtAcm::load(o->file);
               auto j = a.to_json();
               if (o->json) {
                 emit("", dump_json(j, 2) + "\n");
@@ -418,13 +418,13 @@ Command add_txt(CLI::App& root) {
               return 0;
             }
             auto algs = parse_algs(o->alg);
-            auto p = formats::TbPolicy::load(o->file);
+            auto p = TbPolicy::load(o->file);
             auto j = p.to_json();
             // The policy event as tboot extends it with this policy's algorithm as H_cur.
             nlohmann::ordered_json ev;
             for (auto alg : algs) {
               ev[std::string(hash_alg_name(alg))] =
-                  formats::tb_policy_event_digest(p.raw, p.policy_control, p.alg(), alg).hex();
+                  tb_policy_event_digest(p.raw, p.policy_control, p.alg(), alg).hex();
             }
             j["policy_event_digest"] = ev;
             emit("", o->json ? dump_json(j, 2) + "\n" : dump_json(j, 2) + "\n");

@@ -13,12 +13,14 @@
 #include "integral/chain/event_type.h"
 #include "integral/eventlog/tcg_log.h"
 #include "integral/formats/txt_heap.h"
+#include "integral/formats/txt_printout.h"
 #include "integral/util/byte_reader.h"
 #include "integral/util/bytes.h"
 #include "integral/util/error.h"
 #include "integral/util/json_io.h"
 #include "integral/util/mapped_file.h"
 #include "integral/util/number.h"
+#include "integral/util/text.h"
 
 namespace integral {
 
@@ -233,35 +235,9 @@ TxtLog parse_txt_event_json(std::string_view text, const std::string& file) {
 
 namespace {
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
-
-struct TextLine {
-  std::string_view text;
-  uint64_t offset;
-};
-
-std::vector<TextLine> text_lines(std::string_view text) {
-  std::vector<TextLine> out;
-  size_t off = 0;
-  while (off <= text.size()) {
-    size_t end = text.find('\n', off);
-    if (end == std::string_view::npos) end = text.size();
-    auto l = trim(text.substr(off, end - off));
-    if (l.starts_with("TBOOT:")) l = trim(l.substr(6));
-    out.push_back({l, off});
-    if (end == text.size()) break;
-    off = end + 1;
-  }
-  return out;
-}
-
 // tboot's "VL measurements:" printout: "PCR 17 (alg count 1):" then "alg 0004: c1 aa ..." lines.
 std::vector<TxtLogEvent> vl_measurements(std::string_view text, const std::string& file) {
-  auto lines = text_lines(text);
+  auto lines = printout_lines(text);
   size_t i = lines.size();
   while (i-- > 0)
     if (lines[i].text == "VL measurements:") break;
@@ -308,7 +284,7 @@ std::vector<TxtLogEvent> vl_measurements(std::string_view text, const std::strin
 }  // namespace
 
 HeapLaunch reconstruct_txt_launch(std::string_view text, const std::string& file) {
-  auto heap = formats::parse_txt_heap_text(text, file);
+  auto heap = parse_txt_heap_text(text, file);
   if (!heap.sinit_mle)
     throw_bad_input("no TXT event log and no SinitMleData printout to rebuild one from", file);
   const auto& s = *heap.sinit_mle;

@@ -7,63 +7,18 @@
 #include <charconv>
 #include <optional>
 
+#include "integral/formats/txt_printout.h"
 #include "integral/util/error.h"
+#include "integral/util/text.h"
 
 namespace integral {
 
 namespace {
 
-struct Line {
-  std::string_view text;  // without the "TBOOT:" prefix and surrounding blanks
-  uint64_t offset;
-  uint64_t number;
-};
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
-
-std::vector<Line> split_lines(std::string_view text) {
-  std::vector<Line> out;
-  uint64_t off = 0, n = 1;
-  while (off <= text.size()) {
-    size_t end = text.find('\n', off);
-    if (end == std::string_view::npos) end = text.size();
-    std::string_view l = text.substr(off, end - off);
-    l = trim(l);
-    if (l.starts_with("TBOOT:")) l = trim(l.substr(6));
-    out.push_back({l, off, n});
-    if (end == text.size()) break;
-    off = end + 1;
-    ++n;
-  }
-  return out;
-}
-
-// "ec d8 60 ..." -> bytes; nullopt if any token is not a two-digit hex byte.
-std::optional<Bytes> hex_tokens(std::string_view s) {
-  Bytes out;
-  size_t i = 0;
-  while (i < s.size()) {
-    while (i < s.size() && s[i] == ' ') ++i;
-    if (i >= s.size()) break;
-    size_t j = s.find(' ', i);
-    if (j == std::string_view::npos) j = s.size();
-    auto tok = s.substr(i, j - i);
-    if (tok.size() != 2) return std::nullopt;
-    auto b = from_hex(tok);
-    if (!b || b->size() != 1) return std::nullopt;  // from_hex takes "0x" as an empty prefix
-    out.push_back((*b)[0]);
-    i = j;
-  }
-  return out;
-}
-
 class Parser {
  public:
-  Parser(std::string_view text, const std::string& file) : lines_(split_lines(text)), file_(file) {}
+  Parser(std::string_view text, const std::string& file)
+      : lines_(printout_lines(text)), file_(file) {}
 
   [[noreturn]] void fail(size_t i, const std::string& msg) const {
     const auto& l = lines_[std::min(i, lines_.size() - 1)];
@@ -192,7 +147,7 @@ class Parser {
   }
 
  private:
-  std::vector<Line> lines_;
+  std::vector<PrintoutLine> lines_;
   std::string file_;
 };
 

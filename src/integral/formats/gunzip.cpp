@@ -7,7 +7,7 @@
 
 #include "integral/util/error.h"
 
-namespace integral::formats {
+namespace integral {
 
 bool is_gzip(std::span<const uint8_t> data) {
   return data.size() >= 2 && data[0] == 0x1f && data[1] == 0x8b;
@@ -62,4 +62,4 @@ Bytes gunzip(std::span<const uint8_t> data, const std::string& file, uint64_t ma
   return out;
 }
 
-}  // namespace integral::formats
+}  // namespace integral

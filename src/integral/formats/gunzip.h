@@ -7,7 +7,7 @@
 
 #include "integral/util/hex.h"
 
-namespace integral::formats {
+namespace integral {
 
 bool is_gzip(std::span<const uint8_t> data);
 
@@ -18,4 +18,4 @@ bool is_gzip(std::span<const uint8_t> data);
 Bytes gunzip(std::span<const uint8_t> data, const std::string& file,
              uint64_t max_output = 256u << 20);
 
-}  // namespace integral::formats
+}  // namespace integral

@@ -7,7 +7,7 @@
 #include "integral/util/byte_reader.h"
 #include "integral/util/error.h"
 
-namespace integral::formats {
+namespace integral {
 
 std::string_view lcp_element_type_name(uint32_t type) {
   switch (type) {
@@ -425,4 +425,4 @@ nlohmann::ordered_json LcpPolicy::to_json() const {
   return j;
 }
 
-}  // namespace integral::formats
+}  // namespace integral

@@ -17,7 +17,7 @@
 #include "integral/crypto/digest.h"
 #include "integral/util/hex.h"
 
-namespace integral::formats {
+namespace integral {
 
 struct LcpPcrInfo {
   uint16_t alg = 0;  // TPM_ALG_ID of the PCR bank (SHA-1 for the legacy element)
@@ -91,4 +91,4 @@ LcpPolicyData parse_lcp_policy_data(std::span<const uint8_t> bytes, const std::s
 // Whether the bytes start with the LCP_POLICY_DATA file signature.
 bool is_lcp_policy_data(std::span<const uint8_t> bytes);
 
-}  // namespace integral::formats
+}  // namespace integral

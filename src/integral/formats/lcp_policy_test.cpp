@@ -7,7 +7,7 @@
 #include "integral/formats/test_bytes.h"
 #include "integral/util/error.h"
 
-namespace integral::formats {
+namespace integral {
 namespace {
 
 using B = testing::LeBytes;
@@ -276,4 +276,4 @@ TEST(LcpPolicy, HostileInputs) {
 }
 
 }  // namespace
-}  // namespace integral::formats
+}  // namespace integral

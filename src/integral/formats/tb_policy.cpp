@@ -8,7 +8,7 @@
 #include "integral/util/error.h"
 #include "integral/util/file_io.h"
 
-namespace integral::formats {
+namespace integral {
 
 std::optional<HashAlg> tb_hash_alg(uint8_t hash_alg) {
   switch (hash_alg) {
@@ -138,4 +138,4 @@ std::vector<Digest> tb_module_digests(std::span<const HashAlg> algs, std::string
   return out;
 }
 
-}  // namespace integral::formats
+}  // namespace integral

@@ -16,7 +16,7 @@
 #include "integral/crypto/digest.h"
 #include "integral/util/hex.h"
 
-namespace integral::formats {
+namespace integral {
 
 inline constexpr uint8_t kTbPolModNumAny = 129;
 inline constexpr uint8_t kTbPolModNumNvIndex = 130;
@@ -61,4 +61,4 @@ Digest tb_module_digest(HashAlg alg, std::string_view cmdline, std::span<const u
 std::vector<Digest> tb_module_digests(std::span<const HashAlg> algs, std::string_view cmdline,
                                       const std::filesystem::path& image);
 
-}  // namespace integral::formats
+}  // namespace integral

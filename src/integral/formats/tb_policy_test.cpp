@@ -4,7 +4,7 @@
 
 #include "integral/util/error.h"
 
-namespace integral::formats {
+namespace integral {
 namespace {
 
 Bytes hexb(std::string_view h) {
@@ -93,4 +93,4 @@ TEST(TbPolicy, RejectsTruncatedAndLying) {
 }
 
 }  // namespace
-}  // namespace integral::formats
+}  // namespace integral

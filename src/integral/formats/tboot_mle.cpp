@@ -11,7 +11,7 @@
 #include "integral/util/error.h"
 #include "integral/util/file_io.h"
 
-namespace integral::formats {
+namespace integral {
 
 namespace {
 
@@ -182,4 +182,4 @@ std::string TbootMle::skip_filename(const std::string& cmdline) {
   return i == std::string::npos ? std::string{} : cmdline.substr(i);
 }
 
-}  // namespace integral::formats
+}  // namespace integral

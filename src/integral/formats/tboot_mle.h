@@ -15,7 +15,7 @@
 #include "integral/crypto/digest.h"
 #include "integral/util/hex.h"
 
-namespace integral::formats {
+namespace integral {
 
 // mle_hdr_t (tboot include/mle.h); offsets are relative to the start of the loaded image.
 struct MleHeader {
@@ -77,4 +77,4 @@ class TbootMle {
   MleHeader header_;
 };
 
-}  // namespace integral::formats
+}  // namespace integral

@@ -7,7 +7,7 @@
 #include "integral/formats/gunzip.h"
 #include "integral/util/error.h"
 
-namespace integral::formats {
+namespace integral {
 namespace {
 
 void put32(Bytes& b, size_t at, uint32_t v) {
@@ -119,4 +119,4 @@ TEST(Gunzip, RefusesTruncatedAndBombs) {
 }
 
 }  // namespace
-}  // namespace integral::formats
+}  // namespace integral

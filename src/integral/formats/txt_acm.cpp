@@ -8,7 +8,7 @@
 #include "integral/util/error.h"
 #include "integral/util/file_io.h"
 
-namespace integral::formats {
+namespace integral {
 
 namespace {
 
@@ -218,4 +218,4 @@ nlohmann::ordered_json TxtAcm::to_json() const {
   return j;
 }
 
-}  // namespace integral::formats
+}  // namespace integral

@@ -14,7 +14,7 @@
 #include "integral/crypto/digest.h"
 #include "integral/util/hex.h"
 
-namespace integral::formats {
+namespace integral {
 
 struct AcmChipsetId {
   uint32_t flags, vendor_id, device_id, revision_id, extended_id;
@@ -90,4 +90,4 @@ class TxtAcm {
 // Names of the TXT capability bits (txt_caps_t) set in `caps`.
 std::vector<std::string> txt_capability_names(uint32_t caps);
 
-}  // namespace integral::formats
+}  // namespace integral

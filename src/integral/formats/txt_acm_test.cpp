@@ -6,7 +6,7 @@
 
 #include "integral/util/error.h"
 
-namespace integral::formats {
+namespace integral {
 namespace {
 
 void put32(Bytes& b, size_t at, uint32_t v) {
@@ -111,4 +111,4 @@ TEST(TxtAcm, RejectsLyingSizes) {
 }
 
 }  // namespace
-}  // namespace integral::formats
+}  // namespace integral

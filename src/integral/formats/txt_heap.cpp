@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "integral/formats/txt_printout.h"
 #include "integral/util/byte_reader.h"
 #include "integral/util/error.h"
 #include "integral/util/json_io.h"
@@ -12,7 +13,7 @@
 #include "integral/util/number.h"
 #include "integral/util/text.h"
 
-namespace integral::formats {
+namespace integral {
 
 std::string_view heap_ext_type_name(uint32_t type) {
   switch (type) {
@@ -261,48 +262,10 @@ TxtHeap parse_txt_heap(std::span<const uint8_t> heap, const std::string& file) {
 
 namespace {
 
-struct Line {
-  std::string_view text;
-  uint64_t offset;
-  uint64_t number;
-};
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
-
-bool is_hex_line(std::string_view s) {
-  if (s.empty()) return false;
-  size_t i = 0;
-  while (i < s.size()) {
-    while (i < s.size() && s[i] == ' ') ++i;
-    if (i >= s.size()) break;
-    if (i + 2 > s.size() || !std::isxdigit(static_cast<unsigned char>(s[i])) ||
-        !std::isxdigit(static_cast<unsigned char>(s[i + 1])) ||
-        (i + 2 < s.size() && s[i + 2] != ' '))
-      return false;
-    i += 2;
-  }
-  return true;
-}
-
 class TextParser {
  public:
-  TextParser(std::string_view text, const std::string& file) : file_(file) {
-    uint64_t off = 0, n = 1;
-    while (off <= text.size()) {
-      size_t end = text.find('\n', off);
-      if (end == std::string_view::npos) end = text.size();
-      auto l = trim(text.substr(off, end - off));
-      if (l.starts_with("TBOOT:")) l = trim(l.substr(6));
-      lines_.push_back({l, off, n});
-      if (end == text.size()) break;
-      off = end + 1;
-      ++n;
-    }
-  }
+  TextParser(std::string_view text, const std::string& file)
+      : lines_(printout_lines(text)), file_(file) {}
 
   [[noreturn]] void fail(size_t i, const std::string& msg) const {
     const auto& l = lines_[std::min(i, lines_.size() - 1)];
@@ -678,7 +641,7 @@ class TextParser {
   }
 
  private:
-  std::vector<Line> lines_;
+  std::vector<PrintoutLine> lines_;
   std::string file_;
 };
 
@@ -850,4 +813,4 @@ std::string TxtHeap::to_text() const {
   return out;
 }
 
-}  // namespace integral::formats
+}  // namespace integral

@@ -17,7 +17,7 @@
 
 #include "integral/util/hex.h"
 
-namespace integral::formats {
+namespace integral {
 
 inline constexpr uint32_t kHeapExtEnd = 0;
 inline constexpr uint32_t kHeapExtBiosSpecVer = 1;
@@ -129,4 +129,4 @@ TxtHeap parse_txt_heap_text(std::string_view text, const std::string& file);
 // Either form, told apart by content (text has "bios_data (@").
 TxtHeap load_txt_heap(const std::filesystem::path& path);
 
-}  // namespace integral::formats
+}  // namespace integral

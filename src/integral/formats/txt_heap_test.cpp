@@ -8,7 +8,7 @@
 #include "integral/util/error.h"
 #include "integral/util/file_io.h"
 
-namespace integral::formats {
+namespace integral {
 namespace {
 
 using B = testing::LeBytes;
@@ -382,4 +382,4 @@ TEST(TxtHeap, TextCountsBeyondWhatIsPrinted) {
 }
 
 }  // namespace
-}  // namespace integral::formats
+}  // namespace integral

@@ -6,6 +6,7 @@
 #include <cctype>
 
 #include "integral/util/error.h"
+#include "integral/util/text.h"
 
 namespace integral::poll {
 
@@ -14,11 +15,6 @@ std::string lower(std::string_view s) {
   std::string r(s);
   for (auto& c : r) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return r;
-}
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
 }
 // ConfigParser strips ';' comments only when whitespace precedes them.
 std::string_view strip_inline_comment(std::string_view v) {

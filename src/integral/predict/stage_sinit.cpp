@@ -53,7 +53,7 @@ std::vector<Event> run_sinit_stage(StageFields& f, const StageContext& ctx) {
   if (version_text) {
     version = TbootVersion::parse(*version_text);
     if (!version) f.fail("tboot_version", fmt::format("'{}' is not a version", *version_text));
-    if (*version < TbootVersion{1, 9, 4}) cmdline = formats::TbootMle::skip_filename(cmdline);
+    if (*version < TbootVersion{1, 9, 4}) cmdline = TbootMle::skip_filename(cmdline);
   }
   // The tboot whose OsSinitData.Capabilities SINIT measures: the one given, else the reference's.
   const auto reference_version = TbootVersion::parse(prof.tboot_version);

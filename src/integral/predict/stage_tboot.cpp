@@ -127,12 +127,12 @@ std::vector<Event> run_tboot_stage(StageFields& f, const StageContext& ctx) {
   }
 
   // The verified-launch policy.
-  formats::TbPolicy policy;
+  TbPolicy policy;
   std::string policy_artifact;
   if (policy_name) {
     auto path = ctx.resolve(*policy_name);
     try {
-      policy = formats::TbPolicy::load(path);
+      policy = TbPolicy::load(path);
     } catch (const Error& e) {
       if (e.code() != ExitCode::kBadInput && e.code() != ExitCode::kEnvironment) throw;
       f.fail("policy", e.what());
@@ -140,7 +140,7 @@ std::vector<Event> run_tboot_stage(StageFields& f, const StageContext& ctx) {
     policy_artifact = path.string();
   } else {
     try {
-      policy = formats::TbPolicy::parse(default_tb_policy(v, *tpm, mapping), "default policy");
+      policy = TbPolicy::parse(default_tb_policy(v, *tpm, mapping), "default policy");
     } catch (const Error& e) {
       f.fail("version", e.message());
     }
@@ -158,8 +158,7 @@ std::vector<Event> run_tboot_stage(StageFields& f, const StageContext& ctx) {
   if (mle_spec) {
     if (ctx.txt.sinit_seen) f.fail("mle", "the sinit stage already measured the MLE");
     TxtArtifact mle = parse_txt_artifact(*mle_spec, f, "mle", ctx);
-    std::string mcmd =
-        v < TbootVersion{1, 9, 4} ? formats::TbootMle::skip_filename(cmdline) : cmdline;
+    std::string mcmd = v < TbootVersion{1, 9, 4} ? TbootMle::skip_filename(cmdline) : cmdline;
     std::vector<HashAlg> banks =
         *tpm == TpmFamily::k12 ? std::vector<HashAlg>{HashAlg::kSha1} : ctx.banks;
     Event e;
@@ -177,8 +176,7 @@ std::vector<Event> run_tboot_stage(StageFields& f, const StageContext& ctx) {
     Event e;
     e.type = ev::kTbootMeasurement;
     for (HashAlg b : ep.banks)
-      e.digests.push_back(
-          formats::tb_policy_event_digest(policy.raw, policy.policy_control, ep.cur_alg, b));
+      e.digests.push_back(tb_policy_event_digest(policy.raw, policy.policy_control, ep.cur_alg, b));
     e.description =
         fmt::format("tboot policy (control {:#x}, inner {}; {} mapping: {})", policy.policy_control,
                     hash_alg_name(ep.cur_alg), pcr_mapping_name(mapping), mapping_why);
@@ -202,7 +200,7 @@ std::vector<Event> run_tboot_stage(StageFields& f, const StageContext& ctx) {
     switch (a.kind) {
       case TxtArtifact::Kind::kFile:
         try {
-          measured[i] = formats::tb_module_digests(ep.banks, cmd, a.path);
+          measured[i] = tb_module_digests(ep.banks, cmd, a.path);
         } catch (const Error& e) {
           if (e.code() != ExitCode::kBadInput && e.code() != ExitCode::kEnvironment) throw;
           f.fail("modules", fmt::format("{}: {}", a.path.string(), e.message()));
@@ -256,9 +254,8 @@ std::vector<Event> run_tboot_stage(StageFields& f, const StageContext& ctx) {
   }
   if (measure_nv && *tpm == TpmFamily::k12) {
     for (const auto& pe : policy.entries) {
-      if (pe.mod_num != formats::kTbPolModNumNvRaw && pe.mod_num != formats::kTbPolModNumNvIndex)
-        continue;
-      if (pe.pcr == formats::kTbPolPcrNone) continue;
+      if (pe.mod_num != kTbPolModNumNvRaw && pe.mod_num != kTbPolModNumNvIndex) continue;
+      if (pe.pcr == kTbPolPcrNone) continue;
       auto it = nv_values.find(pe.nv_index);
       if (it == nv_values.end())
         f.fail("nv",
@@ -266,7 +263,7 @@ std::vector<Event> run_tboot_stage(StageFields& f, const StageContext& ctx) {
       Event e;
       e.pcr = pe.pcr;
       e.type = ev::kTbootMeasurement;
-      if (pe.mod_num == formats::kTbPolModNumNvRaw) {
+      if (pe.mod_num == kTbPolModNumNvRaw) {
         // The raw 20-byte content is the extend value itself.
         if (it->second.size() != 20)
           f.fail("nv", fmt::format("NV index {:#x} (nv_raw) must hold 20 bytes", pe.nv_index));

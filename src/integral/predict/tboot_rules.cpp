@@ -146,19 +146,18 @@ Bytes default_tb_policy(const TbootVersion& v, TpmFamily tpm, PcrMapping mapping
   return policy(0x0B, 17, true);
 }
 
-std::optional<unsigned> module_policy_pcr(const formats::TbPolicy& policy, unsigned index) {
+std::optional<unsigned> module_policy_pcr(const TbPolicy& policy, unsigned index) {
   for (const auto& e : policy.entries) {
-    if (e.mod_num == formats::kTbPolModNumNvIndex || e.mod_num == formats::kTbPolModNumNvRaw)
-      continue;
-    if (e.mod_num != formats::kTbPolModNumAny && e.mod_num != index) continue;
-    if (e.pcr == formats::kTbPolPcrNone) return std::nullopt;
+    if (e.mod_num == kTbPolModNumNvIndex || e.mod_num == kTbPolModNumNvRaw) continue;
+    if (e.mod_num != kTbPolModNumAny && e.mod_num != index) continue;
+    if (e.pcr == kTbPolPcrNone) return std::nullopt;
     return e.pcr;
   }
   return std::nullopt;
 }
 
 std::string measured_module_cmdline(const TbootVersion& v, const std::string& loader_string) {
-  if (v < TbootVersion{1, 9, 4}) return formats::TbootMle::skip_filename(loader_string);
+  if (v < TbootVersion{1, 9, 4}) return TbootMle::skip_filename(loader_string);
   return loader_string;
 }
 

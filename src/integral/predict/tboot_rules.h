@@ -74,7 +74,7 @@ Bytes default_tb_policy(const TbootVersion& v, TpmFamily tpm, PcrMapping mapping
 
 // The PCR module `index` is extended into under `policy` (the first entry naming the module or
 // "any"); nullopt when the entry says "none" or no entry applies.
-std::optional<unsigned> module_policy_pcr(const formats::TbPolicy& policy, unsigned index);
+std::optional<unsigned> module_policy_pcr(const TbPolicy& policy, unsigned index);
 
 // The module string tboot hashes: verbatim from 1.9.4 on; before, the first word (the file name)
 // and the blanks around it were dropped.

@@ -105,19 +105,18 @@ TEST(TbootRules, DefaultPolicies) {
     const Bytes b = default_tb_policy(c.v, c.tpm, c.map);
     EXPECT_EQ(to_hex(b), c.bytes);
     const HashAlg cur = c.tpm == TpmFamily::k12 ? HashAlg::kSha1 : HashAlg::kSha256;
-    EXPECT_EQ(formats::tb_policy_event_digest(b, 1, cur, c.bank).hex(), c.event);
+    EXPECT_EQ(tb_policy_event_digest(b, 1, cur, c.bank).hex(), c.event);
   }
   EXPECT_THROW(default_tb_policy(V(1, 7, 0), TpmFamily::k20, PcrMapping::kDa), Error);
 }
 
 TEST(TbootRules, ModulePcrAndCmdline) {
-  auto legacy = formats::TbPolicy::parse(
-      default_tb_policy(V(1, 10, 3), TpmFamily::k12, PcrMapping::kLegacy), "def");
+  auto legacy =
+      TbPolicy::parse(default_tb_policy(V(1, 10, 3), TpmFamily::k12, PcrMapping::kLegacy), "def");
   EXPECT_EQ(module_policy_pcr(legacy, 0), std::nullopt);
   EXPECT_EQ(module_policy_pcr(legacy, 1), 19u);
   EXPECT_EQ(module_policy_pcr(legacy, 7), 19u);
-  auto da = formats::TbPolicy::parse(
-      default_tb_policy(V(1, 10, 2), TpmFamily::k20, PcrMapping::kDa), "def");
+  auto da = TbPolicy::parse(default_tb_policy(V(1, 10, 2), TpmFamily::k20, PcrMapping::kDa), "def");
   EXPECT_EQ(module_policy_pcr(da, 1), 17u);
   EXPECT_EQ(measured_module_cmdline(V(1, 9, 3), "/vmlinuz root=/dev/sda1 ro"), "root=/dev/sda1 ro");
   EXPECT_EQ(measured_module_cmdline(V(1, 9, 4), "/vmlinuz root=/dev/sda1 ro"),

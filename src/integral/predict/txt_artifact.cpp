@@ -58,7 +58,7 @@ std::vector<Digest> txt_mle_digests(const TxtArtifact& mle, const std::string& c
     return out;
   }
   try {
-    auto m = formats::TbootMle::load(mle.path);
+    auto m = TbootMle::load(mle.path);
     return m.mle_hash(banks, cmdline);
   } catch (const Error& e) {
     if (e.code() != ExitCode::kBadInput && e.code() != ExitCode::kEnvironment) throw;

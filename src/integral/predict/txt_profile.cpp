@@ -11,18 +11,11 @@
 #include "integral/tpm/pcr_set.h"
 #include "integral/util/error.h"
 #include "integral/util/file_io.h"
+#include "integral/util/text.h"
 
 namespace integral {
 
 namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r'))
-    s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
-    s.remove_suffix(1);
-  return s;
-}
 
 // A TOML basic string (bytes outside printable ASCII as \u00XX).
 std::string quote(std::string_view s) {

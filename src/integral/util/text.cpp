@@ -1,8 +1,15 @@
 #include "integral/util/text.h"
 
 #include <atomic>
+#include <cctype>
 
 namespace integral {
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  return s;
+}
 
 namespace {
 

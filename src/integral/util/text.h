@@ -1,11 +1,14 @@
-// Untrusted text (event strings, variable and file names, anything read from an input) on its
-// way out: one rule for terminals, one for JSON/YAML strings.
+// Text helpers: trimming, and untrusted text (event strings, variable and file names, anything
+// read from an input) on its way out: one rule for terminals, one for JSON/YAML strings.
 #pragma once
 
 #include <string>
 #include <string_view>
 
 namespace integral {
+
+// Without leading and trailing white space (std::isspace in the C locale).
+std::string_view trim(std::string_view s);
 
 // For people: every control character is shown as an escape, so text read from an input can
 // never move the cursor, clear a line or start a line of its own. \t \n \r are written as
