@@ -229,13 +229,7 @@ Command add_mkfs(CLI::App& root) {
           }
           image::apply_file_contexts(t, o->file_contexts, explicit_labels);
         }
-        std::vector<HashAlg> banks;
-        for (auto name : CLI::detail::split(o->measure, ',')) {
-          if (name.empty()) continue;
-          auto alg = parse_hash_alg(name);
-          if (!alg) throw_usage(fmt::format("unknown bank '{}'", name));
-          banks.push_back(*alg);
-        }
+        const std::vector<HashAlg> banks = parse_hash_alg_list(o->measure);
         // Every output is written to a temporary beside it and renamed only when all are
         // complete (OutputSet): a failure in any of them leaves none, and the previous files
         // at those paths stay as they were. The temporaries exist before the build starts, so

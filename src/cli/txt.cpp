@@ -27,15 +27,13 @@ namespace integral::cli {
 
 namespace {
 
+// --alg: at least one algorithm, each one the linked OpenSSL computes.
 std::vector<HashAlg> parse_algs(const std::string& list) {
-  std::vector<HashAlg> algs;
-  for (const auto& name : CLI::detail::split(list, ',')) {
-    auto alg = parse_hash_alg(name);
-    if (!alg) throw_usage(fmt::format("unknown hash algorithm '{}'", name));
-    if (!hash_alg_available(*alg))
-      throw Error(ExitCode::kEnvironment, fmt::format("{} is not available", name));
-    algs.push_back(*alg);
-  }
+  std::vector<HashAlg> algs = parse_hash_alg_list(list);
+  if (algs.empty()) throw_usage("--alg names no hash algorithm");
+  for (HashAlg alg : algs)
+    if (!hash_alg_available(alg))
+      throw Error(ExitCode::kEnvironment, fmt::format("{} is not available", hash_alg_name(alg)));
   return algs;
 }
 

@@ -91,20 +91,6 @@ bool compare_with_prediction(const Chain& predicted, const Chain& observed,
   return divs.empty();
 }
 
-std::vector<HashAlg> bank_list(const std::string& text) {
-  std::vector<HashAlg> out;
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t comma = std::min(text.find(',', pos), text.size());
-    std::string name = text.substr(pos, comma - pos);
-    auto alg = parse_hash_alg(name);
-    if (!alg) throw_usage(fmt::format("unknown bank '{}'", name));
-    out.push_back(*alg);
-    pos = comma + 1;
-  }
-  return out;
-}
-
 // The IMA list as a chain (PCR 10 events with what the kernel extended per bank), for naming the
 // entry where it parts from a prediction.
 Chain ima_chain(const std::string& path, std::optional<HashAlg> list_bank,
@@ -137,7 +123,7 @@ int verify_ima(const VerifyOpts& o, const std::optional<PcrSelection>& select) {
   if (o.pcrs.empty() && o.expect.empty() && o.boot_log.empty())
     throw_usage("an IMA list is verified with --pcrs, --expect and/or --boot-log");
   if (!o.quirks.empty()) throw_usage("--quirk applies to firmware logs, not IMA lists");
-  const std::vector<HashAlg> padded = bank_list(o.padded);
+  const std::vector<HashAlg> padded = parse_hash_alg_list(o.padded);
   const std::optional<HashAlg> list_bank = ima_bank_option(o.ima_bank);
   std::optional<PcrValues> observed;
   std::optional<Prediction> prediction;
