@@ -7,16 +7,73 @@
 // naming per PCR the first event where they part.
 #include <fmt/format.h>
 
+#include <nlohmann/json.hpp>
+
 #include "cli/commands.h"
+#include "cli/render.h"
 #include "cli/verify_render.h"
 #include "integral/predict/verify.h"
 #include "integral/tpm/pcr_yaml.h"
 #include "integral/util/error.h"
 #include "integral/util/file_io.h"
+#include "integral/util/json_io.h"
+#include "integral/util/text.h"
 
 namespace integral::cli {
 
 namespace {
+
+// verify --expect --pcrs: a table of the checks and the events behind the first mismatch.
+std::string render_pcr_verification(const PcrVerification& v, const Chain& predicted,
+                                    const VerifyOpts& o) {
+  const ValueComparison& cmp = v.cmp;
+  if (o.json) {
+    nlohmann::ordered_json j;
+    j["result"] = cmp.ok() ? "match" : "mismatch";
+    j["expect"] = o.expect;
+    j["pcrs"] = o.pcrs;
+    j["skipped_banks"] = v.skipped_banks;
+    auto& checks = j["checks"] = nlohmann::ordered_json::array();
+    for (const auto& c : cmp.checks) {
+      nlohmann::ordered_json jc;
+      jc["pcr"] = c.pcr;
+      jc["bank"] = hash_alg_name(c.alg);
+      jc["match"] = c.match();
+      jc["expected"] = c.expected.hex();
+      jc["observed"] =
+          c.observed ? nlohmann::ordered_json(c.observed->hex()) : nlohmann::ordered_json(nullptr);
+      auto& evs = jc["events"] = nlohmann::ordered_json::array();
+      for (size_t i : c.events) {
+        const Event& e = predicted.events[i];
+        evs.push_back({{"index", i},
+                       {"description", e.description},
+                       {"artifact", e.provenance.artifact},
+                       {"rule", e.provenance.rule}});
+      }
+      checks.push_back(jc);
+    }
+    return dump_json(j, 2) + "\n";
+  }
+  std::string text = "PCR  bank     verdict   predicted / observed\n";
+  for (const auto& c : cmp.checks)
+    text += fmt::format("{:>3}  {:<7}  {:<8}  {}\n{:>24}{}\n", c.pcr, hash_alg_name(c.alg),
+                        c.match() ? "match" : "MISMATCH", c.expected.hex(), "",
+                        c.observed ? c.observed->hex() : "(not in readout)");
+  for (const auto& s : v.skipped_banks)
+    text += fmt::format("note: bank {} is predicted but not in {}; not checked\n", s,
+                        escape_terminal(o.pcrs));
+  if (const PcrCheck* first = cmp.first_mismatch()) {
+    text += fmt::format(
+        "verify: MISMATCH: first difference in PCR {} bank {}; the prediction fed it {} "
+        "event(s):\n",
+        first->pcr, hash_alg_name(first->alg), first->events.size());
+    for (size_t i : first->events) text += render_event(predicted.events[i], i);
+    if (first->events.empty()) text += "  (none: the prediction expects the reset value)\n";
+  } else {
+    text += fmt::format("verify: OK: {} PCR values match\n", cmp.checks.size());
+  }
+  return text;
+}
 
 int exit_status(bool ok) {
   return ok ? 0 : static_cast<int>(ExitCode::kMismatch);

@@ -15,8 +15,6 @@ struct VerifyOpts {
 };
 
 // Each returns the whole output: the JSON document or the text report, ending in the verdict.
-std::string render_pcr_verification(const PcrVerification& v, const Chain& predicted,
-                                    const VerifyOpts& o);
 std::string render_log_verification(const LogVerification& v, const VerifyOpts& o);
 std::string render_ima_verification(const ImaVerification& v, const VerifyOpts& o);
 
