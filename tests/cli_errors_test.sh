@@ -64,4 +64,9 @@ printf '{"repositories": [{"name": 7}]}' >status.json
 expect 3 "status.json: not a status file" -- poll poll.conf --status
 expect 2 "" -- predict
 expect 2 "" -- frobnicate
+# Every list of hash algorithms (--bank, --alg, --measure, --ima-padded) is read by one rule: an
+# empty item is refused (main's hash/pe/txt dropped a trailing one through CLI11's split).
+expect 2 "'sha256,' has an empty item" -- hash --bank sha256, root.img
+expect 2 "'sha1,,sha256' has an empty item" -- mkfs --tree . -o out.json --measure sha1,,sha256
+expect 2 "unknown hash algorithm 'md5'" -- pe hash --alg md5 root.img
 finish

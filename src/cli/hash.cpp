@@ -25,12 +25,8 @@ Command add_hash(CLI::App& root) {
       ->capture_default_str();
   app->add_flag("--json", o->json, "Machine-readable output");
   return {app, [o] {
-            std::vector<HashAlg> algs;
-            for (auto name : CLI::detail::split(o->banks, ',')) {
-              auto alg = parse_hash_alg(name);
-              if (!alg) throw_usage(fmt::format("unknown bank '{}'", name));
-              algs.push_back(*alg);
-            }
+            const std::vector<HashAlg> algs = parse_hash_alg_list(o->banks);
+            if (algs.empty()) throw_usage("--bank names no hash algorithm");
             nlohmann::ordered_json j = nlohmann::ordered_json::array();
             std::string text;
             for (const auto& f : o->files) {

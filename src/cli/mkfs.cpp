@@ -8,9 +8,9 @@
 
 #include "cli/commands.h"
 #include "cli/verity_common.h"
-#include "integral/crypto/multi_hasher.h"
 #include "integral/image/ext_writer.h"
 #include "integral/image/manifest.h"
+#include "integral/image/measure_sink.h"
 #include "integral/image/selinux_labels.h"
 #include "integral/image/tree.h"
 #include "integral/image/vhd.h"
@@ -19,7 +19,6 @@
 #include "integral/util/file_io.h"
 #include "integral/util/hex.h"
 #include "integral/util/json_io.h"
-#include "integral/util/serial_worker.h"
 
 namespace integral::cli {
 
@@ -56,99 +55,6 @@ std::array<uint8_t, 16> parse_uuid(const std::string& s, const char* what) {
   std::copy(b->begin(), b->end(), out.begin());
   return out;
 }
-
-// The image's digests and dm-verity tree, fed by the writer with the bytes it writes. Each
-// is one sequential chain over the whole image; they run on two worker threads while the
-// calling thread writes the image (the writer keeps the bytes valid until sync()).
-class MeasureSink : public image::ImageSink {
- public:
-  MeasureSink(std::vector<HashAlg> banks, std::string image, AtomicFile* hash_file,
-              image::VerityParams vp)
-      : banks_(std::move(banks)),
-        hasher_(banks_),
-        image_(std::move(image)),
-        hash_file_(hash_file),
-        vp_(std::move(vp)) {}
-  ~MeasureSink() override {  // the workers first: their tasks use the members
-    digest_worker_.reset();
-    verity_worker_.reset();
-  }
-  void begin(uint64_t size) override {
-    size_ = size;
-    if (hash_file_)
-      verity_ = std::make_unique<image::VerityFileWriter>(image_, *hash_file_, vp_, size);
-  }
-  void data(std::span<const uint8_t> b) override { queue({b.data(), b.size()}); }
-  void zeros(uint64_t n) override { queue({nullptr, n}); }
-  void sync() override {
-    post();
-    digest_worker_->wait();
-    verity_worker_->wait();
-  }
-  std::vector<Digest> digests() {
-    sync();
-    return hasher_.finish();
-  }
-  std::optional<image::VerityFileResult> verity() {
-    if (!verity_) return std::nullopt;
-    sync();
-    return verity_->finish();
-  }
-  uint64_t size() const { return size_; }
-
- private:
-  struct Piece {
-    const uint8_t* data;  // null: `size` zero bytes
-    uint64_t size;
-  };
-  // Pieces are gathered into tasks of at least 1 MiB (a task per 4 KiB page would cost more in
-  // hand-offs than it saves).
-  void queue(Piece p) {
-    pending_.push_back(p);
-    pending_bytes_ += p.size;
-    if (pending_bytes_ >= (1u << 20)) post();
-  }
-  void post() {
-    if (pending_.empty()) return;
-    auto pieces = std::make_shared<const std::vector<Piece>>(std::move(pending_));
-    pending_.clear();
-    pending_bytes_ = 0;
-    if (!banks_.empty())
-      digest_worker_->post([this, pieces] {
-        static const std::vector<uint8_t> z(1u << 20, 0);
-        for (const Piece& p : *pieces) {
-          if (p.data) {
-            hasher_.update(std::span(p.data, static_cast<size_t>(p.size)));
-            continue;
-          }
-          for (uint64_t n = p.size; n; n -= std::min<uint64_t>(n, z.size()))
-            hasher_.update(
-                std::span(z.data(), static_cast<size_t>(std::min<uint64_t>(n, z.size()))));
-        }
-      });
-    if (verity_)
-      verity_worker_->post([this, pieces] {
-        for (const Piece& p : *pieces) {
-          if (p.data)
-            verity_->update(std::span(p.data, static_cast<size_t>(p.size)));
-          else
-            verity_->zeros(p.size);
-        }
-      });
-  }
-
-  std::vector<HashAlg> banks_;
-  MultiHasher hasher_;
-  std::string image_;
-  AtomicFile* hash_file_;
-  image::VerityParams vp_;
-  uint64_t size_ = 0;
-  std::unique_ptr<image::VerityFileWriter> verity_;
-  std::vector<Piece> pending_;
-  uint64_t pending_bytes_ = 0;
-  std::unique_ptr<SerialWorker> digest_worker_ = std::make_unique<SerialWorker>();
-  std::unique_ptr<SerialWorker> verity_worker_ = std::make_unique<SerialWorker>();
-};
 
 Command add_mkfs(CLI::App& root) {
   auto* app = root.add_subcommand(
@@ -220,22 +126,11 @@ Command add_mkfs(CLI::App& root) {
         }
         // After the manifest, so devices it adds are labelled too; its own labels win.
         if (!o->file_contexts.empty()) {
-          if (!t.find("lost+found")) {  // the writer's default, made visible to labelling
-            image::Entry lf;
-            lf.path = "lost+found";
-            lf.type = image::EntryType::kDirectory;
-            lf.mode = 0700;
-            t.add(std::move(lf), o->output);
-          }
+          // The writer's default, made visible to labelling.
+          if (!t.find("lost+found")) t.add(image::default_lost_found(), o->output);
           image::apply_file_contexts(t, o->file_contexts, explicit_labels);
         }
-        std::vector<HashAlg> banks;
-        for (auto name : CLI::detail::split(o->measure, ',')) {
-          if (name.empty()) continue;
-          auto alg = parse_hash_alg(name);
-          if (!alg) throw_usage(fmt::format("unknown bank '{}'", name));
-          banks.push_back(*alg);
-        }
+        const std::vector<HashAlg> banks = parse_hash_alg_list(o->measure);
         // Every output is written to a temporary beside it and renamed only when all are
         // complete (OutputSet): a failure in any of them leaves none, and the previous files
         // at those paths stay as they were. The temporaries exist before the build starts, so
@@ -253,9 +148,9 @@ Command add_mkfs(CLI::App& root) {
                           : &outputs.add(o->measure_out.empty() ? o->output + ".digests.json"
                                                                 : o->measure_out);
         AtomicFile* vhd_out = o->vhd.empty() ? nullptr : &outputs.add(o->output);
-        std::unique_ptr<MeasureSink> sink;
+        std::unique_ptr<image::MeasureSink> sink;
         if (!banks.empty() || hash_out)
-          sink = std::make_unique<MeasureSink>(
+          sink = std::make_unique<image::MeasureSink>(
               banks, o->output, hash_out, hash_out ? verity_params(o->v) : image::VerityParams{});
         auto r = image::write_ext_image(t, opts, raw, sink.get());
         std::optional<image::VerityFileResult> vr;

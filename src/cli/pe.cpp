@@ -15,16 +15,6 @@ namespace integral::cli {
 
 namespace {
 
-std::vector<HashAlg> parse_algs(const std::string& list) {
-  std::vector<HashAlg> algs;
-  for (const auto& name : CLI::detail::split(list, ',')) {
-    auto alg = parse_hash_alg(name);
-    if (!alg) throw_usage(fmt::format("unknown algorithm '{}'", name));
-    algs.push_back(*alg);
-  }
-  return algs;
-}
-
 Command add_pe(CLI::App& root) {
   auto* app = root.add_subcommand("pe", "Read PE/COFF images (UEFI applications, UKIs)");
   app->require_subcommand(1);
@@ -50,7 +40,8 @@ Command add_pe(CLI::App& root) {
             nlohmann::ordered_json j = nlohmann::ordered_json::array();
             std::string text;
             if (hash->parsed()) {
-              auto algs = parse_algs(o->algs);
+              const std::vector<HashAlg> algs = parse_hash_alg_list(o->algs);
+              if (algs.empty()) throw_usage("--alg names no hash algorithm");
               for (const auto& f : o->files) {
                 MappedFile in(f, MappedFile::NonRegular::kRefuse);
                 PeImage img = parse_pe(in.bytes(), f);

@@ -26,27 +26,12 @@ struct Opts {
   bool json = false, yaml = false;
 };
 
-std::vector<HashAlg> parse_banks(const std::string& text) {
-  std::vector<HashAlg> out;
-  if (text.empty()) return out;
-  size_t pos = 0;
-  while (pos <= text.size()) {
-    size_t comma = std::min(text.find(',', pos), text.size());
-    std::string name = text.substr(pos, comma - pos);
-    auto alg = parse_hash_alg(name);
-    if (!alg) throw_usage(fmt::format("unknown bank '{}'", name));
-    out.push_back(*alg);
-    pos = comma + 1;
-  }
-  return out;
-}
-
 // An IMA list is replayed as a stream; every template hash is recomputed and checked.
 int replay_ima_list(const Opts& o, PcrSelection show) {
   if (!o.quirks.empty()) throw_usage("--quirk applies to firmware logs, not IMA lists");
-  auto banks = parse_banks(o.banks);
+  auto banks = parse_hash_alg_list(o.banks);
   ImaReader reader(o.log, std::nullopt, ima_bank_option(o.ima_bank));
-  ImaReplay r = replay_ima(reader, banks, parse_banks(o.padded));
+  ImaReplay r = replay_ima(reader, banks, parse_hash_alg_list(o.padded));
   if (r.mismatch_count) {
     const auto& m = r.mismatches.front();
     throw_bad_input(

@@ -6,6 +6,7 @@
 #include <cctype>
 
 #include "integral/crypto/evp.h"
+#include "integral/util/error.h"
 #include "integral/util/number.h"
 
 namespace integral {
@@ -54,6 +55,22 @@ std::optional<HashAlg> parse_hash_alg(std::string_view name) {
   auto id = parse_uint(lower);
   if (id && *id <= UINT16_MAX) return hash_alg_from_id(static_cast<uint16_t>(*id));
   return std::nullopt;
+}
+
+std::vector<HashAlg> parse_hash_alg_list(std::string_view list) {
+  std::vector<HashAlg> algs;
+  if (list.empty()) return algs;
+  for (size_t pos = 0;;) {
+    const size_t comma = std::min(list.find(',', pos), list.size());
+    const std::string_view name = list.substr(pos, comma - pos);
+    if (name.empty())
+      throw_usage("the list of hash algorithms '" + std::string(list) + "' has an empty item");
+    auto alg = parse_hash_alg(name);
+    if (!alg) throw_usage("unknown hash algorithm '" + std::string(name) + "'");
+    algs.push_back(*alg);
+    if (comma == list.size()) return algs;
+    pos = comma + 1;
+  }
 }
 
 bool hash_alg_available(HashAlg alg) {

@@ -24,6 +24,10 @@ inline constexpr size_t kMaxDigestSize = 64;
 std::string_view hash_alg_name(HashAlg alg);
 // Accepts the tpm2-tools names (any case) and the numeric TPM_ALG_ID ("0x000b", "11").
 std::optional<HashAlg> parse_hash_alg(std::string_view name);
+// A comma-separated list as options take it ("sha1,sha256"): each item as parse_hash_alg
+// reads it, in the order given. "" is the empty list; an unknown name or an empty item
+// ("sha1,,sha256", a trailing comma) is a usage error naming it.
+std::vector<HashAlg> parse_hash_alg_list(std::string_view list);
 std::optional<HashAlg> hash_alg_from_id(uint16_t id);
 size_t digest_size(HashAlg alg);
 // Whether the linked OpenSSL can compute it (SM3 is optional in OpenSSL builds).

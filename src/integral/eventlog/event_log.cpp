@@ -7,7 +7,6 @@
 #include "integral/eventlog/ima_log.h"
 #include "integral/eventlog/txt_log.h"
 #include "integral/eventlog/txt_stat.h"
-#include "integral/predict/txt_profile.h"
 #include "integral/util/error.h"
 #include "integral/util/mapped_file.h"
 

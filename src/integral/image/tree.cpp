@@ -137,6 +137,14 @@ Entry& Tree::add(Entry e, const std::string& source, uint64_t offset) {
   return entries_.emplace(std::move(key), std::move(e)).first->second;
 }
 
+Entry default_lost_found() {
+  Entry lf;
+  lf.path = "lost+found";
+  lf.type = EntryType::kDirectory;
+  lf.mode = 0700;
+  return lf;
+}
+
 void Tree::add_parents(const std::string& path, const std::string& source, uint64_t offset) {
   size_t pos = 0;
   while ((pos = path.find('/', pos)) != std::string::npos) {

@@ -91,6 +91,10 @@ class Tree {
   int spill_fd_ = -1;
 };
 
+// The lost+found directory an ext image has when the tree brings none (e2fsck expects one):
+// root's, mode 0700. mkfs adds it before labelling, so that it is labelled like the rest.
+Entry default_lost_found();
+
 // Reads a directory tree: types, permission bits, symlink targets, device numbers, hard links
 // (by host inode), file sizes. Owners are root and xattrs are not copied: ownership and labels
 // come from the manifest or file_contexts, never from the build host (whose uids, SELinux

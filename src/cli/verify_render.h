@@ -1,0 +1,21 @@
+// integral verify's reports as text or JSON (the checks themselves are predict/verify).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "integral/predict/verify.h"
+
+namespace integral::cli {
+
+struct VerifyOpts {
+  std::string expect, pcrs, select, log, format = "auto", boot_log, padded, ima_bank;
+  std::vector<std::string> quirks;
+  bool json = false, check_digests = false;
+};
+
+// Each returns the whole output: the JSON document or the text report, ending in the verdict.
+std::string render_log_verification(const LogVerification& v, const VerifyOpts& o);
+std::string render_ima_verification(const ImaVerification& v, const VerifyOpts& o);
+
+}  // namespace integral::cli
