@@ -8,7 +8,6 @@
 #include "integral/chain/event.h"
 #include "integral/tpm/pcr_selection.h"
 #include "integral/tpm/pcr_set.h"
-#include "integral/tpm/pcr_yaml.h"
 
 namespace integral {
 

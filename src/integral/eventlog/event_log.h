@@ -8,7 +8,7 @@
 
 #include "integral/chain/event.h"
 #include "integral/eventlog/tcg_log.h"
-#include "integral/tpm/pcr_yaml.h"
+#include "integral/tpm/pcr_set.h"
 
 namespace integral {
 

@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "integral/tpm/pcr_yaml.h"
+#include "integral/tpm/pcr_set.h"
 
 namespace integral {
 

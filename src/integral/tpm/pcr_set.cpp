@@ -63,4 +63,13 @@ void PcrSet::dynamic_launch_reset() {
     for (unsigned p = 17; p <= 22; ++p) values_[b][p] = Digest::zero(banks_[b]);
 }
 
+const Digest* PcrValues::find(HashAlg alg, unsigned pcr) const {
+  for (const auto& [a, m] : banks) {
+    if (a != alg) continue;
+    auto it = m.find(pcr);
+    return it == m.end() ? nullptr : &it->second;
+  }
+  return nullptr;
+}
+
 }  // namespace integral

@@ -3,6 +3,8 @@
 
 #include <array>
 #include <cstdint>
+#include <map>
+#include <utility>
 #include <vector>
 
 #include "integral/crypto/digest.h"
@@ -36,6 +38,12 @@ class PcrSet {
   size_t bank_index(HashAlg alg) const;
   std::vector<HashAlg> banks_;
   std::vector<std::array<Digest, kPcrCount>> values_;
+};
+
+// PCR values observed (read from a TPM, or stored with a log): banks in file order, PCRs ascending.
+struct PcrValues {
+  std::vector<std::pair<HashAlg, std::map<unsigned, Digest>>> banks;
+  const Digest* find(HashAlg alg, unsigned pcr) const;
 };
 
 }  // namespace integral

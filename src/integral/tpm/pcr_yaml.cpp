@@ -9,15 +9,6 @@
 
 namespace integral {
 
-const Digest* PcrValues::find(HashAlg alg, unsigned pcr) const {
-  for (const auto& [a, m] : banks) {
-    if (a != alg) continue;
-    auto it = m.find(pcr);
-    return it == m.end() ? nullptr : &it->second;
-  }
-  return nullptr;
-}
-
 std::string write_pcr_yaml(const PcrSet& values, const PcrSelection& selection) {
   std::string out;
   auto write_bank = [&](HashAlg alg, auto selected) {

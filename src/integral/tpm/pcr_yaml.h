@@ -3,7 +3,6 @@
 //   "  sha256:\n    0 : 0xABCD...\n    16: 0x...\n"
 #pragma once
 
-#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -13,12 +12,6 @@
 #include "integral/tpm/pcr_set.h"
 
 namespace integral {
-
-// PCR values as read from a TPM: banks in file order, PCRs ascending.
-struct PcrValues {
-  std::vector<std::pair<HashAlg, std::map<unsigned, Digest>>> banks;
-  const Digest* find(HashAlg alg, unsigned pcr) const;
-};
 
 // Writes the selected PCRs of `values` (every PCR of every bank when selection is empty).
 std::string write_pcr_yaml(const PcrSet& values, const PcrSelection& selection = {});
