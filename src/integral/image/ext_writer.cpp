@@ -24,7 +24,7 @@ extern "C" {
 #include <unordered_map>
 
 #include "integral/crypto/digest.h"
-#include "integral/image/mem_io.h"
+#include "integral/image/ext2fs_mem_io.h"
 #include "integral/util/error.h"
 #include "integral/util/hex.h"
 #include "integral/util/serial_worker.h"
