@@ -60,7 +60,7 @@ class ImageSink {
 // Writes the image into `out`'s temporary file, leaving the commit to the caller (so that
 // an image and the files derived from it appear together; see OutputSet).
 // The image is written in one pass, in block order: libext2fs lays out and closes the file
-// system in memory (mem_io.h), then metadata and file data are merged into large sequential
+// system in memory (ext2fs_mem_io.h), then metadata and file data are merged into large sequential
 // writes and fed to `sink` on the way.
 ExtResult write_ext_image(const Tree& tree, const ExtOptions& opts, AtomicFile& out,
                           ImageSink* sink = nullptr);

@@ -1,4 +1,4 @@
-#include "integral/image/mem_io.h"
+#include "integral/image/ext2fs_mem_io.h"
 
 #include <algorithm>
 #include <cstring>
