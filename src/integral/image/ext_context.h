@@ -32,6 +32,7 @@ extern "C" {
 #include "integral/image/ext_writer.h"
 #include "integral/image/tree.h"
 #include "integral/util/error.h"
+#include "integral/util/fd.h"
 #include "integral/util/serial_worker.h"
 
 namespace integral::image {
@@ -135,27 +136,6 @@ class Ext2Fs {
   ext2_filsys fs_ = nullptr;
 };
 
-// The output file's descriptor, closed on scope exit unless close() was called.
-class OutFd {
- public:
-  OutFd() = default;
-  ~OutFd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  OutFd(const OutFd&) = delete;
-  OutFd& operator=(const OutFd&) = delete;
-  void reset(int fd) { fd_ = fd; }
-  int get() const { return fd_; }
-  int close() {
-    int fd = fd_;
-    fd_ = -1;
-    return ::close(fd);
-  }
-
- private:
-  int fd_ = -1;
-};
-
 // File data planned in phase 1 is gathered in chunks of kChunkBlocks blocks (the last one
 // shorter): written out at once (without a sink) or kept for phase 3 (with one, up to
 // kArenaBudget), and hashed for the UUID while the next chunk is read. Each chunk has its
@@ -223,7 +203,7 @@ struct ExtBuild {
   MemImage mem;  // where libext2fs writes (before `fs`, which writes into it)
   ImageSink* sink = nullptr;
   std::string path;  // the output's temporary file
-  OutFd out;
+  Fd out;            // the output file
   Ext2Fs fs;
   blk64_t cursor = 0;  // block allocation goes forward from here
   Digest meta_hash;    // metadata_hash(): the hash seed and part of the UUID

@@ -14,20 +14,8 @@ namespace integral::image {
 
 namespace {
 
-// The writer's only read/write-all loops (EINTR retried, short transfers continued).
-
-void pwrite_all(int fd, const char* d, size_t len, uint64_t off, const std::string& path) {
-  while (len) {
-    ssize_t w = ::pwrite(fd, d, len, static_cast<off_t>(off));
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) throw_environment(fmt::format("cannot write: {}", std::strerror(errno)), path);
-    d += w;
-    len -= static_cast<size_t>(w);
-    off += static_cast<uint64_t>(w);
-  }
-}
-
-// Writes `iov` at `off`, 1024 vectors per call; consumes (modifies) the vectors.
+// Writes `iov` at `off`, 1024 vectors per call; consumes (modifies) the vectors. (util's
+// pwrite_all takes one buffer; this is the writer's only vectored write.)
 void pwritev_all(int fd, std::vector<iovec>& iov, uint64_t off, const std::string& path) {
   size_t i = 0;
   while (i < iov.size()) {
@@ -46,38 +34,21 @@ void pwritev_all(int fd, std::vector<iovec>& iov, uint64_t off, const std::strin
   }
 }
 
-void read_exact(int fd, char* buf, size_t len, uint64_t off, const std::string& what) {
-  while (len) {
-    ssize_t r = ::pread(fd, buf, len, static_cast<off_t>(off));
-    if (r < 0 && errno == EINTR) continue;
-    if (r < 0) throw_environment(fmt::format("cannot read: {}", std::strerror(errno)), what);
-    if (r == 0) throw_environment("file shrank while the image was being built", what);
-    buf += r;
-    len -= static_cast<size_t>(r);
-    off += static_cast<uint64_t>(r);
-  }
-}
-
 // Where a regular file's bytes come from: its host file (opened here, closed on scope exit)
 // or the tree's spill file at the entry's offset (tar input); `what` names it in errors.
 struct ContentSource {
   int fd;
   uint64_t base;
-  bool own = false;
+  Fd owned;  // the host file, when the bytes come from one
   std::string what;
   ContentSource(const Entry& e, int spill_fd) : fd(spill_fd), base(e.content.spill_offset) {
     what = e.content.host_path.empty() ? "/" + e.path : e.content.host_path;
     if (e.content.host_path.empty()) return;
-    fd = ::open(e.content.host_path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    owned.reset(::open(e.content.host_path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!owned)
       throw_environment(fmt::format("cannot open: {}", std::strerror(errno)), e.content.host_path);
+    fd = owned.get();
     base = 0;
-    own = true;
-  }
-  ContentSource(const ContentSource&) = delete;
-  ContentSource& operator=(const ContentSource&) = delete;
-  ~ContentSource() {
-    if (own) ::close(fd);
   }
 };
 
@@ -225,7 +196,7 @@ void place_file(ExtBuild& b, uint32_t ino) {
     }
     for (; off < end; off += buf.size()) {
       size_t len = static_cast<size_t>(std::min<uint64_t>(buf.size(), end - off));
-      read_exact(src.fd, buf.data(), len, src.base + off, src.what);
+      pread_all(src.fd, buf.data(), len, src.base + off, src.what);
       if (len % kBlockSize) std::memset(buf.data() + len, 0, kBlockSize - len % kBlockSize);
       for (size_t at = 0; at < len; at += kBlockSize) {
         if (all_zero(buf.data() + at, kBlockSize)) continue;
@@ -250,7 +221,7 @@ void read_segment(ExtBuild& b, const Segment& sg, F&& out) {
     size_t len = static_cast<size_t>(std::min<uint64_t>(avail, cnt * kBlockSize));
     if (len <= (cnt - 1) * kBlockSize)
       throw_environment("file shrank while the image was being built", src.what);
-    read_exact(src.fd, buf.data(), len, src.base + off, src.what);
+    pread_all(src.fd, buf.data(), len, src.base + off, src.what);
     std::memset(buf.data() + len, 0, cnt * kBlockSize - len);
     for (uint64_t k = 0; k < cnt; ++k)
       if (all_zero(buf.data() + k * kBlockSize, kBlockSize))

@@ -130,8 +130,8 @@ ExtResult build(const Tree& tree, const ExtOptions& opts, std::vector<Node>& nod
   // Phase 3: the image, once, in block order (without a sink: the metadata; the data is
   // already written).
   emit_image(b, r.blocks);
-  if (b.out.close() != 0)
-    throw_environment(fmt::format("cannot write: {}", std::strerror(errno)), path);
+  if (const int err = b.out.close(); err != 0)
+    throw_environment(fmt::format("cannot write: {}", std::strerror(err)), path);
   return r;
 }
 
@@ -154,10 +154,7 @@ ExtResult write_ext_image(const Tree& tree, const ExtOptions& opts, AtomicFile& 
                           ImageSink* sink) {
   if (opts.timestamp <= 0 || opts.timestamp > 0xffffffffLL)
     throw_usage("the timestamp must be between 1 and 2^32-1 (libext2fs reads 0 as 'now')");
-  Entry lost_found;
-  lost_found.path = "lost+found";
-  lost_found.type = EntryType::kDirectory;
-  lost_found.mode = 0700;
+  const Entry lost_found = default_lost_found();
   if (const Entry* lf = tree.find("lost+found"); lf && lf->type != EntryType::kDirectory)
     throw_bad_input("'/lost+found' must be a directory");
   const Entry& lf = tree.find("lost+found") ? *tree.find("lost+found") : lost_found;
