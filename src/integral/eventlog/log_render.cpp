@@ -4,7 +4,7 @@
 
 #include "integral/chain/event_type.h"
 #include "integral/chain/replay.h"
-#include "integral/eventlog/payload.h"
+#include "integral/eventlog/event_data_text.h"
 #include "integral/util/hex.h"
 #include "integral/util/text.h"
 

@@ -10,7 +10,7 @@
 #include "integral/chain/event_type.h"
 #include "integral/crypto/digest.h"
 #include "integral/crypto/quick_hash.h"
-#include "integral/eventlog/payload.h"
+#include "integral/eventlog/event_data_text.h"
 #include "integral/tpm/pcr_set.h"
 #include "integral/util/byte_reader.h"
 

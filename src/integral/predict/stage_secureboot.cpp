@@ -27,7 +27,7 @@
 
 #include "integral/chain/event_type.h"
 #include "integral/eventlog/event_log.h"
-#include "integral/eventlog/payload.h"
+#include "integral/eventlog/event_data_text.h"
 #include "integral/formats/efi_signature_list.h"
 #include "integral/formats/pe.h"
 #include "integral/formats/pe_signature.h"

@@ -1,4 +1,4 @@
-#include "integral/eventlog/payload.h"
+#include "integral/eventlog/event_data_text.h"
 
 #include <fmt/format.h>
 
