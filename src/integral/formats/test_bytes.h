@@ -15,6 +15,7 @@
 
 namespace integral::testing {
 
+// Written apart from util/bytes.h on purpose: test inputs are not built by the code under test.
 struct LeBytes {
   Bytes b;
   LeBytes& u8(uint8_t v) {
