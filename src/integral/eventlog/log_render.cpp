@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <span>
+#include <string_view>
+
 #include "integral/chain/event_type.h"
 #include "integral/chain/replay.h"
 #include "integral/eventlog/event_data_text.h"
@@ -12,42 +15,50 @@ namespace integral {
 
 namespace {
 
-// A YAML double-quoted scalar: safe for any bytes of untrusted text. YAML is UTF-8, so bytes
-// that are not become json_safe's \xHH text first (the same string --json writes); control
-// characters, C1 ones included, become YAML escapes.
-std::string yaml_quoted(std::string_view raw) {
-  const std::string s = json_safe(raw);
-  std::string out = "\"";
-  for (size_t i = 0; i < s.size(); ++i) {
-    const unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c == 0xc2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) <= 0x9f) {
-      out += fmt::format("\\x{:02x}", static_cast<unsigned char>(s[i + 1]));  // U+0080-U+009F
-      ++i;
+// One escaping rule for YAML text, two dialects: each byte `named` gives its escape; C1
+// controls (U+0080-U+009F), other C0 bytes and DEL, which a YAML document may not hold raw, and
+// bytes that are not part of valid UTF-8 become \xHH; everything else is kept.
+struct NamedEscape {
+  char c;
+  std::string_view escape;
+};
+
+void append_yaml_escaped(std::string& out, std::string_view text,
+                         std::span<const NamedEscape> named) {
+  for (size_t i = 0; i < text.size();) {
+    char32_t cp = 0;
+    const size_t n = utf8_sequence(text, i, cp);
+    if (n == 0 || (cp >= 0x80 && cp <= 0x9f)) {
+      out += fmt::format("\\x{:02x}", n == 0 ? static_cast<unsigned char>(text[i]) : cp);
+      i += n == 0 ? 1 : n;
       continue;
     }
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      default:
-        if (c < 0x20 || c == 0x7f)
-          out += fmt::format("\\x{:02x}", c);
-        else
-          out += static_cast<char>(c);
+    if (n > 1) {
+      out.append(text.substr(i, n));
+      i += n;
+      continue;
     }
+    const char c = text[i++];
+    const NamedEscape* e = nullptr;
+    for (const auto& x : named)
+      if (x.c == c) e = &x;
+    if (e)
+      out += e->escape;
+    else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+      out += fmt::format("\\x{:02x}", static_cast<unsigned char>(c));
+    else
+      out += c;
   }
+}
+
+// A YAML double-quoted scalar: safe for any bytes of untrusted text.
+constexpr NamedEscape kQuotedEscapes[] = {
+    {'"', "\\\""}, {'\\', "\\\\"}, {'\n', "\\n"}, {'\t', "\\t"}, {'\r', "\\r"}};
+
+std::string yaml_quoted(std::string_view raw) {
+  std::string out = "\"";
+  // Bytes that are not UTF-8 become json_safe's \xHH text first: the string --json writes.
+  append_yaml_escaped(out, json_safe(raw), kQuotedEscapes);
   return out + "\"";
 }
 
@@ -80,54 +91,21 @@ bool one_line_text(std::span<const uint8_t> d) {
 
 // tpm2_eventlog's EV_IPL string: split on newlines, each line between double quotes inside a
 // literal block, NUL and C control escapes written as backslash sequences (the block keeps them
-// literally). Other control bytes, which a YAML document may not hold raw, as \xNN.
+// literally). Other control bytes, which a YAML document may not hold raw, and bytes that are
+// not UTF-8, as \xNN.
+constexpr NamedEscape kIplEscapes[] = {{'\0', "\\0"}, {'\a', "\\a"}, {'\b', "\\b"}, {'\t', "\\t"},
+                                       {'\v', "\\v"}, {'\f', "\\f"}, {'\r', "\\r"}, {'\x1b', "\\e"},
+                                       {'\'', "\\'"}, {'\\', "\\\\"}};
+
 std::string ipl_lines(std::span<const uint8_t> d) {
+  const std::string_view text(reinterpret_cast<const char*>(d.data()), d.size());
   std::string out;
   size_t i = 0;
   do {
-    size_t end = i;
-    while (end < d.size() && d[end] != '\n') ++end;
+    size_t end = text.find('\n', i);
+    if (end == std::string_view::npos) end = text.size();
     out += "      \"";
-    for (size_t j = i; j < end; ++j) {
-      const uint8_t c = d[j];
-      switch (c) {
-        case 0:
-          out += "\\0";
-          break;
-        case '\a':
-          out += "\\a";
-          break;
-        case '\b':
-          out += "\\b";
-          break;
-        case '\t':
-          out += "\\t";
-          break;
-        case '\v':
-          out += "\\v";
-          break;
-        case '\f':
-          out += "\\f";
-          break;
-        case '\r':
-          out += "\\r";
-          break;
-        case 0x1b:
-          out += "\\e";
-          break;
-        case '\'':
-          out += "\\'";
-          break;
-        case '\\':
-          out += "\\\\";
-          break;
-        default:
-          if (c < 0x20 || c == 0x7f)
-            out += fmt::format("\\x{:02x}", c);
-          else
-            out += static_cast<char>(c);
-      }
-    }
+    append_yaml_escaped(out, text.substr(i, end - i), kIplEscapes);
     out += "\"\n";
     i = end + 1;
   } while (i < d.size());

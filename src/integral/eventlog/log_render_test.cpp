@@ -72,6 +72,17 @@ TEST(LogRender, IplLinesAsTpm2Eventlog) {
             "  EventSize: 2\n  Event:\n    String: |-\n      \"x\"\n");
 }
 
+// Bytes that are not UTF-8 and C1 controls in an IPL string: \xHH as for other control bytes,
+// so the document stays valid UTF-8 (a YAML reader refuses it otherwise); valid UTF-8 is kept.
+TEST(LogRender, IplLinesStayValidUtf8) {
+  const std::string y = event_field(bytes("grub\xff\xc2\x85 \xc3\xa9"), 0x0D);
+  EXPECT_TRUE(is_valid_utf8(y)) << y;
+  EXPECT_EQ(y,
+            "  EventSize: 10\n  Event:\n    String: |-\n"
+            R"(      "grub\xff\x85 )"
+            "\xc3\xa9\"\n");
+}
+
 TEST(LogRender, EfiActionLiteralBlockOnlyForPlainText) {
   EXPECT_EQ(event_field(bytes("Exit Boot Services Invocation"), 0x80000007),
             "  EventSize: 29\n  Event: |-\n    Exit Boot Services Invocation\n");

@@ -26,8 +26,8 @@
 #include <array>
 
 #include "integral/chain/event_type.h"
-#include "integral/eventlog/event_log.h"
 #include "integral/eventlog/event_data_text.h"
+#include "integral/eventlog/event_log.h"
 #include "integral/formats/efi_signature_list.h"
 #include "integral/formats/pe.h"
 #include "integral/formats/pe_signature.h"
