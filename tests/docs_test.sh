@@ -9,12 +9,7 @@ src=${INTEGRAL_SOURCE_DIR:?}
 check=$src/scripts/check-docs.sh
 bindir=$(dirname "$INTEGRAL")
 
-if out=$("$check" "$bindir" 2>&1); then
-  ok "check-docs passes on docs/: $out"
-else
-  bad "check-docs fails on docs/"
-  echo "$out"
-fi
+expect_pass "check-docs passes on docs/" "$check" "$bindir"
 
 # doctored NAME EXPECTED-IN-MESSAGE EDIT: copy docs/, apply EDIT (a command run in the copy),
 # and require check-docs to exit 1 with a message containing EXPECTED.
@@ -25,14 +20,7 @@ doctored() {
   rm -rf "$d"
   cp -r "$src/docs" "$d"
   (cd "$d" && "$@")
-  local rc=0
-  out=$("$check" "$bindir" "$d" 2>&1) || rc=$?
-  if ((rc == 1)) && grep -qF -- "$expected" <<<"$out"; then
-    ok "check-docs fails on $name"
-  else
-    bad "check-docs on $name: exit $rc, expected 1 with '$expected'"
-    echo "$out"
-  fi
+  expect_refusal "check-docs on $name" "$expected" "$check" "$bindir" "$d"
 }
 # delete_item FILE OPTION: remove the definition-list item whose term starts with `OPTION`
 # (the term line and its definition, up to the next blank line).

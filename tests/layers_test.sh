@@ -7,12 +7,7 @@
 src=${INTEGRAL_SOURCE_DIR:?}
 check=$src/scripts/check-layers.sh
 
-if out=$("$check" "$src" 2>&1); then
-  ok "check-layers passes on the tree: $out"
-else
-  bad "check-layers fails on the tree"
-  echo "$out"
-fi
+expect_pass "check-layers passes on the tree" "$check" "$src"
 
 # doctored NAME EXPECTED EDIT...: a copy of src/ and scripts/, EDIT run in it; check-layers must
 # exit 1 with EXPECTED in its message.
@@ -24,13 +19,7 @@ doctored() {
   mkdir -p "$d"
   cp -r "$src/src" "$src/scripts" "$d/"
   (cd "$d" && "$@")
-  local rc=0
-  out=$("$d/scripts/check-layers.sh" "$d" 2>&1) || rc=$?
-  if ((rc == 1)) && grep -qF -- "$expected" <<<"$out"; then
-    ok "$name: refused ($(head -1 <<<"$out"))"
-  else
-    bad "$name: exit $rc, expected 1 with '$expected': $out"
-  fi
+  expect_refusal "$name" "$expected" "$d/scripts/check-layers.sh" "$d"
 }
 
 # chain (below eventlog) reaching up into eventlog: the back arrow txt/ once made.

@@ -25,6 +25,30 @@ bad() { FAIL=$((FAIL + 1)); echo "FAIL: $*"; }
 # skip REASON: part of the test could not run here. The test still runs the rest, but it ends
 # with ctest's skip code (77) unless something failed, so a check that did not run is never
 # reported as a pass.
+# expect_pass LABEL CMD...: CMD must exit 0 (its output is shown when it does not).
+expect_pass() {
+  local label=$1 out
+  shift
+  if out=$("$@" 2>&1); then
+    ok "$label: $(head -1 <<<"$out")"
+  else
+    bad "$label"
+    echo "$out"
+  fi
+}
+# expect_refusal LABEL EXPECTED CMD...: CMD must exit 1 with EXPECTED in its output (a checker
+# refusing a doctored input, naming what is wrong).
+expect_refusal() {
+  local label=$1 expected=$2 out rc=0
+  shift 2
+  out=$("$@" 2>&1) || rc=$?
+  if ((rc == 1)) && grep -qF -- "$expected" <<<"$out"; then
+    ok "$label: refused ($(head -1 <<<"$out"))"
+  else
+    bad "$label: exit $rc, expected 1 with '$expected'"
+    echo "$out"
+  fi
+}
 skip() { SKIPPED+=("$*"); echo "SKIP: $*"; }
 finish() {
   echo "$PASS passed, $FAIL failed, ${#SKIPPED[@]} skipped"

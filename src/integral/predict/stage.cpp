@@ -20,6 +20,14 @@ StageFields::StageFields(std::string file, size_t index, uint32_t line,
   used_["name"] = true;  // an optional label for people
 }
 
+void StageFields::blame_error(std::string_view key, const std::filesystem::path* path,
+                              const Error& e, Blame blame) const {
+  const bool ours = e.code() == ExitCode::kBadInput ||
+                    (blame == Blame::kInputOrEnvironment && e.code() == ExitCode::kEnvironment);
+  if (!ours) throw;  // still inside reading_impl's handler: the original exception
+  fail(key, path ? fmt::format("{}: {}", path->string(), e.message()) : std::string(e.what()));
+}
+
 void StageFields::fail(std::string_view key, std::string_view message) const {
   uint32_t line = line_;
   if (!key.empty()) {

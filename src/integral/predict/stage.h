@@ -13,6 +13,7 @@
 
 #include "integral/chain/event.h"
 #include "integral/crypto/hash_alg.h"
+#include "integral/util/error.h"
 
 namespace integral {
 
@@ -47,7 +48,34 @@ class StageFields {
 
   [[noreturn]] void fail(std::string_view key, std::string_view message) const;
 
+  // Runs `read`, which reads what `key` names. Its bad-input errors (with
+  // Blame::kInputOrEnvironment also its I/O errors) are the key's fault: they fail naming the
+  // stage and key, with the error's own text (which names the file and offset), or as
+  // "<path>: <message>" when `path` is given. Other errors pass through unchanged.
+  enum class Blame { kInput, kInputOrEnvironment };
+  template <typename Read>
+  decltype(auto) reading(std::string_view key, Read&& read, Blame blame = Blame::kInput) const {
+    return reading_impl(key, nullptr, std::forward<Read>(read), blame);
+  }
+  template <typename Read>
+  decltype(auto) reading(std::string_view key, const std::filesystem::path& path, Read&& read,
+                         Blame blame = Blame::kInput) const {
+    return reading_impl(key, &path, std::forward<Read>(read), blame);
+  }
+
  private:
+  template <typename Read>
+  decltype(auto) reading_impl(std::string_view key, const std::filesystem::path* path, Read&& read,
+                              Blame blame) const {
+    try {
+      return read();
+    } catch (const Error& e) {
+      blame_error(key, path, e, blame);
+    }
+  }
+  // Fails for `e` as `reading` says, or rethrows it.
+  [[noreturn]] void blame_error(std::string_view key, const std::filesystem::path* path,
+                                const Error& e, Blame blame) const;
   const Field* find(std::string_view key);
   std::string file_;
   size_t index_;

@@ -24,14 +24,7 @@ std::vector<Event> run_cmdline_stage(StageFields& f, const StageContext& ctx) {
   if (cmdline) {
     text = *cmdline;
   } else {
-    auto path = ctx.resolve(*cmdline_file);
-    try {
-      text = read_text_file(path, 1u << 20);
-    } catch (const Error& e) {
-      if (e.code() != ExitCode::kBadInput) throw;
-      f.fail("cmdline_file", fmt::format("{}: {}", path.string(), e.message()));
-    }
-    artifact = path.string();
+    text = uefi::read_cmdline_file(f, *cmdline_file, ctx, artifact);
   }
   std::vector<uint8_t> utf16;
   try {

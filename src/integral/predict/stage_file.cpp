@@ -58,13 +58,8 @@ std::vector<Event> run_file_stage(StageFields& f, const StageContext& ctx) {
   }
 
   auto file = ctx.resolve(path);
-  std::vector<Digest> digests;
-  try {
-    digests = hash_file(file, banks);
-  } catch (const Error& e) {
-    if (e.code() != ExitCode::kBadInput) throw;
-    f.fail("path", fmt::format("{}: {}", file.string(), e.message()));
-  }
+  const std::vector<Digest> digests =
+      f.reading("path", file, [&] { return hash_file(file, banks); });
 
   Event e;
   e.pcr = pcr;

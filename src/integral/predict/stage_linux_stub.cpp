@@ -65,14 +65,7 @@ std::vector<Event> run_linux_stub_stage(StageFields& f, const StageContext& ctx)
   } else {
     if (cmdline) text = *cmdline;
     if (cmdline_file) {
-      auto path = ctx.resolve(*cmdline_file);
-      try {
-        text = read_text_file(path, 1u << 20);
-      } catch (const Error& e) {
-        if (e.code() != ExitCode::kBadInput) throw;
-        f.fail("cmdline_file", fmt::format("{}: {}", path.string(), e.message()));
-      }
-      cmdline_artifact = path.string();
+      text = uefi::read_cmdline_file(f, *cmdline_file, ctx, cmdline_artifact);
     }
     if (initrd) {
       auto m = uefi::open_artifact(f, "initrd", *initrd, ctx);

@@ -41,13 +41,7 @@ std::vector<Event> run_profile_stage(StageFields& f, const StageContext& ctx) {
   std::string path = f.required_string("log");
   f.finish();
   std::string file = ctx.resolve(path).string();
-  EventLog log;
-  try {
-    log = load_event_log(file);
-  } catch (const Error& e) {
-    if (e.code() != ExitCode::kBadInput) throw;
-    f.fail("log", e.what());
-  }
+  const EventLog log = f.reading("log", [&] { return load_event_log(file); });
   for (HashAlg alg : ctx.banks)
     if (std::find(log.banks().begin(), log.banks().end(), alg) == log.banks().end())
       f.fail("log", fmt::format("{} has no {} digests; a profile must carry every predicted bank",

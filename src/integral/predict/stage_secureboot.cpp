@@ -63,13 +63,7 @@ std::vector<uint8_t> variable_data(const Guid& guid, std::string_view name,
 // db as the reference firmware measured it: the data of PCR 7's last "db" variable event
 // before the separator.
 std::vector<uint8_t> db_from_log(StageFields& f, const std::string& file) {
-  EventLog log;
-  try {
-    log = load_event_log(file);
-  } catch (const Error& e) {
-    if (e.code() != ExitCode::kBadInput) throw;
-    f.fail("db_log", e.what());
-  }
+  const EventLog log = f.reading("db_log", [&] { return load_event_log(file); });
   std::optional<std::vector<uint8_t>> db;
   for (const Event& e : log.chain().events) {
     if (e.pcr != 7 || !e.type) continue;
@@ -150,18 +144,15 @@ std::vector<Event> run_secureboot_stage(StageFields& f, const StageContext& ctx)
   } else {
     f.fail("authorities", "needs the db: 'db' or 'db_log'");
   }
-  std::vector<EfiSignature> entries;
-  try {
-    entries = parse_signature_lists(db, db_name);
-  } catch (const Error& e) {
-    if (e.code() != ExitCode::kBadInput) throw;
-    f.fail(db_log ? "db_log" : "db", e.what());
-  }
+  const std::vector<EfiSignature> entries =
+      f.reading(db_log ? "db_log" : "db", [&] { return parse_signature_lists(db, db_name); });
   std::vector<std::vector<uint8_t>> measured;
   for (const auto& image : images) {
     auto in = uefi::open_artifact(f, "authorities", image, ctx);
-    const EfiSignature* authority = nullptr;
-    try {
+    // The db entry that admits the image: a certificate that verifies one of its signatures,
+    // else its SHA-256 Authenticode digest.
+    const EfiSignature* authority = f.reading("authorities", [&]() -> const EfiSignature* {
+      const EfiSignature* found = nullptr;
       PeImage pe = parse_pe(in->bytes(), in->path());
       auto sigs = pe_signatures(in->bytes(), pe);
       for (const auto& sig : sigs) {
@@ -171,25 +162,23 @@ std::vector<Event> run_secureboot_stage(StageFields& f, const StageContext& ctx)
           if (entry.type != kEfiCertX509Guid) continue;
           if (authenticode_verified_by(sig, digest, entry.data,
                                        fmt::format("{} @ {:#x}", db_name, entry.offset))) {
-            authority = &entry;
+            found = &entry;
             break;
           }
         }
-        if (authority) break;
+        if (found) break;
       }
-      if (!authority) {
+      if (!found) {
         const HashAlg sha256[] = {HashAlg::kSha256};
         Digest digest = authenticode_digests(in->bytes(), pe, sha256)[0];
         for (const auto& entry : entries)
           if (entry.type == kEfiCertSha256Guid && std::ranges::equal(entry.data, digest.bytes())) {
-            authority = &entry;
+            found = &entry;
             break;
           }
       }
-    } catch (const Error& e) {
-      if (e.code() != ExitCode::kBadInput) throw;
-      f.fail("authorities", e.what());
-    }
+      return found;
+    });
     if (!authority)
       f.fail("authorities", fmt::format("no db entry of {} admits {}: the firmware would refuse "
                                         "to start it",

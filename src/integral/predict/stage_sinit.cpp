@@ -35,13 +35,9 @@ std::vector<Event> run_sinit_stage(StageFields& f, const StageContext& ctx) {
   if (ctx.txt.sinit_seen) f.fail("", "a boot has one dynamic launch: a second sinit stage");
 
   const auto profile_path = ctx.resolve(profile_name);
-  TxtProfile prof;
-  try {
-    prof = load_profile(profile_path);
-  } catch (const Error& e) {
-    if (e.code() != ExitCode::kBadInput && e.code() != ExitCode::kEnvironment) throw;
-    f.fail("profile", e.what());
-  }
+  const TxtProfile prof = f.reading(
+      "profile", [&] { return load_profile(profile_path); },
+      StageFields::Blame::kInputOrEnvironment);
   for (HashAlg b : ctx.banks)
     if (std::find(prof.banks.begin(), prof.banks.end(), b) == prof.banks.end())
       f.fail("profile", fmt::format("{} has no {} bank: SINIT's events in it are unknown",

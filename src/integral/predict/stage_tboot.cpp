@@ -131,12 +131,8 @@ std::vector<Event> run_tboot_stage(StageFields& f, const StageContext& ctx) {
   std::string policy_artifact;
   if (policy_name) {
     auto path = ctx.resolve(*policy_name);
-    try {
-      policy = TbPolicy::load(path);
-    } catch (const Error& e) {
-      if (e.code() != ExitCode::kBadInput && e.code() != ExitCode::kEnvironment) throw;
-      f.fail("policy", e.what());
-    }
+    policy = f.reading(
+        "policy", [&] { return TbPolicy::load(path); }, StageFields::Blame::kInputOrEnvironment);
     policy_artifact = path.string();
   } else {
     try {
@@ -199,12 +195,9 @@ std::vector<Event> run_tboot_stage(StageFields& f, const StageContext& ctx) {
         measured_module_cmdline(v, module_cmdlines ? (*module_cmdlines)[i] : std::string());
     switch (a.kind) {
       case TxtArtifact::Kind::kFile:
-        try {
-          measured[i] = tb_module_digests(ep.banks, cmd, a.path);
-        } catch (const Error& e) {
-          if (e.code() != ExitCode::kBadInput && e.code() != ExitCode::kEnvironment) throw;
-          f.fail("modules", fmt::format("{}: {}", a.path.string(), e.message()));
-        }
+        measured[i] = f.reading(
+            "modules", a.path, [&] { return tb_module_digests(ep.banks, cmd, a.path); },
+            StageFields::Blame::kInputOrEnvironment);
         artifact[i] = a.path.string();
         break;
       case TxtArtifact::Kind::kDigest:

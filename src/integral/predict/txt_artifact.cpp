@@ -57,13 +57,9 @@ std::vector<Digest> txt_mle_digests(const TxtArtifact& mle, const std::string& c
     for (HashAlg b : banks) out.push_back(mle.need(b, f, key));
     return out;
   }
-  try {
-    auto m = TbootMle::load(mle.path);
-    return m.mle_hash(banks, cmdline);
-  } catch (const Error& e) {
-    if (e.code() != ExitCode::kBadInput && e.code() != ExitCode::kEnvironment) throw;
-    f.fail(key, fmt::format("{}: {}", mle.path.string(), e.message()));
-  }
+  return f.reading(
+      key, mle.path, [&] { return TbootMle::load(mle.path).mle_hash(banks, cmdline); },
+      StageFields::Blame::kInputOrEnvironment);
 }
 
 }  // namespace integral

@@ -1,9 +1,16 @@
 #include "integral/predict/uefi_events.h"
 
+#include <fmt/format.h>
+
 #include <stdexcept>
 
 #include "integral/chain/event_type.h"
 #include "integral/crypto/multi_hasher.h"
+#include "integral/formats/pe.h"
+#include "integral/predict/stage.h"
+#include "integral/util/error.h"
+#include "integral/util/file_io.h"
+#include "integral/util/mapped_file.h"
 
 namespace integral::uefi {
 
@@ -87,26 +94,19 @@ Event separator_event(unsigned pcr, std::span<const HashAlg> banks) {
   return e;
 }
 
-}  // namespace integral::uefi
-
-#include <fmt/format.h>
-
-#include "integral/formats/pe.h"
-#include "integral/predict/stage.h"
-#include "integral/util/error.h"
-#include "integral/util/mapped_file.h"
-
-namespace integral::uefi {
+std::string read_cmdline_file(StageFields& f, const std::string& cmdline_file,
+                              const StageContext& ctx, std::string& artifact) {
+  const auto path = ctx.resolve(cmdline_file);
+  artifact = path.string();
+  return f.reading("cmdline_file", path, [&] { return read_text_file(path, 1u << 20); });
+}
 
 std::unique_ptr<MappedFile> open_artifact(StageFields& f, std::string_view key,
                                           const std::string& path, const StageContext& ctx) {
   auto file = ctx.resolve(path);
-  try {
+  return f.reading(key, file, [&] {
     return std::make_unique<MappedFile>(file, MappedFile::NonRegular::kRefuse);
-  } catch (const Error& e) {
-    if (e.code() != ExitCode::kBadInput) throw;
-    f.fail(key, fmt::format("{}: {}", file.string(), e.message()));
-  }
+  });
 }
 
 std::vector<Digest> hash_section(const MappedFile& in, const PeSection& s,

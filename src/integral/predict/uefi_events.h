@@ -40,6 +40,10 @@ struct PeSection;
 namespace integral::uefi {
 
 // A stage's artifact, mapped; a missing or unreadable file fails naming the stage key.
+// The command line in the file `cmdline_file` names (relative to the description), at most
+// 1 MiB; `artifact` becomes its path. Errors reading it are the key's.
+std::string read_cmdline_file(StageFields& f, const std::string& cmdline_file,
+                              const StageContext& ctx, std::string& artifact);
 std::unique_ptr<MappedFile> open_artifact(StageFields& f, std::string_view key,
                                           const std::string& path, const StageContext& ctx);
 // Digests of a section as loaded in memory (VirtualSize bytes), streamed.
