@@ -3,7 +3,7 @@
 #include <cstdint>
 #include <span>
 
-#include "integral/eventlog/ima_log.h"
+#include "integral/eventlog/ima_replay.h"
 #include "integral/util/error.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

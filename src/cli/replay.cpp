@@ -8,7 +8,7 @@
 #include "cli/render.h"
 #include "integral/chain/replay.h"
 #include "integral/eventlog/event_log.h"
-#include "integral/eventlog/ima_log.h"
+#include "integral/eventlog/ima_replay.h"
 #include "integral/eventlog/quirks.h"
 #include "integral/tpm/pcr_yaml.h"
 #include "integral/util/error.h"

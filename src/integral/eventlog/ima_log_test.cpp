@@ -1,4 +1,5 @@
 #include "integral/eventlog/ima_log.h"
+#include "integral/eventlog/ima_replay.h"
 
 #include <gtest/gtest.h>
 #include <openssl/evp.h>

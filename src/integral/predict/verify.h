@@ -12,7 +12,7 @@
 #include "integral/eventlog/boot_aggregate.h"
 #include "integral/eventlog/digest_check.h"
 #include "integral/eventlog/event_log.h"
-#include "integral/eventlog/ima_log.h"
+#include "integral/eventlog/ima_replay.h"
 #include "integral/predict/prediction.h"
 
 namespace integral {
