@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "integral/crypto/digest.h"
+#include "integral/util/bytes.h"
 
 #include "bench_util.h"
 
@@ -30,43 +31,35 @@ using bench::Timing;
 
 using integral::HashAlg;
 
-void put32(std::string& b, uint32_t v) {
-  for (int i = 0; i < 4; ++i) b += static_cast<char>(v >> (8 * i));
-}
-void put16(std::string& b, uint16_t v) {
-  b += static_cast<char>(v);
-  b += static_cast<char>(v >> 8);
-}
-
 // A Spec ID event, then EV_IPL grub-style events spread over PCRs 8 and 9, each digest the
 // hash of its data (what tpm2_eventlog's digest check expects for PCR 9 file events).
 std::string make_log(size_t events) {
   const HashAlg algs[] = {HashAlg::kSha1, HashAlg::kSha256, HashAlg::kSha384};
   std::string b;
   std::string spec("Spec ID Event03\0", 16);
-  put32(spec, 0);
+  integral::append_le32(spec, 0);
   spec += std::string("\0\2\0\2", 4);
-  put32(spec, 3);
+  integral::append_le32(spec, 3);
   for (HashAlg a : algs)
-    put16(spec, static_cast<uint16_t>(a)),
-        put16(spec, static_cast<uint16_t>(integral::digest_size(a)));
+    integral::append_le16(spec, static_cast<uint16_t>(a)),
+        integral::append_le16(spec, static_cast<uint16_t>(integral::digest_size(a)));
   spec += '\0';
-  put32(b, 0);
-  put32(b, 3);
+  integral::append_le32(b, 0);
+  integral::append_le32(b, 3);
   b += std::string(20, '\0');
-  put32(b, static_cast<uint32_t>(spec.size()));
+  integral::append_le32(b, static_cast<uint32_t>(spec.size()));
   b += spec;
   for (size_t i = 0; i < events; ++i) {
     std::string data = "/boot/grub/x86_64-efi/module" + std::to_string(i) + ".mod";
-    put32(b, 9);
-    put32(b, 0x0D);  // EV_IPL
-    put32(b, 3);
+    integral::append_le32(b, 9);
+    integral::append_le32(b, 0x0D);  // EV_IPL
+    integral::append_le32(b, 3);
     for (HashAlg a : algs) {
-      put16(b, static_cast<uint16_t>(a));
+      integral::append_le16(b, static_cast<uint16_t>(a));
       auto d = integral::hash(a, data);
       b.append(reinterpret_cast<const char*>(d.bytes().data()), d.size());
     }
-    put32(b, static_cast<uint32_t>(data.size()));
+    integral::append_le32(b, static_cast<uint32_t>(data.size()));
     b += data;
   }
   return b;

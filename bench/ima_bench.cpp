@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "integral/crypto/digest.h"
+#include "integral/util/bytes.h"
 
 #include "bench_util.h"
 
@@ -30,10 +31,6 @@ using bench::Timing;
 
 using integral::HashAlg;
 
-void put32(std::string& b, uint32_t v) {
-  for (int i = 0; i < 4; ++i) b += static_cast<char>(v >> (8 * i));
-}
-
 // ima-ng entries: u32 pcr, sha1(template data), u32 name len, "ima-ng", u32 data len, data;
 // data = u32 len "sha256:\0" digest, u32 len file name + NUL.
 std::string make_list(size_t entries) {
@@ -44,17 +41,17 @@ std::string make_list(size_t entries) {
     auto fd = integral::hash(HashAlg::kSha256, name);
     dng.append(reinterpret_cast<const char*>(fd.bytes().data()), fd.size());
     std::string data;
-    put32(data, static_cast<uint32_t>(dng.size()));
+    integral::append_le32(data, static_cast<uint32_t>(dng.size()));
     data += dng;
-    put32(data, static_cast<uint32_t>(name.size() + 1));
+    integral::append_le32(data, static_cast<uint32_t>(name.size() + 1));
     data += name;
     data += '\0';
-    put32(b, 10);
+    integral::append_le32(b, 10);
     auto th = integral::hash(HashAlg::kSha1, data);
     b.append(reinterpret_cast<const char*>(th.bytes().data()), th.size());
-    put32(b, 6);
+    integral::append_le32(b, 6);
     b += "ima-ng";
-    put32(b, static_cast<uint32_t>(data.size()));
+    integral::append_le32(b, static_cast<uint32_t>(data.size()));
     b += data;
   }
   return b;
