@@ -356,8 +356,7 @@ void add_nv_events(std::vector<Event>& out, StageFields& f, const std::vector<st
 
 }  // namespace
 
-std::vector<Event> run_tboot_stage(StageFields& f, const StageContext& ctx) {
-  const TxtLaunchState& txt = ctx.txt;
+std::vector<Event> run_tboot_stage(StageFields& f, const StageContext& ctx, TxtLaunchState& txt) {
   const TbootKeys k = read_keys(f);
   const TbootLaunch launch = resolve_launch(f, k, txt);
   const ExtendPolicy ep = resolve_extend_policy(f, k.extpol, launch, ctx);
@@ -371,7 +370,7 @@ std::vector<Event> run_tboot_stage(StageFields& f, const StageContext& ctx) {
   add_policy_events(out, policy, ep, launch);
   add_module_events(out, f, k, policy.policy, ep, launch, ctx);
   add_nv_events(out, f, k.nv, policy.policy, launch);
-  ctx.txt.dynamic_launch = true;
+  txt.dynamic_launch = true;
   return out;
 }
 
