@@ -130,13 +130,14 @@ Chain predict_chain(BootDescription& boot) {
   ctx.base_dir = boot.base_dir;
   ctx.banks = boot.banks;
   ctx.startup_locality = boot.startup_locality;
+  TxtLaunchState txt;  // written by the sinit stage, read by the tboot stage after it
   for (StageFields& f : boot.stages) {
     for (const auto& st : stage_types()) {
       if (st.name != f.type()) continue;
-      for (Event& e : st.run(f, ctx)) chain.events.push_back(std::move(e));
+      for (Event& e : run_stage(st, f, ctx, txt)) chain.events.push_back(std::move(e));
     }
   }
-  chain.dynamic_launch = ctx.txt.dynamic_launch;
+  chain.dynamic_launch = txt.dynamic_launch;
   return chain;
 }
 

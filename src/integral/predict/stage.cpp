@@ -139,4 +139,10 @@ const std::vector<StageType>& stage_types() {
   return types;
 }
 
+std::vector<Event> run_stage(const StageType& type, StageFields& f, const StageContext& ctx,
+                             TxtLaunchState& txt) {
+  if (auto* run_txt = std::get_if<TxtStageFn>(&type.run)) return (*run_txt)(f, ctx, txt);
+  return std::get<StageFn>(type.run)(f, ctx);
+}
+
 }  // namespace integral

@@ -85,8 +85,10 @@ class StageFields {
   std::map<std::string, bool> used_;
 };
 
-// What the TXT stages tell each other: the sinit stage (the platform's SINIT events, from a
-// profile) runs first and records the launch's facts, which the tboot stage then follows.
+// What the TXT stages hand each other, in stage order: the sinit stage (the platform's SINIT
+// events, from a profile) records the launch's facts, which the tboot stage then follows. The
+// stage runner owns one per boot and passes it to the TXT stages only (TxtStageFn); both set
+// dynamic_launch, which becomes the chain's.
 struct TxtLaunchState {
   bool dynamic_launch = false;         // PCRs 17-22 start from the launch's reset (zero)
   bool sinit_seen = false;             // a sinit stage emitted SINIT's events, MLE_HASH included
@@ -99,23 +101,30 @@ struct TxtLaunchState {
   std::string sinit_tboot_version;
 };
 
+// What every stage reads: the same for the whole boot.
 struct StageContext {
   std::filesystem::path base_dir;  // artifacts are relative to the boot description
   std::vector<HashAlg> banks;      // the TPM's active banks
-  mutable TxtLaunchState txt;      // shared by the sinit and tboot stages, in stage order
   uint8_t startup_locality = 0;    // PCR 0's starting locality (boot description)
   std::filesystem::path resolve(const std::string& path) const;
 };
 
+// A stage: its fields and the boot's context in, its events out.
 using StageFn = std::vector<Event> (*)(StageFields&, const StageContext&);
+// A TXT stage also reads and updates the launch state of the stages before it.
+using TxtStageFn = std::vector<Event> (*)(StageFields&, const StageContext&, TxtLaunchState&);
 
 struct StageType {
   std::string_view name;
-  StageFn run;
+  std::variant<StageFn, TxtStageFn> run;
   std::string_view summary;
 };
 
 const std::vector<StageType>& stage_types();
+
+// Runs `type` on `f`, passing `txt` when it is a TXT stage.
+std::vector<Event> run_stage(const StageType& type, StageFields& f, const StageContext& ctx,
+                             TxtLaunchState& txt);
 
 // The stages (one file each).
 std::vector<Event> run_file_stage(StageFields& f, const StageContext& ctx);
@@ -125,8 +134,8 @@ std::vector<Event> run_linux_stub_stage(StageFields& f, const StageContext& ctx)
 std::vector<Event> run_cmdline_stage(StageFields& f, const StageContext& ctx);
 std::vector<Event> run_uefi_app_stage(StageFields& f, const StageContext& ctx);
 std::vector<Event> run_secureboot_stage(StageFields& f, const StageContext& ctx);
-std::vector<Event> run_sinit_stage(StageFields& f, const StageContext& ctx);
-std::vector<Event> run_tboot_stage(StageFields& f, const StageContext& ctx);
+std::vector<Event> run_sinit_stage(StageFields& f, const StageContext& ctx, TxtLaunchState& txt);
+std::vector<Event> run_tboot_stage(StageFields& f, const StageContext& ctx, TxtLaunchState& txt);
 std::vector<Event> run_profile_stage(StageFields& f, const StageContext& ctx);
 
 }  // namespace integral

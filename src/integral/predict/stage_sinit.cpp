@@ -26,13 +26,13 @@
 
 namespace integral {
 
-std::vector<Event> run_sinit_stage(StageFields& f, const StageContext& ctx) {
+std::vector<Event> run_sinit_stage(StageFields& f, const StageContext& ctx, TxtLaunchState& txt) {
   const std::string profile_name = f.required_string("profile");
   auto mle_spec = f.string("mle");
   const std::string loader_cmdline = f.string("cmdline").value_or("");
   auto version_text = f.string("tboot_version");
   f.finish();
-  if (ctx.txt.sinit_seen) f.fail("", "a boot has one dynamic launch: a second sinit stage");
+  if (txt.sinit_seen) f.fail("", "a boot has one dynamic launch: a second sinit stage");
 
   const auto profile_path = ctx.resolve(profile_name);
   const TxtProfile prof = f.reading(
@@ -107,13 +107,13 @@ std::vector<Event> run_sinit_stage(StageFields& f, const StageContext& ctx) {
     }
     out.push_back(std::move(e));
   }
-  ctx.txt.dynamic_launch = true;
-  ctx.txt.sinit_seen = true;
-  ctx.txt.tpm = prof.tpm;
-  ctx.txt.mapping = prof.mapping;
-  ctx.txt.cmdline = loader_cmdline;
-  ctx.txt.profile = profile_path.string();
-  ctx.txt.sinit_tboot_version = caps_version ? caps_version->to_string() : "";
+  txt.dynamic_launch = true;
+  txt.sinit_seen = true;
+  txt.tpm = prof.tpm;
+  txt.mapping = prof.mapping;
+  txt.cmdline = loader_cmdline;
+  txt.profile = profile_path.string();
+  txt.sinit_tboot_version = caps_version ? caps_version->to_string() : "";
   return out;
 }
 
