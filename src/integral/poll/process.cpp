@@ -58,19 +58,21 @@ std::vector<std::string> build_env(const ProcessSpec& spec) {
   return env;
 }
 
-}  // namespace
-
-ProcessResult run_process(const ProcessSpec& spec) {
-  if (spec.argv.empty()) throw_usage("run_process: empty argv");
-  // A child that exits without reading its stdin must cost an EPIPE, not this process: ignore
-  // SIGPIPE (children get the default back through POSIX_SPAWN_SETSIGDEF).
+// A child that exits without reading its stdin must cost an EPIPE, not this process: ignore
+// SIGPIPE (children get the default back through POSIX_SPAWN_SETSIGDEF).
+void ignore_sigpipe_once() {
   static std::once_flag ignore_sigpipe;
   std::call_once(ignore_sigpipe, [] {
     struct sigaction old {};
     sigaction(SIGPIPE, nullptr, &old);
     if (old.sa_handler == SIG_DFL) signal(SIGPIPE, SIG_IGN);
   });
-  Pipe in, out, err;
+}
+
+// Starts the program with the pipes as its stdin, stdout and stderr; returns posix_spawnp's
+// error number (0: started, pid set).
+int spawn_child(const ProcessSpec& spec, const Pipe& in, const Pipe& out, const Pipe& err,
+                pid_t& pid) {
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_adddup2(&fa, in.fd[0], 0);
@@ -102,24 +104,16 @@ ProcessResult run_process(const ProcessSpec& spec) {
   for (auto& e : env_strings) envp.push_back(e.data());
   envp.push_back(nullptr);
 
-  pid_t pid = -1;
   int rc = ::posix_spawnp(&pid, argv[0], &fa, &attr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&fa);
   posix_spawnattr_destroy(&attr);
-  ProcessResult r;
-  if (rc != 0) {
-    r.exited = true;
-    r.exit_code = 127;
-    r.err = fmt::format("cannot run {}: {}\n", spec.argv[0], strerror(rc));
-    return r;
-  }
-  in.close_end(0);
-  out.close_end(1);
-  err.close_end(1);
-  ::fcntl(in.fd[1], F_SETFL, O_NONBLOCK);
-  if (spec.stdin_data.empty()) in.close_end(1);
+  return rc;
+}
 
-  auto deadline = std::chrono::steady_clock::now() + spec.timeout;
+// Feeds stdin and collects both outputs until the child closes them, killing its process group
+// on timeout, cancellation or too much output. Returns whether it was killed.
+bool exchange_io(const ProcessSpec& spec, pid_t pid, std::chrono::steady_clock::time_point deadline,
+                 Pipe& in, Pipe& out, Pipe& err, ProcessResult& r) {
   size_t written = 0;
   bool killed = false;
   char buf[65536];
@@ -172,9 +166,13 @@ ProcessResult run_process(const ProcessSpec& spec) {
         in.close_end(1);
     }
   }
-  in.close_end(1);
-  // Outputs closed; the child (or a grandchild holding them) is done with them. Wait for the
-  // child itself, still bounded by the deadline.
+  return killed;
+}
+
+// Outputs closed; the child (or a grandchild holding them) is done with them. Waits for the
+// child itself, still bounded by the deadline, and records how it ended.
+void reap_child(const ProcessSpec& spec, pid_t pid, std::chrono::steady_clock::time_point deadline,
+                bool killed, ProcessResult& r) {
   int status = 0;
   for (;;) {
     pid_t w = ::waitpid(pid, &status, killed ? 0 : WNOHANG);
@@ -198,6 +196,33 @@ ProcessResult run_process(const ProcessSpec& spec) {
   } else if (WIFSIGNALED(status)) {
     r.signal = WTERMSIG(status);
   }
+}
+
+}  // namespace
+
+ProcessResult run_process(const ProcessSpec& spec) {
+  if (spec.argv.empty()) throw_usage("run_process: empty argv");
+  ignore_sigpipe_once();
+  Pipe in, out, err;
+  pid_t pid = -1;
+  int rc = spawn_child(spec, in, out, err, pid);
+  ProcessResult r;
+  if (rc != 0) {
+    r.exited = true;
+    r.exit_code = 127;
+    r.err = fmt::format("cannot run {}: {}\n", spec.argv[0], strerror(rc));
+    return r;
+  }
+  in.close_end(0);
+  out.close_end(1);
+  err.close_end(1);
+  ::fcntl(in.fd[1], F_SETFL, O_NONBLOCK);
+  if (spec.stdin_data.empty()) in.close_end(1);
+
+  auto deadline = std::chrono::steady_clock::now() + spec.timeout;
+  bool killed = exchange_io(spec, pid, deadline, in, out, err, r);
+  in.close_end(1);
+  reap_child(spec, pid, deadline, killed, r);
   return r;
 }
 
