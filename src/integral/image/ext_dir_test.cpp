@@ -80,7 +80,7 @@ std::pair<uint32_t, uint32_t> half_md4(const std::string& name, const uint32_t s
 std::vector<Dirent> files(size_t n, const std::string& prefix, uint32_t first_ino) {
   std::vector<Dirent> d;
   for (size_t i = 0; i < n; ++i) {
-    char num[16];
+    char num[24];  // room for any size_t: -Wformat-truncation under ASan's flags
     std::snprintf(num, sizeof(num), "%05zu", i);
     d.push_back({prefix + num, static_cast<uint32_t>(first_ino + i), EntryType::kRegular});
   }
