@@ -140,6 +140,20 @@ path = "root.img"
   EXPECT_THROW(prediction_from_json(tampered, "p.json"), Error);
   EXPECT_THROW(prediction_from_json("{\"format\": 1}", "p.json"), Error);
   EXPECT_THROW(prediction_from_json("{", "p.json"), Error);
+  // Numbers that are no integer (found by fuzz_prediction_json: 22e38 as the version was an
+  // undefined float-to-int conversion): bad input naming the file, as any other bad field.
+  for (const char* field : {R"("version": 22e38)", R"("version": 1, "startup_locality": 1e300)",
+                            R"("version": 1, "startup_locality": 256)"}) {
+    const std::string doc = std::string(R"({"format": "integral-prediction", )") + field +
+                            R"(, "banks": ["sha256"], "events": [], "pcrs": {}})";
+    try {
+      prediction_from_json(doc, "p.json");
+      ADD_FAILURE() << "accepted " << doc;
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ExitCode::kBadInput) << doc;
+      EXPECT_EQ(e.file(), "p.json");
+    }
+  }
 }
 
 }  // namespace

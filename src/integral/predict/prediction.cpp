@@ -71,18 +71,26 @@ Prediction prediction_from_json(std::string_view text, const std::string& source
   p.source = source;
   try {
     if (!j.is_object() || j.value("format", "") != "integral-prediction") bad("no format tag");
-    if (j.value("version", 0) != 1) bad("unsupported version");
+    // Numbers through json_unsigned: a float out of an integer's range is no UB here.
+    auto unsigned_field = [&](const json& v, uint64_t max, const std::string& what) {
+      auto n = json_unsigned(v, max);
+      if (!n) bad(fmt::format("{} is not an integer from 0 to {}", what, max));
+      return *n;
+    };
+    if (!j.contains("version") || json_unsigned(j["version"]) != 1u) bad("unsupported version");
     for (const auto& b : j.at("banks")) {
       auto alg = parse_hash_alg(b.get<std::string>());
       if (!alg) not_prediction(source, fmt::format("unknown bank {}", b.dump()));
       p.banks.push_back(*alg);
     }
-    p.chain.startup_locality = j.value<uint8_t>("startup_locality", 0);
+    if (j.contains("startup_locality"))
+      p.chain.startup_locality =
+          static_cast<uint8_t>(unsigned_field(j["startup_locality"], 255, "startup_locality"));
     p.chain.dynamic_launch = j.value("dynamic_launch", false);
     size_t index = 0;
     for (const auto& je : j.at("events")) {
       Event e;
-      e.pcr = je.at("pcr").get<unsigned>();
+      e.pcr = static_cast<unsigned>(unsigned_field(je.at("pcr"), UINT32_MAX, "pcr"));
       if (e.pcr >= kPcrCount) bad(fmt::format("event {}: PCR {} out of range", index, e.pcr));
       if (!je.at("type").is_null()) {
         e.type = parse_event_type(je.at("type").get<std::string>());
@@ -103,7 +111,8 @@ Prediction prediction_from_json(std::string_view text, const std::string& source
       e.description = je.value("description", "");
       e.provenance.artifact = je.value("artifact", "");
       e.provenance.rule = je.value("rule", "");
-      if (je.contains("offset")) e.provenance.offset = je.at("offset").get<uint64_t>();
+      if (je.contains("offset"))
+        e.provenance.offset = unsigned_field(je.at("offset"), UINT64_MAX, "offset");
       p.chain.events.push_back(std::move(e));
       ++index;
     }

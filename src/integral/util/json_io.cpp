@@ -130,4 +130,11 @@ std::string dump_json(const nlohmann::ordered_json& j, int indent) {
   return dump(j, indent);
 }
 
+std::optional<uint64_t> json_unsigned(const nlohmann::json& v, uint64_t max) {
+  if (!v.is_number_unsigned()) return std::nullopt;
+  const auto n = v.get<uint64_t>();
+  if (n > max) return std::nullopt;
+  return n;
+}
+
 }  // namespace integral

@@ -4,6 +4,9 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -17,6 +20,11 @@ inline constexpr size_t kMaxJsonDepth = 256;
 nlohmann::json parse_json_input(std::string_view text, const std::string& file,
                                 bool trailing_allowed = false);
 nlohmann::ordered_json parse_ordered_json_input(std::string_view text, const std::string& file);
+
+// The value of an unsigned-integer field of untrusted JSON, or nullopt when it is anything else
+// (a float such as 22e38, a negative number, a string) or larger than `max`. nlohmann's own
+// get<unsigned>() converts a float with static_cast, which is undefined out of range.
+std::optional<uint64_t> json_unsigned(const nlohmann::json& v, uint64_t max = UINT64_MAX);
 
 // j.dump(indent) with every string and key passed through json_safe first.
 std::string dump_json(const nlohmann::json& j, int indent = -1);

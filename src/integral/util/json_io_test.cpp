@@ -18,6 +18,21 @@ Error error_of(std::string_view text, bool trailing_allowed = false) {
   return Error(ExitCode::kOk, "");
 }
 
+// Unsigned fields: only a JSON unsigned integer within the bound; a float out of any integer's
+// range (which nlohmann's get<> would cast with undefined behaviour), a negative number or a
+// string is "not one".
+TEST(JsonInput, UnsignedFieldsTakeOnlyUnsignedIntegers) {
+  const auto j =
+      parse_json_input(R"({"a": 5, "b": 22e38, "c": -1, "d": "5", "e": 1.0, "f": 300})", "in.json");
+  EXPECT_EQ(json_unsigned(j["a"]), 5u);
+  EXPECT_EQ(json_unsigned(j["b"]), std::nullopt);
+  EXPECT_EQ(json_unsigned(j["c"]), std::nullopt);
+  EXPECT_EQ(json_unsigned(j["d"]), std::nullopt);
+  EXPECT_EQ(json_unsigned(j["e"]), std::nullopt);
+  EXPECT_EQ(json_unsigned(j["f"], 255), std::nullopt);
+  EXPECT_EQ(json_unsigned(j["f"], 300), 300u);
+}
+
 TEST(JsonInput, NumberOverflowIsBadInputWithItsOffset) {
   // nlohmann throws out_of_range 406 ("number overflow parsing '8e888'") from its DOM parser.
   const Error e = error_of(R"({"a": [1, 8e888]})");
