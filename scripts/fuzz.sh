@@ -4,6 +4,10 @@
 # With FUZZ_RUNS=N each target instead runs exactly N inputs from seed 1: reproducible, which is
 # what CI uses (a time-boxed run explores differently on every machine).
 set -euo pipefail
+# Undefined behaviour is a finding, as in CI: without halt_on_error UBSan only logs it and the
+# run goes on (a campaign would report "no crash" over a logged report).
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 top=$(cd "$(dirname "$0")/.." && pwd)
 seconds=${1:-15}
 build=${BUILD_DIR:-$top/build-fuzz}
