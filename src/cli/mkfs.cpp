@@ -3,57 +3,25 @@
 #include <fmt/format.h>
 
 #include <chrono>
-#include <cstdlib>
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
 #include "cli/verity_common.h"
-#include "integral/image/ext_writer.h"
-#include "integral/image/manifest.h"
-#include "integral/image/measure_sink.h"
-#include "integral/image/selinux_labels.h"
-#include "integral/image/tree.h"
-#include "integral/image/vhd.h"
+#include "integral/image/image_build.h"
 #include "integral/util/atomic_file.h"
 #include "integral/util/error.h"
-#include "integral/util/file_io.h"
 #include "integral/util/hex.h"
 #include "integral/util/json_io.h"
+#include "integral/util/number.h"
 
 namespace integral::cli {
 
 namespace {
 
-uint64_t parse_size(const std::string& s) {
-  size_t pos = 0;
-  unsigned long long v = 0;
-  try {
-    v = std::stoull(s, &pos, 10);
-  } catch (...) {
-    throw_usage(fmt::format("bad size '{}'", s));
-  }
-  std::string suffix = s.substr(pos);
-  uint64_t mul = 1;
-  if (suffix == "K" || suffix == "k")
-    mul = 1ull << 10;
-  else if (suffix == "M")
-    mul = 1ull << 20;
-  else if (suffix == "G")
-    mul = 1ull << 30;
-  else if (!suffix.empty())
-    throw_usage(fmt::format("bad size suffix in '{}' (K, M, G)", s));
-  return v * mul;
-}
-
-std::array<uint8_t, 16> parse_uuid(const std::string& s, const char* what) {
-  std::string hex;
-  for (char c : s)
-    if (c != '-') hex += c;
-  auto b = from_hex(hex);
-  if (!b || b->size() != 16) throw_usage(fmt::format("bad {} '{}'", what, s));
-  std::array<uint8_t, 16> out{};
-  std::copy(b->begin(), b->end(), out.begin());
-  return out;
+std::array<uint8_t, 16> uuid_option(const std::string& s, const char* what) {
+  auto u = parse_uuid(s);
+  if (!u) throw_usage(fmt::format("bad {} '{}'", what, s));
+  return *u;
 }
 
 Command add_mkfs(CLI::App& root) {
@@ -94,84 +62,59 @@ Command add_mkfs(CLI::App& root) {
   return {
       app, [o] {
         if (o->tree.empty() == o->tar.empty()) throw_usage("give exactly one of --tree or --tar");
-        image::ExtOptions opts;
+        image::ImageSpec spec;
+        spec.tree = o->tree;
+        spec.tar = o->tar;
+        spec.manifest = o->manifest;
+        spec.file_contexts = o->file_contexts;
         if (o->type == "ext4")
-          opts.kind = image::ExtKind::kExt4;
+          spec.ext.kind = image::ExtKind::kExt4;
         else if (o->type == "ext3")
-          opts.kind = image::ExtKind::kExt3;
+          spec.ext.kind = image::ExtKind::kExt3;
         else if (o->type == "ext2")
-          opts.kind = image::ExtKind::kExt2;
+          spec.ext.kind = image::ExtKind::kExt2;
         else
           throw_usage(fmt::format("unknown --type '{}' (ext4, ext3, ext2)", o->type));
-        if (!o->size.empty()) opts.size_bytes = parse_size(o->size);
-        if (o->timestamp) {
-          opts.timestamp = *o->timestamp;
-        } else if (const char* sde = std::getenv("SOURCE_DATE_EPOCH"); sde && *sde) {
-          char* end = nullptr;
-          long long v = std::strtoll(sde, &end, 10);
-          if (*end) throw_usage(fmt::format("SOURCE_DATE_EPOCH '{}' is not a number", sde));
-          opts.timestamp = v;
+        if (!o->size.empty()) {
+          auto size = parse_size(o->size);
+          if (!size) throw_usage(fmt::format("bad size '{}' (bytes, or with K, M, G)", o->size));
+          spec.ext.size_bytes = *size;
         }
-        if (!o->uuid.empty()) opts.uuid = parse_uuid(o->uuid, "--uuid");
-        if (!o->hash_seed.empty()) opts.hash_seed = parse_uuid(o->hash_seed, "--hash-seed");
+        spec.ext.timestamp = o->timestamp ? *o->timestamp : image::default_timestamp();
+        if (!o->uuid.empty()) spec.ext.uuid = uuid_option(o->uuid, "--uuid");
+        if (!o->hash_seed.empty()) spec.ext.hash_seed = uuid_option(o->hash_seed, "--hash-seed");
         if (o->label.size() > 16) throw_usage("--label is at most 16 bytes");
-        opts.label = o->label;
+        spec.ext.label = o->label;
+        if (!o->vhd.empty())
+          spec.vhd = o->vhd == "fixed" ? image::VhdKind::kFixed : image::VhdKind::kDynamic;
+        spec.banks = parse_hash_alg_list(o->measure);
+        if (!o->verity.empty()) spec.verity = verity_params(o->v);
 
         auto start = std::chrono::steady_clock::now();
-        image::Tree t = o->tree.empty() ? image::load_tar(o->tar) : image::load_directory(o->tree);
-        std::set<std::string> explicit_labels;
-        if (!o->manifest.empty()) {
-          auto lines = image::parse_manifest(read_text_file(o->manifest), o->manifest);
-          image::apply_manifest(t, lines, o->manifest, &explicit_labels);
-        }
-        // After the manifest, so devices it adds are labelled too; its own labels win.
-        if (!o->file_contexts.empty()) {
-          // The writer's default, made visible to labelling.
-          if (!t.find("lost+found")) t.add(image::default_lost_found(), o->output);
-          image::apply_file_contexts(t, o->file_contexts, explicit_labels);
-        }
-        const std::vector<HashAlg> banks = parse_hash_alg_list(o->measure);
+        image::Tree t = image::load_image_tree(spec, o->output);
         // Every output is written to a temporary beside it and renamed only when all are
         // complete (OutputSet): a failure in any of them leaves none, and the previous files
         // at those paths stay as they were. The temporaries exist before the build starts, so
         // an output that cannot be created fails the command at once.
         OutputSet outputs;
-        // With --vhd the raw image is a scratch temporary beside the output, never committed
-        // (removed on exit); verity and the digests describe the raw file system (what
-        // dm-verity and a measuring initramfs read). Both are computed from the bytes as the
-        // writer writes them: no second read of the image.
-        std::optional<AtomicFile> raw_scratch;
-        AtomicFile& raw = o->vhd.empty() ? outputs.add(o->output) : raw_scratch.emplace(o->output);
-        AtomicFile* hash_out = o->verity.empty() ? nullptr : &outputs.add(o->verity);
         AtomicFile* digests_out =
-            banks.empty() ? nullptr
-                          : &outputs.add(o->measure_out.empty() ? o->output + ".digests.json"
-                                                                : o->measure_out);
-        AtomicFile* vhd_out = o->vhd.empty() ? nullptr : &outputs.add(o->output);
-        std::unique_ptr<image::MeasureSink> sink;
-        if (!banks.empty() || hash_out)
-          sink = std::make_unique<image::MeasureSink>(
-              banks, o->output, hash_out, hash_out ? verity_params(o->v) : image::VerityParams{});
-        auto r = image::write_ext_image(t, opts, raw, sink.get());
-        std::optional<image::VerityFileResult> vr;
+            spec.banks.empty() ? nullptr
+                               : &outputs.add(o->measure_out.empty() ? o->output + ".digests.json"
+                                                                     : o->measure_out);
+        auto b = image::build_image(spec, t, o->output, o->verity, outputs);
         nlohmann::ordered_json digests;
-        if (sink) {
-          vr = sink->verity();
-          if (digests_out) {
-            digests["file"] = o->output;
-            digests["size"] = r.size_bytes;
-            for (const auto& d : sink->digests())
-              digests[std::string(hash_alg_name(d.alg()))] = d.hex();
-            digests_out->write(dump_json(digests, 2) + "\n");
-          }
+        if (digests_out) {
+          digests["file"] = o->output;
+          digests["size"] = b.ext.size_bytes;
+          for (const auto& d : b.digests) digests[std::string(hash_alg_name(d.alg()))] = d.hex();
+          digests_out->write(dump_json(digests, 2) + "\n");
         }
-        if (vhd_out)
-          image::write_vhd(raw.temp_path(), *vhd_out,
-                           o->vhd == "fixed" ? image::VhdKind::kFixed : image::VhdKind::kDynamic,
-                           opts.timestamp);
         // The image among them is fsync'd before its rename like every other output: renamed
         // first, a crash could leave IMG naming blocks that never reached the disk.
         outputs.commit();
+        const auto& r = b.ext;
+        const auto& vr = b.verity;
+        const auto& banks = spec.banks;
         double secs =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         if (o->json) {

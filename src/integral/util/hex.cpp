@@ -1,5 +1,7 @@
 #include "integral/util/hex.h"
 
+#include <algorithm>
+
 namespace integral {
 
 std::string to_hex(std::span<const uint8_t> bytes, bool upper) {
@@ -35,6 +37,17 @@ std::optional<Bytes> from_hex(std::string_view text) {
     if (hi < 0 || lo < 0) return std::nullopt;
     out[i] = static_cast<uint8_t>(hi << 4 | lo);
   }
+  return out;
+}
+
+std::optional<std::array<uint8_t, 16>> parse_uuid(std::string_view text) {
+  std::string hex;
+  for (char c : text)
+    if (c != '-') hex += c;
+  auto b = from_hex(hex);
+  if (!b || b->size() != 16 || hex.starts_with("0x") || hex.starts_with("0X")) return std::nullopt;
+  std::array<uint8_t, 16> out{};
+  std::copy(b->begin(), b->end(), out.begin());
   return out;
 }
 

@@ -23,5 +23,15 @@ TEST(Hex, RejectsMalformed) {
   EXPECT_EQ(from_hex("")->size(), 0u);
 }
 
+TEST(Hex, ParseUuid) {
+  auto u = parse_uuid("01234567-89ab-cdef-0123-456789ABCDEF");
+  ASSERT_TRUE(u);
+  EXPECT_EQ(to_hex(*u), "0123456789abcdef0123456789abcdef");
+  EXPECT_EQ(parse_uuid("0123456789abcdef0123456789abcdef"), u);
+  EXPECT_FALSE(parse_uuid("0123456789abcdef0123456789abcd"));
+  EXPECT_FALSE(parse_uuid("0x23456789abcdef0123456789abcdef"));
+  EXPECT_FALSE(parse_uuid("g123456789abcdef0123456789abcdef"));
+}
+
 }  // namespace
 }  // namespace integral

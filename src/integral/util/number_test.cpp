@@ -15,5 +15,20 @@ TEST(ParseUint, DecimalHexAndRejects) {
     EXPECT_FALSE(parse_uint(bad).has_value()) << bad;
 }
 
+TEST(ParseSize, SuffixesAndRejects) {
+  EXPECT_EQ(parse_size("4096"), 4096u);
+  EXPECT_EQ(parse_size("64K"), 64u * 1024);
+  EXPECT_EQ(parse_size("64k"), 64u * 1024);
+  EXPECT_EQ(parse_size("3M"), 3u * 1024 * 1024);
+  EXPECT_EQ(parse_size("2G"), 2ull * 1024 * 1024 * 1024);
+  EXPECT_FALSE(parse_size(""));
+  EXPECT_FALSE(parse_size("M"));
+  EXPECT_FALSE(parse_size("5T"));
+  EXPECT_FALSE(parse_size("-5M"));
+  EXPECT_FALSE(parse_size("0x10"));
+  // 2^54 G would need 84 bits.
+  EXPECT_FALSE(parse_size("18014398509481984G"));
+}
+
 }  // namespace
 }  // namespace integral
