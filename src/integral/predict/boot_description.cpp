@@ -2,8 +2,7 @@
 
 #include <fmt/format.h>
 
-#include <toml++/toml.h>
-
+#include "integral/predict/boot_description_toml.h"
 #include "integral/util/error.h"
 #include "integral/util/file_io.h"
 
@@ -48,6 +47,11 @@ BootDescription parse_boot_description(std::string_view text, const std::string&
   } catch (const toml::parse_error& e) {
     throw_bad_input(fmt::format("line {}: {}", e.source().begin.line, e.description()), source);
   }
+  return boot_description_from_table(root, source, base_dir);
+}
+
+BootDescription boot_description_from_table(const toml::table& root, const std::string& source,
+                                            const std::filesystem::path& base_dir) {
   BootDescription boot;
   boot.source = source;
   boot.base_dir = base_dir;
@@ -123,11 +127,14 @@ BootDescription load_boot_description(const std::filesystem::path& path) {
   return parse_boot_description(text, path.string(), path.parent_path());
 }
 
-Chain predict_chain(BootDescription& boot) {
+Chain predict_chain(BootDescription& boot, const ImageArtifacts* images,
+                    std::set<std::filesystem::path>* inputs) {
   Chain chain;
   chain.startup_locality = boot.startup_locality;
   StageContext ctx;
   ctx.base_dir = boot.base_dir;
+  ctx.images = images;
+  ctx.inputs = inputs;
   ctx.banks = boot.banks;
   ctx.startup_locality = boot.startup_locality;
   TxtLaunchState txt;  // written by the sinit stage, read by the tboot stage after it

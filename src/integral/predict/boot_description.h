@@ -32,7 +32,10 @@ BootDescription parse_boot_description(std::string_view text, const std::string&
                                        const std::filesystem::path& base_dir);
 BootDescription load_boot_description(const std::filesystem::path& path);
 
-// Runs every stage in order; the resulting chain is what the boot will extend.
-Chain predict_chain(BootDescription& boot);
+// Runs every stage in order; the resulting chain is what the boot will extend. `images` are
+// the images of the build the boot belongs to (stages name them with `image = "..."`);
+// `inputs`, when given, receives every file the stages read.
+Chain predict_chain(BootDescription& boot, const ImageArtifacts* images = nullptr,
+                    std::set<std::filesystem::path>* inputs = nullptr);
 
 }  // namespace integral

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include "integral/chain/replay.h"
 #include "integral/predict/prediction.h"
@@ -154,6 +155,65 @@ path = "root.img"
       EXPECT_EQ(e.file(), "p.json");
     }
   }
+}
+
+TEST_F(BootDescriptionTest, AnImageOfTheBuildIsMeasuredByItsBuiltDigestsNotReread) {
+  // Digests that are not the file's: the stage must take the build's values, not hash a file.
+  ImageArtifacts images;
+  const Digest sha1 = hash(HashAlg::kSha1, "the built image");
+  const Digest sha256 = hash(HashAlg::kSha256, "the built image");
+  images["netvm"] = {dir_ / "netvm.vhd", 4096, {sha1, sha256}, std::nullopt};
+  const std::string toml = R"(banks = ["sha1", "sha256"]
+[[stage]]
+type = "file"
+pcr = 9
+image = "netvm"
+method = "%s"
+)";
+  std::set<fs::path> inputs;
+  auto extend = parse_boot_description(
+      std::string(toml).replace(toml.find("%s"), 2, "tpm2-pcrextend"), "boot.toml", dir_);
+  Chain c = predict_chain(extend, &images, &inputs);
+  ASSERT_EQ(c.events.size(), 1u);
+  ASSERT_EQ(c.events[0].digests.size(), 2u);
+  EXPECT_EQ(c.events[0].digests[0], sha1);
+  EXPECT_EQ(c.events[0].digests[1], sha256);
+  EXPECT_EQ(c.events[0].provenance.artifact, (dir_ / "netvm.vhd").string());
+  EXPECT_TRUE(inputs.empty()) << "an image is the build's output, not an input read";
+
+  auto meta = parse_boot_description(
+      std::string(toml).replace(toml.find("%s"), 2, "meta-measured-tpm12"), "boot.toml", dir_);
+  c = predict_chain(meta, &images);
+  ASSERT_EQ(c.events.size(), 1u);
+  EXPECT_EQ(c.events[0].digests[0], hash(HashAlg::kSha1, sha1.hex()));
+
+  // Refusals: no build, an unknown image, a bank the build did not digest, both or neither.
+  auto refuses = [&](const std::string& text, const ImageArtifacts* imgs, const char* needle) {
+    auto b = parse_boot_description(text, "boot.toml", dir_);
+    try {
+      predict_chain(b, imgs);
+      ADD_FAILURE() << "accepted: " << text;
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ExitCode::kBadInput);
+      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+    }
+  };
+  const std::string pcr_extend = std::string(toml).replace(toml.find("%s"), 2, "tpm2-pcrextend");
+  refuses(pcr_extend, nullptr, "only a build description");
+  ImageArtifacts other;
+  other["dom0"] = images["netvm"];
+  refuses(pcr_extend, &other, "'netvm' is not an image of this build");
+  ImageArtifacts sha1_only;
+  sha1_only["netvm"] = {dir_ / "netvm.vhd", 4096, {sha1}, std::nullopt};
+  refuses(pcr_extend, &sha1_only, "not digested in bank sha256");
+  refuses(R"(banks = ["sha1"]
+[[stage]]
+type = "file"
+pcr = 9
+image = "netvm"
+path = "root.img"
+)",
+          &images, "exactly one of path");
 }
 
 }  // namespace

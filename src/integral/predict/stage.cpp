@@ -111,7 +111,9 @@ void StageFields::finish() const {
 
 std::filesystem::path StageContext::resolve(const std::string& path) const {
   std::filesystem::path p(path);
-  return p.is_absolute() ? p : base_dir / p;
+  if (!p.is_absolute()) p = base_dir / p;
+  if (inputs) inputs->insert(p.lexically_normal());
+  return p;
 }
 
 const std::vector<StageType>& stage_types() {

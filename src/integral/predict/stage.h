@@ -6,12 +6,14 @@
 #include <filesystem>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <variant>
 #include <vector>
 
 #include "integral/chain/event.h"
+#include "integral/crypto/digest.h"
 #include "integral/crypto/hash_alg.h"
 #include "integral/util/error.h"
 
@@ -101,11 +103,25 @@ struct TxtLaunchState {
   std::string sinit_tboot_version;
 };
 
+// An image of the same build that a stage names (`image = "netvm"`) instead of a path: its
+// measurement is taken from the image's build, never recomputed.
+struct ImageArtifact {
+  std::filesystem::path path;   // the image file (raw or VHD), for provenance
+  uint64_t size = 0;            // of the raw file system
+  std::vector<Digest> digests;  // of the raw file system (what an initramfs reads)
+  std::optional<Digest> verity_root;
+};
+using ImageArtifacts = std::map<std::string, ImageArtifact, std::less<>>;
+
 // What every stage reads: the same for the whole boot.
 struct StageContext {
-  std::filesystem::path base_dir;  // artifacts are relative to the boot description
-  std::vector<HashAlg> banks;      // the TPM's active banks
-  uint8_t startup_locality = 0;    // PCR 0's starting locality (boot description)
+  std::filesystem::path base_dir;          // artifacts are relative to the boot description
+  std::vector<HashAlg> banks;              // the TPM's active banks
+  uint8_t startup_locality = 0;            // PCR 0's starting locality (boot description)
+  const ImageArtifacts* images = nullptr;  // a build's images; null for a lone boot
+  // Every file a stage resolves is recorded here when set: the boot's inputs, for a build's
+  // provenance and its cache.
+  std::set<std::filesystem::path>* inputs = nullptr;
   std::filesystem::path resolve(const std::string& path) const;
 };
 

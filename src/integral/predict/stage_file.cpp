@@ -23,11 +23,40 @@ constexpr std::string_view kPcrExtend = "tpm2-pcrextend";
 // event sequence), so every bank gets H_bank(file).
 constexpr std::string_view kPcrEvent = "tpm2-pcrevent";
 
+const ImageArtifact& built_image(StageFields& f, const StageContext& ctx, const std::string& name) {
+  if (!ctx.images)
+    f.fail("image", "names a build's image; only a build description (integral build) has images");
+  auto it = ctx.images->find(name);
+  if (it == ctx.images->end())
+    f.fail("image", fmt::format("'{}' is not an image of this build", name));
+  return it->second;
+}
+
+// The build digested the image in every bank a boot that names it asks for.
+std::vector<Digest> image_digests(StageFields& f, const ImageArtifact& a, const std::string& name,
+                                  const std::vector<HashAlg>& banks) {
+  std::vector<Digest> out;
+  for (HashAlg alg : banks) {
+    auto d = std::find_if(a.digests.begin(), a.digests.end(),
+                          [&](const Digest& x) { return x.alg() == alg; });
+    if (d == a.digests.end())
+      f.fail("image",
+             fmt::format("image '{}' was not digested in bank {}", name, hash_alg_name(alg)));
+    out.push_back(*d);
+  }
+  return out;
+}
+
 }  // namespace
 
 std::vector<Event> run_file_stage(StageFields& f, const StageContext& ctx) {
   unsigned pcr = f.pcr();
-  std::string path = f.required_string("path");
+  auto path_field = f.string("path");
+  auto image = f.string("image");
+  if (path_field.has_value() == image.has_value())
+    f.fail(image ? "image" : "path",
+           "give exactly one of path (a file) or image (a build's image)");
+  std::string path = path_field.value_or("");
   std::string method = f.string("method").value_or(std::string(kPcrExtend));
   auto bank_names = f.strings("banks");
   auto description = f.string("description");
@@ -57,9 +86,17 @@ std::vector<Event> run_file_stage(StageFields& f, const StageContext& ctx) {
                                  kPcrEvent));
   }
 
-  auto file = ctx.resolve(path);
-  const std::vector<Digest> digests =
-      f.reading("path", file, [&] { return hash_file(file, banks); });
+  std::filesystem::path file;
+  std::vector<Digest> digests;
+  if (image) {
+    const ImageArtifact& a = built_image(f, ctx, *image);
+    file = a.path;
+    path = file.filename().string();  // as the booted system's script names it
+    digests = image_digests(f, a, *image, banks);
+  } else {
+    file = ctx.resolve(path);
+    digests = f.reading("path", file, [&] { return hash_file(file, banks); });
+  }
 
   Event e;
   e.pcr = pcr;

@@ -1,0 +1,15 @@
+// A boot description from a table already parsed (a build description holds one per boot).
+// Apart from boot_description.h so that only the two readers of TOML include the TOML library.
+#pragma once
+
+#include <toml++/toml.h>
+
+#include "integral/predict/boot_description.h"
+
+namespace integral {
+
+// As parse_boot_description, for the keys of `table` (banks, startup_locality, [[stage]]).
+BootDescription boot_description_from_table(const toml::table& table, const std::string& source,
+                                            const std::filesystem::path& base_dir);
+
+}  // namespace integral
