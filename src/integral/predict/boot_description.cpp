@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "integral/predict/boot_description_toml.h"
 #include "integral/util/error.h"
 #include "integral/util/file_io.h"
@@ -51,14 +53,16 @@ BootDescription parse_boot_description(std::string_view text, const std::string&
 }
 
 BootDescription boot_description_from_table(const toml::table& root, const std::string& source,
-                                            const std::filesystem::path& base_dir) {
+                                            const std::filesystem::path& base_dir,
+                                            std::initializer_list<std::string_view> owner_keys) {
   BootDescription boot;
   boot.source = source;
   boot.base_dir = base_dir;
 
   for (const auto& [key, node] : root) {
     std::string k(key.str());
-    if (k != "banks" && k != "startup_locality" && k != "stage")
+    if (k != "banks" && k != "startup_locality" && k != "stage" &&
+        std::find(owner_keys.begin(), owner_keys.end(), k) == owner_keys.end())
       throw_bad_input(fmt::format("line {}: unknown key '{}' (expected banks, startup_locality, "
                                   "[[stage]])",
                                   line_of(node), k),

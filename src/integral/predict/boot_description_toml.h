@@ -3,13 +3,17 @@
 #pragma once
 
 #include <toml++/toml.h>
+#include <initializer_list>
+#include <string_view>
 
 #include "integral/predict/boot_description.h"
 
 namespace integral {
 
-// As parse_boot_description, for the keys of `table` (banks, startup_locality, [[stage]]).
-BootDescription boot_description_from_table(const toml::table& table, const std::string& source,
-                                            const std::filesystem::path& base_dir);
+// As parse_boot_description, for the keys of `table` (banks, startup_locality, [[stage]]);
+// `owner_keys` are keys of the table that its owner reads (a build's `policy`), not errors.
+BootDescription boot_description_from_table(
+    const toml::table& table, const std::string& source, const std::filesystem::path& base_dir,
+    std::initializer_list<std::string_view> owner_keys = {});
 
 }  // namespace integral
