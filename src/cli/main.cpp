@@ -34,7 +34,7 @@ void emit(const std::string& path, const std::string& text) {
 int main(int argc, char** argv) {
   using namespace integral;
   CLI::App app{"integral: predict, verify and explain TPM measurements of measured systems"};
-  app.set_version_flag("--version", "integral 0.1.0");
+  app.set_version_flag("--version", "integral " INTEGRAL_VERSION);
   app.require_subcommand(1);
   auto registry = cli::command_registry();
   std::stable_sort(registry.begin(), registry.end(),

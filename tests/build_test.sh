@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# integral build on the service-VM example (examples/service-vms/): the images against their
+# peers (sha256sum, qemu-img, e2fsck, veritysetup), every boot's values against `integral
+# predict` of the same boot written by hand with the image's path, the cache (a no-change
+# build does no image work and a changed file rebuilds one image, byte-identical to a clean
+# build), the parallel build against a serial one, a broken description (exit 3, OUT as it was)
+# and the provenance against git.
+source "$(dirname "$0")/lib/common.sh"
+src_dir=${INTEGRAL_SOURCE_DIR:?}
+example="$src_dir/examples/service-vms"
+for tool in qemu-img e2fsck veritysetup git python3 sha256sum; do
+  command -v "$tool" >/dev/null || skip_all "$tool is not installed"
+done
+cd "$WORK"
+"$example/make-trees.sh" src
+export INTEGRAL_CACHE_DIR="$WORK/cache"
+# json FILE EXPR: a value of a JSON file (python3, an independent reader).
+json() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$@"; }
+cached() { python3 -c 'import json,sys; print(" ".join(i["name"] for i in json.load(sys.stdin)["images"] if i["cached"]))'; }
+
+"$INTEGRAL" build src/build.toml -o clean --no-cache >clean.txt
+"$INTEGRAL" build src/build.toml -o out -j 1 --json >first.json
+[[ -z $(cached <first.json) ]] && ok "first build: every image built" || bad "first build took images from an empty cache"
+diff -r clean out >/dev/null && ok "serial build (-j 1) byte-identical to the parallel clean build" ||
+  bad "serial and parallel builds differ"
+
+# The images against their peers and the bundle.
+b=out/reference-values.json
+for vm in ndvm uivm syncvm; do
+  f=out/images/$vm.vhd
+  [[ $(sha256sum <"$f" | cut -c1-64) == $(json $b "d['images']['$vm']['sha256']") ]] &&
+    ok "$vm: bundle sha256 = sha256sum of the VHD" || bad "$vm: VHD digest"
+  [[ $(qemu-img info --output=json "$f" | python3 -c 'import json,sys; print(json.load(sys.stdin)["format"])') == vpc ]] &&
+    ok "$vm: qemu-img reads a VHD (vpc)" || bad "$vm: qemu-img does not read a VHD"
+  qemu-img convert -f vpc -O raw "$f" "$vm.raw"
+  truncate -s "$(json $b "d['images']['$vm']['filesystem']['size']")" "$vm.raw"
+  [[ $(sha256sum <"$vm.raw" | cut -c1-64) == $(json $b "d['images']['$vm']['filesystem']['digests']['sha256']") ]] &&
+    ok "$vm: file system digest = sha256sum of qemu-img's raw conversion" || bad "$vm: file system digest"
+  e2fsck -fn "$vm.raw" >/dev/null 2>&1 && ok "$vm: e2fsck clean" || bad "$vm: e2fsck"
+  # The boot written by hand, measuring the raw image by path: integral predict must agree.
+  printf 'banks = ["sha1", "sha256"]\n[[stage]]\ntype = "file"\npcr = 16\npath = "%s.raw"\nmethod = "tpm2-pcrextend"\nbanks = ["sha256"]\n' "$vm" >"$vm.toml"
+  "$INTEGRAL" predict "$vm.toml" --json -o "$vm.pred.json"
+  [[ $(json "$vm.pred.json" "d['pcrs']") == $(json $b "d['boots']['$vm']['pcrs']") ]] &&
+    ok "$vm: bundle PCRs = integral predict of the raw image by path" || bad "$vm: predicted PCRs differ"
+done
+[[ $(sha256sum <out/images/dom0.img | cut -c1-64) == $(json $b "d['images']['dom0']['sha256']") ]] &&
+  ok "dom0: bundle sha256 = sha256sum" || bad "dom0: digest"
+root=$(json $b "d['images']['dom0']['verity']['root_hash']")
+veritysetup verify out/images/dom0.img out/images/dom0.verity "$root" >/dev/null 2>&1 &&
+  ok "dom0: veritysetup verifies the tree against the bundle's root hash" || bad "dom0: veritysetup verify"
+# meta-measured on TPM 1.2: sha1 of the 40 hex characters of sha1sum, extended into PCR 9 from zero.
+hex=$(sha1sum <out/images/dom0.img | cut -c1-40)
+ev=$(printf '%s' "$hex" | sha1sum | cut -c1-40)
+pcr9=$(printf '%040d%s' 0 "$ev" | xxd -r -p | sha1sum | cut -c1-40)
+[[ $(json $b "d['boots']['host']['pcrs']['sha1']['9']") == "$pcr9" ]] &&
+  ok "host: PCR 9 = sha1(0^20 || sha1(hex(sha1sum dom0.img))), by hand" || bad "host: PCR 9"
+python3 - "$b" <<'PY' && ok "host: PolicyPCR digest recomputed by hand" || bad "host: PolicyPCR digest"
+import hashlib, json, sys
+d = json.load(open(sys.argv[1]))["boots"]["host"]
+# TPM2_PolicyPCR: policy = H(0^32 || TPM_CC_PolicyPCR || TPML_PCR_SELECTION || H(PCR 9 value))
+sel = bytes.fromhex("00000001" "0004" "03" "000200")  # one bank, sha1, 3 bytes, PCR 9 = bit 1 of byte 1
+digest = hashlib.sha256(bytes.fromhex(d["pcrs"]["sha1"]["9"])).digest()
+want = hashlib.sha256(bytes(32) + bytes.fromhex("0000017f") + sel + digest).hexdigest()
+sys.exit(0 if d["policy"]["digest"] == want and d["policy"]["selection"] == "sha1:9" else 1)
+PY
+
+# The cache: nothing changed, no image work; outputs identical to the clean build.
+"$INTEGRAL" build src/build.toml -o out --json >again.json
+[[ $(cached <again.json) == "dom0 ndvm syncvm uivm" ]] && ok "no-change build: every image from the cache" ||
+  bad "no-change build rebuilt: $(cat again.json)"
+diff -r clean out >/dev/null && ok "cached build byte-identical to the clean build" || bad "cached build differs"
+echo "no-change build took $(json again.json "d['seconds']") s"
+
+# One file of one image changes: that image alone is rebuilt, and equals a clean build.
+echo "uivm, changed" >src/trees/uivm/etc/hostname
+"$INTEGRAL" build src/build.toml -o out --json >changed.json
+[[ $(cached <changed.json) == "dom0 ndvm syncvm" ]] && ok "one changed file: only uivm rebuilt" ||
+  bad "one changed file: cached $(cached <changed.json)"
+"$INTEGRAL" build src/build.toml -o clean2 --no-cache >/dev/null
+diff -r clean2 out >/dev/null && ok "incremental build byte-identical to a clean build" || bad "incremental build differs"
+cmp -s clean/images/uivm.vhd out/images/uivm.vhd && bad "uivm's image did not change" || ok "uivm's image changed"
+
+# A broken description: exit 3 naming the file and line; OUT as it was, nothing staged beside it.
+cp -r out before
+printf '\n[image.broken]\ntree = "trees/uivm"\nsizee = "8M"\n' >>src/build.toml
+rc=0
+"$INTEGRAL" build src/build.toml -o out >err.txt 2>&1 || rc=$?
+[[ $rc == 3 ]] && grep -q "build.toml: line .*unknown key 'sizee'" err.txt &&
+  ok "broken description: exit 3 naming file, line and key" || { bad "broken description: exit $rc"; cat err.txt; }
+diff -r before out >/dev/null && [[ -z $(find . -maxdepth 1 -name '.out.new-*') ]] &&
+  ok "broken description: OUT as it was, no staging left" || bad "broken description changed OUT"
+# A failure while building (an unreadable tree) leaves OUT as it was too.
+"$example/make-trees.sh" src
+rm -rf src/trees/ndvm
+rc=0
+"$INTEGRAL" build src/build.toml -o out >err.txt 2>&1 || rc=$?
+[[ $rc != 0 ]] && diff -r before out >/dev/null && ok "failed image build: exit $rc, OUT as it was" ||
+  bad "failed image build: exit $rc"
+mkdir -p notours && echo precious >notours/file
+rc=0
+"$INTEGRAL" build "$example/build.toml" -o notours >err.txt 2>&1 || rc=$?
+[[ $rc == 3 && $(cat notours/file) == precious ]] && ok "refuses to replace a folder that is not a build's output" ||
+  bad "replaced a foreign folder (exit $rc)"
+
+# Provenance: the description's git commit, and every input file's digest.
+"$example/make-trees.sh" src
+git -C src init -q && git -C src add -A && git -C src -c user.name=t -c user.email=t@t commit -qm build
+"$INTEGRAL" build src/build.toml -o out >/dev/null
+[[ $(json out/reference-values.json "d['provenance']['git']['commit']") == $(git -C src rev-parse HEAD) ]] &&
+  [[ $(json out/reference-values.json "d['provenance']['git']['dirty']") == False ]] &&
+  ok "provenance: the commit git names, clean" || bad "provenance: git commit"
+[[ $(json out/reference-values.json "[i['sha256'] for i in d['provenance']['inputs'] if i['path']=='file_contexts'][0]") == \
+   $(sha256sum <src/file_contexts | cut -c1-64) ]] && ok "provenance: file_contexts digest = sha256sum" ||
+  bad "provenance: input digest"
+finish
