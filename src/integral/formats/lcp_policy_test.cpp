@@ -98,6 +98,18 @@ TEST(LcpPolicy, DataFileListsAndElements) {
   EXPECT_EQ(d.lists_hash(HashAlg::kSha256), hash(HashAlg::kSha256, cat));
 }
 
+// A data file of the one signed list l: its revocation counter and size as built, and a lists
+// hash (in `alg`) over the hash of its signed part, the key.
+void expect_signed_list(const Bytes& l, const std::string& file, uint16_t counter, HashAlg alg,
+                        const Bytes& key) {
+  auto d = parse_lcp_policy_data(data_file({l}), file);
+  ASSERT_TRUE(d.lists[0].is_signed);
+  EXPECT_EQ(d.lists[0].revocation_counter, counter);
+  EXPECT_EQ(d.lists[0].size, l.size());
+  auto inner = hash(alg, key);
+  EXPECT_EQ(d.lists_hash(alg), hash(alg, Bytes(inner.bytes().begin(), inner.bytes().end())));
+}
+
 TEST(LcpPolicy, SignedListHashesItsKey) {
   // LCP_POLICY_LIST2 signed with RSASSA: revocation counter, key size 4, key, signature.
   Bytes body = mle2();
@@ -110,13 +122,7 @@ TEST(LcpPolicy, SignedListHashesItsKey) {
                 .add({1, 2, 3, 4})
                 .add({9, 9, 9, 9})
                 .b;
-  auto d = parse_lcp_policy_data(data_file({l}), "s.data");
-  ASSERT_TRUE(d.lists[0].is_signed);
-  EXPECT_EQ(d.lists[0].revocation_counter, 7);
-  EXPECT_EQ(d.lists[0].size, l.size());
-  auto inner = hash(HashAlg::kSha1, Bytes{1, 2, 3, 4});
-  EXPECT_EQ(d.lists_hash(HashAlg::kSha1),
-            hash(HashAlg::kSha1, Bytes(inner.bytes().begin(), inner.bytes().end())));
+  expect_signed_list(l, "s.data", 7, HashAlg::kSha1, {1, 2, 3, 4});
 }
 
 // LCP_POLICY_LIST2_1 signed with a (toy, 32-bit) RSA key, laid out as lcp2_crtpollist writes
@@ -141,13 +147,7 @@ TEST(LcpPolicy, SignedList21HashesItsModulus) {
                 .u16(0x0b)
                 .add({0, 0, 0, 1})
                 .b;
-  auto d = parse_lcp_policy_data(data_file({l}), "s21.data");
-  ASSERT_TRUE(d.lists[0].is_signed);
-  EXPECT_EQ(d.lists[0].revocation_counter, 6);
-  EXPECT_EQ(d.lists[0].size, l.size());
-  auto inner = hash(HashAlg::kSha256, Bytes{5, 6, 7, 8});
-  EXPECT_EQ(d.lists_hash(HashAlg::kSha256),
-            hash(HashAlg::kSha256, Bytes(inner.bytes().begin(), inner.bytes().end())));
+  expect_signed_list(l, "s21.data", 6, HashAlg::kSha256, {5, 6, 7, 8});
   // A KeySignatureOffset elsewhere is refused at the field.
   Bytes bad = l;
   bad[2] = static_cast<uint8_t>(bad[2] + 1);
