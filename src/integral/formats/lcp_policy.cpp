@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cstring>
+#include <utility>
 
 #include "integral/util/byte_reader.h"
 #include "integral/util/error.h"
@@ -158,6 +159,14 @@ void stm2(const ByteReader& r, LcpElement& e, uint64_t d, uint64_t eend) {
       digests(r, d + 4, eend, r.u16(d + 2, "num_hashes"), alg_size(r, d, *e.hash_alg), d + 2);
 }
 
+// The element types read by their layout; the legacy SBIOS layout (0x02) is not confirmed by a
+// peer here, so it and unknown types are kept as bytes.
+using ElementReader = void (*)(const ByteReader&, LcpElement&, uint64_t, uint64_t);
+constexpr std::pair<uint32_t, ElementReader> kElementReaders[] = {
+    {0x00, legacy_mle}, {0x01, legacy_pconf}, {0x03, custom}, {0x13, custom},
+    {0x10, mle2},       {0x11, pconf2},       {0x12, sbios2}, {0x14, stm2},
+};
+
 LcpElement parse_element(const ByteReader& r, uint64_t off, uint64_t end) {
   LcpElement e;
   e.offset = off;
@@ -171,32 +180,8 @@ LcpElement parse_element(const ByteReader& r, uint64_t off, uint64_t end) {
     r.fail(off,
            fmt::format("element size {} overruns its list ({} bytes remain)", e.size, end - off));
   const uint64_t d = off + 12, eend = off + e.size;
-  switch (e.type) {
-    case 0x00:
-      legacy_mle(r, e, d, eend);
-      break;
-    case 0x01:
-      legacy_pconf(r, e, d, eend);
-      break;
-    case 0x03:
-    case 0x13:
-      custom(r, e, d, eend);
-      break;
-    case 0x10:
-      mle2(r, e, d, eend);
-      break;
-    case 0x11:
-      pconf2(r, e, d, eend);
-      break;
-    case 0x12:
-      sbios2(r, e, d, eend);
-      break;
-    case 0x14:
-      stm2(r, e, d, eend);
-      break;
-    default:  // the legacy SBIOS layout is not confirmed by a peer here: kept as bytes
-      break;
-  }
+  for (const auto& [type, read] : kElementReaders)
+    if (type == e.type) read(r, e, d, eend);
   return e;
 }
 

@@ -42,10 +42,14 @@ Bytes pconf_legacy() {
   return element(0x01, B{}.u16(1).add({0, 1, 1, 0x1f}).fill(20, 0x94).b);
 }
 
+// LCP_POLICY_LIST2 up to its elements: version 2.0, sig_alg, policy_elements_size, `body`.
+B list2_head(uint16_t sig_alg, const Bytes& body) {
+  return B{}.u16(0x0200).u16(sig_alg).u32(static_cast<uint32_t>(body.size())).add(body);
+}
 Bytes list2(const std::vector<Bytes>& elts) {
   B body;
   for (const auto& e : elts) body.add(e);
-  return B{}.u16(0x0200).u16(0x10).u32(static_cast<uint32_t>(body.b.size())).add(body.b).b;
+  return list2_head(0x10, body.b).b;
 }
 Bytes list1(const std::vector<Bytes>& elts) {
   B body;
@@ -113,15 +117,7 @@ void expect_signed_list(const Bytes& l, const std::string& file, uint16_t counte
 TEST(LcpPolicy, SignedListHashesItsKey) {
   // LCP_POLICY_LIST2 signed with RSASSA: revocation counter, key size 4, key, signature.
   Bytes body = mle2();
-  Bytes l = B{}.u16(0x0200)
-                .u16(0x14)
-                .u32(static_cast<uint32_t>(body.size()))
-                .add(body)
-                .u16(7)
-                .u16(4)
-                .add({1, 2, 3, 4})
-                .add({9, 9, 9, 9})
-                .b;
+  Bytes l = list2_head(0x14, body).u16(7).u16(4).add({1, 2, 3, 4}).add({9, 9, 9, 9}).b;
   expect_signed_list(l, "s.data", 7, HashAlg::kSha1, {1, 2, 3, 4});
 }
 
@@ -253,13 +249,7 @@ TEST(LcpPolicy, HostileInputs) {
   EXPECT_EQ(data_error(b, "signature"), 0u);
   // Signed list whose key size runs past the end.
   Bytes body = mle2();
-  Bytes l = B{}.u16(0x0200)
-                .u16(0x14)
-                .u32(static_cast<uint32_t>(body.size()))
-                .add(body)
-                .u16(0)
-                .u16(0xffff)
-                .b;
+  Bytes l = list2_head(0x14, body).u16(0).u16(0xffff).b;
   EXPECT_EQ(data_error(data_file({l}), "RSA key"), 36u + 8 + body.size() + 4);
   // Policies: truncated, unknown version, unknown algorithm.
   EXPECT_THROW(parse_lcp_policy(Bytes{2, 3, 0x0b, 0}, "p"), Error);
