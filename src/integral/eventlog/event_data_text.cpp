@@ -354,50 +354,43 @@ std::string describe_post_code(std::span<const uint8_t> data) {  // a string, or
   return describe_blob(data);
 }
 
-}  // namespace
-
-std::string describe_event(uint32_t type, std::span<const uint8_t> data) {
-  std::string out;
+// The description by the event's type (before it is made one line and clipped).
+std::string describe_by_type(uint32_t type, std::span<const uint8_t> data) {
   switch (type) {
     case ev::kNoAction:
-      out = describe_no_action(data);
-      break;
+      return describe_no_action(data);
     case ev::kSeparator:
-      out = describe_separator(data);
-      break;
+      return describe_separator(data);
     case ev::kEfiVariableDriverConfig:
     case ev::kEfiVariableBoot:
     case ev::kEfiVariableBoot2:
     case ev::kEfiVariableAuthority:
-      out = describe_variable(type, data);
-      break;
+      return describe_variable(type, data);
     case ev::kEfiBootServicesApplication:
     case ev::kEfiBootServicesDriver:
     case ev::kEfiRuntimeServicesDriver:
-      out = describe_image(data);
-      break;
+      return describe_image(data);
     case ev::kEfiGptEvent:
-      out = describe_gpt(data);
-      break;
+      return describe_gpt(data);
     case ev::kEfiPlatformFirmwareBlob:
-      out = describe_blob(data);
-      break;
+      return describe_blob(data);
     case ev::kEfiPlatformFirmwareBlob2:
-      out = describe_blob2(data);
-      break;
+      return describe_blob2(data);
     case ev::kEfiHandoffTables:
-      out = describe_handoff_tables(data);
-      break;
+      return describe_handoff_tables(data);
     case 0x01:  // EV_POST_CODE
-      out = describe_post_code(data);
-      break;
+      return describe_post_code(data);
     case ev::kEventTag:
-      out = describe_tag(data);
-      break;
+      return describe_tag(data);
     default:
-      out = describe_text_or_size(data);
-      break;
+      return describe_text_or_size(data);
   }
+}
+
+}  // namespace
+
+std::string describe_event(uint32_t type, std::span<const uint8_t> data) {
+  std::string out = describe_by_type(type, data);
   // One line: newlines in untrusted text would forge report lines.
   for (char& c : out)
     if (c == '\n' || c == '\r' || c == '\t') c = ' ';
