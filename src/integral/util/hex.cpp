@@ -21,17 +21,6 @@ int nibble(char c) {
 }
 }  // namespace
 
-std::optional<Bytes> from_hex(std::string_view text) {
-  if (text.starts_with("0x") || text.starts_with("0X")) {
-    text.remove_prefix(2);
-    // A bare prefix is a typo, not an empty value.
-    if (text.empty()) return std::nullopt;
-  }
-  Bytes out;
-  if (!append_hex(out, text)) return std::nullopt;
-  return out;
-}
-
 bool append_hex(Bytes& out, std::string_view hex) {
   if (hex.size() % 2 != 0) return false;
   const size_t at = out.size();
@@ -43,6 +32,17 @@ bool append_hex(Bytes& out, std::string_view hex) {
     out[at + i / 2] = static_cast<uint8_t>(hi << 4 | lo);
   }
   return true;
+}
+
+std::optional<Bytes> from_hex(std::string_view text) {
+  if (text.starts_with("0x") || text.starts_with("0X")) {
+    text.remove_prefix(2);
+    // A bare prefix is a typo, not an empty value.
+    if (text.empty()) return std::nullopt;
+  }
+  Bytes out;
+  if (!append_hex(out, text)) return std::nullopt;
+  return out;
 }
 
 }  // namespace integral

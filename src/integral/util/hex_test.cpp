@@ -13,16 +13,6 @@ TEST(Hex, RoundTrip) {
   EXPECT_EQ(from_hex("0x007f80ff1a"), b);
 }
 
-TEST(Hex, RejectsMalformed) {
-  EXPECT_FALSE(from_hex("abc").has_value());
-  EXPECT_FALSE(from_hex("zz").has_value());
-  EXPECT_FALSE(from_hex("0x1").has_value());
-  EXPECT_FALSE(from_hex("0x").has_value());
-  EXPECT_FALSE(from_hex("0X").has_value());
-  EXPECT_EQ(from_hex(""), Bytes{});
-  EXPECT_EQ(from_hex("")->size(), 0u);
-}
-
 // append_hex adds to what the buffer holds and takes no prefix ("0x" is not a hex digit pair).
 TEST(Hex, AppendHexAppendsWithoutPrefix) {
   Bytes b{0x01};
@@ -34,6 +24,16 @@ TEST(Hex, AppendHexAppendsWithoutPrefix) {
   EXPECT_FALSE(append_hex(c, "0x00"));
   EXPECT_FALSE(append_hex(c, "abc"));
   EXPECT_FALSE(append_hex(c, "0g"));
+}
+
+TEST(Hex, RejectsMalformed) {
+  EXPECT_FALSE(from_hex("abc").has_value());
+  EXPECT_FALSE(from_hex("zz").has_value());
+  EXPECT_FALSE(from_hex("0x1").has_value());
+  EXPECT_FALSE(from_hex("0x").has_value());
+  EXPECT_FALSE(from_hex("0X").has_value());
+  EXPECT_EQ(from_hex(""), Bytes{});
+  EXPECT_EQ(from_hex("")->size(), 0u);
 }
 
 }  // namespace
