@@ -1,8 +1,5 @@
 #include "integral/crypto/multi_hasher.h"
 
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>

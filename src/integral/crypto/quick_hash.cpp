@@ -16,40 +16,31 @@ QuickHasher::QuickHasher(HashAlg alg) : alg_(alg), size_(digest_size(alg)) {
     fallback_.emplace(alg);
 }
 
+namespace {
+
+// One of the low-level SHA functions over a then b (b may be empty), into out.
+template <class Ctx, int (*Init)(Ctx*), int (*Update)(Ctx*, const void*, size_t),
+          int (*Final)(unsigned char*, Ctx*)>
+void sha(std::span<const uint8_t> a, std::span<const uint8_t> b, uint8_t* out) {
+  Ctx c;
+  Init(&c);
+  Update(&c, a.data(), a.size());
+  if (!b.empty()) Update(&c, b.data(), b.size());
+  Final(out, &c);
+}
+
+}  // namespace
+
 void QuickHasher::hash(std::span<const uint8_t> a, std::span<const uint8_t> b, uint8_t* out) {
   switch (alg_) {
-    case HashAlg::kSha1: {
-      SHA_CTX c;
-      SHA1_Init(&c);
-      SHA1_Update(&c, a.data(), a.size());
-      if (!b.empty()) SHA1_Update(&c, b.data(), b.size());
-      SHA1_Final(out, &c);
-      return;
-    }
-    case HashAlg::kSha256: {
-      SHA256_CTX c;
-      SHA256_Init(&c);
-      SHA256_Update(&c, a.data(), a.size());
-      if (!b.empty()) SHA256_Update(&c, b.data(), b.size());
-      SHA256_Final(out, &c);
-      return;
-    }
-    case HashAlg::kSha384: {
-      SHA512_CTX c;
-      SHA384_Init(&c);
-      SHA384_Update(&c, a.data(), a.size());
-      if (!b.empty()) SHA384_Update(&c, b.data(), b.size());
-      SHA384_Final(out, &c);
-      return;
-    }
-    case HashAlg::kSha512: {
-      SHA512_CTX c;
-      SHA512_Init(&c);
-      SHA512_Update(&c, a.data(), a.size());
-      if (!b.empty()) SHA512_Update(&c, b.data(), b.size());
-      SHA512_Final(out, &c);
-      return;
-    }
+    case HashAlg::kSha1:
+      return sha<SHA_CTX, SHA1_Init, SHA1_Update, SHA1_Final>(a, b, out);
+    case HashAlg::kSha256:
+      return sha<SHA256_CTX, SHA256_Init, SHA256_Update, SHA256_Final>(a, b, out);
+    case HashAlg::kSha384:
+      return sha<SHA512_CTX, SHA384_Init, SHA384_Update, SHA384_Final>(a, b, out);
+    case HashAlg::kSha512:
+      return sha<SHA512_CTX, SHA512_Init, SHA512_Update, SHA512_Final>(a, b, out);
     default: {
       fallback_->update(a);
       fallback_->update(b);

@@ -284,93 +284,113 @@ std::optional<std::string> as_text(std::span<const uint8_t> data) {
   return std::string(reinterpret_cast<const char*>(data.data()), n);
 }
 
-std::string describe_event(uint32_t type, std::span<const uint8_t> data) {
-  std::string out;
+namespace {
+
+// The description of event data that is not of its type's form.
+std::string byte_count(std::span<const uint8_t> data) {
+  return fmt::format("{} bytes", data.size());
+}
+
+// The first 16 bytes up to a NUL: an EV_NO_ACTION signature such as "Spec ID Event03".
+std::string signature16(std::span<const uint8_t> data) {
+  const char* p = reinterpret_cast<const char*>(data.data());
+  return std::string(p, strnlen(p, 16));
+}
+
+std::string describe_no_action(std::span<const uint8_t> data) {
+  if (data.size() >= 16 && std::memcmp(data.data(), "Spec ID Event", 13) == 0)
+    return signature16(data);
+  if (data.size() >= 17 && std::memcmp(data.data(), "StartupLocality", 16) == 0)
+    return fmt::format("StartupLocality {}", data[16]);
+  if (data.size() < 16) return byte_count(data);
+  std::string out = signature16(data);
+  if (!as_text(data.first(out.size()))) out = byte_count(data);
+  return out;
+}
+
+std::string describe_separator(std::span<const uint8_t> data) {
+  // fmt rather than "..." + string&&: GCC 12 at -O3 warns falsely (-Wrestrict) on that.
+  return as_text(data) ? fmt::format("separator \"{}\"", *as_text(data))
+                       : "separator " + to_hex(data);
+}
+
+std::string describe_image(std::span<const uint8_t> data) {
+  auto l = parse_image_load(data);
+  if (!l) return byte_count(data);
+  std::string out = describe_device_path(l->device_path);
+  if (out.empty()) out = fmt::format("image at {:#x}, {} bytes", l->location, l->length);
+  return out;
+}
+
+std::string describe_gpt(std::span<const uint8_t> data) {  // header (92 bytes), u64 count, entries
+  if (data.size() < 100) return byte_count(data);
+  return fmt::format("GPT disk {}, {} partition(s)", format_guid(data.subspan(56, 16)),
+                     load_le64(data.data() + 92));
+}
+
+std::string describe_blob(std::span<const uint8_t> data) {  // base, length
+  if (data.size() != 16) return byte_count(data);
+  return fmt::format("blob at {:#x}, {:#x} bytes", load_le64(data.data()),
+                     load_le64(data.data() + 8));
+}
+
+std::string describe_blob2(std::span<const uint8_t> data) {  // u8 size, description, base, length
+  if (data.empty() || data.size() < 1u + data[0] + 16u) return byte_count(data);
+  size_t n = data[0];
+  return fmt::format("{}: blob at {:#x}, {:#x} bytes", describe_text_or_size(data.subspan(1, n)),
+                     load_le64(data.data() + 1 + n), load_le64(data.data() + 9 + n));
+}
+
+std::string describe_handoff_tables(std::span<const uint8_t> data) {  // u64 count, GUID+pointer
+  if (data.size() < 8) return byte_count(data);
+  uint64_t n = load_le64(data.data());
+  std::string out = fmt::format("{} configuration table(s)", n);
+  if (n >= 1 && data.size() >= 32) out += ": " + format_guid(data.subspan(8, 16));
+  return out;
+}
+
+std::string describe_post_code(std::span<const uint8_t> data) {  // a string, or a blob
+  if (auto t = as_text(data)) return *t;
+  return describe_blob(data);
+}
+
+// The description by the event's type (before it is made one line and clipped).
+std::string describe_by_type(uint32_t type, std::span<const uint8_t> data) {
   switch (type) {
     case ev::kNoAction:
-      if (data.size() >= 16 && std::memcmp(data.data(), "Spec ID Event", 13) == 0) {
-        out = std::string(reinterpret_cast<const char*>(data.data()),
-                          strnlen(reinterpret_cast<const char*>(data.data()), 16));
-      } else if (data.size() >= 17 && std::memcmp(data.data(), "StartupLocality", 16) == 0) {
-        out = fmt::format("StartupLocality {}", data[16]);
-      } else if (data.size() >= 16) {
-        out = std::string(reinterpret_cast<const char*>(data.data()),
-                          strnlen(reinterpret_cast<const char*>(data.data()), 16));
-        if (!as_text(data.first(out.size()))) out = fmt::format("{} bytes", data.size());
-      } else {
-        out = fmt::format("{} bytes", data.size());
-      }
-      break;
+      return describe_no_action(data);
     case ev::kSeparator:
-      // fmt rather than "..." + string&&: GCC 12 at -O3 warns falsely (-Wrestrict) on that.
-      out = as_text(data) ? fmt::format("separator \"{}\"", *as_text(data))
-                          : "separator " + to_hex(data);
-      break;
+      return describe_separator(data);
     case ev::kEfiVariableDriverConfig:
     case ev::kEfiVariableBoot:
     case ev::kEfiVariableBoot2:
     case ev::kEfiVariableAuthority:
-      out = describe_variable(type, data);
-      break;
+      return describe_variable(type, data);
     case ev::kEfiBootServicesApplication:
     case ev::kEfiBootServicesDriver:
     case ev::kEfiRuntimeServicesDriver:
-      if (auto l = parse_image_load(data)) {
-        out = describe_device_path(l->device_path);
-        if (out.empty()) out = fmt::format("image at {:#x}, {} bytes", l->location, l->length);
-      } else {
-        out = fmt::format("{} bytes", data.size());
-      }
-      break;
-    case ev::kEfiGptEvent:  // header (92 bytes) then u64 count and entries
-      if (data.size() >= 100)
-        out = fmt::format("GPT disk {}, {} partition(s)", format_guid(data.subspan(56, 16)),
-                          load_le64(data.data() + 92));
-      else
-        out = fmt::format("{} bytes", data.size());
-      break;
+      return describe_image(data);
+    case ev::kEfiGptEvent:
+      return describe_gpt(data);
     case ev::kEfiPlatformFirmwareBlob:
-      if (data.size() == 16)
-        out = fmt::format("blob at {:#x}, {:#x} bytes", load_le64(data.data()),
-                          load_le64(data.data() + 8));
-      else
-        out = fmt::format("{} bytes", data.size());
-      break;
-    case ev::kEfiPlatformFirmwareBlob2:  // u8 size, description, base, length
-      if (!data.empty() && data.size() >= 1u + data[0] + 16u) {
-        size_t n = data[0];
-        out =
-            fmt::format("{}: blob at {:#x}, {:#x} bytes", describe_text_or_size(data.subspan(1, n)),
-                        load_le64(data.data() + 1 + n), load_le64(data.data() + 9 + n));
-      } else {
-        out = fmt::format("{} bytes", data.size());
-      }
-      break;
-    case ev::kEfiHandoffTables:  // u64 count, then GUID + pointer each
-      if (data.size() >= 8) {
-        uint64_t n = load_le64(data.data());
-        out = fmt::format("{} configuration table(s)", n);
-        if (n >= 1 && data.size() >= 32) out += ": " + format_guid(data.subspan(8, 16));
-      } else {
-        out = fmt::format("{} bytes", data.size());
-      }
-      break;
-    case 0x01:  // EV_POST_CODE: a string, or a blob base + length
-      if (auto t = as_text(data))
-        out = *t;
-      else if (data.size() == 16)
-        out = fmt::format("blob at {:#x}, {:#x} bytes", load_le64(data.data()),
-                          load_le64(data.data() + 8));
-      else
-        out = fmt::format("{} bytes", data.size());
-      break;
+      return describe_blob(data);
+    case ev::kEfiPlatformFirmwareBlob2:
+      return describe_blob2(data);
+    case ev::kEfiHandoffTables:
+      return describe_handoff_tables(data);
+    case 0x01:  // EV_POST_CODE
+      return describe_post_code(data);
     case ev::kEventTag:
-      out = describe_tag(data);
-      break;
+      return describe_tag(data);
     default:
-      out = describe_text_or_size(data);
-      break;
+      return describe_text_or_size(data);
   }
+}
+
+}  // namespace
+
+std::string describe_event(uint32_t type, std::span<const uint8_t> data) {
+  std::string out = describe_by_type(type, data);
   // One line: newlines in untrusted text would forge report lines.
   for (char& c : out)
     if (c == '\n' || c == '\r' || c == '\t') c = ' ';

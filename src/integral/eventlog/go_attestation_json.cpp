@@ -11,6 +11,26 @@
 
 namespace integral {
 
+namespace {
+
+// Go's crypto.Hash numbering, which go-attestation writes as DigestAlg.
+std::optional<HashAlg> go_crypto_hash(uint64_t id) {
+  switch (id) {
+    case 3:
+      return HashAlg::kSha1;
+    case 5:
+      return HashAlg::kSha256;
+    case 6:
+      return HashAlg::kSha384;
+    case 7:
+      return HashAlg::kSha512;
+    default:
+      return std::nullopt;
+  }
+}
+
+}  // namespace
+
 std::optional<std::vector<uint8_t>> base64_decode(std::string_view text) {
   if (text.size() % 4) return std::nullopt;
   for (char c : text)
@@ -51,24 +71,11 @@ GoAttestationDump parse_go_attestation_json(std::string_view text, const std::st
       uint64_t index = p["Index"].get<uint64_t>();
       if (index >= kPcrCount)
         throw_bad_input(fmt::format("{}: PCR {} is out of range", where, index), file);
-      HashAlg alg;
-      switch (p["DigestAlg"].get<uint64_t>()) {
-        case 3:
-          alg = HashAlg::kSha1;
-          break;
-        case 5:
-          alg = HashAlg::kSha256;
-          break;
-        case 6:
-          alg = HashAlg::kSha384;
-          break;
-        case 7:
-          alg = HashAlg::kSha512;
-          break;
-        default:
-          throw_bad_input(fmt::format("{}: unknown DigestAlg {}", where, p["DigestAlg"].dump()),
-                          file);
-      }
+      const auto go_alg = go_crypto_hash(p["DigestAlg"].get<uint64_t>());
+      if (!go_alg)
+        throw_bad_input(fmt::format("{}: unknown DigestAlg {}", where, p["DigestAlg"].dump()),
+                        file);
+      const HashAlg alg = *go_alg;
       auto bytes = base64_decode(p["Digest"].get_ref<const std::string&>());
       if (!bytes || bytes->size() != digest_size(alg))
         throw_bad_input(

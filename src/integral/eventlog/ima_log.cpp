@@ -1,8 +1,5 @@
 #include "integral/eventlog/ima_log.h"
 
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -485,26 +482,6 @@ bool ImaReader::next_binary(ImaRecord& out) {
 
 namespace {
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// Appends the bytes `hex` spells; false on odd length or a non-hex digit.
-bool append_hex(std::vector<uint8_t>& out, std::string_view hex) {
-  if (hex.size() % 2) return false;
-  size_t at = out.size();
-  out.resize(at + hex.size() / 2);
-  for (size_t i = 0; i < hex.size(); i += 2) {
-    int hi = hex_value(hex[i]), lo = hex_value(hex[i + 1]);
-    if (hi < 0 || lo < 0) return false;
-    out[at + i / 2] = static_cast<uint8_t>(hi << 4 | lo);
-  }
-  return true;
-}
-
 // Appends a u32 length prefix to be filled in by end_field.
 size_t begin_field(std::vector<uint8_t>& out) {
   out.resize(out.size() + 4);
@@ -518,8 +495,8 @@ void end_field(std::vector<uint8_t>& out, size_t start) {
 
 }  // namespace
 
-bool ImaReader::next_ascii(ImaRecord& out) {
-  // One line: find the newline within the buffered data, growing the buffer up to kMaxLine.
+std::optional<std::string_view> ImaReader::ascii_line() {
+  // Find the newline within the buffered data, growing the buffer up to kMaxLine.
   size_t len = 0;
   for (;;) {
     size_t have = available();
@@ -530,7 +507,7 @@ bool ImaReader::next_ascii(ImaRecord& out) {
     }
     if (have > kMaxLine) fail(line_ + 1, "line too long");
     if (!fd_ || eof_) {
-      if (have == 0) return false;
+      if (have == 0) return std::nullopt;
       len = have;  // last line without a newline
       break;
     }
@@ -539,17 +516,23 @@ bool ImaReader::next_ascii(ImaRecord& out) {
   ++line_;
   std::string_view line(reinterpret_cast<const char*>(head()), len);
   advance(std::min(len + 1, available()));
-  out.where = line_;
+  return line;
+}
 
-  auto token = [&](std::string_view& s, const char* what) {
-    size_t sp = s.find(' ');
-    if (sp == std::string_view::npos) fail(line_, fmt::format("missing {}", what));
-    std::string_view t = s.substr(0, sp);
-    s.remove_prefix(sp + 1);
-    return t;
-  };
-  std::string_view rest = line;
-  std::string_view pcr = token(rest, "template hash");
+std::string_view ImaReader::ascii_token(std::string_view& s, const char* what) const {
+  size_t sp = s.find(' ');
+  if (sp == std::string_view::npos) fail(line_, fmt::format("missing {}", what));
+  std::string_view t = s.substr(0, sp);
+  s.remove_prefix(sp + 1);
+  return t;
+}
+
+bool ImaReader::next_ascii(ImaRecord& out) {
+  const auto line = ascii_line();
+  if (!line) return false;
+  out.where = line_;
+  std::string_view rest = *line;
+  std::string_view pcr = ascii_token(rest, "template hash");
   unsigned p = 0;
   for (char c : pcr) {
     if (c < '0' || c > '9' || p > 100) fail(line_, fmt::format("bad PCR '{}'", pcr));
@@ -557,28 +540,37 @@ bool ImaReader::next_ascii(ImaRecord& out) {
   }
   if (pcr.empty() || p >= kPcrCount) fail(line_, fmt::format("bad PCR '{}'", pcr));
   out.pcr = p;
-  std::string_view th = token(rest, "template name");
+  std::string_view th = ascii_token(rest, "template name");
   scratch_.clear();
   if (th.size() != 2 * digest_size_ || !append_hex(scratch_, th))
     fail(line_, fmt::format("template hash is not {} hex digits (a {} list)", 2 * digest_size_,
                             hash_alg_name(bank_)));
   std::copy(scratch_.begin(), scratch_.end(), logged_.begin());
   out.logged = std::span(logged_.data(), digest_size_);
-  out.template_name = token(rest, "template fields");
+  out.template_name = ascii_token(rest, "template fields");
   scratch_.clear();
   if (out.template_name == "ima") {
-    std::string_view d = token(rest, "file name");
-    if (d.size() != 2 * kSha1Size || !append_hex(scratch_, d))
-      fail(line_, "ima digest is not 40 hex digits");
-    if (rest.size() > kMaxName) fail(line_, "ima file name longer than 255 bytes");
-    scratch_.insert(scratch_.end(), rest.begin(), rest.end());
-    scratch_.resize(kSha1Size + kLegacyNameField, 0);
-    out.template_data = scratch_;
-    return true;
+    ascii_legacy_data(rest);
+  } else {
+    if (!is_ng_family(out.template_name) || out.template_name == "ima-modsig")
+      fail(line_,
+           fmt::format("template '{}' cannot be rebuilt from the ASCII list", out.template_name));
+    ascii_ng_data(rest, out.template_name != "ima-ng");
   }
-  if (!is_ng_family(out.template_name) || out.template_name == "ima-modsig")
-    fail(line_,
-         fmt::format("template '{}' cannot be rebuilt from the ASCII list", out.template_name));
+  out.template_data = scratch_;
+  return true;
+}
+
+void ImaReader::ascii_legacy_data(std::string_view rest) {
+  std::string_view d = ascii_token(rest, "file name");
+  if (d.size() != 2 * kSha1Size || !append_hex(scratch_, d))
+    fail(line_, "ima digest is not 40 hex digits");
+  if (rest.size() > kMaxName) fail(line_, "ima file name longer than 255 bytes");
+  scratch_.insert(scratch_.end(), rest.begin(), rest.end());
+  scratch_.resize(kSha1Size + kLegacyNameField, 0);
+}
+
+void ImaReader::ascii_ng_data(std::string_view rest, bool has_extra) {
   std::string_view dng = rest.substr(0, rest.find(' '));
   if (dng.size() == rest.size()) fail(line_, "missing file name");
   rest.remove_prefix(dng.size() + 1);
@@ -591,7 +583,6 @@ bool ImaReader::next_ascii(ImaRecord& out) {
   if (!append_hex(scratch_, dng.substr(colon + 1))) fail(line_, "digest is not alg:hex");
   end_field(scratch_, f);
   std::string_view name = rest, extra;
-  const bool has_extra = out.template_name != "ima-ng";
   if (has_extra) {
     size_t sp = rest.rfind(' ');
     if (sp == std::string_view::npos) fail(line_, "missing signature/buffer field");
@@ -608,8 +599,6 @@ bool ImaReader::next_ascii(ImaRecord& out) {
     if (!append_hex(scratch_, extra)) fail(line_, "signature/buffer field is not hex");
     end_field(scratch_, f);
   }
-  out.template_data = scratch_;
-  return true;
 }
 
 }  // namespace integral

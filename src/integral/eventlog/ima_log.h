@@ -114,6 +114,13 @@ class ImaReader {
   void advance(size_t n);
   bool next_binary(ImaRecord& out);
   bool next_ascii(ImaRecord& out);
+  // The steps of next_ascii: the next line (nullopt at the end); the word before the next blank
+  // (fails naming `what` follows it); template data rebuilt into scratch_ from the rest of the
+  // line after the template name, for "ima" and for the ima-ng family.
+  std::optional<std::string_view> ascii_line();
+  std::string_view ascii_token(std::string_view& s, const char* what) const;
+  void ascii_legacy_data(std::string_view rest);
+  void ascii_ng_data(std::string_view rest, bool has_extra);
   [[noreturn]] void fail(uint64_t where, const std::string& message) const;
   // Settles the bank (and digest size) once the first bytes are buffered.
   void choose_bank(std::optional<HashAlg> bank);

@@ -47,28 +47,37 @@ std::string record_name(const ImaRecord& r) {
   return std::string(nm.begin(), std::find(nm.begin(), nm.end(), uint8_t{0}));
 }
 
+// Whether the kernel extends bank `alg` with the zero-padded SHA-1 template hash.
+bool is_padded(HashAlg alg, const std::vector<HashAlg>& padded) {
+  return alg != HashAlg::kSha1 && std::find(padded.begin(), padded.end(), alg) != padded.end();
+}
+
+// The banks' states before the first extend, from the PCRs' reset values.
+std::vector<BankState> bank_states(const std::vector<HashAlg>& banks,
+                                   const std::vector<HashAlg>& padded, const PcrSet& reset) {
+  std::vector<BankState> state;
+  state.reserve(banks.size());
+  for (HashAlg alg : banks) {
+    state.push_back(BankState{alg, QuickHasher(alg), digest_size(alg), is_padded(alg, padded), {}});
+    for (unsigned i = 0; i < kPcrCount; ++i) {
+      auto v = reset.get(alg, i).bytes();
+      std::copy(v.begin(), v.end(), state.back().pcr[i].begin());
+    }
+  }
+  return state;
+}
+
 }  // namespace
 
 ImaReplay replay_ima(ImaReader& reader, const std::vector<HashAlg>& banks,
                      const std::vector<HashAlg>& padded) {
   ImaReplay r{PcrSet(banks), 0, 0, {}, 0, {}};
-  std::vector<BankState> state;
-  state.reserve(banks.size());
-  for (HashAlg alg : banks) {
-    bool pad =
-        alg != HashAlg::kSha1 && std::find(padded.begin(), padded.end(), alg) != padded.end();
-    state.push_back(BankState{alg, QuickHasher(alg), digest_size(alg), pad, {}});
-    for (unsigned i = 0; i < kPcrCount; ++i) {
-      auto v = r.values.get(alg, i).bytes();
-      std::copy(v.begin(), v.end(), state.back().pcr[i].begin());
-    }
-  }
+  std::vector<BankState> state = bank_states(banks, padded, r.values);
   // The list's template hashes are in its bank: H_bank(template data), or the padded SHA-1
   // digest when the kernel extended that bank so.
   const HashAlg list_bank = reader.bank();
   const size_t list_size = digest_size(list_bank);
-  const bool list_padded = list_bank != HashAlg::kSha1 &&
-                           std::find(padded.begin(), padded.end(), list_bank) != padded.end();
+  const bool list_padded = is_padded(list_bank, padded);
   if (!list_padded && !hash_alg_available(list_bank))
     throw_environment(fmt::format("cannot compute {} to check the list's template hashes",
                                   hash_alg_name(list_bank)),

@@ -184,93 +184,128 @@ TcgLog read_tcg_log(std::span<const uint8_t> data, const std::string& file) {
   return log;
 }
 
-TcgReplay replay_tcg_log(std::span<const uint8_t> data, const std::string& file) {
-  TcgLogReader reader(data, file);
-  const std::vector<HashAlg>& banks = reader.banks();
-  TcgReplay r{reader.format(), banks, PcrSet(banks), {}, 0, 0};
-  // Per bank, the PCRs as raw bytes extended in place with a low-overhead hasher: extends are
-  // most of the work on large logs.
+namespace {
+
+// The extends of a replay. Per bank, the PCRs as raw bytes extended in place with a
+// low-overhead hasher: extends are most of the work on large logs. The log is parsed once in
+// batches; each bank's extends of a batch (its chain of hashes is sequential, the banks are
+// independent) then run on a thread of their own when the batch is large, so a multi-bank log
+// replays in about the time of its slowest bank.
+class BankReplay {
+ public:
+  static constexpr size_t kBatch = 1 << 15;  // events parsed per batch
+
+  // `reset`: the PCRs' reset values (all-ones for 17-22).
+  BankReplay(const std::vector<HashAlg>& banks, const PcrSet& reset) : work_(banks.size()) {
+    for (HashAlg alg : banks) {
+      state_.push_back(Bank{alg, QuickHasher(alg), {}});
+      for (unsigned i = 0; i < kPcrCount; ++i) {
+        auto v = reset.get(alg, i).bytes();
+        std::copy(v.begin(), v.end(), state_.back().pcr[i].begin());
+      }
+    }
+  }
+
+  // Queues the digests of an extending event for the banks replayed.
+  void queue(const TcgRawEvent& e) {
+    for (size_t k = 0; k < e.digest_count; ++k) {
+      auto [alg, d] = e.digests[k];
+      size_t b = 0;
+      while (b < state_.size() && state_[b].alg != alg) ++b;
+      if (b == state_.size()) continue;
+      touched_[b].set(e.pcr);
+      if (e.pcr == 0)
+        pcr0_.emplace_back(alg, d);
+      else
+        work_[b].push_back({e.pcr, d.data()});
+    }
+  }
+
+  // Runs the queued extends and empties the queues.
+  void run_batch() {
+    if (state_.size() > 1 && work_[0].size() >= kThreaded) {
+      std::vector<std::thread> threads;
+      for (size_t b = 1; b < state_.size(); ++b) threads.emplace_back([this, b] { run_bank(b); });
+      run_bank(0);
+      for (auto& t : threads) t.join();
+    } else {
+      for (size_t b = 0; b < state_.size(); ++b) run_bank(b);
+    }
+    for (auto& w : work_) w.clear();
+  }
+
+  // The PCRs touched, and the values of PCRs 1-23 (PCR 0: see extend_pcr0).
+  void results(TcgReplay& r) const {
+    for (size_t b = 0; b < state_.size(); ++b)
+      for (unsigned i = 1; i < kPcrCount; ++i)
+        if (touched_[b].test(i)) {
+          r.touched.add(state_[b].alg, i);
+          r.values.set(i, Digest(state_[b].alg,
+                                 std::span(state_[b].pcr[i].data(), digest_size(state_[b].alg))));
+        }
+    for (size_t b = 0; b < state_.size(); ++b)
+      if (touched_[b].test(0)) r.touched.add(state_[b].alg, 0);
+  }
+
+  // PCR 0's start depends on a StartupLocality event, which could in principle come after PCR
+  // 0's first extend: PCR 0 digests are kept and extended once its start is known.
+  void extend_pcr0(PcrSet& values) const {
+    for (const Digest& d : pcr0_) values.extend(0, d);
+  }
+
+ private:
+  static constexpr size_t kThreaded = 4096;  // items per bank below which threads cost more
   struct Bank {
     HashAlg alg;
     QuickHasher hasher;
     std::array<std::array<uint8_t, kMaxDigestSize>, kPcrCount> pcr{};
   };
-  std::vector<Bank> state;
-  for (HashAlg alg : banks) {
-    state.push_back(Bank{alg, QuickHasher(alg), {}});
-    for (unsigned i = 0; i < kPcrCount; ++i) {
-      auto v = r.values.get(alg, i).bytes();  // reset values (all-ones for 17-22)
-      std::copy(v.begin(), v.end(), state.back().pcr[i].begin());
-    }
-  }
-  std::array<std::bitset<kPcrCount>, 8> touched{};
-  // PCR 0's start depends on a StartupLocality event, which could in principle come after
-  // PCR 0's first extend: PCR 0 digests are kept and replayed at the end.
-  std::vector<Digest> pcr0;
-  // The log is parsed once in batches; each bank's extends of a batch (its chain of hashes is
-  // sequential, the banks are independent) then run on a thread of their own when the batch is
-  // large, so a multi-bank log replays in about the time of its slowest bank.
   struct Item {
     uint32_t pcr;
     const uint8_t* digest;
   };
-  constexpr size_t kBatch = 1 << 15;
-  constexpr size_t kThreaded = 4096;  // items per bank below which threads cost more than save
-  std::vector<std::vector<Item>> work(state.size());
-  auto run_bank = [&state, &work](size_t b) {
-    Bank& s = state[b];
+
+  void run_bank(size_t b) {
+    Bank& s = state_[b];
     const size_t n = digest_size(s.alg);
-    for (const Item& it : work[b]) {
+    for (const Item& it : work_[b]) {
       // The hash reads its inputs before writing the output: extending in place is safe.
       uint8_t* v = s.pcr[it.pcr].data();
       s.hasher.hash(std::span(v, n), std::span(it.digest, n), v);
     }
-  };
+  }
+
+  std::vector<Bank> state_;
+  std::vector<std::vector<Item>> work_;
+  std::array<std::bitset<kPcrCount>, 8> touched_{};
+  std::vector<Digest> pcr0_;
+};
+
+}  // namespace
+
+TcgReplay replay_tcg_log(std::span<const uint8_t> data, const std::string& file) {
+  TcgLogReader reader(data, file);
+  const std::vector<HashAlg>& banks = reader.banks();
+  TcgReplay r{reader.format(), banks, PcrSet(banks), {}, 0, 0};
+  BankReplay replay(banks, r.values);
   TcgRawEvent e;
   Pcr0Start start;
   bool more = true;
   while (more) {
-    for (auto& w : work) w.clear();
     size_t parsed = 0;
-    while (parsed < kBatch && (more = reader.next_raw(e))) {
+    while (parsed < BankReplay::kBatch && (more = reader.next_raw(e))) {
       ++parsed;
       ++r.events;
       start.see(e.pcr, e.type, e.data);
-      if (e.type == ev::kNoAction) continue;
-      for (size_t k = 0; k < e.digest_count; ++k) {
-        auto [alg, d] = e.digests[k];
-        size_t b = 0;
-        while (b < state.size() && state[b].alg != alg) ++b;
-        if (b == state.size()) continue;
-        touched[b].set(e.pcr);
-        if (e.pcr == 0)
-          pcr0.emplace_back(alg, d);
-        else
-          work[b].push_back({e.pcr, d.data()});
-      }
+      if (e.type != ev::kNoAction) replay.queue(e);
     }
-    if (state.size() > 1 && work[0].size() >= kThreaded) {
-      std::vector<std::thread> threads;
-      for (size_t b = 1; b < state.size(); ++b) threads.emplace_back(run_bank, b);
-      run_bank(0);
-      for (auto& t : threads) t.join();
-    } else {
-      for (size_t b = 0; b < state.size(); ++b) run_bank(b);
-    }
+    replay.run_batch();
   }
-  for (size_t b = 0; b < state.size(); ++b)
-    for (unsigned i = 1; i < kPcrCount; ++i)
-      if (touched[b].test(i)) {
-        r.touched.add(state[b].alg, i);
-        r.values.set(
-            i, Digest(state[b].alg, std::span(state[b].pcr[i].data(), digest_size(state[b].alg))));
-      }
-  for (size_t b = 0; b < state.size(); ++b)
-    if (touched[b].test(0)) r.touched.add(state[b].alg, 0);
+  replay.results(r);
   r.startup_locality = start.locality();
   r.hcrtm = start.hcrtm();
   for (HashAlg alg : banks) r.values.set(0, pcr_reset_value(alg, 0, r.startup_locality));
-  for (const Digest& d : pcr0) r.values.extend(0, d);
+  replay.extend_pcr0(r.values);
   return r;
 }
 

@@ -14,6 +14,7 @@ namespace integral {
 namespace {
 
 using B = testing::LeBytes;
+using testing::put32;
 
 Digest d1(uint8_t v) {
   return Digest::filled(HashAlg::kSha1, v);
@@ -72,10 +73,6 @@ uint64_t fail_offset(const std::function<void()>& f, const std::string& want) {
   }
   ADD_FAILURE() << "accepted a hostile log";
   return ~0ull;
-}
-
-void put32(Bytes& b, size_t off, uint32_t v) {
-  for (int i = 0; i < 4; ++i) b[off + static_cast<size_t>(i)] = static_cast<uint8_t>(v >> (8 * i));
 }
 
 TEST(TxtLog, Container12Hostile) {

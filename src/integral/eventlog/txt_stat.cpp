@@ -15,15 +15,9 @@ namespace integral {
 
 namespace {
 
-class Parser {
+class Parser : public PrintoutReader {
  public:
-  Parser(std::string_view text, const std::string& file)
-      : lines_(printout_lines(text)), file_(file) {}
-
-  [[noreturn]] void fail(size_t i, const std::string& msg) const {
-    const auto& l = lines_[std::min(i, lines_.size() - 1)];
-    throw_bad_input(fmt::format("line {}: {}", l.number, msg), file_, l.offset);
-  }
+  using PrintoutReader::PrintoutReader;
 
   // "key: value" on line i, or nullopt.
   std::optional<std::string_view> field(size_t i, std::string_view key) const {
@@ -145,10 +139,6 @@ class Parser {
     }
     return log;
   }
-
- private:
-  std::vector<PrintoutLine> lines_;
-  std::string file_;
 };
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cstring>
+#include <utility>
 
 #include "integral/util/byte_reader.h"
 #include "integral/util/error.h"
@@ -69,6 +70,103 @@ std::vector<Bytes> digests(const ByteReader& r, uint64_t off, uint64_t end, uint
   return out;
 }
 
+// Fails unless the body of element e (after its 12-byte header) holds `len` bytes.
+void need(const ByteReader& r, const LcpElement& e, uint64_t len) {
+  if (e.size - 12 < len)
+    r.fail(e.offset, fmt::format("{} element of {} bytes is too small ({} needed)",
+                                 lcp_element_type_name(e.type), e.size, len + 12));
+}
+
+// The element bodies, each from d (after the header) to eend (the element's end).
+
+void legacy_mle(const ByteReader& r, LcpElement& e, uint64_t d, uint64_t eend) {  // SHA-1 only
+  need(r, e, 4);
+  e.sinit_min_version = r.u8(d, "sinit_min_version");
+  e.hash_alg = static_cast<uint16_t>(HashAlg::kSha1);
+  e.hashes = digests(r, d + 4, eend, r.u16(d + 2, "num_hashes"), 20, d + 2);
+}
+
+// TPM_PCR_INFO_SHORT (big-endian TPM 1.2 structures).
+void legacy_pconf(const ByteReader& r, LcpElement& e, uint64_t d, uint64_t eend) {
+  need(r, e, 2);
+  const uint16_t n = r.u16(d, "num_pcr_infos");
+  uint64_t p = d + 2;
+  for (uint16_t i = 0; i < n; ++i) {
+    LcpPcrInfo info;
+    info.alg = static_cast<uint16_t>(HashAlg::kSha1);
+    const uint16_t sel = be16(r, p, "sizeOfSelect");
+    if (p + 2 > eend || sel > eend - p - 2)
+      r.fail(p, fmt::format("pcr info {} of {} overruns the element", i, n));
+    info.pcr_select = copy(r.bytes(p + 2, sel, "pcrSelect"));
+    p += 2u + sel;
+    if (eend - p < 21) r.fail(p, fmt::format("pcr info {} of {} overruns the element", i, n));
+    info.locality = r.u8(p, "localityAtRelease");
+    info.digest = copy(r.bytes(p + 1, 20, "digestAtRelease"));
+    p += 21;
+    e.pcr_infos.push_back(std::move(info));
+  }
+}
+
+void custom(const ByteReader& r, LcpElement& e, uint64_t d, uint64_t eend) {  // uuid, vendor data
+  need(r, e, 16);
+  e.uuid = copy(r.bytes(d, 16, "uuid"));
+  e.custom_data = copy(r.bytes(d + 16, eend - d - 16, "custom data"));
+}
+
+void mle2(const ByteReader& r, LcpElement& e, uint64_t d, uint64_t eend) {
+  need(r, e, 6);
+  e.sinit_min_version = r.u8(d, "sinit_min_version");
+  e.hash_alg = r.u16(d + 2, "hash_alg");
+  e.hashes =
+      digests(r, d + 6, eend, r.u16(d + 4, "num_hashes"), alg_size(r, d + 2, *e.hash_alg), d + 4);
+}
+
+// TPMS_QUOTE_INFO (big-endian TPM 2.0 structures).
+void pconf2(const ByteReader& r, LcpElement& e, uint64_t d, uint64_t eend) {
+  need(r, e, 4);
+  e.hash_alg = r.u16(d, "hash_alg");
+  const uint16_t n = r.u16(d + 2, "num_pcr_infos");
+  uint64_t p = d + 4;
+  for (uint16_t i = 0; i < n; ++i) {
+    const uint32_t count = be32(r, p, "TPML_PCR_SELECTION count");
+    if (count != 1) r.fail(p, fmt::format("pcr info {} has {} selections (1 expected)", i, count));
+    LcpPcrInfo info;
+    info.alg = be16(r, p + 4, "pcr bank");
+    const uint8_t sel = r.u8(p + 6, "sizeofSelect");
+    info.pcr_select = copy(r.bytes(p + 7, sel, "pcrSelect"));
+    p += 7u + sel;
+    const uint16_t ds = be16(r, p, "digest size");
+    info.digest = copy(r.bytes(p + 2, ds, "pcr digest"));
+    p += 2u + ds;
+    if (p > eend) r.fail(e.offset, fmt::format("pcr info {} of {} overruns the element", i, n));
+    e.pcr_infos.push_back(std::move(info));
+  }
+}
+
+void sbios2(const ByteReader& r, LcpElement& e, uint64_t d, uint64_t eend) {
+  need(r, e, 4);
+  e.hash_alg = r.u16(d, "hash_alg");
+  const size_t ds = alg_size(r, d, *e.hash_alg);
+  need(r, e, 4 + ds + 4);
+  e.fallback_hash = copy(r.bytes(d + 4, ds, "fallback hash"));
+  e.hashes = digests(r, d + 8 + ds, eend, r.u16(d + 6 + ds, "num_hashes"), ds, d + 6 + ds);
+}
+
+void stm2(const ByteReader& r, LcpElement& e, uint64_t d, uint64_t eend) {
+  need(r, e, 4);
+  e.hash_alg = r.u16(d, "hash_alg");
+  e.hashes =
+      digests(r, d + 4, eend, r.u16(d + 2, "num_hashes"), alg_size(r, d, *e.hash_alg), d + 2);
+}
+
+// The element types read by their layout; the legacy SBIOS layout (0x02) is not confirmed by a
+// peer here, so it and unknown types are kept as bytes.
+using ElementReader = void (*)(const ByteReader&, LcpElement&, uint64_t, uint64_t);
+constexpr std::pair<uint32_t, ElementReader> kElementReaders[] = {
+    {0x00, legacy_mle}, {0x01, legacy_pconf}, {0x03, custom}, {0x13, custom},
+    {0x10, mle2},       {0x11, pconf2},       {0x12, sbios2}, {0x14, stm2},
+};
+
 LcpElement parse_element(const ByteReader& r, uint64_t off, uint64_t end) {
   LcpElement e;
   e.offset = off;
@@ -82,95 +180,75 @@ LcpElement parse_element(const ByteReader& r, uint64_t off, uint64_t end) {
     r.fail(off,
            fmt::format("element size {} overruns its list ({} bytes remain)", e.size, end - off));
   const uint64_t d = off + 12, eend = off + e.size;
-  auto need = [&](uint64_t len) {
-    if (eend - d < len)
-      r.fail(off, fmt::format("{} element of {} bytes is too small ({} needed)",
-                              lcp_element_type_name(e.type), e.size, len + 12));
-  };
-  switch (e.type) {
-    case 0x00: {  // legacy MLE: SHA-1 only
-      need(4);
-      e.sinit_min_version = r.u8(d, "sinit_min_version");
-      e.hash_alg = static_cast<uint16_t>(HashAlg::kSha1);
-      e.hashes = digests(r, d + 4, eend, r.u16(d + 2, "num_hashes"), 20, d + 2);
-      break;
-    }
-    case 0x01: {  // legacy PCONF: TPM_PCR_INFO_SHORT (big-endian TPM 1.2 structures)
-      need(2);
-      const uint16_t n = r.u16(d, "num_pcr_infos");
-      uint64_t p = d + 2;
-      for (uint16_t i = 0; i < n; ++i) {
-        LcpPcrInfo info;
-        info.alg = static_cast<uint16_t>(HashAlg::kSha1);
-        const uint16_t sel = be16(r, p, "sizeOfSelect");
-        if (p + 2 > eend || sel > eend - p - 2)
-          r.fail(p, fmt::format("pcr info {} of {} overruns the element", i, n));
-        info.pcr_select = copy(r.bytes(p + 2, sel, "pcrSelect"));
-        p += 2u + sel;
-        if (eend - p < 21) r.fail(p, fmt::format("pcr info {} of {} overruns the element", i, n));
-        info.locality = r.u8(p, "localityAtRelease");
-        info.digest = copy(r.bytes(p + 1, 20, "digestAtRelease"));
-        p += 21;
-        e.pcr_infos.push_back(std::move(info));
-      }
-      break;
-    }
-    case 0x03:
-    case 0x13:  // CUSTOM: uuid then vendor data
-      need(16);
-      e.uuid = copy(r.bytes(d, 16, "uuid"));
-      e.custom_data = copy(r.bytes(d + 16, eend - d - 16, "custom data"));
-      break;
-    case 0x10: {  // MLE2
-      need(6);
-      e.sinit_min_version = r.u8(d, "sinit_min_version");
-      e.hash_alg = r.u16(d + 2, "hash_alg");
-      e.hashes = digests(r, d + 6, eend, r.u16(d + 4, "num_hashes"),
-                         alg_size(r, d + 2, *e.hash_alg), d + 4);
-      break;
-    }
-    case 0x11: {  // PCONF2: TPMS_QUOTE_INFO (big-endian TPM 2.0 structures)
-      need(4);
-      e.hash_alg = r.u16(d, "hash_alg");
-      const uint16_t n = r.u16(d + 2, "num_pcr_infos");
-      uint64_t p = d + 4;
-      for (uint16_t i = 0; i < n; ++i) {
-        const uint32_t count = be32(r, p, "TPML_PCR_SELECTION count");
-        if (count != 1)
-          r.fail(p, fmt::format("pcr info {} has {} selections (1 expected)", i, count));
-        LcpPcrInfo info;
-        info.alg = be16(r, p + 4, "pcr bank");
-        const uint8_t sel = r.u8(p + 6, "sizeofSelect");
-        info.pcr_select = copy(r.bytes(p + 7, sel, "pcrSelect"));
-        p += 7u + sel;
-        const uint16_t ds = be16(r, p, "digest size");
-        info.digest = copy(r.bytes(p + 2, ds, "pcr digest"));
-        p += 2u + ds;
-        if (p > eend) r.fail(off, fmt::format("pcr info {} of {} overruns the element", i, n));
-        e.pcr_infos.push_back(std::move(info));
-      }
-      break;
-    }
-    case 0x12: {  // SBIOS2
-      need(4);
-      e.hash_alg = r.u16(d, "hash_alg");
-      const size_t ds = alg_size(r, d, *e.hash_alg);
-      need(4 + ds + 4);
-      e.fallback_hash = copy(r.bytes(d + 4, ds, "fallback hash"));
-      e.hashes = digests(r, d + 8 + ds, eend, r.u16(d + 6 + ds, "num_hashes"), ds, d + 6 + ds);
-      break;
-    }
-    case 0x14: {  // STM2
-      need(4);
-      e.hash_alg = r.u16(d, "hash_alg");
-      e.hashes =
-          digests(r, d + 4, eend, r.u16(d + 2, "num_hashes"), alg_size(r, d, *e.hash_alg), d + 2);
-      break;
-    }
-    default:  // the legacy SBIOS layout is not confirmed by a peer here: kept as bytes
-      break;
-  }
+  for (const auto& [type, read] : kElementReaders)
+    if (type == e.type) read(r, e, d, eend);
   return e;
+}
+
+// A 1.x or 2.x list's signature at p (after the elements): revocation counter, key size, key
+// and signature (an ECC key and signature are two values each). Returns where it ends.
+uint64_t pubkey_signature(const ByteReader& r, LcpList& l, uint64_t p, bool ecc) {
+  l.is_signed = true;
+  l.revocation_counter = r.u16(p, "revocation_counter");
+  const uint16_t ks = r.u16(p + 2, "pubkey_size");
+  if (ecc) {
+    r.need(p + 8, 4ull * ks, "ECC key and signature");
+    l.measured_offset = p + 8;
+    l.measured_size = 2ull * ks;
+    return p + 8 + 4ull * ks;
+  }
+  r.need(p + 4, 2ull * ks, "RSA key and signature");
+  l.measured_offset = p + 4;
+  l.measured_size = ks;
+  return p + 4 + 2ull * ks;
+}
+
+// LCP_SIGNATURE_2_1 of the 3.x list at off whose elements end at eend: RevocationCounter u16,
+// then at KeySignatureOffset the key and signature: Version u8, KeyAlg u16, the key (Version
+// u8, KeySize u16 in bits, then RSA: Exponent u32 and Modulus; ECC: Qx||Qy), SigScheme u16 and
+// the signature (Version u8, KeySize u16, HashAlg u16, then as many bytes as the key: RSA one,
+// ECC two key lengths). Returns where it ends.
+uint64_t signature_2_1(const ByteReader& r, LcpList& l, uint64_t off, uint64_t eend) {
+  if (l.key_signature_offset != 8 + l.elements_size + 2)
+    r.fail(off + 2, fmt::format("KeySignatureOffset {} is not after the elements and the "
+                                "revocation counter ({})",
+                                l.key_signature_offset, 8 + l.elements_size + 2));
+  l.is_signed = true;
+  l.revocation_counter = r.u16(eend, "RevocationCounter");
+  const uint64_t q = off + l.key_signature_offset;
+  const uint16_t key_alg = r.u16(q + 1, "KeyAlg");
+  const uint64_t kb = r.u16(q + 4, "KeySize") / 8u;
+  if (key_alg == kAlgRsa) {
+    l.measured_offset = q + 10;
+    l.measured_size = kb;
+    r.need(q, 17 + 2 * kb, "RSA key and signature");
+    return q + 17 + 2 * kb;
+  }
+  if (key_alg == kAlgEcc) {
+    l.measured_offset = q + 6;
+    l.measured_size = 2 * kb;
+    r.need(q, 13 + 4 * kb, "ECC key and signature");
+    return q + 13 + 4 * kb;
+  }
+  r.fail(q + 1, fmt::format("unknown KeyAlg {:#06x}", key_alg));
+}
+
+// The signature, if any, of the list at off (major version `major`) whose elements end at eend;
+// returns where the list ends.
+uint64_t list_signature(const ByteReader& r, LcpList& l, uint64_t off, uint64_t eend,
+                        uint8_t major) {
+  if (major == 1) {
+    if (l.sig_alg == 1) return pubkey_signature(r, l, eend, false);
+    if (l.sig_alg != 0) r.fail(off + 3, fmt::format("unknown list sig_alg {}", l.sig_alg));
+  } else if (major == 2) {
+    if (l.sig_alg == kAlgRsassa) return pubkey_signature(r, l, eend, false);
+    if (l.sig_alg == kAlgEcdsa || l.sig_alg == kAlgSm2) return pubkey_signature(r, l, eend, true);
+    if (l.sig_alg != kAlgNull && l.sig_alg != 0)
+      r.fail(off + 2, fmt::format("unknown list sig_alg {:#06x}", l.sig_alg));
+  } else if (l.key_signature_offset != 0) {
+    return signature_2_1(r, l, off, eend);
+  }
+  return eend;
 }
 
 // A list at `off` of the data file; returns it with its size.
@@ -196,63 +274,7 @@ LcpList parse_list(const ByteReader& r, uint64_t off) {
   const uint64_t eend = elts + l.elements_size;
   for (uint64_t p = elts; p < eend; p += l.elements.back().size)
     l.elements.push_back(parse_element(r, p, eend));
-  uint64_t end = eend;
-  auto pubkey_sig = [&](uint64_t p, bool ecc) {
-    l.is_signed = true;
-    l.revocation_counter = r.u16(p, "revocation_counter");
-    const uint16_t ks = r.u16(p + 2, "pubkey_size");
-    if (ecc) {
-      r.need(p + 8, 4ull * ks, "ECC key and signature");
-      l.measured_offset = p + 8;
-      l.measured_size = 2ull * ks;
-      end = p + 8 + 4ull * ks;
-    } else {
-      r.need(p + 4, 2ull * ks, "RSA key and signature");
-      l.measured_offset = p + 4;
-      l.measured_size = ks;
-      end = p + 4 + 2ull * ks;
-    }
-  };
-  if (major == 1) {
-    if (l.sig_alg == 1)
-      pubkey_sig(eend, false);
-    else if (l.sig_alg != 0)
-      r.fail(off + 3, fmt::format("unknown list sig_alg {}", l.sig_alg));
-  } else if (major == 2) {
-    if (l.sig_alg == kAlgRsassa)
-      pubkey_sig(eend, false);
-    else if (l.sig_alg == kAlgEcdsa || l.sig_alg == kAlgSm2)
-      pubkey_sig(eend, true);
-    else if (l.sig_alg != kAlgNull && l.sig_alg != 0)
-      r.fail(off + 2, fmt::format("unknown list sig_alg {:#06x}", l.sig_alg));
-  } else if (l.key_signature_offset != 0) {
-    // LCP_SIGNATURE_2_1: RevocationCounter u16, then at KeySignatureOffset the key and
-    // signature: Version u8, KeyAlg u16, the key (Version u8, KeySize u16 in bits, then RSA:
-    // Exponent u32 and Modulus; ECC: Qx||Qy), SigScheme u16 and the signature (Version u8,
-    // KeySize u16, HashAlg u16, then as many bytes as the key: RSA one, ECC two key lengths).
-    if (l.key_signature_offset != 8 + l.elements_size + 2)
-      r.fail(off + 2, fmt::format("KeySignatureOffset {} is not after the elements and the "
-                                  "revocation counter ({})",
-                                  l.key_signature_offset, 8 + l.elements_size + 2));
-    l.is_signed = true;
-    l.revocation_counter = r.u16(eend, "RevocationCounter");
-    const uint64_t q = off + l.key_signature_offset;
-    const uint16_t key_alg = r.u16(q + 1, "KeyAlg");
-    const uint64_t kb = r.u16(q + 4, "KeySize") / 8u;
-    if (key_alg == kAlgRsa) {
-      l.measured_offset = q + 10;
-      l.measured_size = kb;
-      r.need(q, 17 + 2 * kb, "RSA key and signature");
-      end = q + 17 + 2 * kb;
-    } else if (key_alg == kAlgEcc) {
-      l.measured_offset = q + 6;
-      l.measured_size = 2 * kb;
-      r.need(q, 13 + 4 * kb, "ECC key and signature");
-      end = q + 13 + 4 * kb;
-    } else {
-      r.fail(q + 1, fmt::format("unknown KeyAlg {:#06x}", key_alg));
-    }
-  }
+  const uint64_t end = list_signature(r, l, off, eend, major);
   if (!l.is_signed) {
     l.measured_offset = off;
     l.measured_size = end - off;

@@ -42,10 +42,14 @@ Bytes pconf_legacy() {
   return element(0x01, B{}.u16(1).add({0, 1, 1, 0x1f}).fill(20, 0x94).b);
 }
 
+// LCP_POLICY_LIST2 up to its elements: version 2.0, sig_alg, policy_elements_size, `body`.
+B list2_head(uint16_t sig_alg, const Bytes& body) {
+  return B{}.u16(0x0200).u16(sig_alg).u32(static_cast<uint32_t>(body.size())).add(body);
+}
 Bytes list2(const std::vector<Bytes>& elts) {
   B body;
   for (const auto& e : elts) body.add(e);
-  return B{}.u16(0x0200).u16(0x10).u32(static_cast<uint32_t>(body.b.size())).add(body.b).b;
+  return list2_head(0x10, body.b).b;
 }
 Bytes list1(const std::vector<Bytes>& elts) {
   B body;
@@ -98,25 +102,23 @@ TEST(LcpPolicy, DataFileListsAndElements) {
   EXPECT_EQ(d.lists_hash(HashAlg::kSha256), hash(HashAlg::kSha256, cat));
 }
 
+// A data file of the one signed list l: its revocation counter and size as built, and a lists
+// hash (in `alg`) over the hash of its signed part, the key.
+void expect_signed_list(const Bytes& l, const std::string& file, uint16_t counter, HashAlg alg,
+                        const Bytes& key) {
+  auto d = parse_lcp_policy_data(data_file({l}), file);
+  ASSERT_TRUE(d.lists[0].is_signed);
+  EXPECT_EQ(d.lists[0].revocation_counter, counter);
+  EXPECT_EQ(d.lists[0].size, l.size());
+  auto inner = hash(alg, key);
+  EXPECT_EQ(d.lists_hash(alg), hash(alg, Bytes(inner.bytes().begin(), inner.bytes().end())));
+}
+
 TEST(LcpPolicy, SignedListHashesItsKey) {
   // LCP_POLICY_LIST2 signed with RSASSA: revocation counter, key size 4, key, signature.
   Bytes body = mle2();
-  Bytes l = B{}.u16(0x0200)
-                .u16(0x14)
-                .u32(static_cast<uint32_t>(body.size()))
-                .add(body)
-                .u16(7)
-                .u16(4)
-                .add({1, 2, 3, 4})
-                .add({9, 9, 9, 9})
-                .b;
-  auto d = parse_lcp_policy_data(data_file({l}), "s.data");
-  ASSERT_TRUE(d.lists[0].is_signed);
-  EXPECT_EQ(d.lists[0].revocation_counter, 7);
-  EXPECT_EQ(d.lists[0].size, l.size());
-  auto inner = hash(HashAlg::kSha1, Bytes{1, 2, 3, 4});
-  EXPECT_EQ(d.lists_hash(HashAlg::kSha1),
-            hash(HashAlg::kSha1, Bytes(inner.bytes().begin(), inner.bytes().end())));
+  Bytes l = list2_head(0x14, body).u16(7).u16(4).add({1, 2, 3, 4}).add({9, 9, 9, 9}).b;
+  expect_signed_list(l, "s.data", 7, HashAlg::kSha1, {1, 2, 3, 4});
 }
 
 // LCP_POLICY_LIST2_1 signed with a (toy, 32-bit) RSA key, laid out as lcp2_crtpollist writes
@@ -141,13 +143,7 @@ TEST(LcpPolicy, SignedList21HashesItsModulus) {
                 .u16(0x0b)
                 .add({0, 0, 0, 1})
                 .b;
-  auto d = parse_lcp_policy_data(data_file({l}), "s21.data");
-  ASSERT_TRUE(d.lists[0].is_signed);
-  EXPECT_EQ(d.lists[0].revocation_counter, 6);
-  EXPECT_EQ(d.lists[0].size, l.size());
-  auto inner = hash(HashAlg::kSha256, Bytes{5, 6, 7, 8});
-  EXPECT_EQ(d.lists_hash(HashAlg::kSha256),
-            hash(HashAlg::kSha256, Bytes(inner.bytes().begin(), inner.bytes().end())));
+  expect_signed_list(l, "s21.data", 6, HashAlg::kSha256, {5, 6, 7, 8});
   // A KeySignatureOffset elsewhere is refused at the field.
   Bytes bad = l;
   bad[2] = static_cast<uint8_t>(bad[2] + 1);
@@ -253,13 +249,7 @@ TEST(LcpPolicy, HostileInputs) {
   EXPECT_EQ(data_error(b, "signature"), 0u);
   // Signed list whose key size runs past the end.
   Bytes body = mle2();
-  Bytes l = B{}.u16(0x0200)
-                .u16(0x14)
-                .u32(static_cast<uint32_t>(body.size()))
-                .add(body)
-                .u16(0)
-                .u16(0xffff)
-                .b;
+  Bytes l = list2_head(0x14, body).u16(0).u16(0xffff).b;
   EXPECT_EQ(data_error(data_file({l}), "RSA key"), 36u + 8 + body.size() + 4);
   // Policies: truncated, unknown version, unknown algorithm.
   EXPECT_THROW(parse_lcp_policy(Bytes{2, 3, 0x0b, 0}, "p"), Error);

@@ -22,6 +22,93 @@ constexpr uint16_t kPe32PlusMagic = 0x20b;
 constexpr size_t kSectionHeaderSize = 40;
 constexpr uint32_t kCertDirIndex = 4;  // IMAGE_DIRECTORY_ENTRY_SECURITY
 
+// Where the COFF header and the optional header lie, and the values read from the former.
+struct CoffHeader {
+  uint64_t coff = 0;  // the COFF header, after the PE signature
+  uint16_t nsections = 0;
+  uint16_t opt_size = 0;  // SizeOfOptionalHeader
+  uint64_t opt = 0;       // the optional header
+};
+
+CoffHeader read_coff(const ByteReader& r, PeImage& img) {
+  if (r.u16(0, "DOS header") != 0x5a4d) r.fail(0, "no 'MZ' DOS signature");
+  const uint64_t pe = r.u32(0x3c, "DOS header e_lfanew");
+  r.need(pe, 24, "PE signature and COFF header");
+  if (std::memcmp(r.bytes(pe, 4, "PE signature").data(), "PE\0\0", 4) != 0)
+    r.fail(pe, "no 'PE\\0\\0' signature at e_lfanew");
+  CoffHeader c;
+  c.coff = pe + 4;
+  c.nsections = r.u16(c.coff + 2, "NumberOfSections");
+  img.timestamp_offset = c.coff + 4;
+  c.opt_size = r.u16(c.coff + 16, "SizeOfOptionalHeader");
+  c.opt = c.coff + 20;
+  return c;
+}
+
+// The optional header: CheckSum, SizeOfHeaders and the Certificate Table entry.
+void read_optional_header(const ByteReader& r, const CoffHeader& c, PeImage& img) {
+  const uint64_t opt = c.opt;
+  const uint16_t magic = r.u16(opt, "optional header magic");
+  uint64_t nrva_field;
+  if (magic == kPe32Magic) {
+    nrva_field = 92;
+  } else if (magic == kPe32PlusMagic) {
+    nrva_field = 108;
+    img.pe32_plus = true;
+  } else {
+    r.fail(opt, fmt::format("optional header magic {:#x} is neither PE32 nor PE32+", magic));
+  }
+  const uint64_t dirs = nrva_field + 4;  // DataDirectory, relative to the optional header
+  if (c.opt_size < dirs)
+    r.fail(c.coff + 16, fmt::format("SizeOfOptionalHeader {} is too small for a {} header "
+                                    "(needs {})",
+                                    c.opt_size, img.pe32_plus ? "PE32+" : "PE32", dirs));
+  r.need(opt, c.opt_size, "optional header");
+  img.checksum_offset = opt + 64;
+  img.size_of_headers = r.u32(opt + 60, "SizeOfHeaders");
+  const uint32_t nrva = r.u32(opt + nrva_field, "NumberOfRvaAndSizes");
+  if (nrva > kCertDirIndex) {
+    const uint64_t entry = opt + dirs + 8 * kCertDirIndex;
+    if (entry + 8 > opt + c.opt_size)
+      r.fail(opt + nrva_field,
+             fmt::format("NumberOfRvaAndSizes {} claims directories beyond SizeOfOptionalHeader {}",
+                         nrva, c.opt_size));
+    img.cert_dir_offset = entry;
+    img.cert_table_offset = r.u32(entry, "certificate table entry");
+    img.cert_table_size = r.u32(entry + 4, "certificate table entry");
+  }
+
+  const uint64_t hole_end =
+      img.cert_dir_offset ? *img.cert_dir_offset + 8 : img.checksum_offset + 4;
+  if (img.size_of_headers < hole_end || img.size_of_headers > img.file_size)
+    r.fail(opt + 60, fmt::format("SizeOfHeaders {} must lie between {} and the file size {}",
+                                 img.size_of_headers, hole_end, img.file_size));
+}
+
+// The section table after the optional header; each section's raw data must lie in the file.
+void read_sections(const ByteReader& r, const CoffHeader& c, PeImage& img) {
+  const uint64_t table = c.opt + c.opt_size, size = img.file_size;
+  r.need(table, uint64_t{c.nsections} * kSectionHeaderSize, "section table");
+  img.sections.reserve(c.nsections);
+  for (uint16_t i = 0; i < c.nsections; ++i) {
+    const uint64_t h = table + uint64_t{i} * kSectionHeaderSize;
+    PeSection s;
+    const char* name = reinterpret_cast<const char*>(r.bytes(h, 8, "section name").data());
+    s.name.assign(name, strnlen(name, 8));
+    s.virtual_size = r.u32(h + 8, "VirtualSize");
+    s.virtual_address = r.u32(h + 12, "VirtualAddress");
+    s.size_of_raw_data = r.u32(h + 16, "SizeOfRawData");
+    s.pointer_to_raw_data = r.u32(h + 20, "PointerToRawData");
+    s.header_offset = h;
+    if (s.size_of_raw_data > 0 &&
+        (s.pointer_to_raw_data > size || s.size_of_raw_data > size - s.pointer_to_raw_data))
+      r.fail(h + 16, fmt::format("section {} '{}': raw data [{}, +{}) lies beyond the end of the "
+                                 "file ({} bytes)",
+                                 i, s.name, s.pointer_to_raw_data, s.size_of_raw_data, size));
+    img.sections.push_back(std::move(s));
+  }
+}
+
 }  // namespace
 
 const PeSection* PeImage::section(std::string_view name) const {
@@ -36,76 +123,9 @@ PeImage parse_pe(std::span<const uint8_t> data, const std::string& file) {
   PeImage img;
   img.file = file;
   img.file_size = data.size();
-
-  if (r.u16(0, "DOS header") != 0x5a4d) r.fail(0, "no 'MZ' DOS signature");
-  const uint64_t pe = r.u32(0x3c, "DOS header e_lfanew");
-  r.need(pe, 24, "PE signature and COFF header");
-  if (std::memcmp(r.bytes(pe, 4, "PE signature").data(), "PE\0\0", 4) != 0)
-    r.fail(pe, "no 'PE\\0\\0' signature at e_lfanew");
-  const uint64_t coff = pe + 4;
-  const uint16_t nsections = r.u16(coff + 2, "NumberOfSections");
-  img.timestamp_offset = coff + 4;
-  const uint16_t opt_size = r.u16(coff + 16, "SizeOfOptionalHeader");
-  const uint64_t opt = coff + 20;
-
-  const uint16_t magic = r.u16(opt, "optional header magic");
-  uint64_t nrva_field;
-  if (magic == kPe32Magic) {
-    nrva_field = 92;
-  } else if (magic == kPe32PlusMagic) {
-    nrva_field = 108;
-    img.pe32_plus = true;
-  } else {
-    r.fail(opt, fmt::format("optional header magic {:#x} is neither PE32 nor PE32+", magic));
-  }
-  const uint64_t dirs = nrva_field + 4;  // DataDirectory, relative to the optional header
-  if (opt_size < dirs)
-    r.fail(coff + 16, fmt::format("SizeOfOptionalHeader {} is too small for a {} header "
-                                  "(needs {})",
-                                  opt_size, img.pe32_plus ? "PE32+" : "PE32", dirs));
-  r.need(opt, opt_size, "optional header");
-  img.checksum_offset = opt + 64;
-  img.size_of_headers = r.u32(opt + 60, "SizeOfHeaders");
-  const uint32_t nrva = r.u32(opt + nrva_field, "NumberOfRvaAndSizes");
-  if (nrva > kCertDirIndex) {
-    const uint64_t entry = opt + dirs + 8 * kCertDirIndex;
-    if (entry + 8 > opt + opt_size)
-      r.fail(opt + nrva_field,
-             fmt::format("NumberOfRvaAndSizes {} claims directories beyond SizeOfOptionalHeader {}",
-                         nrva, opt_size));
-    img.cert_dir_offset = entry;
-    img.cert_table_offset = r.u32(entry, "certificate table entry");
-    img.cert_table_size = r.u32(entry + 4, "certificate table entry");
-  }
-
-  const uint64_t hole_end =
-      img.cert_dir_offset ? *img.cert_dir_offset + 8 : img.checksum_offset + 4;
-  if (img.size_of_headers < hole_end || img.size_of_headers > data.size())
-    r.fail(opt + 60, fmt::format("SizeOfHeaders {} must lie between {} and the file size {}",
-                                 img.size_of_headers, hole_end, data.size()));
-
-  const uint64_t table = opt + opt_size;
-  r.need(table, uint64_t{nsections} * kSectionHeaderSize, "section table");
-  img.sections.reserve(nsections);
-  for (uint16_t i = 0; i < nsections; ++i) {
-    const uint64_t h = table + uint64_t{i} * kSectionHeaderSize;
-    PeSection s;
-    const char* name = reinterpret_cast<const char*>(r.bytes(h, 8, "section name").data());
-    s.name.assign(name, strnlen(name, 8));
-    s.virtual_size = r.u32(h + 8, "VirtualSize");
-    s.virtual_address = r.u32(h + 12, "VirtualAddress");
-    s.size_of_raw_data = r.u32(h + 16, "SizeOfRawData");
-    s.pointer_to_raw_data = r.u32(h + 20, "PointerToRawData");
-    s.header_offset = h;
-    if (s.size_of_raw_data > 0 && (s.pointer_to_raw_data > data.size() ||
-                                   s.size_of_raw_data > data.size() - s.pointer_to_raw_data))
-      r.fail(h + 16,
-             fmt::format("section {} '{}': raw data [{}, +{}) lies beyond the end of the "
-                         "file ({} bytes)",
-                         i, s.name, s.pointer_to_raw_data, s.size_of_raw_data, data.size()));
-    img.sections.push_back(std::move(s));
-  }
-
+  const CoffHeader c = read_coff(r, img);
+  read_optional_header(r, c, img);
+  read_sections(r, c, img);
   if (img.cert_table_size > 0) {
     if (img.cert_table_offset > data.size() ||
         img.cert_table_size > data.size() - img.cert_table_offset ||

@@ -40,15 +40,21 @@ TbootMle TbootMle::parse(std::span<const uint8_t> file, std::string name) {
   // Offsets below are in the (decompressed) ELF; say so in errors of a compressed file.
   const std::string where = is_gzip(file) ? m.name_ + " (decompressed ELF)" : m.name_;
   ByteReader r(m.elf_, where);
+  m.read_segments(r);
+  m.read_header(r, m.find_header(r));
+  return m;
+}
+
+void TbootMle::read_segments(const ByteReader& r) {
   r.need(0, 52, "ELF header");
   static constexpr uint8_t kMagic[4] = {0x7f, 'E', 'L', 'F'};
-  if (!std::equal(kMagic, kMagic + 4, m.elf_.begin())) r.fail(0, "not an ELF image (or gzip)");
+  if (!std::equal(kMagic, kMagic + 4, elf_.begin())) r.fail(0, "not an ELF image (or gzip)");
   if (r.u8(4, "EI_CLASS") != 1) r.fail(4, "not a 32-bit ELF image (tboot is ELF32)");
   if (r.u8(5, "EI_DATA") != 1) r.fail(5, "not a little-endian ELF image");
   if (r.u16(16, "e_type") != kEtExec) r.fail(16, "ELF image is not executable (ET_EXEC)");
   if (r.u16(18, "e_machine") != kEm386) r.fail(18, "ELF image is not for i386");
   if (r.u32(20, "e_version") != 1) r.fail(20, "ELF version is not EV_CURRENT");
-  m.entry_ = r.u32(24, "e_entry");
+  entry_ = r.u32(24, "e_entry");
   const uint32_t phoff = r.u32(28, "e_phoff");
   const uint16_t phentsize = r.u16(42, "e_phentsize");
   const uint16_t phnum = r.u16(44, "e_phnum");
@@ -63,36 +69,36 @@ TbootMle TbootMle::parse(std::span<const uint8_t> file, std::string name) {
     const uint32_t memsz = r.u32(ph + 20, "p_memsz");
     if (filesz > memsz) r.fail(ph + 16, "PT_LOAD p_filesz exceeds p_memsz");
     r.need(offset, filesz, fmt::format("PT_LOAD segment {} data", i));
-    m.segments_.push_back({m.image_size_, offset, filesz, memsz});
-    m.image_size_ += memsz;
+    segments_.push_back({image_size_, offset, filesz, memsz});
+    image_size_ += memsz;
   }
-  if (m.segments_.empty()) r.fail(phoff, "no PT_LOAD segment");
+  if (segments_.empty()) r.fail(phoff, "no PT_LOAD segment");
+}
 
+uint64_t TbootMle::find_header(const ByteReader& r) const {
   // The MLE header sits on a 16-byte boundary of the loaded image (lcp2_mlehash and SINIT's
   // loader find it by its UUID); zero fill cannot hold the UUID, so only file data is scanned.
-  std::optional<uint64_t> found;
-  for (const auto& s : m.segments_) {
+  for (const auto& s : segments_) {
     uint64_t first = (s.image_offset + 15) & ~uint64_t{15};
     for (uint64_t at = first; at + 16 <= s.image_offset + s.file_size; at += 16) {
-      const uint8_t* p = m.elf_.data() + s.file_offset + (at - s.image_offset);
-      if (std::memcmp(p, kMleHeaderUuid, 16) == 0) {
-        found = at;
-        break;
-      }
+      const uint8_t* p = elf_.data() + s.file_offset + (at - s.image_offset);
+      if (std::memcmp(p, kMleHeaderUuid, 16) == 0) return at;
     }
-    if (found) break;
   }
-  if (!found) r.fail(0, "no MLE header (UUID 5aac8290-6f47-a774-0f5c-55a2cb51b642) in the image");
-  if (*found + kMleHeaderSize > m.image_size_) {
-    r.fail(0, fmt::format("MLE header at image offset {:#x} is truncated", *found));
+  r.fail(0, "no MLE header (UUID 5aac8290-6f47-a774-0f5c-55a2cb51b642) in the image");
+}
+
+void TbootMle::read_header(const ByteReader& r, uint64_t at) {
+  if (at + kMleHeaderSize > image_size_) {
+    r.fail(0, fmt::format("MLE header at image offset {:#x} is truncated", at));
   }
   Bytes hdr;
-  m.read_image(*found, *found + kMleHeaderSize,
-               [&](std::span<const uint8_t> b) { hdr.insert(hdr.end(), b.begin(), b.end()); });
+  read_image(at, at + kMleHeaderSize,
+             [&](std::span<const uint8_t> b) { hdr.insert(hdr.end(), b.begin(), b.end()); });
   // Header fields are reported at their image offset (the loaded layout).
-  ByteReader h(hdr, m.name_ + " (loaded image)", *found);
-  MleHeader& H = m.header_;
-  H.image_offset = *found;
+  ByteReader h(hdr, name_ + " (loaded image)", at);
+  MleHeader& H = header_;
+  H.image_offset = at;
   H.length = h.u32(16, "length");
   H.version = h.u32(20, "version");
   H.entry_point = h.u32(24, "entry_point");
@@ -105,16 +111,16 @@ TbootMle TbootMle::parse(std::span<const uint8_t> file, std::string name) {
   if (H.mle_start_off >= H.mle_end_off) {
     h.fail(32, fmt::format("MLE range [{:#x}, {:#x}) is empty", H.mle_start_off, H.mle_end_off));
   }
-  if (H.mle_end_off > m.image_size_) {
+  if (H.mle_end_off > image_size_) {
     h.fail(36, fmt::format("mle_end_off {:#x} lies beyond the loaded image ({:#x} bytes)",
-                           H.mle_end_off, m.image_size_));
+                           H.mle_end_off, image_size_));
   }
   if (H.mle_end_off - H.mle_start_off > kMaxMleSize) {
     h.fail(32,
            fmt::format("MLE of {} bytes is implausibly large", H.mle_end_off - H.mle_start_off));
   }
   if (H.cmdline_end_off > H.cmdline_start_off) {
-    if (H.cmdline_end_off > m.image_size_) {
+    if (H.cmdline_end_off > image_size_) {
       h.fail(48,
              fmt::format("cmdline_end_off {:#x} lies beyond the loaded image", H.cmdline_end_off));
     }
@@ -122,7 +128,6 @@ TbootMle TbootMle::parse(std::span<const uint8_t> file, std::string name) {
       h.fail(44, "command-line buffer is implausibly large");
     }
   }
-  return m;
 }
 
 void TbootMle::read_image(uint64_t begin, uint64_t end,

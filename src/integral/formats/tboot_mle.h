@@ -17,6 +17,8 @@
 
 namespace integral {
 
+class ByteReader;
+
 // mle_hdr_t (tboot include/mle.h); offsets are relative to the start of the loaded image.
 struct MleHeader {
   uint64_t image_offset = 0;  // where the header was found in the loaded image
@@ -65,6 +67,11 @@ class TbootMle {
     uint64_t file_size;
     uint64_t mem_size;
   };
+  // The steps of parse(): the ELF header and PT_LOAD segments; the image offset of the MLE
+  // header (by its UUID); the header's fields, checked against the image.
+  void read_segments(const ByteReader& r);
+  uint64_t find_header(const ByteReader& r) const;
+  void read_header(const ByteReader& r, uint64_t at);
   // Feeds bytes [begin, end) of the loaded image to sink (zero fill included).
   void read_image(uint64_t begin, uint64_t end,
                   const std::function<void(std::span<const uint8_t>)>& sink) const;

@@ -5,18 +5,14 @@
 #include <cstring>
 
 #include "integral/formats/gunzip.h"
+#include "integral/formats/test_bytes.h"
 #include "integral/util/error.h"
 
 namespace integral {
 namespace {
 
-void put32(Bytes& b, size_t at, uint32_t v) {
-  for (int i = 0; i < 4; ++i) b[at + i] = static_cast<uint8_t>(v >> (8 * i));
-}
-void put16(Bytes& b, size_t at, uint16_t v) {
-  b[at] = static_cast<uint8_t>(v);
-  b[at + 1] = static_cast<uint8_t>(v >> 8);
-}
+using testing::put16;
+using testing::put32;
 
 // A minimal ELF32 with one PT_LOAD of 0x300 file bytes and 0x400 memory bytes; the MLE header
 // at image offset 0x40 says MLE = [0x100, 0x380) and command line = [0x200, 0x210).

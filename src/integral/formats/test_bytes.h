@@ -1,5 +1,5 @@
-// Unit-test helpers for binary formats: a little-endian byte builder for structures written by
-// hand, and the text of a shared TXT vector by its file-name prefix.
+// Unit-test helpers for binary formats: a little-endian byte builder and stores by offset for
+// structures written by hand, and the text of a shared TXT vector by its file-name prefix.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -38,6 +38,15 @@ struct LeBytes {
   LeBytes& add(std::initializer_list<uint8_t> x) { return add(std::span(x.begin(), x.size())); }
   LeBytes& str(const char* s, size_t n) { return add({reinterpret_cast<const uint8_t*>(s), n}); }
 };
+
+// Little-endian stores into a buffer laid out by offset (a header built field by field).
+inline void put16(Bytes& b, size_t at, uint16_t v) {
+  b[at] = static_cast<uint8_t>(v);
+  b[at + 1] = static_cast<uint8_t>(v >> 8);
+}
+inline void put32(Bytes& b, size_t at, uint32_t v) {
+  for (int i = 0; i < 4; ++i) b[at + i] = static_cast<uint8_t>(v >> (8 * i));
+}
 
 // tests/data/txt/<prefix>*: the real TXT launches (tests/data/README.md).
 inline std::string txt_vector_text(const std::string& prefix) {

@@ -22,20 +22,9 @@ constexpr uint64_t kMaxAcmSize = 16u << 20;
 // More list entries than this cannot be real and would only cost time.
 constexpr uint32_t kMaxListEntries = 4096;
 
-}  // namespace
-
-TxtAcm TxtAcm::load(const std::filesystem::path& path) {
-  const std::string data = read_text_file(path, kMaxAcmSize);
-  return parse(std::span(reinterpret_cast<const uint8_t*>(data.data()), data.size()),
-               path.string());
-}
-
-TxtAcm TxtAcm::parse(std::span<const uint8_t> file, std::string name) {
-  TxtAcm a;
-  a.name_ = std::move(name);
-  ByteReader r(file, a.name_);
-  r.need(0, kFixedHeader, "ACM header");
-  AcmHeader& h = a.header_;
+// The fixed header fields (kFixedHeader bytes, checked by the caller).
+AcmHeader read_header(const ByteReader& r) {
+  AcmHeader h;
   h.module_type = r.u16(0, "ModuleType");
   h.module_subtype = r.u16(2, "ModuleSubType");
   h.header_len = r.u32(4, "HeaderLen");
@@ -55,7 +44,80 @@ TxtAcm TxtAcm::parse(std::span<const uint8_t> file, std::string name) {
   h.entry_point = r.u32(52, "EntryPoint");
   h.key_size = r.u32(120, "KeySize");
   h.scratch_size = r.u32(124, "ScratchSize");
+  return h;
+}
 
+// The lists the information table points to (m reads the module).
+void read_chipsets(const ByteReader& m, AcmInfoTable& t) {
+  const uint32_t nchip = m.u32(t.chipset_id_list, "chipset ID list count");
+  if (nchip > kMaxListEntries) m.fail(t.chipset_id_list, "chipset ID list count is implausible");
+  m.need(t.chipset_id_list + 4, 16ull * nchip, "chipset ID list entries");
+  for (uint32_t i = 0; i < nchip; ++i) {
+    const uint64_t e = t.chipset_id_list + 4 + 16ull * i;
+    t.chipsets.push_back({m.u32(e, "flags"), m.u16(e + 4, "vendor"), m.u16(e + 6, "device"),
+                          m.u16(e + 8, "revision"), m.u32(e + 12, "extended")});
+  }
+}
+
+void read_processors(const ByteReader& m, AcmInfoTable& t) {
+  if (!t.processor_id_list || *t.processor_id_list == 0) return;
+  const uint64_t p = *t.processor_id_list;
+  const uint32_t n = m.u32(p, "processor ID list count");
+  if (n > kMaxListEntries) m.fail(p, "processor ID list count is implausible");
+  m.need(p + 4, 24ull * n, "processor ID list entries");
+  for (uint32_t i = 0; i < n; ++i) {
+    const uint64_t e = p + 4 + 24ull * i;
+    t.processors.push_back({m.u32(e, "fms"), m.u32(e + 4, "fms_mask"), m.u64(e + 8, "platform_id"),
+                            m.u64(e + 16, "platform_mask")});
+  }
+}
+
+void read_tpm_info(const ByteReader& m, AcmInfoTable& t) {
+  if (!t.tpm_info_list_off || *t.tpm_info_list_off == 0) return;
+  const uint64_t p = *t.tpm_info_list_off;
+  t.tpm_capabilities = m.u32(p, "TPM capabilities");
+  const uint16_t n = m.u16(p + 4, "TPM algorithm count");
+  m.need(p + 6, 2ull * n, "TPM algorithm list");
+  for (uint16_t i = 0; i < n; ++i) t.tpm_algs.push_back(m.u16(p + 6 + 2ull * i, "alg_id"));
+}
+
+// The information table at ui (the start of the user area, after its UUID), with its lists.
+AcmInfoTable read_info_table(const ByteReader& m, uint64_t ui) {
+  AcmInfoTable t;
+  t.offset = ui;
+  t.uuid_v3 = true;
+  t.chipset_acm_type = m.u8(ui + 16, "ChipsetACMType");
+  t.version = m.u8(ui + 17, "info table Version");
+  t.length = m.u16(ui + 18, "info table Length");
+  t.chipset_id_list = m.u32(ui + 20, "ChipsetIDList");
+  t.os_sinit_data_ver = m.u32(ui + 24, "OsSinitTblVer");
+  t.min_mle_hdr_ver = m.u32(ui + 28, "MinMleHeaderVer");
+  t.capabilities = m.u32(ui + 32, "Capabilities");
+  t.acm_ver = m.u8(ui + 36, "AcmVersion");
+  std::copy_n(m.bytes(ui + 37, 3, "AcmRevision").begin(), 3, t.acm_revision);
+  if (t.version >= 4) t.processor_id_list = m.u32(ui + 40, "ProcessorIDList");
+  if (t.version >= 5) t.tpm_info_list_off = m.u32(ui + 44, "TPMInfoList");
+  read_chipsets(m, t);
+  read_processors(m, t);
+  read_tpm_info(m, t);
+  return t;
+}
+
+}  // namespace
+
+TxtAcm TxtAcm::load(const std::filesystem::path& path) {
+  const std::string data = read_text_file(path, kMaxAcmSize);
+  return parse(std::span(reinterpret_cast<const uint8_t*>(data.data()), data.size()),
+               path.string());
+}
+
+TxtAcm TxtAcm::parse(std::span<const uint8_t> file, std::string name) {
+  TxtAcm a;
+  a.name_ = std::move(name);
+  ByteReader r(file, a.name_);
+  r.need(0, kFixedHeader, "ACM header");
+  a.header_ = read_header(r);
+  const AcmHeader& h = a.header_;
   if (h.module_type != 2)
     r.fail(0, fmt::format("ModuleType {:#x} is not 2 (chipset ACM)", h.module_type));
   const uint64_t size = 4ull * h.size;
@@ -75,50 +137,8 @@ TxtAcm TxtAcm::parse(std::span<const uint8_t> file, std::string name) {
 
   // The information table starts the user area.
   const uint64_t ui = a.user_area_offset();
-  if (ui + 16 <= size && std::equal(kAcmUuidV3, kAcmUuidV3 + 16, a.data_.begin() + ui)) {
-    AcmInfoTable t;
-    t.offset = ui;
-    t.uuid_v3 = true;
-    t.chipset_acm_type = m.u8(ui + 16, "ChipsetACMType");
-    t.version = m.u8(ui + 17, "info table Version");
-    t.length = m.u16(ui + 18, "info table Length");
-    t.chipset_id_list = m.u32(ui + 20, "ChipsetIDList");
-    t.os_sinit_data_ver = m.u32(ui + 24, "OsSinitTblVer");
-    t.min_mle_hdr_ver = m.u32(ui + 28, "MinMleHeaderVer");
-    t.capabilities = m.u32(ui + 32, "Capabilities");
-    t.acm_ver = m.u8(ui + 36, "AcmVersion");
-    std::copy_n(m.bytes(ui + 37, 3, "AcmRevision").begin(), 3, t.acm_revision);
-    if (t.version >= 4) t.processor_id_list = m.u32(ui + 40, "ProcessorIDList");
-    if (t.version >= 5) t.tpm_info_list_off = m.u32(ui + 44, "TPMInfoList");
-
-    const uint32_t nchip = m.u32(t.chipset_id_list, "chipset ID list count");
-    if (nchip > kMaxListEntries) m.fail(t.chipset_id_list, "chipset ID list count is implausible");
-    m.need(t.chipset_id_list + 4, 16ull * nchip, "chipset ID list entries");
-    for (uint32_t i = 0; i < nchip; ++i) {
-      const uint64_t e = t.chipset_id_list + 4 + 16ull * i;
-      t.chipsets.push_back({m.u32(e, "flags"), m.u16(e + 4, "vendor"), m.u16(e + 6, "device"),
-                            m.u16(e + 8, "revision"), m.u32(e + 12, "extended")});
-    }
-    if (t.processor_id_list && *t.processor_id_list != 0) {
-      const uint64_t p = *t.processor_id_list;
-      const uint32_t n = m.u32(p, "processor ID list count");
-      if (n > kMaxListEntries) m.fail(p, "processor ID list count is implausible");
-      m.need(p + 4, 24ull * n, "processor ID list entries");
-      for (uint32_t i = 0; i < n; ++i) {
-        const uint64_t e = p + 4 + 24ull * i;
-        t.processors.push_back({m.u32(e, "fms"), m.u32(e + 4, "fms_mask"),
-                                m.u64(e + 8, "platform_id"), m.u64(e + 16, "platform_mask")});
-      }
-    }
-    if (t.tpm_info_list_off && *t.tpm_info_list_off != 0) {
-      const uint64_t p = *t.tpm_info_list_off;
-      t.tpm_capabilities = m.u32(p, "TPM capabilities");
-      const uint16_t n = m.u16(p + 4, "TPM algorithm count");
-      m.need(p + 6, 2ull * n, "TPM algorithm list");
-      for (uint16_t i = 0; i < n; ++i) t.tpm_algs.push_back(m.u16(p + 6 + 2ull * i, "alg_id"));
-    }
-    a.info_ = std::move(t);
-  }
+  if (ui + 16 <= size && std::equal(kAcmUuidV3, kAcmUuidV3 + 16, a.data_.begin() + ui))
+    a.info_ = read_info_table(m, ui);
   return a;
 }
 

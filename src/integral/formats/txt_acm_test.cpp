@@ -4,18 +4,14 @@
 
 #include <cstring>
 
+#include "integral/formats/test_bytes.h"
 #include "integral/util/error.h"
 
 namespace integral {
 namespace {
 
-void put32(Bytes& b, size_t at, uint32_t v) {
-  for (int i = 0; i < 4; ++i) b[at + i] = static_cast<uint8_t>(v >> (8 * i));
-}
-void put16(Bytes& b, size_t at, uint16_t v) {
-  b[at] = static_cast<uint8_t>(v);
-  b[at + 1] = static_cast<uint8_t>(v >> 8);
-}
+using testing::put16;
+using testing::put32;
 
 // A header-v0.0 SINIT laid out as tboot's acm_hdr_t describes it.
 Bytes make_acm(size_t size = 0x1000) {

@@ -54,6 +54,78 @@ std::array<uint8_t, 20> sha1_field(const ByteReader& r, uint64_t off, std::strin
   return out;
 }
 
+// Fails unless element e, whose header is at off, has `len` bytes of data for its `what`.
+void need_ext(const ByteReader& r, const HeapExtElement& e, uint64_t off, uint64_t len,
+              std::string_view what) {
+  if (e.size - 8u < len)
+    r.fail(off + 4, fmt::format("{} element of size {} is too small for its {} ({} bytes)",
+                                heap_ext_type_name(e.type), e.size, what, len));
+}
+
+// The lists of ACM and EVENT_LOG_POINTER2 elements, whose data (n bytes) is at d.
+void ext_acm_addrs(const ByteReader& r, HeapExtElement& e, uint64_t d, uint64_t n) {
+  const uint32_t count = r.u32(d, "num_acms");
+  if (count > (n - 4) / 8)
+    r.fail(d, fmt::format("num_acms {} needs {} bytes, the element holds {}", count,
+                          uint64_t{count} * 8, n - 4));
+  for (uint32_t i = 0; i < count; ++i) e.acm_addrs.push_back(r.u64(d + 4 + 8ull * i, "acm"));
+}
+
+void ext_logs(const ByteReader& r, HeapExtElement& e, uint64_t d, uint64_t n) {
+  const uint32_t count = r.u32(d, "log count");
+  if (count > (n - 4) / kLogDescrSize)
+    r.fail(d, fmt::format("log count {} needs {} bytes, the element holds {}", count,
+                          uint64_t{count} * kLogDescrSize, n - 4));
+  for (uint32_t i = 0; i < count; ++i) {
+    const uint64_t p = d + 4 + kLogDescrSize * i;
+    HeapEventLogDescr l;
+    l.alg = r.u16(p, "alg");
+    l.phys_addr = r.u64(p + 4, "phys_addr");
+    l.size = r.u32(p + 12, "size");
+    l.pcr_events_offset = r.u32(p + 16, "pcr_events_offset");
+    l.next_event_offset = r.u32(p + 20, "next_event_offset");
+    e.logs.push_back(l);
+  }
+}
+
+// Decodes the data of element e (header at off, read and checked) by its type.
+void decode_ext(const ByteReader& r, HeapExtElement& e, uint64_t off) {
+  const uint64_t d = off + 8, n = e.size - 8u;
+  switch (e.type) {
+    case kHeapExtBiosSpecVer:
+      need_ext(r, e, off, 6, "version");
+      e.spec_major = r.u16(d, "spec_ver_major");
+      e.spec_minor = r.u16(d + 2, "spec_ver_minor");
+      e.spec_rev = r.u16(d + 4, "spec_ver_rev");
+      break;
+    case kHeapExtAcm:
+      need_ext(r, e, off, 4, "num_acms");
+      ext_acm_addrs(r, e, d, n);
+      break;
+    case kHeapExtCustom:
+      need_ext(r, e, off, 16, "uuid");
+      e.custom_uuid.assign(e.data.begin(), e.data.begin() + 16);
+      break;
+    case kHeapExtTpmEventLogPtr:
+      need_ext(r, e, off, 8, "event log address");
+      e.event_log_addr = r.u64(d, "event_log_phys_addr");
+      break;
+    case kHeapExtEventLogPtr2:
+      need_ext(r, e, off, 4, "count");
+      ext_logs(r, e, d, n);
+      break;
+    case kHeapExtEventLogPtr21:
+      need_ext(r, e, off, 20, "descriptor");
+      e.event_log_addr = r.u64(d, "phys_addr");
+      e.allocated_size = r.u32(d + 8, "allocated size");
+      e.first_record_offset = r.u32(d + 12, "first_record_offset");
+      e.next_record_offset = r.u32(d + 16, "next_record_offset");
+      break;
+    default:  // STM, MADT, MCFG and unknown types: kept as bytes, skipped by their size
+      break;
+  }
+}
+
 // Extended data elements in [begin, end) of `r` (offsets relative to r); END or the end of the
 // range stops the list.
 std::vector<HeapExtElement> parse_ext(const ByteReader& r, uint64_t begin, uint64_t end,
@@ -72,66 +144,9 @@ std::vector<HeapExtElement> parse_ext(const ByteReader& r, uint64_t begin, uint6
     if (e.size > end - off)
       r.fail(off + 4, fmt::format("element type {} size {} overruns its region ({} bytes remain)",
                                   e.type, e.size, end - off));
-    const uint64_t d = off + 8, n = e.size - 8u;
-    auto data = r.bytes(d, n, "element data");
+    auto data = r.bytes(off + 8, e.size - 8u, "element data");
     e.data.assign(data.begin(), data.end());
-    auto need = [&](uint64_t len, std::string_view what) {
-      if (n < len)
-        r.fail(off + 4, fmt::format("{} element of size {} is too small for its {} ({} bytes)",
-                                    heap_ext_type_name(e.type), e.size, what, len));
-    };
-    switch (e.type) {
-      case kHeapExtBiosSpecVer:
-        need(6, "version");
-        e.spec_major = r.u16(d, "spec_ver_major");
-        e.spec_minor = r.u16(d + 2, "spec_ver_minor");
-        e.spec_rev = r.u16(d + 4, "spec_ver_rev");
-        break;
-      case kHeapExtAcm: {
-        need(4, "num_acms");
-        const uint32_t count = r.u32(d, "num_acms");
-        if (count > (n - 4) / 8)
-          r.fail(d, fmt::format("num_acms {} needs {} bytes, the element holds {}", count,
-                                uint64_t{count} * 8, n - 4));
-        for (uint32_t i = 0; i < count; ++i) e.acm_addrs.push_back(r.u64(d + 4 + 8ull * i, "acm"));
-        break;
-      }
-      case kHeapExtCustom:
-        need(16, "uuid");
-        e.custom_uuid.assign(data.begin(), data.begin() + 16);
-        break;
-      case kHeapExtTpmEventLogPtr:
-        need(8, "event log address");
-        e.event_log_addr = r.u64(d, "event_log_phys_addr");
-        break;
-      case kHeapExtEventLogPtr2: {
-        need(4, "count");
-        const uint32_t count = r.u32(d, "log count");
-        if (count > (n - 4) / kLogDescrSize)
-          r.fail(d, fmt::format("log count {} needs {} bytes, the element holds {}", count,
-                                uint64_t{count} * kLogDescrSize, n - 4));
-        for (uint32_t i = 0; i < count; ++i) {
-          const uint64_t p = d + 4 + kLogDescrSize * i;
-          HeapEventLogDescr l;
-          l.alg = r.u16(p, "alg");
-          l.phys_addr = r.u64(p + 4, "phys_addr");
-          l.size = r.u32(p + 12, "size");
-          l.pcr_events_offset = r.u32(p + 16, "pcr_events_offset");
-          l.next_event_offset = r.u32(p + 20, "next_event_offset");
-          e.logs.push_back(l);
-        }
-        break;
-      }
-      case kHeapExtEventLogPtr21:
-        need(20, "descriptor");
-        e.event_log_addr = r.u64(d, "phys_addr");
-        e.allocated_size = r.u32(d + 8, "allocated size");
-        e.first_record_offset = r.u32(d + 12, "first_record_offset");
-        e.next_record_offset = r.u32(d + 16, "next_record_offset");
-        break;
-      default:  // STM, MADT, MCFG and unknown types: kept as bytes, skipped by their size
-        break;
-    }
+    decode_ext(r, e, off);
     const bool last = e.type == kHeapExtEnd;
     out.push_back(std::move(e));
     if (last) break;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <variant>
 
 #include "integral/formats/txt_heap.h"
 #include "integral/formats/txt_printout.h"
@@ -15,15 +16,9 @@ namespace integral {
 
 namespace {
 
-class TextParser {
+class TextParser : public PrintoutReader {
  public:
-  TextParser(std::string_view text, const std::string& file)
-      : lines_(printout_lines(text)), file_(file) {}
-
-  [[noreturn]] void fail(size_t i, const std::string& msg) const {
-    const auto& l = lines_[std::min(i, lines_.size() - 1)];
-    throw_bad_input(fmt::format("line {}: {}", l.number, msg), file_, l.offset);
-  }
+  using PrintoutReader::PrintoutReader;
 
   // "key: value" -> (key, value); nullopt when the line has no ": ".
   static std::optional<std::pair<std::string_view, std::string_view>> kv(std::string_view t) {
@@ -129,82 +124,122 @@ class TextParser {
                        [&](std::string_view w) { return t.starts_with(w); });
   }
 
+  // The value of "key: value" at line j; fails when line j has another key.
+  std::string_view field(size_t j, std::string_view key) const {
+    auto p = j < lines_.size() ? kv(lines_[j].text) : std::nullopt;
+    if (!p || p->first != key) fail(j, fmt::format("expected '{}:'", key));
+    return p->second;
+  }
+
+  // Each reader takes the element whose header is at line i and returns the line after it.
+  size_t ext_bios_spec_ver(size_t i, HeapExtElement& e) const {
+    e.type = kHeapExtBiosSpecVer;
+    e.size = 14;
+    e.spec_major = static_cast<uint16_t>(number(i + 1, field(i + 1, "major")) & 0xffff);
+    e.spec_minor = static_cast<uint16_t>(number(i + 2, field(i + 2, "minor")) & 0xffff);
+    e.spec_rev = static_cast<uint16_t>(number(i + 3, field(i + 3, "rev")) & 0xffff);
+    return i + 4;
+  }
+
+  size_t ext_acm(size_t i, HeapExtElement& e) const {
+    e.type = kHeapExtAcm;
+    const uint64_t count = number(i + 1, field(i + 1, "num_acms"));
+    i += 2;
+    // Addresses are taken as printed; the count may not claim more than there are.
+    for (uint64_t k = 0; k < count; ++k, ++i) {
+      auto p = i < lines_.size() ? kv(lines_[i].text) : std::nullopt;
+      if (!p || p->first != fmt::format("acm_addrs[{}]", k))
+        fail(i, fmt::format("num_acms is {} but {} addresses are printed", count, k));
+      e.acm_addrs.push_back(number(i, p->second));
+    }
+    e.size = static_cast<uint32_t>(12 + 8 * e.acm_addrs.size());
+    return i;
+  }
+
+  size_t ext_custom(size_t i, HeapExtElement& e) const {
+    e.type = kHeapExtCustom;
+    e.size = number32(i + 1, field(i + 1, "size"));
+    i += 2;
+    if (i < lines_.size() && lines_[i].text.starts_with("uuid:")) ++i;
+    return i;
+  }
+
+  size_t ext_tpm_event_log_ptr(size_t i, HeapExtElement& e) const {
+    e.type = kHeapExtTpmEventLogPtr;
+    e.size = number32(i + 1, field(i + 1, "size"));
+    e.event_log_addr = number(i + 2, field(i + 2, "elog_addr"));
+    return i + 3;
+  }
+
+  size_t ext_event_log_ptr2(size_t i, HeapExtElement& e) const {
+    e.type = kHeapExtEventLogPtr2;
+    e.size = number32(i + 1, field(i + 1, "size"));
+    i += 3;  // count: the descriptors follow as "Log Descrption:" blocks
+    while (i < lines_.size() && lines_[i].text == "Log Descrption:") {
+      HeapEventLogDescr l;
+      l.alg = static_cast<uint16_t>(number(i + 1, field(i + 1, "Alg")) & 0xffff);
+      l.size = number32(i + 2, field(i + 2, "Size"));
+      events_offsets(i + 3, field(i + 3, "EventsOffset"), l.pcr_events_offset, l.next_event_offset);
+      e.logs.push_back(l);
+      i += 4;
+      while (i < lines_.size() && log_line(lines_[i].text) && lines_[i].text != "Log Descrption:")
+        ++i;
+    }
+    return i;
+  }
+
+  size_t ext_event_log_ptr21(size_t i, HeapExtElement& e) const {
+    e.type = kHeapExtEventLogPtr21;
+    e.size = number32(i + 2, field(i + 2, "size"));
+    i += 3;
+    if (i < lines_.size() && lines_[i].text == "TCG Event Log Descrption:") {
+      e.allocated_size = number32(i + 1, field(i + 1, "allcoated_event_container_size"));
+      events_offsets(i + 2, field(i + 2, "EventsOffset"), e.first_record_offset,
+                     e.next_record_offset);
+      i += 3;
+    }
+    return i;
+  }
+
+  // "unknown element:  type: 6, size: 196"
+  size_t ext_unknown(size_t i, HeapExtElement& e) const {
+    const auto t = lines_[i].text;
+    auto ty = t.find("type:"), sz = t.find("size:");
+    if (ty == std::string_view::npos || sz == std::string_view::npos || sz < ty)
+      fail(i, "expected 'type: N, size: N'");
+    auto tv = trim(t.substr(ty + 5, sz - ty - 5));
+    if (tv.ends_with(",")) tv.remove_suffix(1);
+    e.type = number32(i, tv);
+    e.size = number32(i, trim(t.substr(sz + 5)));
+    return i + 1;
+  }
+
+  using ExtReader = size_t (TextParser::*)(size_t, HeapExtElement&) const;
+  struct ExtKind {
+    std::string_view header;
+    ExtReader read;
+  };
+  static constexpr ExtKind kExtKinds[] = {
+      {"BIOS_SPEC_VER:", &TextParser::ext_bios_spec_ver},
+      {"ACM:", &TextParser::ext_acm},
+      {"CUSTOM:", &TextParser::ext_custom},
+      {"EVENT_LOG_POINTER:", &TextParser::ext_tpm_event_log_ptr},
+      {"EVENT_LOG_PTR:", &TextParser::ext_event_log_ptr2},
+      {"TCG EVENT_LOG_PTR:", &TextParser::ext_event_log_ptr21},
+  };
+
   // Elements after "ext_data_elts[]:" at line i; returns the index after them.
   size_t ext(size_t i, std::vector<HeapExtElement>& out) const {
     while (i < lines_.size()) {
       const auto t = lines_[i].text;
       HeapExtElement e;
       e.offset = lines_[i].offset;
-      auto field = [&](size_t j, std::string_view key) -> std::string_view {
-        auto p = j < lines_.size() ? kv(lines_[j].text) : std::nullopt;
-        if (!p || p->first != key) fail(j, fmt::format("expected '{}:'", key));
-        return p->second;
-      };
-      if (t == "BIOS_SPEC_VER:") {
-        e.type = kHeapExtBiosSpecVer;
-        e.size = 14;
-        e.spec_major = static_cast<uint16_t>(number(i + 1, field(i + 1, "major")) & 0xffff);
-        e.spec_minor = static_cast<uint16_t>(number(i + 2, field(i + 2, "minor")) & 0xffff);
-        e.spec_rev = static_cast<uint16_t>(number(i + 3, field(i + 3, "rev")) & 0xffff);
-        i += 4;
-      } else if (t == "ACM:") {
-        e.type = kHeapExtAcm;
-        const uint64_t count = number(i + 1, field(i + 1, "num_acms"));
-        i += 2;
-        // Addresses are taken as printed; the count may not claim more than there are.
-        for (uint64_t k = 0; k < count; ++k, ++i) {
-          auto p = i < lines_.size() ? kv(lines_[i].text) : std::nullopt;
-          if (!p || p->first != fmt::format("acm_addrs[{}]", k))
-            fail(i, fmt::format("num_acms is {} but {} addresses are printed", count, k));
-          e.acm_addrs.push_back(number(i, p->second));
-        }
-        e.size = static_cast<uint32_t>(12 + 8 * e.acm_addrs.size());
-      } else if (t == "CUSTOM:") {
-        e.type = kHeapExtCustom;
-        e.size = number32(i + 1, field(i + 1, "size"));
-        i += 2;
-        if (i < lines_.size() && lines_[i].text.starts_with("uuid:")) ++i;
-      } else if (t == "EVENT_LOG_POINTER:") {
-        e.type = kHeapExtTpmEventLogPtr;
-        e.size = number32(i + 1, field(i + 1, "size"));
-        e.event_log_addr = number(i + 2, field(i + 2, "elog_addr"));
-        i += 3;
-      } else if (t == "EVENT_LOG_PTR:") {
-        e.type = kHeapExtEventLogPtr2;
-        e.size = number32(i + 1, field(i + 1, "size"));
-        i += 3;  // count: the descriptors follow as "Log Descrption:" blocks
-        while (i < lines_.size() && lines_[i].text == "Log Descrption:") {
-          HeapEventLogDescr l;
-          l.alg = static_cast<uint16_t>(number(i + 1, field(i + 1, "Alg")) & 0xffff);
-          l.size = number32(i + 2, field(i + 2, "Size"));
-          events_offsets(i + 3, field(i + 3, "EventsOffset"), l.pcr_events_offset,
-                         l.next_event_offset);
-          e.logs.push_back(l);
-          i += 4;
-          while (i < lines_.size() && log_line(lines_[i].text) &&
-                 lines_[i].text != "Log Descrption:")
-            ++i;
-        }
-      } else if (t == "TCG EVENT_LOG_PTR:") {
-        e.type = kHeapExtEventLogPtr21;
-        e.size = number32(i + 2, field(i + 2, "size"));
-        i += 3;
-        if (i < lines_.size() && lines_[i].text == "TCG Event Log Descrption:") {
-          e.allocated_size = number32(i + 1, field(i + 1, "allcoated_event_container_size"));
-          events_offsets(i + 2, field(i + 2, "EventsOffset"), e.first_record_offset,
-                         e.next_record_offset);
-          i += 3;
-        }
+      auto kind = std::find_if(std::begin(kExtKinds), std::end(kExtKinds),
+                               [&](const ExtKind& k) { return k.header == t; });
+      if (kind != std::end(kExtKinds)) {
+        i = (this->*kind->read)(i, e);
       } else if (t.starts_with("unknown element:")) {
-        // "unknown element:  type: 6, size: 196"
-        auto ty = t.find("type:"), sz = t.find("size:");
-        if (ty == std::string_view::npos || sz == std::string_view::npos || sz < ty)
-          fail(i, "expected 'type: N, size: N'");
-        auto tv = trim(t.substr(ty + 5, sz - ty - 5));
-        if (tv.ends_with(",")) tv.remove_suffix(1);
-        e.type = number32(i, tv);
-        e.size = number32(i, trim(t.substr(sz + 5)));
-        ++i;
+        i = ext_unknown(i, e);
       } else if (log_line(t)) {
         ++i;  // an event log printed inside the previous element
         continue;
@@ -225,177 +260,189 @@ class TextParser {
     b = number32(i, trim(v.substr(c + 1)));
   }
 
-  TxtHeap parse() {
+  // A field of a region struct S: the key tboot prints and the member it fills.
+  template <class S>
+  using Member = std::variant<uint32_t S::*, uint64_t S::*, std::optional<uint32_t> S::*,
+                              std::optional<uint64_t> S::*, std::array<uint8_t, 20> S::*>;
+  template <class S>
+  struct Field {
+    std::string_view key;
+    Member<S> member;
+  };
+
+  // The value at line j into a member; a hash is printed on the line after its key.
+  void assign(size_t& j, std::string_view v, uint32_t& m) const { m = number32(j, v); }
+  void assign(size_t& j, std::string_view v, uint64_t& m) const { m = number(j, v); }
+  void assign(size_t& j, std::string_view v, std::optional<uint32_t>& m) const {
+    m = number32(j, v);
+  }
+  void assign(size_t& j, std::string_view v, std::optional<uint64_t>& m) const { m = number(j, v); }
+  void assign(size_t& j, std::string_view, std::array<uint8_t, 20>& m) const { m = hash_line(++j); }
+
+  // Reads the "key: value" lines from line j into s while their keys are in `fields`; returns
+  // the line it stopped at (past the end, not "key: value", or a key not in `fields`).
+  template <class S, size_t N>
+  size_t read_fields(size_t j, S& s, const Field<S> (&fields)[N]) const {
+    for (; j < lines_.size(); ++j) {
+      auto p = kv(lines_[j].text);
+      if (!p) break;
+      auto f = std::find_if(std::begin(fields), std::end(fields),
+                            [&](const Field<S>& x) { return x.key == p->first; });
+      if (f == std::end(fields)) break;
+      std::visit([&](auto m) { assign(j, p->second, s.*m); }, f->member);
+    }
+    return j;
+  }
+
+  // The key of line j when it is "key: value".
+  std::optional<std::string_view> key_at(size_t j) const {
+    if (j >= lines_.size()) return std::nullopt;
+    auto p = kv(lines_[j].text);
+    if (!p) return std::nullopt;
+    return p->first;
+  }
+
+  static constexpr Field<BiosData> kBiosFields[] = {
+      {"version", &BiosData::version},
+      {"bios_sinit_size", &BiosData::bios_sinit_size},
+      {"lcp_pd_base", &BiosData::lcp_pd_base},
+      {"lcp_pd_size", &BiosData::lcp_pd_size},
+      {"num_logical_procs", &BiosData::num_logical_procs},
+      {"flags", &BiosData::flags},
+  };
+
+  BiosData bios_data(size_t i) const {
+    BiosData b;
+    const size_t j = read_fields(i + 1, b, kBiosFields);
+    if (key_at(j) == "ext_data_elts[]") ext(j + 1, b.ext);
+    return b;
+  }
+
+  static constexpr Field<OsMleData> kOsMleFields[] = {
+      {"version", &OsMleData::version},
+      {"loader context addr", &OsMleData::loader_context_addr},
+  };
+
+  OsMleData os_mle_data(size_t i) const {
+    OsMleData o;
+    read_fields(i + 1, o, kOsMleFields);
+    return o;
+  }
+
+  static constexpr Field<OsSinitData> kOsSinitFields[] = {
+      {"version", &OsSinitData::version},
+      {"flags", &OsSinitData::flags},
+      {"mle_ptab", &OsSinitData::mle_ptab},
+      {"mle_size", &OsSinitData::mle_size},
+      {"mle_hdr_base", &OsSinitData::mle_hdr_base},
+      {"vtd_pmr_lo_base", &OsSinitData::vtd_pmr_lo_base},
+      {"vtd_pmr_lo_size", &OsSinitData::vtd_pmr_lo_size},
+      {"vtd_pmr_hi_base", &OsSinitData::vtd_pmr_hi_base},
+      {"vtd_pmr_hi_size", &OsSinitData::vtd_pmr_hi_size},
+      {"lcp_po_base", &OsSinitData::lcp_po_base},
+      {"lcp_po_size", &OsSinitData::lcp_po_size},
+      {"capabilities", &OsSinitData::capabilities},
+      {"efi_rsdt_ptr", &OsSinitData::efi_rsdt_ptr},
+  };
+
+  OsSinitData os_sinit_data(size_t i) const {
+    OsSinitData o;
+    for (size_t j = read_fields(i + 1, o, kOsSinitFields); j < lines_.size();
+         j = read_fields(j + 1, o, kOsSinitFields)) {
+      auto p = kv(lines_[j].text);
+      if (!p) break;
+      if (p->first == "ext_data_elts[]") {
+        ext(j + 1, o.ext);
+        break;
+      }
+      const auto v = p->second;
+      if (v != "0" && v != "1" && v != "2" && v != "3") break;  // else a decoded capability bit
+    }
+    return o;
+  }
+
+  static constexpr Field<SinitMleData> kSinitMleFields[] = {
+      {"version", &SinitMleData::version},
+      {"bios_acm_id", &SinitMleData::bios_acm_id},
+      {"edx_senter_flags", &SinitMleData::edx_senter_flags},
+      {"mseg_valid", &SinitMleData::mseg_valid},
+      {"sinit_hash", &SinitMleData::sinit_hash},
+      {"mle_hash", &SinitMleData::mle_hash},
+      {"stm_hash", &SinitMleData::stm_hash},
+      {"lcp_policy_hash", &SinitMleData::lcp_policy_hash},
+      {"lcp_policy_control", &SinitMleData::lcp_policy_control},
+      {"rlp_wakeup_addr", &SinitMleData::rlp_wakeup_addr},
+      {"num_mdrs", &SinitMleData::num_mdrs},
+      {"mdrs_off", &SinitMleData::mdrs_off},
+      {"num_vtd_dmars", &SinitMleData::num_vtd_dmars},
+      {"vtd_dmars_off", &SinitMleData::vtd_dmars_off},
+      {"proc_scrtm_status", &SinitMleData::proc_scrtm_status},
+  };
+
+  // "0000000000000000 - 00000000000a0000 (GOOD)" at line l: the m-th of num_mdrs ranges.
+  SinitMdr sinit_mdr(size_t l, uint32_t m, uint32_t num_mdrs) const {
+    auto t = l < lines_.size() ? lines_[l].text : std::string_view{};
+    auto dash = t.find(" - "), par = t.find(" (");
+    if (dash == std::string_view::npos || par == std::string_view::npos || par < dash)
+      fail(l, fmt::format("num_mdrs is {} but {} ranges are printed", num_mdrs, m));
+    const uint64_t lo = number(l, t.substr(0, dash), true);
+    const uint64_t hi = number(l, trim(t.substr(dash + 3, par - dash - 3)), true);
+    if (hi < lo) fail(l, "range ends before it starts");
+    auto type = t.substr(par + 2);
+    if (type.ends_with(")")) type.remove_suffix(1);
+    static constexpr std::string_view kTypes[] = {"GOOD", "SMRAM OVERLAY", "SMRAM NON-OVERLAY",
+                                                  "PCIE EXTENDED CONFIG", "PROTECTED"};
+    uint8_t mt = 0;
+    auto it = std::find(std::begin(kTypes), std::end(kTypes), type);
+    if (it != std::end(kTypes)) {
+      mt = static_cast<uint8_t>(it - std::begin(kTypes));
+    } else {
+      mt = static_cast<uint8_t>(number(l, type) & 0xff);
+    }
+    return {lo, hi - lo, mt};
+  }
+
+  SinitMleData sinit_mle_data(size_t i) const {
+    SinitMleData s;
+    for (size_t j = read_fields(i + 1, s, kSinitMleFields); j < lines_.size();
+         j = read_fields(j + 1, s, kSinitMleFields)) {
+      const auto k = key_at(j);
+      if (k == "sinit_mdrs") {
+        for (uint32_t m = 0; m < s.num_mdrs; ++m)
+          s.mdrs.push_back(sinit_mdr(j + 1 + m, m, s.num_mdrs));
+        j += s.num_mdrs;
+        continue;
+      }
+      if (k == "ext_data_elts[]") ext(j + 1, s.ext);
+      break;
+    }
+    return s;
+  }
+
+  TxtHeap parse() const {
     TxtHeap h;
     h.from_text = true;
     if (auto b = last("TXT.HEAP.BASE:")) h.base = number(*b, kv(lines_[*b].text)->second);
-    bool any = false;
     if (auto i = last("bios_data (@")) {
-      any = true;
       h.regions[0] = region_header(*i);
-      BiosData b;
-      for (size_t j = *i + 1; j < lines_.size(); ++j) {
-        auto p = kv(lines_[j].text);
-        if (!p) break;
-        const auto& [k, v] = *p;
-        if (k == "version")
-          b.version = number32(j, v);
-        else if (k == "bios_sinit_size")
-          b.bios_sinit_size = number32(j, v);
-        else if (k == "lcp_pd_base")
-          b.lcp_pd_base = number(j, v);
-        else if (k == "lcp_pd_size")
-          b.lcp_pd_size = number(j, v);
-        else if (k == "num_logical_procs")
-          b.num_logical_procs = number32(j, v);
-        else if (k == "flags")
-          b.flags = number(j, v);
-        else if (k == "ext_data_elts[]") {
-          ext(j + 1, b.ext);
-          break;
-        } else
-          break;
-      }
-      h.bios = b;
+      h.bios = bios_data(*i);
     }
     if (auto i = last("os_mle_data (@")) {
-      any = true;
       h.regions[1] = region_header(*i);
-      OsMleData o;
-      for (size_t j = *i + 1; j < lines_.size(); ++j) {
-        auto p = kv(lines_[j].text);
-        if (!p) break;
-        if (p->first == "version")
-          o.version = number32(j, p->second);
-        else if (p->first == "loader context addr")
-          o.loader_context_addr = number(j, p->second);
-        else
-          break;
-      }
-      h.os_mle = o;
+      h.os_mle = os_mle_data(*i);
     }
     if (auto i = last("os_sinit_data (@")) {
-      any = true;
       h.regions[2] = region_header(*i);
-      OsSinitData o;
-      for (size_t j = *i + 1; j < lines_.size(); ++j) {
-        auto p = kv(lines_[j].text);
-        if (!p) break;
-        const auto& [k, v] = *p;
-        if (k == "version")
-          o.version = number32(j, v);
-        else if (k == "flags")
-          o.flags = number32(j, v);
-        else if (k == "mle_ptab")
-          o.mle_ptab = number(j, v);
-        else if (k == "mle_size")
-          o.mle_size = number(j, v);
-        else if (k == "mle_hdr_base")
-          o.mle_hdr_base = number(j, v);
-        else if (k == "vtd_pmr_lo_base")
-          o.vtd_pmr_lo_base = number(j, v);
-        else if (k == "vtd_pmr_lo_size")
-          o.vtd_pmr_lo_size = number(j, v);
-        else if (k == "vtd_pmr_hi_base")
-          o.vtd_pmr_hi_base = number(j, v);
-        else if (k == "vtd_pmr_hi_size")
-          o.vtd_pmr_hi_size = number(j, v);
-        else if (k == "lcp_po_base")
-          o.lcp_po_base = number(j, v);
-        else if (k == "lcp_po_size")
-          o.lcp_po_size = number(j, v);
-        else if (k == "capabilities")
-          o.capabilities = number32(j, v);
-        else if (k == "efi_rsdt_ptr")
-          o.efi_rsdt_ptr = number(j, v);
-        else if (k == "ext_data_elts[]") {
-          ext(j + 1, o.ext);
-          break;
-        } else if (v == "0" || v == "1" || v == "2" || v == "3") {
-          continue;  // the decoded capability bits
-        } else
-          break;
-      }
-      h.os_sinit = o;
+      h.os_sinit = os_sinit_data(*i);
     }
     if (auto i = last("sinit_mle_data (@")) {
-      any = true;
       h.regions[3] = region_header(*i);
-      SinitMleData s;
-      for (size_t j = *i + 1; j < lines_.size(); ++j) {
-        auto p = kv(lines_[j].text);
-        if (!p) break;
-        const auto& [k, v] = *p;
-        if (k == "version")
-          s.version = number32(j, v);
-        else if (k == "bios_acm_id")
-          s.bios_acm_id = hash_line(++j);
-        else if (k == "edx_senter_flags")
-          s.edx_senter_flags = number32(j, v);
-        else if (k == "mseg_valid")
-          s.mseg_valid = number(j, v);
-        else if (k == "sinit_hash")
-          s.sinit_hash = hash_line(++j);
-        else if (k == "mle_hash")
-          s.mle_hash = hash_line(++j);
-        else if (k == "stm_hash")
-          s.stm_hash = hash_line(++j);
-        else if (k == "lcp_policy_hash")
-          s.lcp_policy_hash = hash_line(++j);
-        else if (k == "lcp_policy_control")
-          s.lcp_policy_control = number32(j, v);
-        else if (k == "rlp_wakeup_addr")
-          s.rlp_wakeup_addr = number32(j, v);
-        else if (k == "num_mdrs")
-          s.num_mdrs = number32(j, v);
-        else if (k == "mdrs_off")
-          s.mdrs_off = number32(j, v);
-        else if (k == "num_vtd_dmars")
-          s.num_vtd_dmars = number32(j, v);
-        else if (k == "vtd_dmars_off")
-          s.vtd_dmars_off = number32(j, v);
-        else if (k == "proc_scrtm_status")
-          s.proc_scrtm_status = number32(j, v);
-        else if (k == "sinit_mdrs") {
-          // "0000000000000000 - 00000000000a0000 (GOOD)", num_mdrs lines.
-          for (uint32_t m = 0; m < s.num_mdrs; ++m) {
-            const size_t l = j + 1 + m;
-            auto t = l < lines_.size() ? lines_[l].text : std::string_view{};
-            auto dash = t.find(" - "), par = t.find(" (");
-            if (dash == std::string_view::npos || par == std::string_view::npos || par < dash)
-              fail(l, fmt::format("num_mdrs is {} but {} ranges are printed", s.num_mdrs, m));
-            const uint64_t lo = number(l, t.substr(0, dash), true);
-            const uint64_t hi = number(l, trim(t.substr(dash + 3, par - dash - 3)), true);
-            if (hi < lo) fail(l, "range ends before it starts");
-            auto type = t.substr(par + 2);
-            if (type.ends_with(")")) type.remove_suffix(1);
-            static constexpr std::string_view kTypes[] = {
-                "GOOD", "SMRAM OVERLAY", "SMRAM NON-OVERLAY", "PCIE EXTENDED CONFIG", "PROTECTED"};
-            uint8_t mt = 0;
-            auto it = std::find(std::begin(kTypes), std::end(kTypes), type);
-            if (it != std::end(kTypes)) {
-              mt = static_cast<uint8_t>(it - std::begin(kTypes));
-            } else {
-              mt = static_cast<uint8_t>(number(l, type) & 0xff);
-            }
-            s.mdrs.push_back({lo, hi - lo, mt});
-          }
-          j += s.num_mdrs;
-        } else if (k == "ext_data_elts[]") {
-          ext(j + 1, s.ext);
-          break;
-        } else
-          break;
-      }
-      h.sinit_mle = s;
+      h.sinit_mle = sinit_mle_data(*i);
     }
-    if (!any) throw_bad_input("no TXT heap printout (\"bios_data (@...\")", file_);
+    if (!h.regions[0] && !h.regions[1] && !h.regions[2] && !h.regions[3])
+      throw_bad_input("no TXT heap printout (\"bios_data (@...\")", file_);
     return h;
   }
-
- private:
-  std::vector<PrintoutLine> lines_;
-  std::string file_;
 };
 
 }  // namespace

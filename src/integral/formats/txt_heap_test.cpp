@@ -12,6 +12,7 @@ namespace integral {
 namespace {
 
 using B = testing::LeBytes;
+using testing::put32;
 
 // A region: LE64 size (body + 8) then the body.
 void region(B& heap, const Bytes& body) {
@@ -185,10 +186,6 @@ uint64_t error_offset(const Bytes& img, const std::string& want_in_message) {
   }
   ADD_FAILURE() << "accepted a hostile heap";
   return ~0ull;
-}
-
-void put32(Bytes& b, size_t off, uint32_t v) {
-  for (int i = 0; i < 4; ++i) b[off + static_cast<size_t>(i)] = static_cast<uint8_t>(v >> (8 * i));
 }
 
 TEST(TxtHeap, HostileInputs) {

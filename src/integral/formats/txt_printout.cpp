@@ -1,7 +1,11 @@
 #include "integral/formats/txt_printout.h"
 
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <cctype>
 
+#include "integral/util/error.h"
 #include "integral/util/hex.h"
 #include "integral/util/text.h"
 
@@ -21,6 +25,11 @@ std::vector<PrintoutLine> printout_lines(std::string_view text) {
     ++n;
   }
   return out;
+}
+
+void PrintoutReader::fail(size_t i, const std::string& msg) const {
+  const auto& l = lines_[std::min(i, lines_.size() - 1)];
+  throw_bad_input(fmt::format("line {}: {}", l.number, msg), file_, l.offset);
 }
 
 std::optional<Bytes> hex_tokens(std::string_view s) {

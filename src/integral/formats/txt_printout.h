@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -21,6 +22,20 @@ struct PrintoutLine {
 // Every line, the last one included when the text does not end in a newline (an empty text is
 // one empty line).
 std::vector<PrintoutLine> printout_lines(std::string_view text);
+
+// A printout's lines and the name of its file: the base of the readers that fail naming a line.
+class PrintoutReader {
+ public:
+  PrintoutReader(std::string_view text, std::string file)
+      : lines_(printout_lines(text)), file_(std::move(file)) {}
+
+  // Throws Error(kBadInput) "line N: msg" at line i's offset (i past the end: the last line).
+  [[noreturn]] void fail(size_t i, const std::string& msg) const;
+
+ protected:
+  std::vector<PrintoutLine> lines_;
+  std::string file_;
+};
 
 // "ec d8 60 ..." -> bytes; nullopt when any token is not a two-digit hex byte.
 std::optional<Bytes> hex_tokens(std::string_view s);

@@ -23,20 +23,27 @@ int nibble(char c) {
 }
 }  // namespace
 
+bool append_hex(Bytes& out, std::string_view hex) {
+  if (hex.size() % 2 != 0) return false;
+  const size_t at = out.size();
+  out.resize(at + hex.size() / 2);
+  for (size_t i = 0; i < hex.size(); i += 2) {
+    int hi = nibble(hex[i]);
+    int lo = nibble(hex[i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    out[at + i / 2] = static_cast<uint8_t>(hi << 4 | lo);
+  }
+  return true;
+}
+
 std::optional<Bytes> from_hex(std::string_view text) {
   if (text.starts_with("0x") || text.starts_with("0X")) {
     text.remove_prefix(2);
     // A bare prefix is a typo, not an empty value.
     if (text.empty()) return std::nullopt;
   }
-  if (text.size() % 2 != 0) return std::nullopt;
-  Bytes out(text.size() / 2);
-  for (size_t i = 0; i < out.size(); ++i) {
-    int hi = nibble(text[2 * i]);
-    int lo = nibble(text[2 * i + 1]);
-    if (hi < 0 || lo < 0) return std::nullopt;
-    out[i] = static_cast<uint8_t>(hi << 4 | lo);
-  }
+  Bytes out;
+  if (!append_hex(out, text)) return std::nullopt;
   return out;
 }
 

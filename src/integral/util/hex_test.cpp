@@ -13,6 +13,19 @@ TEST(Hex, RoundTrip) {
   EXPECT_EQ(from_hex("0x007f80ff1a"), b);
 }
 
+// append_hex adds to what the buffer holds and takes no prefix ("0x" is not a hex digit pair).
+TEST(Hex, AppendHexAppendsWithoutPrefix) {
+  Bytes b{0x01};
+  ASSERT_TRUE(append_hex(b, "A0ff"));
+  EXPECT_EQ(b, (Bytes{0x01, 0xa0, 0xff}));
+  ASSERT_TRUE(append_hex(b, ""));
+  EXPECT_EQ(b.size(), 3u);
+  Bytes c;
+  EXPECT_FALSE(append_hex(c, "0x00"));
+  EXPECT_FALSE(append_hex(c, "abc"));
+  EXPECT_FALSE(append_hex(c, "0g"));
+}
+
 TEST(Hex, RejectsMalformed) {
   EXPECT_FALSE(from_hex("abc").has_value());
   EXPECT_FALSE(from_hex("zz").has_value());
