@@ -49,6 +49,38 @@ expect_refusal() {
     echo "$out"
   fi
 }
+# expect_bad_input LABEL EXPECTED CMD...: CMD must exit 3 (bad input) with EXPECTED (a grep
+# pattern) in its errors; its output is ignored.
+expect_bad_input() {
+  local label=$1 expected=$2 err rc=0
+  shift 2
+  err=$("$@" 2>&1 >/dev/null) || rc=$?
+  if ((rc == 3)) && grep -q -- "$expected" <<<"$err"; then
+    ok "$label: $err"
+  else
+    bad "$label: exit $rc, expected 3 with '$expected': $err"
+  fi
+}
+# expect_equal LABEL GOT WANT: GOT equals WANT, and WANT (from the reference) is not empty.
+expect_equal() {
+  if [[ -n $3 && $2 == "$3" ]]; then ok "$1"; else bad "$1: got '$2', want '$3'"; fi
+}
+# doctor DIR SOURCE... -- EDIT...: DIR afresh, holding a copy of each SOURCE (a directory; a
+# trailing /. copies its contents), then EDIT (a command) run inside it: an input for a checker
+# to refuse.
+doctor() {
+  local dir=$1 sources=()
+  shift
+  while [[ $1 != -- ]]; do
+    sources+=("$1")
+    shift
+  done
+  shift
+  rm -rf "$dir"
+  mkdir -p "$dir"
+  cp -r "${sources[@]}" "$dir/"
+  (cd "$dir" && "$@")
+}
 skip() { SKIPPED+=("$*"); echo "SKIP: $*"; }
 finish() {
   echo "$PASS passed, $FAIL failed, ${#SKIPPED[@]} skipped"
