@@ -19,8 +19,8 @@ cmdlines=("logging=serial,memory,vga" "" "logging=serial,memory serial=115200,8n
 for alg in sha1 sha256 sha384 sha512; do
   for c in "${cmdlines[@]}"; do
     expect_equal "$alg cmdline '${c:0:40}' = lcp2_mlehash" \
-      "$("$INTEGRAL" txt mle-hash "$TBOOT" --cmdline "$c" --alg "$alg")" \
-      "$(lcp2_mlehash --create --cmdline "$c" --alg "$alg" "$TBOOT" | tr -d ' \n')"
+      "$(lcp2_mlehash --create --cmdline "$c" --alg "$alg" "$TBOOT" | tr -d ' \n')" \
+      "$("$INTEGRAL" txt mle-hash "$TBOOT" --cmdline "$c" --alg "$alg")"
   done
 done
 # Without --cmdline both leave the buffer as in the file; default algorithm sha256 in both.

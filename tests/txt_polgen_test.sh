@@ -26,8 +26,8 @@ polgen_hash() {  # ALG CMDLINE FILE -> the hash tb_polgen stores
 for alg in sha1 sha256 sha384 sha512; do
   for f in vmlinuz initrd empty; do
     for c in "" "root=/dev/sda1 ro quiet" "/vmlinuz-6.1 root=UUID=c49f6e29 ro intel_iommu=on"; do
-      expect_equal "$alg $f '$c'" "$("$INTEGRAL" txt module-hash "$f" --cmdline "$c" --alg "$alg")" \
-        "$(polgen_hash "$alg" "$c" "$f")"
+      expect_equal "$alg $f '$c'" "$(polgen_hash "$alg" "$c" "$f")" \
+        "$("$INTEGRAL" txt module-hash "$f" --cmdline "$c" --alg "$alg")"
     done
   done
 done
