@@ -25,9 +25,7 @@
 namespace {
 
 using bench::median;
-using bench::now;
 using bench::run;
-using bench::Timing;
 
 using integral::HashAlg;
 
@@ -80,9 +78,7 @@ int main(int argc, char** argv) {
   std::string file = bench::scratch_path("eventlog", ".bin");
   {
     std::string log = make_log(events);
-    std::FILE* f = std::fopen(file.c_str(), "wb");
-    if (!f || std::fwrite(log.data(), 1, log.size(), f) != log.size()) return 4;
-    std::fclose(f);
+    bench::write_file(file, log);
     std::printf("log: %zu events, %.1f MB, banks sha1+sha256+sha384; %d run(s), median\n", events,
                 static_cast<double>(log.size()) / 1e6, runs);
   }

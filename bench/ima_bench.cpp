@@ -25,9 +25,7 @@
 namespace {
 
 using bench::median;
-using bench::now;
 using bench::run;
-using bench::Timing;
 
 using integral::HashAlg;
 
@@ -87,9 +85,7 @@ int main(int argc, char** argv) {
   std::string file = dir + ".bin", p1 = dir + ".sha1", p256 = dir + ".sha256";
   {
     std::string list = make_list(entries);
-    std::FILE* f = std::fopen(file.c_str(), "wb");
-    if (!f || std::fwrite(list.data(), 1, list.size(), f) != list.size()) return 4;
-    std::fclose(f);
+    bench::write_file(file, list);
     std::printf("list: %zu ima-ng entries, %.1f MB; banks sha1+sha256; %d run(s), median\n",
                 entries, static_cast<double>(list.size()) / 1e6, runs);
   }
