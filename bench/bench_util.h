@@ -114,6 +114,13 @@ inline std::string scratch_path(const std::string& name, const std::string& suff
          std::to_string(getpid()) + suffix;
 }
 
+// Writes DATA to PATH (a generated input); exits 4 if it cannot.
+inline void write_file(const std::string& path, const std::string& data) {
+  std::FILE* f = std::fopen(path.c_str(), "wb");
+  if (!f || std::fwrite(data.data(), 1, data.size(), f) != data.size()) std::exit(4);
+  std::fclose(f);
+}
+
 // Writes `mib` MiB of non-repeating data (xorshift64): nothing compresses or deduplicates it.
 inline bool write_incompressible(std::FILE* f, size_t mib) {
   std::vector<uint64_t> block(1 << 17);

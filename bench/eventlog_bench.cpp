@@ -25,9 +25,7 @@
 namespace {
 
 using bench::median;
-using bench::now;
 using bench::run;
-using bench::Timing;
 
 using integral::HashAlg;
 
@@ -75,20 +73,16 @@ std::string pcrs_block(const std::string& yaml) {
 int main(int argc, char** argv) {
   const auto args = bench::parse_args(argc, argv, "--events", 400000, 3000);
   const size_t events = args.count;
-  const int runs = args.runs;
-  const bool keep = args.keep;
   std::string file = bench::scratch_path("eventlog", ".bin");
   {
     std::string log = make_log(events);
-    std::FILE* f = std::fopen(file.c_str(), "wb");
-    if (!f || std::fwrite(log.data(), 1, log.size(), f) != log.size()) return 4;
-    std::fclose(f);
+    bench::write_file(file, log);
     std::printf("log: %zu events, %.1f MB, banks sha1+sha256+sha384; %d run(s), median\n", events,
-                static_cast<double>(log.size()) / 1e6, runs);
+                static_cast<double>(log.size()) / 1e6, args.runs);
   }
   std::vector<double> w_peer, w_replay, w_show, c_peer, c_replay, c_show;
   std::string peer_out, show_out;
-  for (int r = 0; r < runs; ++r) {
+  for (int r = 0; r < args.runs; ++r) {
     auto p = run({"tpm2_eventlog", file});
     auto rp = run({INTEGRAL_BINARY, "replay", file}, false);
     auto s = run({INTEGRAL_BINARY, "eventlog", "show", "--yaml", file});
@@ -112,6 +106,6 @@ int main(int argc, char** argv) {
               cr / cp);
   std::printf("ratio show --yaml/tpm2_eventlog         %8.3f %8.3f\n", ws / wp, cs / cp);
   std::printf("final PCRs agree with tpm2_eventlog: %s\n", agree ? "yes" : "NO");
-  if (!keep) std::remove(file.c_str());
+  if (!args.keep) std::remove(file.c_str());
   return agree ? 0 : 1;
 }

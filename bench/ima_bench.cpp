@@ -25,9 +25,7 @@
 namespace {
 
 using bench::median;
-using bench::now;
 using bench::run;
-using bench::Timing;
 
 using integral::HashAlg;
 
@@ -81,17 +79,13 @@ std::string json_value(const std::string& json, const std::string& bank) {
 int main(int argc, char** argv) {
   const auto args = bench::parse_args(argc, argv, "--entries", 200000, 5000);
   const size_t entries = args.count;
-  const int runs = args.runs;
-  const bool keep = args.keep;
   std::string dir = bench::scratch_path("ima");
   std::string file = dir + ".bin", p1 = dir + ".sha1", p256 = dir + ".sha256";
   {
     std::string list = make_list(entries);
-    std::FILE* f = std::fopen(file.c_str(), "wb");
-    if (!f || std::fwrite(list.data(), 1, list.size(), f) != list.size()) return 4;
-    std::fclose(f);
+    bench::write_file(file, list);
     std::printf("list: %zu ima-ng entries, %.1f MB; banks sha1+sha256; %d run(s), median\n",
-                entries, static_cast<double>(list.size()) / 1e6, runs);
+                entries, static_cast<double>(list.size()) / 1e6, args.runs);
   }
   auto first = run({INTEGRAL_BINARY, "replay", "--bank", "sha1,sha256", "--json", file});
   std::string v1 = json_value(first.second, "sha1"), v256 = json_value(first.second, "sha256");
@@ -102,7 +96,7 @@ int main(int argc, char** argv) {
   write_pcr_file(p1, v1, 40);
   write_pcr_file(p256, v256, 64);
   std::vector<double> w_peer, w_ours, c_peer, c_ours;
-  for (int r = 0; r < runs; ++r) {
+  for (int r = 0; r < args.runs; ++r) {
     // evmctl exits 0 only when the replay matches the given PCRs: the agreement check.
     auto p = run({"evmctl", "ima_measurement", "--ignore-violations", "--pcrs", "sha1," + p1,
                   "--pcrs", "sha256," + p256, file},
@@ -119,7 +113,7 @@ int main(int argc, char** argv) {
               static_cast<double>(entries) / co);
   std::printf("ratio integral/evmctl       %8.3f %8.3f  (goal <= 0.3)\n", wo / wp, co / cp);
   std::printf("PCR 10 agrees with evmctl: yes (sha1 %s)\n", v1.c_str());
-  if (!keep) {
+  if (!args.keep) {
     std::remove(file.c_str());
     std::remove(p1.c_str());
     std::remove(p256.c_str());

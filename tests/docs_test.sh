@@ -16,11 +16,8 @@ expect_pass "check-docs passes on docs/" "$check" "$bindir"
 doctored() {
   local name=$1 expected=$2
   shift 2
-  local d=$WORK/$name
-  rm -rf "$d"
-  cp -r "$src/docs" "$d"
-  (cd "$d" && "$@")
-  expect_refusal "check-docs on $name" "$expected" "$check" "$bindir" "$d"
+  doctor "$WORK/$name" "$src/docs/." -- "$@"
+  expect_refusal "check-docs on $name" "$expected" "$check" "$bindir" "$WORK/$name"
 }
 # delete_item FILE OPTION: remove the definition-list item whose term starts with `OPTION`
 # (the term line and its definition, up to the next blank line).

@@ -14,12 +14,8 @@ expect_pass "check-layers passes on the tree" "$check" "$src"
 doctored() {
   local name=$1 expected=$2
   shift 2
-  local d=$WORK/$name
-  rm -rf "$d"
-  mkdir -p "$d"
-  cp -r "$src/src" "$src/scripts" "$d/"
-  (cd "$d" && "$@")
-  expect_refusal "$name" "$expected" "$d/scripts/check-layers.sh" "$d"
+  doctor "$WORK/$name" "$src/src" "$src/scripts" -- "$@"
+  expect_refusal "$name" "$expected" "$WORK/$name/scripts/check-layers.sh" "$WORK/$name"
 }
 
 # chain (below eventlog) reaching up into eventlog: the back arrow txt/ once made.

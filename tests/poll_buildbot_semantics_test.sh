@@ -11,47 +11,20 @@ export GIT_COMMITTER_DATE="2001-02-03T04:05:06Z" GIT_AUTHOR_DATE="2001-02-03T04:
 A="Alice Dev <alice@example.org>"
 
 # --- upstream, with main at c1 before anything polls it
-git init -q --bare "$WORK/up.git"
-git init -q "$WORK/work"
-cd "$WORK/work"
-git remote add origin "$WORK/up.git"
+buildbot_upstream
 echo 1 >a.txt && git add a.txt && git commit -qm one
 c1=$(git rev-parse HEAD)
 git push -q origin main
 
 # --- master: integral's changes arrive through PBChangeSource; a GitPoller watches the same
 # repository (its changes carry project 'gitpoller')
-PB=$((20000 + RANDOM % 20000))
-timeout 120 buildbot create-master -q -r "$WORK/master" >/dev/null
-cat >"$WORK/master/master.cfg" <<EOF2
-from buildbot.plugins import changes, schedulers, util, worker, steps
-c = BuildmasterConfig = {}
-c['buildbotNetUsageData'] = None
-PB = 'tcp:$PB:interface=127.0.0.1'
-c['workers'] = [worker.Worker('dummy-worker', 'wpass')]
-c['protocols'] = {'pb': {'port': PB}}
-c['change_source'] = [
-    changes.PBChangeSource(user='pbchange', passwd='s3cret', port=PB),
-    changes.GitPoller(repourl='$WORK/up.git', branches=True, pollInterval=1, pollAtLaunch=True,
-                      project='gitpoller', workdir='gitpoller-work')]
-c['schedulers'] = [schedulers.AnyBranchScheduler(name='all', treeStableTimer=None,
-                                                 builderNames=['dummy'])]
-c['builders'] = [util.BuilderConfig(name='dummy', workernames=['dummy-worker'],
-                 factory=util.BuildFactory([steps.ShellCommand(command=['true'])]))]
-c['title'] = 'integral-poll-semantics-test'
-c['db'] = {'db_url': 'sqlite:///state.sqlite'}
-EOF2
-timeout 120 buildbot start "$WORK/master" >"$WORK/master-start.log" 2>&1 || true
-for _ in $(seq 600); do
-  grep -q "BuildMaster is running" "$WORK/master/twistd.log" 2>/dev/null && break
-  sleep 0.2
-done
-if [[ -s $WORK/master/twistd.pid ]]; then PIDS+=("$(cat "$WORK/master/twistd.pid")"); fi
-if ! grep -q "BuildMaster is running" "$WORK/master/twistd.log" 2>/dev/null; then
-  cat "$WORK/master-start.log"
+create_master integral-poll-semantics-test \
+  "changes.GitPoller(repourl='$WORK/up.git', branches=True, pollInterval=1, pollAtLaunch=True,
+                    project='gitpoller', workdir='gitpoller-work')"
+start_master || {
   bad "buildbot master did not start"
   finish
-fi
+}
 ok "buildbot master started"
 
 DB=$WORK/master/state.sqlite
@@ -94,24 +67,15 @@ wait_count() { # ID PROJECT N: wait (bounded) until N rows are there
   return 1
 }
 
-cat >"$WORK/poll.conf" <<EOF2
-[DEFAULT]
-basedir = $WORK/poll
-
-[demo]
-type = git
-url = $WORK/up.git
-gitdir = demo.git
-hook-type = buildbot
-hook-master = 127.0.0.1
-hook-port = $PB
-hook-user = pbchange
-hook-passwd = s3cret
-hook-projects = ['demo']
+{
+  printf '[DEFAULT]\nbasedir = %s\n\n' "$WORK/poll"
+  demo_section
+  cat <<EOF2
 hook-timeout = 120
 buildbot-category = ci
 buildbot-max-changes = 3
 EOF2
+} >"$WORK/poll.conf"
 poll() { timeout 170 "$INTEGRAL" poll "$WORK/poll.conf" --once --log "$WORK/poll.log"; }
 poll && ok "first poll (baseline)" || bad "first poll"
 for _ in $(seq 150); do gitpoller_caught_up && break; sleep 0.2; done

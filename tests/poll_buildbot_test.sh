@@ -7,45 +7,7 @@
 . "$(dirname "$0")/lib/buildbot.sh"
 
 # --- master
-PB=$((20000 + RANDOM % 20000))
-timeout 120 buildbot create-master -q -r "$WORK/master" >/dev/null
-cat >"$WORK/master/master.cfg" <<EOF2
-from buildbot.plugins import changes, schedulers, util, worker, steps
-c = BuildmasterConfig = {}
-c['buildbotNetUsageData'] = None
-PB = 'tcp:$PB:interface=127.0.0.1'
-c['workers'] = [worker.Worker('dummy-worker', 'wpass')]
-c['protocols'] = {'pb': {'port': PB}}
-c['change_source'] = [changes.PBChangeSource(user='pbchange', passwd='s3cret', port=PB)]
-c['schedulers'] = [schedulers.AnyBranchScheduler(name='all', treeStableTimer=None,
-                                                 builderNames=['dummy'])]
-c['builders'] = [util.BuilderConfig(name='dummy', workernames=['dummy-worker'],
-                 factory=util.BuildFactory([steps.ShellCommand(command=['true'])]))]
-c['title'] = 'integral-poll-test'
-c['db'] = {'db_url': 'sqlite:///state.sqlite'}
-EOF2
-running_lines() { # how often the master has logged its successful start
-  local n
-  n=$(grep -c "BuildMaster is running" "$WORK/master/twistd.log" 2>/dev/null) || true
-  echo "${n:-0}"
-}
-start_master() {
-  # `buildbot start` gives up confirming after 10 s; on a loaded machine the master may need
-  # longer, so wait (bounded) for its own "BuildMaster is running" line instead.
-  local before i
-  before=$(running_lines)
-  timeout 120 buildbot start "$WORK/master" >"$WORK/master-start.log" 2>&1 || true
-  for i in $(seq 600); do
-    if (($(running_lines) > before)); then
-      PIDS+=("$(cat "$WORK/master/twistd.pid")")
-      return 0
-    fi
-    sleep 0.2
-  done
-  [[ -s $WORK/master/twistd.pid ]] && PIDS+=("$(cat "$WORK/master/twistd.pid")")
-  cat "$WORK/master-start.log"
-  return 1
-}
+create_master integral-poll-test
 stop_master() {
   local pid
   pid=$(cat "$WORK/master/twistd.pid")
@@ -74,31 +36,23 @@ start_master
 ok "buildbot master started"
 
 # --- upstream and poller
-git init -q --bare "$WORK/up.git"
-git init -q "$WORK/work"
-cd "$WORK/work"
-git remote add origin "$WORK/up.git"
+buildbot_upstream
 echo 1 >a && git add a && git commit -qm first
 git push -q origin main
-cat >"$WORK/poll.conf" <<EOF2
+{
+  cat <<EOF2
 [DEFAULT]
 basedir = $WORK/poll
 poll-interval = 1
 status-file = $WORK/status.json
 
-[demo]
-type = git
-url = $WORK/up.git
-gitdir = demo.git
-hook-type = buildbot
-hook-master = 127.0.0.1
-hook-port = $PB
-hook-user = pbchange
-hook-passwd = s3cret
-hook-projects = ['demo']
+EOF2
+  demo_section
+  cat <<EOF2
 hook-repository = file://$WORK/up.git
 hook-timeout = 60
 EOF2
+} >"$WORK/poll.conf"
 poll() { timeout 120 "$INTEGRAL" poll "$WORK/poll.conf" --once --log "$WORK/poll.log"; }
 poll && ok "first poll (baseline)" || bad "first poll"
 

@@ -13,6 +13,7 @@
 # equals the upstreams. POLL_FAULT_SEED=N reproduces a run (the seed is printed).
 . "$(dirname "$0")/lib/common.sh"
 . "$(dirname "$0")/lib/git_daemon.sh"
+. "$(dirname "$0")/lib/git_remote.sh"
 
 START=$(date +%s)
 SEED=${POLL_FAULT_SEED:-$(($(date +%s) % 100000))}
@@ -20,11 +21,7 @@ RUNS=${POLL_FAULT_RUNS:-50}
 echo "seed: $SEED (POLL_FAULT_SEED=$SEED reproduces the choices)"
 RANDOM=$SEED
 
-export GIT_CONFIG_NOSYSTEM=1 HOME=$WORK/home
-mkdir -p "$HOME"
-git config --global user.name "Fault Tester"
-git config --global user.email fault@example.org
-git config --global init.defaultBranch main
+git_home "Fault Tester" fault@example.org
 git config --global protocol.version 0 # loopback git:// with v2 stalls on Nagle
 git config --global gc.auto 0
 
@@ -64,7 +61,7 @@ start_git_daemon "$WORK/srv" u1.git
 
 # our hook: the run (epoch) it was started in, then its stdin, in one write; then a short
 # pause, which widens the window between the hook's success and the state write
-cat >"$WORK/hook.sh" <<'HOOK'
+write_hook <<'HOOK'
 #!/bin/bash
 name=$(basename "$GIT_DIR" .git)
 data=$(cat)
@@ -72,23 +69,12 @@ dir=$(dirname "$0")
 printf '%s\n%s\n' "=== $(cat "$dir/epoch")" "$data" >>"$dir/saw/$name"
 sleep "0.0$((RANDOM % 6))"
 HOOK
-chmod +x "$WORK/hook.sh"
 echo 0 >"$WORK/epoch"
 
 conf=$WORK/poll.conf
 {
-  cat <<EOF2
-[DEFAULT]
-basedir = $WORK/poll
-poll-interval = 1
-type = git
-hook-script = $WORK/hook.sh
-status-file = $WORK/poll/status.json
-concurrency = 2
-timeout = 30
-hook-timeout = 30
-EOF2
-  for r in "${REPOS[@]}"; do printf '[%s]\nurl = git://127.0.0.1:%s/%s.git\ngitdir = %s.git\n' "$r" "$PORT" "$r" "$r"; done
+  poll_conf_head "timeout = 30" "hook-timeout = 30"
+  poll_conf_daemon_repos "${REPOS[@]}"
 } >"$conf"
 
 ms() { date +%s%3N; }

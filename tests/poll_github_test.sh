@@ -11,18 +11,10 @@
 # skipped (known repositories still polled) when long; repositories that leave the listing
 # stop being polled, mirror kept by default, removed with prune-mirrors.
 . "$(dirname "$0")/lib/common.sh"
+. "$(dirname "$0")/lib/git_remote.sh"
 
-export GIT_CONFIG_NOSYSTEM=1 HOME=$WORK/home
-mkdir -p "$HOME"
-git config --global user.name "Org Tester"
-git config --global user.email org@example.org
-git config --global init.defaultBranch main
-
-for r in r1 r2 r3 r4 r5; do
-  git init -q --bare "$WORK/srv/$r.git"
-  printf '#!/bin/sh\ncat > "$GIT_DIR/git-saw.batch"\n' >"$WORK/srv/$r.git/hooks/post-receive"
-  chmod +x "$WORK/srv/$r.git/hooks/post-receive"
-done
+git_home "Org Tester" org@example.org
+make_upstreams r1 r2 r3 r4 r5
 git init -q "$WORK/work"
 cd "$WORK/work"
 echo 1 >a && git add a && git commit -qm one
@@ -142,12 +134,11 @@ PIDS+=("$!")
 for _ in $(seq 100); do [[ -s $WORK/port ]] && break; sleep 0.1; done
 PORT=$(cat "$WORK/port")
 
-cat >"$WORK/hook.sh" <<'HOOK'
+write_hook <<'HOOK'
 #!/bin/sh
 cat > "$(dirname "$0")/we-saw.$(basename "$GIT_DIR" .git)"
 sleep 0.3 # long enough for the sampler to read this process's environment
 HOOK
-chmod +x "$WORK/hook.sh"
 cat >"$WORK/poll.conf" <<EOF2
 [DEFAULT]
 status-file = $WORK/status.json

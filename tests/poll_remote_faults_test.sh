@@ -7,20 +7,13 @@
 # told about and re-cloned; the deliveries still equal git's own post-receive lines.
 . "$(dirname "$0")/lib/common.sh"
 . "$(dirname "$0")/lib/git_daemon.sh"
+. "$(dirname "$0")/lib/git_remote.sh"
 
-export GIT_CONFIG_NOSYSTEM=1 HOME=$WORK/home
-mkdir -p "$HOME"
-git config --global user.name "Slow Tester"
-git config --global user.email slow@example.org
-git config --global init.defaultBranch main
+git_home "Slow Tester" slow@example.org
 git config --global protocol.version 0 # loopback git:// with v2 stalls on Nagle
 
-mkdir -p "$WORK/srv" "$WORK/poll" "$WORK/saw"
-for r in fast1 fast2; do
-  git init -q --bare "$WORK/srv/$r.git"
-  printf '#!/bin/sh\ncat > "$GIT_DIR/git-saw.batch"\n' >"$WORK/srv/$r.git/hooks/post-receive"
-  chmod +x "$WORK/srv/$r.git/hooks/post-receive"
-done
+mkdir -p "$WORK/poll" "$WORK/saw"
+make_upstreams fast1 fast2
 git init -q "$WORK/work"
 cd "$WORK/work"
 echo 1 >a && git add a && git commit -qm one
@@ -48,7 +41,7 @@ SPORT=$(cat "$WORK/silent.port")
 
 # our hook: the time it ran, then the lines; it fails when told to, and checks that every
 # <new> object is in the mirror (what git_buildbot.py's git log would need)
-cat >"$WORK/hook.sh" <<'HOOK'
+write_hook <<'HOOK'
 #!/bin/bash
 dir=$(dirname "$0")
 name=$(basename "$GIT_DIR" .git)
@@ -60,35 +53,20 @@ while read -r old new ref; do
 done <<<"$data"
 printf '%s\n%s\n' "=== $(date +%s%3N)" "$data" >>"$dir/saw/$name"
 HOOK
-chmod +x "$WORK/hook.sh"
 
 conf=$WORK/poll.conf
-cat >"$conf" <<EOF2
-[DEFAULT]
-basedir = $WORK/poll
-poll-interval = 1
-type = git
-hook-script = $WORK/hook.sh
-status-file = $WORK/poll/status.json
-concurrency = 2
-timeout = 2
-max-backoff = 4
+{
+  poll_conf_head "timeout = 2" "max-backoff = 4"
+  cat <<EOF2
 
 [silent]
 url = git://127.0.0.1:$SPORT/silent.git
 gitdir = silent.git
-
-[fast1]
-url = git://127.0.0.1:$PORT/fast1.git
-gitdir = fast1.git
-
-[fast2]
-url = git://127.0.0.1:$PORT/fast2.git
-gitdir = fast2.git
 EOF2
+  poll_conf_daemon_repos fast1 fast2
+} >"$conf"
 ms() { date +%s%3N; }
 last_batch() { awk '/^=== /{buf=""; next} {buf=buf $0 "\n"} END{printf "%s", buf}' "$WORK/saw/$1" | sort; }
-git_batch() { sort "$WORK/srv/$1.git/git-saw.batch"; }
 status_of() { # name field
   python3 -c 'import json,sys; r=[r for r in json.load(open(sys.argv[1]))["repositories"] if r["name"]==sys.argv[2]][0]; print(r[sys.argv[3]])' \
     "$WORK/poll/status.json" "$1" "$2"
@@ -146,15 +124,7 @@ PY
 if (($(status_of silent consecutive_failures) >= 3)); then ok "status counts consecutive failures"; else bad "consecutive_failures"; fi
 if ! grep -E '\[fast[12]\].*poll failed' "$WORK/daemon.log"; then ok "the fast remotes never failed"; else bad "a fast remote failed"; fi
 sed -i '/^\[silent\]/,$d' "$conf"
-cat >>"$conf" <<EOF2
-[fast1]
-url = git://127.0.0.1:$PORT/fast1.git
-gitdir = fast1.git
-
-[fast2]
-url = git://127.0.0.1:$PORT/fast2.git
-gitdir = fast2.git
-EOF2
+poll_conf_daemon_repos fast1 fast2 >>"$conf"
 poll_once() { timeout 60 "$INTEGRAL" poll "$conf" --once --log "$WORK/corrupt.log"; }
 poll_once || bad "poll without the silent remote failed"
 

@@ -8,25 +8,14 @@
 # the daemon, and kill -9 at random points never loses or invents a ref move.
 . "$(dirname "$0")/lib/common.sh"
 . "$(dirname "$0")/lib/git_daemon.sh"
+. "$(dirname "$0")/lib/git_remote.sh"
 
-export GIT_CONFIG_NOSYSTEM=1 HOME=$WORK/home
-mkdir -p "$HOME"
-git config --global user.name "Poll Tester"
-git config --global user.email tester@example.org
-git config --global init.defaultBranch main
+git_home "Poll Tester" tester@example.org
 # loopback git:// with protocol v2 stalls ~44 ms per connection (Nagle); pin v0 for tests
 git config --global protocol.version 0
 
 # --- upstreams with git's own post-receive hook recording each batch
-mkdir -p "$WORK/srv"
-for r in up1 up2; do
-  git init -q --bare "$WORK/srv/$r.git"
-  cat >"$WORK/srv/$r.git/hooks/post-receive" <<'HOOK'
-#!/bin/sh
-cat > "$GIT_DIR/git-saw.batch"
-HOOK
-  chmod +x "$WORK/srv/$r.git/hooks/post-receive"
-done
+make_upstreams up1 up2
 git init -q "$WORK/work"
 cd "$WORK/work"
 git remote add up1 "$WORK/srv/up1.git"
@@ -37,7 +26,7 @@ start_git_daemon "$WORK/srv" up2.git
 
 # --- our hook: records argv, GIT_DIR and stdin per run
 mkdir -p "$WORK/poll"
-cat >"$WORK/hook.sh" <<'HOOK'
+write_hook <<'HOOK'
 #!/bin/sh
 # $GIT_DIR is the mirror; one file per repository, appended per run
 name=$(basename "$GIT_DIR" .git)
@@ -53,19 +42,11 @@ cat "$blk" >> "$out"
 rm -f "$blk"
 cat "$GIT_DIR/HEAD" >/dev/null  # GIT_DIR must point at a repository
 HOOK
-chmod +x "$WORK/hook.sh"
 
 conf=$WORK/poll.conf
-cat >"$conf" <<EOF2
-[DEFAULT]
-basedir = $WORK/poll
-poll-interval = 1
-type = git
-hook-script = $WORK/hook.sh
-status-file = $WORK/poll/status.json
-concurrency = 2
-timeout = 20
-hook-timeout = 20
+{
+  poll_conf_head "timeout = 20" "hook-timeout = 20"
+  cat <<EOF2
 
 [viafile]
 url = $WORK/srv/up1.git
@@ -75,11 +56,11 @@ gitdir = m1.git
 url = git://127.0.0.1:$PORT/up2.git
 gitdir = m2.git
 EOF2
+} >"$conf"
 
 poll_once() { timeout 120 "$INTEGRAL" poll "$conf" --once --log "$WORK/poll.log"; }
 
-# the last batch each side saw, as sorted lines
-git_batch() { sort "$WORK/srv/$1.git/git-saw.batch"; }
+# the last batch each side saw, as sorted lines (git's: git_batch)
 our_batch() { # repository mirror name m1/m2 → lines of the last run
   awk '/^--- /{buf=""; next} {buf=buf $0 "\n"} END{printf "%s", buf}' "$WORK/we-saw.$1" | sort
 }

@@ -110,16 +110,8 @@ for ((round = 0; round < ROUNDS; round++)); do
     printf "$(printf '\\%03o' $(((byte + 1) % 256)))" |
       dd of="$file" bs=1 seek="$off" conv=notrunc status=none
     lowest=$(tr ' ' '\n' <<<"${file_pcrs[$f]}" | sed '/^$/d' | sort -n | head -1)
-    set +e
-    "$INTEGRAL" verify --expect "$toml" --pcrs "$R/pcrread.yaml" >"$R/verify-bad.out" 2>&1
-    rc=$?
-    set -e
-    if [[ $rc -eq 1 ]] && grep -q "first difference in PCR $lowest bank" "$R/verify-bad.out"; then
-      ok "round $round: byte $off of file$f changed -> exit 1 naming PCR $lowest"
-    else
-      bad "round $round: changed file$f (PCRs${file_pcrs[$f]}): rc=$rc"
-      cat "$R/verify-bad.out"
-    fi
+    expect_refusal "round $round: byte $off of file$f (PCRs${file_pcrs[$f]}) changed -> exit 1 naming PCR $lowest" \
+      "first difference in PCR $lowest bank" "$INTEGRAL" verify --expect "$toml" --pcrs "$R/pcrread.yaml"
     break
   done
   unset file_pcrs

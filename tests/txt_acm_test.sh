@@ -68,10 +68,5 @@ done
 # Lying sizes: exit 3 naming the file and offset.
 cp acm.bin lie.bin
 printf '\x00\x00\x01\x00' | dd of=lie.bin bs=1 seek=24 conv=notrunc status=none
-set +e
-"$INTEGRAL" txt acm lie.bin 2>err.txt >/dev/null
-rc=$?
-set -e
-[[ $rc -eq 3 ]] && grep -q "lie.bin: offset 0x18" err.txt && ok "lying Size: $(cat err.txt)" ||
-  bad "lying Size rc $rc $(cat err.txt)"
+expect_bad_input "lying Size" "lie.bin: offset 0x18" "$INTEGRAL" txt acm lie.bin
 finish

@@ -4,12 +4,9 @@
 # byte decodes to the values put in; a heap whose region overruns it is refused with its offset.
 . "$(dirname "$0")/lib/common.sh"
 
-A=$(ls "$INTEGRAL_SOURCE_DIR"/tests/data/txt/A_*.txt 2>/dev/null | head -1)
-if [[ -z $A ]]; then
-  bad "vector A missing"
-  finish
-  exit 1
-fi
+. "$(dirname "$0")/lib/txt.sh"
+
+txt_vector A
 cd "$WORK"
 "$INTEGRAL" txt heap "$A" --json >a.json && ok "vector A heap decodes" || bad "vector A heap"
 # The last printout of each region (after "measured launch succeeded").
@@ -51,11 +48,7 @@ le() { printf "%0$(($2 * 2))x" "$1" | fold -w2 | tac | tr -d '\n'; }
   $(jq -r .sinit_mle_data.rlp_wakeup_addr h.json) == 0xb9901af0 ]] && ok "binary heap fields" ||
   bad "binary heap fields $(cat h.json)"
 head -c 100 heap.bin >cut.bin
-set +e
-"$INTEGRAL" txt heap cut.bin >/dev/null 2>err.txt
-rc=$?
-set -e
 # OsSinitData's size field is at 44 + 12 = 0x38.
-[[ $rc -eq 3 ]] && grep -q "cut.bin: offset 0x38: OsSinitData size 0x64 overruns the heap" err.txt &&
-  ok "overrun refused: $(cat err.txt)" || bad "cut rc $rc $(cat err.txt)"
+expect_bad_input "overrun refused" "cut.bin: offset 0x38: OsSinitData size 0x64 overruns the heap" \
+  "$INTEGRAL" txt heap cut.bin
 finish

@@ -26,13 +26,8 @@ polgen_hash() {  # ALG CMDLINE FILE -> the hash tb_polgen stores
 for alg in sha1 sha256 sha384 sha512; do
   for f in vmlinuz initrd empty; do
     for c in "" "root=/dev/sda1 ro quiet" "/vmlinuz-6.1 root=UUID=c49f6e29 ro intel_iommu=on"; do
-      want=$(polgen_hash "$alg" "$c" "$f")
-      got=$("$INTEGRAL" txt module-hash "$f" --cmdline "$c" --alg "$alg")
-      if [[ -n $want && $got == "$want" ]]; then
-        ok "$alg $f '$c'"
-      else
-        bad "$alg $f '$c': integral $got, tb_polgen $want"
-      fi
+      expect_equal "$alg $f '$c'" "$(polgen_hash "$alg" "$c" "$f")" \
+        "$("$INTEGRAL" txt module-hash "$f" --cmdline "$c" --alg "$alg")"
     done
   done
 done
@@ -59,10 +54,5 @@ for bank in sha1 sha256; do
 done
 # Truncated policy: exit 3 with an offset.
 head -c 20 q.pol >cut.pol
-set +e
-"$INTEGRAL" txt policy cut.pol 2>err.txt >/dev/null
-rc=$?
-set -e
-[[ $rc -eq 3 ]] && grep -q "cut.pol: offset 0x" err.txt && ok "truncated policy: $(cat err.txt)" ||
-  bad "truncated policy rc $rc $(cat err.txt)"
+expect_bad_input "truncated policy" "cut.pol: offset 0x" "$INTEGRAL" txt policy cut.pol
 finish

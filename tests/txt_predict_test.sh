@@ -45,6 +45,32 @@ check() { # NAME GOT WANT
 prng_bytes kernel 300000 >vmlinuz
 prng_bytes initrd 1000 >initrd
 kcmd="root=/dev/sda1 ro quiet"
+# tboot_stage VERSION MODULES [LINE...]: a tboot stage loading MODULES (the items of a TOML
+# array), then each LINE
+tboot_stage() {
+  printf '[[stage]]\ntype = "tboot"\nversion = "%s"\nmodules = [%s]\n' "$1" "$2"
+  if (($# > 2)); then printf '%s\n' "${@:3}"; fi
+}
+# own_tboot BANKS TPM CMDLINE [LINE...]: a tboot-only prediction: our MLE ($TBOOT) with the
+# command line CMDLINE loading vmlinuz (command line $kcmd) and initrd, then each LINE
+own_tboot() {
+  echo "banks = [$1]"
+  tboot_stage 1.10.5 '"vmlinuz", "initrd"' "tpm = \"$2\"" "cmdline = \"$3\"" "mle = \"$TBOOT\"" \
+    "module_cmdlines = [\"$kcmd\", \"\"]" "${@:4}"
+}
+# sinit_tboot BANKS PROFILE MLE CMDLINE VERSION MODULES [LINE...]: a launch from a profile
+# (SINIT) and tboot_stage VERSION MODULES [LINE...]
+sinit_tboot() {
+  cat <<EOF
+banks = [$1]
+[[stage]]
+type = "sinit"
+profile = "$2"
+mle = "$3"
+cmdline = "$4"
+EOF
+  tboot_stage "$5" "$6" "${@:7}"
+}
 
 # --- 1a. TPM 1.2 legacy, tboot alone, a tb_polgen policy routing module 0 to PCR 18 (a second
 # time) and module 1 to PCR 20.
@@ -53,19 +79,7 @@ rm -f p.pol
 tb_polgen --create --type nonfatal --alg sha1 --ctrl 1 p.pol >/dev/null
 tb_polgen --add --num 0 --pcr 18 --hash image --cmdline "$kcmd" --image vmlinuz p.pol >/dev/null
 tb_polgen --add --num 1 --pcr 20 --hash any p.pol >/dev/null
-cat >legacy.toml <<EOF
-banks = ["sha1"]
-[[stage]]
-type = "tboot"
-version = "1.10.5"
-tpm = "1.2"
-mapping = "legacy"
-cmdline = "$tcmd"
-mle = "$TBOOT"
-policy = "p.pol"
-modules = ["vmlinuz", "initrd"]
-module_cmdlines = ["$kcmd", ""]
-EOF
+own_tboot '"sha1"' 1.2 "$tcmd" 'mapping = "legacy"' 'policy = "p.pol"' >legacy.toml
 mle1=$(mlehash sha1 "$tcmd")
 m0=$(polgen_hash sha1 "$kcmd" vmlinuz)
 m1=$(polgen_hash sha1 "" initrd)
@@ -79,17 +93,7 @@ check "legacy PCR 19 untouched" "$(pcrs legacy.toml sha1 19)" "null"
 
 # --- 1b. TPM 2.0 DA, extpol=embedded: both banks, the version's default policy.
 tcmd="logging=serial extpol=embedded"
-cat >da.toml <<EOF
-banks = ["sha1", "sha256"]
-[[stage]]
-type = "tboot"
-version = "1.10.5"
-tpm = "2.0"
-cmdline = "$tcmd"
-mle = "$TBOOT"
-modules = ["vmlinuz", "initrd"]
-module_cmdlines = ["$kcmd", ""]
-EOF
+own_tboot '"sha1", "sha256"' 2.0 "$tcmd" >da.toml
 defda=02000b01000000000000000300ff00000000000081110000000000008316001000004000
 inner=$(printf '%s' $defda | xxd -r -p | openssl dgst -sha256 -binary | xxd -p -c 64)
 for b in sha1 sha256; do
@@ -118,19 +122,9 @@ okline() { sed -n 's/.* OK : //p' "$2" | sed -n "$1p" | tr -d ' \r'; }
 a_m0=$(okline 1 "$A")
 a_m1=$(okline 2 "$A")
 vector_a() { # M1
-  cat <<EOF
-banks = ["sha1", "sha256"]
-[[stage]]
-type = "sinit"
-profile = "a.toml"
-mle = "digest:sha1=$a_mle1,sha256=$a_mle256"
-cmdline = "logging=serial,memory,vga"
-[[stage]]
-type = "tboot"
-version = "1.10.2"
-modules = ["digest:sha256=$a_m0", "digest:sha256=$1"]
-module_cmdlines = ["root=UUID=c49f6e29-a829-40a2-925c-d2e28abaaa0c ro quiet net.ifnames=0 intel_iommu=on noefi", ""]
-EOF
+  sinit_tboot '"sha1", "sha256"' a.toml "digest:sha1=$a_mle1,sha256=$a_mle256" \
+    "logging=serial,memory,vga" 1.10.2 "\"digest:sha256=$a_m0\", \"digest:sha256=$1\"" \
+    'module_cmdlines = ["root=UUID=c49f6e29-a829-40a2-925c-d2e28abaaa0c ro quiet net.ifnames=0 intel_iommu=on noefi", ""]'
 }
 vector_a "$a_m1" >a-boot.toml
 "$INTEGRAL" predict a-boot.toml --json >a.json || bad "predict A"
@@ -183,18 +177,7 @@ c_m0=$(okline 1 "$C")
 c_m1=$(okline 2 "$C")
 # A TPM 1.2 legacy launch from a profile and the launch's own SHA-1 measurements.
 legacy_boot() { # PROFILE MLE TBOOT-CMDLINE TBOOT-VERSION M0 M1
-  cat <<EOF
-banks = ["sha1"]
-[[stage]]
-type = "sinit"
-profile = "$1"
-mle = "digest:sha1=$2"
-cmdline = "$3"
-[[stage]]
-type = "tboot"
-version = "$4"
-modules = ["digest:sha1=$5", "digest:sha1=$6"]
-EOF
+  sinit_tboot '"sha1"' "$1" "digest:sha1=$2" "$3" "$4" "\"digest:sha1=$5\", \"digest:sha1=$6\""
 }
 vector_c() { legacy_boot c.toml "$c_mle" "logging=serial,memory" 1.10.3 "$1" "$2"; }
 vector_c "$c_m0" "$c_m1" >c-boot.toml
@@ -278,20 +261,18 @@ else
 fi
 
 # --- 5. Errors: a profile with a bank it lacks; a mangled profile.
+# predict_rc TOML: the exit code of `integral predict TOML`; its errors go to err.txt
+predict_rc() {
+  local rc=0
+  "$INTEGRAL" predict "$1" >/dev/null 2>err.txt || rc=$?
+  echo "$rc"
+}
 sed 's/banks = \["sha1"\]/banks = ["sha1", "sha256"]/' c-boot.toml >c-bad.toml
-set +e
-"$INTEGRAL" predict c-bad.toml >/dev/null 2>err.txt
-rc=$?
-set -e
-check "a bank the profile lacks: exit 3" "$rc" 3
+check "a bank the profile lacks: exit 3" "$(predict_rc c-bad.toml)" 3
 grep -q "no sha256 bank" err.txt && ok "error names the bank" || bad "error: $(cat err.txt)"
 sed 's/^sha1 = "\(..\)/sha1 = "zz/' c.toml >c-mangled.toml
 sed 's/c.toml/c-mangled.toml/' c-boot.toml >c-m.toml
-set +e
-"$INTEGRAL" predict c-m.toml >/dev/null 2>err.txt
-rc=$?
-set -e
-check "mangled profile: exit 3" "$rc" 3
+check "mangled profile: exit 3" "$(predict_rc c-m.toml)" 3
 grep -q "c-mangled.toml" err.txt && grep -q "line" err.txt && ok "error names profile and line" ||
   bad "error: $(cat err.txt)"
 

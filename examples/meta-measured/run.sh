@@ -10,13 +10,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 out=${1:-$top/build/example}
 integral=${INTEGRAL:-$top/build/integral}
+. "$top/examples/lib.sh"
 
-if [[ -z "${INTEGRAL:-}" ]]; then
-  echo "== building integral (the binary only; scripts/test.sh builds and runs everything)"
-  BUILD_TARGET=integral DEPS_LISTS="core" CMAKE_BUILD_QUIET=1 "$top/scripts/build.sh"
-fi
-mkdir -p "$out"
-out=$(cd "$out" && pwd)
+example_outdir core "$out"
 
 echo "== building the root image (busybox, ext4, reproducible)"
 "$here/build-rootfs.sh" "$out"

@@ -7,13 +7,11 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
-work=${1:-$top/build/service-vms}
 integral=${INTEGRAL:-$top/build/integral}
-if [[ -z "${INTEGRAL:-}" ]]; then
-  echo "== building integral (the binary only)"
-  BUILD_TARGET=integral DEPS_LISTS="core" CMAKE_BUILD_QUIET=1 "$top/scripts/build.sh"
-fi
-mkdir -p "$work"
+. "$top/examples/lib.sh"
+
+example_outdir image "${1:-$top/build/service-vms}"
+work=$out
 echo "== laying out the trees beside a copy of build.toml"
 "$here/make-trees.sh" "$work/src"
 echo "== integral build"

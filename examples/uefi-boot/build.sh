@@ -12,6 +12,7 @@
 #      key's passphrase)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/uki.sh"
 kernel=${1:?usage: $0 KERNEL_DIR OUTDIR}
 out=${2:?usage: $0 KERNEL_DIR OUTDIR}
 stub=${EFI_STUB:-/usr/lib/systemd/boot/efi/linuxx64.efi.stub}
@@ -46,22 +47,10 @@ NAME=\"integral measured UEFI example\"
 VERSION_ID=1
 }" >"$out/os-release"
 
-# The UKI. Section addresses: the 252 stub ends below 0x20000 and the kernel fits below
-# 0x3000000; systemd-stub only needs them not to overlap.
+# The UKI (uki.sh), its timestamp pinned to the epoch.
 rm -f "$out/uki.efi"
-objcopy \
-  --add-section .osrel="$out/os-release" --change-section-vma .osrel=0x20000 \
-  --add-section .cmdline="$out/cmdline.txt" --change-section-vma .cmdline=0x30000 \
-  --add-section .linux="$out/vmlinuz" --change-section-vma .linux=0x2000000 \
-  --add-section .initrd="$out/initrd.img" --change-section-vma .initrd=0x3000000 \
-  "$stub" "$out/uki.efi"
-# objcopy (binutils 2.40) writes the current time into the COFF TimeDateStamp (e_lfanew+8),
-# which Authenticode covers (PCR 4), and ignores SOURCE_DATE_EPOCH there: pin it. Zero the
-# CheckSum (e_lfanew+88): Authenticode skips it and UEFI does not check it.
-pe=$(od -An -tu4 -j 60 -N4 "$out/uki.efi" | tr -d ' ')
-printf '%08x' "$epoch" | sed 's/\(..\)\(..\)\(..\)\(..\)/\4\3\2\1/' | xxd -r -p |
-  dd of="$out/uki.efi" bs=1 seek=$((pe + 8)) conv=notrunc status=none
-printf '\000\000\000\000' | dd of="$out/uki.efi" bs=1 seek=$((pe + 88)) conv=notrunc status=none
+assemble_uki "$stub" "$out/uki.efi" "$out/vmlinuz" "$out/os-release" "$out/cmdline.txt" \
+  "$out/initrd.img" "$epoch"
 
 if [[ -n ${SIGN_KEY:-} ]]; then
   # sbsign cannot be given a passphrase: decrypt the key first (SIGN_KEY_PASS; Debian's

@@ -20,6 +20,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 out=${1:-$top/build/uefi-example}
 integral=${INTEGRAL:-$top/build/integral}
+. "$top/examples/lib.sh"
 export SECURE_BOOT=${SECURE_BOOT:-1}
 if [[ $SECURE_BOOT != 0 ]]; then
   profile=${PROFILE:-$here/profile-ovmf-q35-secboot.bin}
@@ -35,12 +36,7 @@ fi
 now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 
-if [[ -z "${INTEGRAL:-}" ]]; then
-  echo "== building integral (the binary only; scripts/test.sh builds and runs everything)"
-  BUILD_TARGET=integral DEPS_LISTS="example" CMAKE_BUILD_QUIET=1 "$top/scripts/build.sh"
-fi
-mkdir -p "$out"
-out=$(cd "$out" && pwd)
+example_outdir example "$out"
 
 echo "== kernel (apt-get download, cached)"
 kernel=${KERNEL_DIR:-$("$here/fetch-kernel.sh")}

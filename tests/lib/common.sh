@@ -36,18 +36,52 @@ expect_pass() {
     echo "$out"
   fi
 }
-# expect_refusal LABEL EXPECTED CMD...: CMD must exit 1 with EXPECTED in its output (a checker
-# refusing a doctored input, naming what is wrong).
-expect_refusal() {
-  local label=$1 expected=$2 out rc=0
-  shift 2
+# expect_exit CODE LABEL EXPECTED CMD...: CMD must exit CODE with EXPECTED (a fixed string) in
+# its output (stdout and stderr).
+expect_exit() {
+  local code=$1 label=$2 expected=$3 out rc=0
+  shift 3
   out=$("$@" 2>&1) || rc=$?
-  if ((rc == 1)) && grep -qF -- "$expected" <<<"$out"; then
+  if ((rc == code)) && grep -qF -- "$expected" <<<"$out"; then
     ok "$label: refused ($(head -1 <<<"$out"))"
   else
-    bad "$label: exit $rc, expected 1 with '$expected'"
+    bad "$label: exit $rc, expected $code with '$expected'"
     echo "$out"
   fi
+}
+# expect_refusal LABEL EXPECTED CMD...: CMD must exit 1 with EXPECTED in its output (a checker
+# refusing a doctored input, naming what is wrong).
+expect_refusal() { expect_exit 1 "$@"; }
+# expect_bad_input LABEL EXPECTED CMD...: CMD must exit 3 (bad input) with EXPECTED in its
+# output.
+expect_bad_input() { expect_exit 3 "$@"; }
+# expect_equal LABEL WANT GOT...: WANT (from the reference) is not empty and every GOT equals it.
+expect_equal() {
+  local label=$1 want=$2 got
+  shift 2
+  for got in "$@"; do
+    if [[ -z $want || $got != "$want" ]]; then
+      bad "$label: want '$want', got$(printf " '%s'" "$@")"
+      return
+    fi
+  done
+  ok "$label"
+}
+# doctor DIR SOURCE... -- EDIT...: DIR afresh, holding a copy of each SOURCE (a directory; a
+# trailing /. copies its contents), then EDIT (a command) run inside it: an input for a checker
+# to refuse.
+doctor() {
+  local dir=$1 sources=()
+  shift
+  while [[ $1 != -- ]]; do
+    sources+=("$1")
+    shift
+  done
+  shift
+  rm -rf "$dir"
+  mkdir -p "$dir"
+  cp -r "${sources[@]}" "$dir/"
+  (cd "$dir" && "$@")
 }
 skip() { SKIPPED+=("$*"); echo "SKIP: $*"; }
 finish() {

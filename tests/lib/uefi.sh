@@ -4,27 +4,12 @@ EFI_STUB=${EFI_STUB:-/usr/lib/systemd/boot/efi/linuxx64.efi.stub}
 SD_BOOT=${SD_BOOT:-/usr/lib/systemd/boot/efi/systemd-bootx64.efi}
 SYSTEMD_MEASURE=${SYSTEMD_MEASURE:-/usr/lib/systemd/systemd-measure}
 
+# assemble_uki and pe_pin_timestamp (PE TimeDateStamp := EPOCH, CheckSum := 0): the example's
+. "$(dirname "${BASH_SOURCE[0]}")/../../examples/uefi-boot/uki.sh"
+
 # make_uki OUT LINUX OSREL CMDLINE INITRD: the stub plus sections at fixed addresses, with the
 # PE timestamp pinned (objcopy stamps the current time) and the checksum zeroed.
-make_uki() {
-  local out=$1
-  objcopy \
-    --add-section .osrel="$3" --change-section-vma .osrel=0x20000 \
-    --add-section .cmdline="$4" --change-section-vma .cmdline=0x30000 \
-    --add-section .linux="$2" --change-section-vma .linux=0x2000000 \
-    --add-section .initrd="$5" --change-section-vma .initrd=0x3000000 \
-    "$EFI_STUB" "$out"
-  pe_pin_timestamp "$out" "${SOURCE_DATE_EPOCH:-0}"
-}
-
-# pe_pin_timestamp FILE EPOCH: COFF TimeDateStamp (e_lfanew+8) := EPOCH, CheckSum := 0
-pe_pin_timestamp() {
-  local f=$1 pe
-  pe=$(od -An -tu4 -j 60 -N4 "$f" | tr -d ' ')
-  printf '%08x' "$2" | sed 's/\(..\)\(..\)\(..\)\(..\)/\4\3\2\1/' | xxd -r -p |
-    dd of="$f" bs=1 seek=$((pe + 8)) conv=notrunc status=none
-  printf '\000\000\000\000' | dd of="$f" bs=1 seek=$((pe + 88)) conv=notrunc status=none
-}
+make_uki() { assemble_uki "$EFI_STUB" "$1" "$2" "$3" "$4" "$5" "${SOURCE_DATE_EPOCH:-0}"; }
 
 # predicted_pcr TOML BANK PCR: lower-case hex from `integral predict --yaml`
 predicted_pcr() {
