@@ -10,7 +10,7 @@ top=$(cd "$here/../.." && pwd)
 integral=${INTEGRAL:-$top/build/integral}
 . "$top/examples/lib.sh"
 
-example_outdir image "${1:-$top/build/service-vms}"
+example_outdir core "${1:-$top/build/service-vms}"
 work=$out
 echo "== laying out the trees beside a copy of build.toml"
 "$here/make-trees.sh" "$work/src"
