@@ -13,7 +13,7 @@ cp "$here/build.toml" "$here/vm.manifest" "$here/file_contexts" "$src/"
 rm -rf "$src/trees"
 for vm in ndvm uivm syncvm dom0; do
   t="$src/trees/$vm"
-  mkdir -p "$t"/{bin,sbin,etc,dev,proc,sys,tmp,root}
+  mkdir -p "$t"/{bin,sbin,etc}
   cp "$busybox" "$t/bin/busybox"
   for applet in sh ls cat mount umount mkdir echo sha256sum poweroff; do
     ln -s busybox "$t/bin/$applet"

@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# The whole path, for real: a push to a git remote on this machine → `integral poll --once` →
+# a buildbot master configured by contrib/buildbot/ (Debian's buildbot 3.7, 127.0.0.1 only) →
+# one of two buildbot workers checks out the pushed commit and runs `integral build` → the
+# master holds a successful build, its properties carry the bundle's headline values, and the
+# uploaded bundle's image digests equal sha256sum of the uploaded images and everything equals
+# a local `integral build` of the same commit. A push that breaks the description gives a
+# failed build with integral's message in its log, and no bundle.
+. "$(dirname "$0")/lib/common.sh"
+. "$(dirname "$0")/lib/buildbot.sh"
+command -v buildbot-worker >/dev/null || skip_all "buildbot-worker not installed (scripts/deps/poll.list)"
+src_dir=${INTEGRAL_SOURCE_DIR:?}
+
+# --- the master, from the project's own files
+PB=$((20000 + RANDOM % 20000))
+timeout 120 buildbot create-master -q -r "$WORK/master" >/dev/null
+cp "$src_dir/contrib/buildbot/master.cfg" "$src_dir/contrib/buildbot/integral_steps.py" "$WORK/master/"
+cat >"$WORK/master/integral.ini" <<EOF2
+[master]
+title = integral-build-test
+pb_port = $PB
+change_user = pbchange
+change_passwd = s3cret
+[workers]
+w1 = pass-one
+w2 = pass-two
+[build]
+repository = $WORK/up.git
+description = build.toml
+integral = $INTEGRAL
+branches = main
+EOF2
+timeout 120 buildbot checkconfig "$WORK/master" >"$WORK/checkconfig.log" 2>&1 &&
+  ok "buildbot checkconfig accepts contrib/buildbot/master.cfg" || { bad "checkconfig"; cat "$WORK/checkconfig.log"; }
+start_master && ok "master started" || { bad "master did not start"; finish; }
+
+# --- two workers
+start_worker() { # NAME PASSWORD
+  timeout 120 buildbot-worker create-worker -q -r "$WORK/$1" "127.0.0.1:$PB" "$1" "$2" >/dev/null
+  timeout 120 buildbot-worker start "$WORK/$1" >"$WORK/$1-start.log" 2>&1 || true
+  [[ -s $WORK/$1/twistd.pid ]] && PIDS+=("$(cat "$WORK/$1/twistd.pid")")
+}
+start_worker w1 pass-one
+start_worker w2 pass-two
+connected() { grep -l "Connected to" "$WORK"/w[12]/twistd.log 2>/dev/null | wc -l; }
+for _ in $(seq 300); do (($(connected) == 2)) && break; sleep 0.2; done
+(($(connected) == 2)) && ok "both workers connected" || bad "workers connected: $(connected)"
+
+# --- the repository: the service-VM example, committed
+buildbot_upstream
+"$src_dir/examples/service-vms/make-trees.sh" .
+cp build.toml build.toml.good
+git add -A && git commit -qm "service VMs" && git push -q origin main
+{
+  printf '[DEFAULT]\nbasedir = %s/poll\npoll-interval = 1\n\n' "$WORK"
+  demo_section
+  printf 'hook-repository = %s/up.git\nhook-timeout = 60\n' "$WORK"
+} >"$WORK/poll.conf"
+poll() { timeout 120 "$INTEGRAL" poll "$WORK/poll.conf" --once --log "$WORK/poll.log"; }
+poll && ok "first poll (baseline)" || bad "first poll"
+echo "uivm, release 2" >trees/uivm/etc/hostname
+git commit -qam "uivm: release 2" && git push -q origin main
+good=$(git rev-parse HEAD)
+poll && ok "poll delivered the push to the master" || bad "poll failed"
+
+# build_of REV: "RESULT WORKER" of the finished build of REV (empty until it finished).
+build_of() {
+  "$PY" - "$WORK/master/state.sqlite" "$1" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+q = """select b.results, w.name from builds b join workers w on b.workerid = w.id
+       join buildrequests r on b.buildrequestid = r.id
+       join buildset_sourcestamps bs on r.buildsetid = bs.buildsetid
+       join sourcestamps s on bs.sourcestampid = s.id
+       where s.revision = ? and b.complete_at is not null"""
+for results, name in db.execute(q, (sys.argv[2],)):
+    print(results, name)
+PY
+}
+wait_build() { # REV: waits (bounded) for its build to finish
+  local i
+  for i in $(seq 600); do
+    [[ -n $(build_of "$1") ]] && return 0
+    sleep 0.5
+  done
+  return 1
+}
+wait_build "$good" || bad "no finished build of $good"
+read -r result worker <<<"$(build_of "$good")"
+[[ $result == 0 ]] && ok "the build of the push succeeded (on worker $worker)" || bad "build result: $result"
+
+bundle=$WORK/master/bundles/$good
+[[ -f $bundle/reference-values.json ]] && ok "the master holds the uploaded bundle" || bad "no bundle at $bundle"
+python3 - "$bundle" <<'PY' && ok "bundle digests = sha256sum of every uploaded image and verity tree" || bad "uploaded digests"
+import hashlib, json, sys
+out = sys.argv[1]
+b = json.load(open(out + "/reference-values.json"))
+for name, img in b["images"].items():
+    files = [img] + ([img["verity"]] if "verity" in img else [])
+    for f in files:
+        if hashlib.sha256(open(out + "/" + f["file"], "rb").read()).hexdigest() != f["sha256"]:
+            sys.exit(1)
+sys.exit(0 if b["images"] else 1)
+PY
+# The same commit built here: the worker's outputs must be byte-identical.
+git clone -q "$WORK/up.git" "$WORK/local" && git -C "$WORK/local" checkout -q "$good"
+INTEGRAL_CACHE_DIR=$WORK/local-cache "$INTEGRAL" build "$WORK/local/build.toml" -o "$WORK/local-out" >/dev/null
+diff -r "$WORK/local-out" "$bundle" >"$WORK/diff.txt" 2>&1 && ok "the worker's outputs equal a local integral build of the commit, byte for byte" ||
+  { bad "worker and local builds differ"; head -20 "$WORK/diff.txt"; }
+[[ $(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["provenance"]["git"]["commit"])' "$bundle/reference-values.json") == "$good" ]] &&
+  ok "the bundle's provenance names the pushed commit" || bad "provenance commit"
+# Properties: the headline values, as the bundle has them.
+prop() {
+  "$PY" - "$WORK/master/state.sqlite" "$good" "$1" <<'PY'
+import json, sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+q = """select p.value from build_properties p join builds b on p.buildid = b.id
+       join buildrequests r on b.buildrequestid = r.id
+       join buildset_sourcestamps bs on r.buildsetid = bs.buildsetid
+       join sourcestamps s on bs.sourcestampid = s.id where s.revision = ? and p.name = ?"""
+for (v,) in db.execute(q, (sys.argv[2], sys.argv[3])):
+    print(json.loads(v))
+PY
+}
+want16=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["boots"]["uivm"]["pcrs"]["sha256"]["16"])' "$bundle/reference-values.json")
+[[ -n $want16 && $(prop boot_uivm_pcr16_sha256) == "$want16" ]] && ok "build property boot_uivm_pcr16_sha256 = the bundle's PCR 16" ||
+  bad "property boot_uivm_pcr16_sha256: '$(prop boot_uivm_pcr16_sha256)'"
+[[ $(prop bundle_sha256) == $(sha256sum <"$bundle/reference-values.json" | cut -c1-64) ]] &&
+  ok "build property bundle_sha256 = sha256sum of the uploaded bundle" || bad "property bundle_sha256"
+
+# --- a push that breaks the description: a failed build, the message in its log, no bundle
+printf '\n[image.broken]\ntree = "trees/uivm"\nsizee = "8M"\n' >>build.toml
+git commit -qam "a typo" && git push -q origin main
+broken=$(git rev-parse HEAD)
+poll || bad "poll of the broken push"
+wait_build "$broken" || bad "no finished build of $broken"
+read -r result worker <<<"$(build_of "$broken")"
+[[ $result == 2 ]] && ok "the broken description's build failed (FAILURE, on $worker)" || bad "broken build result: $result"
+[[ ! -e $WORK/master/bundles/$broken ]] && ok "no bundle published for the failed build" || bad "a bundle of the failed build"
+"$PY" - "$WORK/master/state.sqlite" <<'PY' && ok "the build log holds integral's message naming file, line and key" || bad "message not in the log"
+import sqlite3, sys, zlib
+db = sqlite3.connect(sys.argv[1])
+for content, compressed in db.execute("select content, compressed from logchunks"):
+    text = zlib.decompress(content, 47) if compressed == 1 else content
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    if "build.toml: line" in text and "unknown key 'sizee'" in text:
+        sys.exit(0)
+sys.exit(1)
+PY
+finish
