@@ -67,18 +67,31 @@ void ignore_sigpipe_once() {
   });
 }
 
+// A posix_spawn attribute object, destroyed on every path.
+template <typename T, int (*Init)(T*), int (*Destroy)(T*)>
+struct SpawnObject {
+  T obj;
+  SpawnObject() { Init(&obj); }
+  ~SpawnObject() { Destroy(&obj); }
+  SpawnObject(const SpawnObject&) = delete;
+  SpawnObject& operator=(const SpawnObject&) = delete;
+};
+using SpawnFileActions = SpawnObject<posix_spawn_file_actions_t, posix_spawn_file_actions_init,
+                                     posix_spawn_file_actions_destroy>;
+using SpawnAttr = SpawnObject<posix_spawnattr_t, posix_spawnattr_init, posix_spawnattr_destroy>;
+
 // Starts the program with the pipes as its stdin, stdout and stderr; returns posix_spawnp's
 // error number (0: started, pid set).
 int spawn_child(const ProcessSpec& spec, const Pipe& in, const Pipe& out, const Pipe& err,
                 pid_t& pid) {
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
+  SpawnFileActions actions;
+  posix_spawn_file_actions_t& fa = actions.obj;
   posix_spawn_file_actions_adddup2(&fa, in.fd(0), 0);
   posix_spawn_file_actions_adddup2(&fa, out.fd(1), 1);
   posix_spawn_file_actions_adddup2(&fa, err.fd(1), 2);
   if (!spec.cwd.empty()) posix_spawn_file_actions_addchdir_np(&fa, spec.cwd.c_str());
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
+  SpawnAttr attrs;
+  posix_spawnattr_t& attr = attrs.obj;
   // Own process group, so a timeout kills git's helpers (upload-pack, remote-https) too; and
   // default signal dispositions even if we ignore SIGPIPE.
   sigset_t defaults;
@@ -102,10 +115,7 @@ int spawn_child(const ProcessSpec& spec, const Pipe& in, const Pipe& out, const 
   for (auto& e : env_strings) envp.push_back(e.data());
   envp.push_back(nullptr);
 
-  int rc = ::posix_spawnp(&pid, argv[0], &fa, &attr, argv.data(), envp.data());
-  posix_spawn_file_actions_destroy(&fa);
-  posix_spawnattr_destroy(&attr);
-  return rc;
+  return ::posix_spawnp(&pid, argv[0], &fa, &attr, argv.data(), envp.data());
 }
 
 // Feeds stdin and collects both outputs until the child closes them, killing its process group
