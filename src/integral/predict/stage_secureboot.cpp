@@ -146,21 +146,24 @@ std::vector<Event> policy_events(StageFields& f, const StageContext& ctx,
 }
 
 // The db the firmware checks images against, and its name for messages.
-std::pair<std::vector<uint8_t>, std::string> checked_db(StageFields& f, const StageContext& ctx,
-                                                        const SecureBootFields& s) {
-  std::vector<uint8_t> db;
-  std::string db_name;
+struct CheckedDb {
+  std::vector<uint8_t> bytes;
+  std::string name;
+};
+
+CheckedDb checked_db(StageFields& f, const StageContext& ctx, const SecureBootFields& s) {
+  CheckedDb db;
   if (s.db_log) {
-    db_name = ctx.resolve(*s.db_log).string() + " (db variable event)";
-    db = db_from_log(f, ctx.resolve(*s.db_log).string());
+    db.name = ctx.resolve(*s.db_log).string() + " (db variable event)";
+    db.bytes = db_from_log(f, ctx.resolve(*s.db_log).string());
   } else if (s.paths[kDb]) {
     auto in = uefi::open_artifact(f, "db", *s.paths[kDb], ctx);
-    db_name = in->path();
-    db.assign(in->bytes().begin(), in->bytes().end());
+    db.name = in->path();
+    db.bytes.assign(in->bytes().begin(), in->bytes().end());
   } else {
     f.fail("authorities", "needs the db: 'db' or 'db_log'");
   }
-  return {std::move(db), std::move(db_name)};
+  return db;
 }
 
 // The db entry that admits the image: a certificate that verifies one of its signatures, else
@@ -191,9 +194,10 @@ const EfiSignature* admitting_entry(std::span<const uint8_t> image, const std::s
 // One EV_EFI_VARIABLE_AUTHORITY per distinct db entry that admits one of the images.
 std::vector<Event> authority_events(StageFields& f, const StageContext& ctx,
                                     const SecureBootFields& s) {
-  auto [db, db_name] = checked_db(f, ctx, s);
-  const std::vector<EfiSignature> entries =
-      f.reading(s.db_log ? "db_log" : "db", [&] { return parse_signature_lists(db, db_name); });
+  const CheckedDb db = checked_db(f, ctx, s);
+  const std::string& db_name = db.name;
+  const std::vector<EfiSignature> entries = f.reading(
+      s.db_log ? "db_log" : "db", [&] { return parse_signature_lists(db.bytes, db_name); });
   std::vector<Event> out;
   std::vector<std::vector<uint8_t>> measured;
   for (const auto& image : s.images) {
