@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
+#include "cli/log_options.h"
 #include "integral/chain/replay.h"
 #include "integral/eventlog/boot_aggregate.h"
 #include "integral/eventlog/event_log.h"
@@ -65,25 +66,20 @@ Command add_eventlog(CLI::App& root) {
   };
   auto o = std::make_shared<Opts>();
   auto* show = app->add_subcommand("show", "Decode an event log and replay it");
-  show->add_option("log", o->log, "Event log (TCG binary, or go-attestation JSON dump)")
-      ->required();
+  add_log_argument(show, o->log);
   auto* json = show->add_flag("--json", o->json, "Machine-readable output");
   show->add_flag("--yaml", o->yaml, "YAML in tpm2_eventlog's layout")->excludes(json);
-  show->add_option("--format", o->format, "auto, tcg, go-attestation, ima or txt-stat")
-      ->capture_default_str();
-  show->add_option("--quirk", o->quirks,
-                   "Apply a named firmware quirk rule (see 'eventlog quirks')");
-  show->add_option("--ima-bank", o->ima_bank,
-                   "IMA list: the bank of its template hashes (default: the file name's "
-                   "suffix, else the entries' layout)");
+  add_format_option(show, o->format);
+  add_quirk_option(show, o->quirks);
+  add_ima_bank_option(show, o->ima_bank);
   show->add_option("-o,--output", o->output, "Write to this file (atomically) instead of stdout");
   auto* quirks = app->add_subcommand("quirks", "List the named firmware quirk rules");
   auto* agg = app->add_subcommand(
       "boot-aggregate",
       "IMA's boot_aggregate per bank from a TCG log's replay (SHA-1 over PCRs 0-7, other banks "
       "over 0-9), printed as evmctl ima_boot_aggregate does");
-  agg->add_option("log", o->log, "Event log (TCG binary, or go-attestation JSON dump)")->required();
-  agg->add_option("--quirk", o->quirks, "Apply a named firmware quirk rule");
+  add_log_argument(agg, o->log);
+  add_quirk_option(agg, o->quirks);
 
   return {app, [o, show, quirks, agg] {
             if (quirks->parsed()) {
@@ -106,17 +102,14 @@ Command add_eventlog(CLI::App& root) {
               emit("", text);
               return 0;
             }
-            auto format = parse_log_format(o->format);
-            if (!format) throw_usage(fmt::format("unknown log format '{}'", o->format));
-            if (*format == LogFormat::kIma ||
-                (*format == LogFormat::kAuto &&
-                 (!o->ima_bank.empty() || sniff_log_file(o->log) == LogFormat::kIma))) {
+            const LogFormat format = log_format_option(o->format);
+            if (is_ima_list(format, o->ima_bank, o->log)) {
               if (o->yaml) throw_usage("--yaml (tpm2_eventlog's layout) is for TCG logs");
               emit(o->output, show_ima(o->log, ima_bank_option(o->ima_bank), o->json));
               return 0;
             }
             if (!o->ima_bank.empty()) throw_usage("--ima-bank applies to IMA lists");
-            EventLog log = load_event_log(o->log, *format);
+            EventLog log = load_event_log(o->log, format);
             for (const auto& q : o->quirks) apply_quirk(q, log.tcg.chain, log.banks());
             PcrSet values = replay(log.chain(), log.banks());
             std::string text;

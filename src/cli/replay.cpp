@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/log_options.h"
 #include "cli/render.h"
 #include "integral/chain/replay.h"
 #include "integral/eventlog/event_log.h"
@@ -25,6 +26,17 @@ struct Opts {
   std::vector<std::string> quirks;
   bool json = false, yaml = false;
 };
+
+// {"sha256": {"0": "hex", ...}, ...}: the selected PCRs' values.
+nlohmann::ordered_json pcrs_json(const PcrSet& values, const PcrSelection& show) {
+  auto pcrs = nlohmann::ordered_json::object();
+  for (const auto& b : show.banks()) {
+    auto& jb = pcrs[std::string(hash_alg_name(b.alg))] = nlohmann::ordered_json::object();
+    for (unsigned i = 0; i < kPcrCount; ++i)
+      if (b.pcrs.test(i)) jb[std::to_string(i)] = values.get(b.alg, i).hex();
+  }
+  return pcrs;
+}
 
 // An IMA list is replayed as a stream; every template hash is recomputed and checked.
 int replay_ima_list(const Opts& o, PcrSelection show) {
@@ -62,12 +74,7 @@ int replay_ima_list(const Opts& o, PcrSelection show) {
     j["format"] = form;
     j["entries"] = r.entries;
     j["violations"] = r.violations;
-    auto& pcrs = j["pcrs"] = nlohmann::ordered_json::object();
-    for (const auto& b : show.banks()) {
-      auto& jb = pcrs[std::string(hash_alg_name(b.alg))] = nlohmann::ordered_json::object();
-      for (unsigned i = 0; i < kPcrCount; ++i)
-        if (b.pcrs.test(i)) jb[std::to_string(i)] = r.values.get(b.alg, i).hex();
-    }
+    j["pcrs"] = pcrs_json(r.values, show);
     text = dump_json(j, 2) + "\n";
   } else {
     text = fmt::format("{}: {}, {} entries, {} violation(s), template hashes checked\n",
@@ -78,101 +85,94 @@ int replay_ima_list(const Opts& o, PcrSelection show) {
   return 0;
 }
 
+// What a firmware log replays to, and what the output says about it.
+struct Replayed {
+  std::optional<PcrSet> values;  // always set (PcrSet has no empty state)
+  PcrSelection touched;
+  std::string format_name;
+  uint64_t events = 0;
+  unsigned locality = 0;
+  bool hcrtm = false;
+};
+
+Replayed replay_log_file(const Opts& o, LogFormat format) {
+  Replayed out;
+  LogFormat resolved = format == LogFormat::kAuto ? sniff_log_file(o.log) : format;
+  // A plain TCG log is streamed (no events kept); dumps and quirks need the chain.
+  if (resolved == LogFormat::kTcg && o.quirks.empty()) {
+    MappedFile f(o.log);
+    TcgReplay r = replay_tcg_log(f.bytes(), o.log);
+    out.values = std::move(r.values);
+    out.touched = r.touched;
+    out.events = r.events;
+    out.locality = r.startup_locality;
+    out.hcrtm = r.hcrtm;
+    out.format_name =
+        r.format == TcgLogFormat::kCryptoAgile ? "TCG crypto-agile" : "TCG SHA-1 (TCG_PCR_EVENT)";
+    return out;
+  }
+  EventLog log = load_event_log(o.log, resolved);
+  for (const auto& q : o.quirks) apply_quirk(q, log.tcg.chain, log.banks());
+  out.values = replay(log.chain(), log.banks());
+  out.touched = touched_pcrs(log.chain(), log.banks());
+  out.events = log.chain().events.size();
+  out.locality = log.chain().startup_locality;
+  out.hcrtm = pcr0_starts_by_hcrtm(log.chain());
+  out.format_name = log.format_name();
+  return out;
+}
+
+std::string render_replay(const Opts& o, const Replayed& r, PcrSelection show) {
+  const PcrSet& values = *r.values;
+  if (o.yaml) return write_pcr_yaml(values, show);
+  if (show.empty()) show = r.touched;
+  if (o.json) {
+    nlohmann::ordered_json j;
+    j["file"] = json_safe(o.log);
+    j["format"] = r.format_name;
+    j["events"] = r.events;
+    j["startup_locality"] = r.locality;
+    j["quirks"] = o.quirks;
+    j["pcrs"] = pcrs_json(values, show);
+    return dump_json(j, 2) + "\n";
+  }
+  std::string text =
+      fmt::format("{}: {}, {} events{}\n", escape_terminal(o.log), r.format_name, r.events,
+                  r.hcrtm ? ", PCR 0 from locality 4 (H-CRTM event first)" : "");
+  return text + render_pcr_table(values, show);
+}
+
+int run_replay(const Opts& o) {
+  const LogFormat format = log_format_option(o.format);
+  PcrSelection show = o.pcrs.empty() ? PcrSelection() : PcrSelection::parse(o.pcrs);
+  if (is_ima_list(format, o.ima_bank, o.log)) return replay_ima_list(o, show);
+  if (!o.padded.empty() || !o.ima_bank.empty())
+    throw_usage("--ima-padded and --ima-bank apply to IMA lists");
+  const Replayed r = replay_log_file(o, format);
+  for (const auto& b : show.banks())
+    if (!r.values->has_bank(b.alg))
+      throw_usage(
+          fmt::format("--pcrs names bank {} that {} does not have", hash_alg_name(b.alg), o.log));
+  emit(o.output, render_replay(o, r, show));
+  return 0;
+}
+
 Command add_replay(CLI::App& root) {
   auto* app = root.add_subcommand("replay", "Replay an event log into PCR values");
   auto o = std::make_shared<Opts>();
-  app->add_option("log", o->log, "Event log (TCG binary, or go-attestation JSON dump)")->required();
+  add_log_argument(app, o->log);
   auto* json = app->add_flag("--json", o->json, "Machine-readable output");
   app->add_flag("--yaml", o->yaml, "PCRs in tpm2_pcrread's YAML layout")->excludes(json);
   app->add_option("--pcrs", o->pcrs,
                   "PCRs to show, tpm2-tools syntax (default: those the log extends; every PCR of "
                   "the log's banks for --yaml)");
-  app->add_option("--format", o->format, "auto, tcg, go-attestation, ima or txt-stat")
-      ->capture_default_str();
+  add_format_option(app, o->format);
   app->add_option("--bank", o->banks, "Banks to replay an IMA list into")->capture_default_str();
-  app->add_option("--ima-padded", o->padded,
-                  "IMA: banks the kernel extended with the SHA-1 template hash zero-padded (a "
-                  "hash the kernel lacked, or every bank before Linux 5.8)");
-  app->add_option("--ima-bank", o->ima_bank,
-                  "IMA: the bank of the list's template hashes (a per-bank list such as "
-                  "binary_runtime_measurements_sha256); default: the file name's suffix, else "
-                  "the entries' layout");
-  app->add_option("--quirk", o->quirks,
-                  "Apply a named firmware quirk rule (see 'eventlog quirks')");
+  add_ima_padded_option(app, o->padded);
+  add_ima_bank_option(app, o->ima_bank);
+  add_quirk_option(app, o->quirks);
   app->add_option("-o,--output", o->output, "Write to this file (atomically) instead of stdout");
-
-  return {
-      app, [o] {
-        auto format = parse_log_format(o->format);
-        if (!format) throw_usage(fmt::format("unknown log format '{}'", o->format));
-        PcrSelection show = o->pcrs.empty() ? PcrSelection() : PcrSelection::parse(o->pcrs);
-        if (*format == LogFormat::kIma ||
-            (*format == LogFormat::kAuto &&
-             (!o->ima_bank.empty() || sniff_log_file(o->log) == LogFormat::kIma)))
-          return replay_ima_list(*o, show);
-        if (!o->padded.empty() || !o->ima_bank.empty())
-          throw_usage("--ima-padded and --ima-bank apply to IMA lists");
-        // A plain TCG log is streamed (no events kept); dumps and quirks need the chain.
-        std::optional<PcrSet> replayed;
-        PcrSelection touched;
-        std::string format_name;
-        uint64_t events = 0;
-        unsigned locality = 0;
-        bool hcrtm = false;
-        LogFormat resolved = *format == LogFormat::kAuto ? sniff_log_file(o->log) : *format;
-        if (resolved == LogFormat::kTcg && o->quirks.empty()) {
-          MappedFile f(o->log);
-          TcgReplay r = replay_tcg_log(f.bytes(), o->log);
-          replayed = std::move(r.values);
-          touched = r.touched;
-          events = r.events;
-          locality = r.startup_locality;
-          hcrtm = r.hcrtm;
-          format_name = r.format == TcgLogFormat::kCryptoAgile ? "TCG crypto-agile"
-                                                               : "TCG SHA-1 (TCG_PCR_EVENT)";
-        } else {
-          EventLog log = load_event_log(o->log, resolved);
-          for (const auto& q : o->quirks) apply_quirk(q, log.tcg.chain, log.banks());
-          replayed = replay(log.chain(), log.banks());
-          touched = touched_pcrs(log.chain(), log.banks());
-          events = log.chain().events.size();
-          locality = log.chain().startup_locality;
-          hcrtm = pcr0_starts_by_hcrtm(log.chain());
-          format_name = log.format_name();
-        }
-        const PcrSet& values = *replayed;
-        for (const auto& b : show.banks())
-          if (!values.has_bank(b.alg))
-            throw_usage(fmt::format("--pcrs names bank {} that {} does not have",
-                                    hash_alg_name(b.alg), o->log));
-        std::string text;
-        if (o->yaml) {
-          text = write_pcr_yaml(values, show);
-        } else {
-          if (show.empty()) show = touched;
-          if (o->json) {
-            nlohmann::ordered_json j;
-            j["file"] = json_safe(o->log);
-            j["format"] = format_name;
-            j["events"] = events;
-            j["startup_locality"] = locality;
-            j["quirks"] = o->quirks;
-            auto& pcrs = j["pcrs"] = nlohmann::ordered_json::object();
-            for (const auto& b : show.banks()) {
-              auto& jb = pcrs[std::string(hash_alg_name(b.alg))] = nlohmann::ordered_json::object();
-              for (unsigned i = 0; i < kPcrCount; ++i)
-                if (b.pcrs.test(i)) jb[std::to_string(i)] = values.get(b.alg, i).hex();
-            }
-            text = dump_json(j, 2) + "\n";
-          } else {
-            text = fmt::format("{}: {}, {} events{}\n", escape_terminal(o->log), format_name,
-                               events, hcrtm ? ", PCR 0 from locality 4 (H-CRTM event first)" : "");
-            text += render_pcr_table(values, show);
-          }
-        }
-        emit(o->output, text);
-        return 0;
-      }};
+  return {app, [o] { return run_replay(*o); }};
 }
 
 const CommandRegistrar registered(25, add_replay);

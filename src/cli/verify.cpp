@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/log_options.h"
 #include "cli/render.h"
 #include "cli/verify_render.h"
 #include "integral/predict/verify.h"
@@ -101,18 +102,14 @@ int verify_ima_list(const VerifyOpts& o, const std::optional<PcrSelection>& sele
 
 // verify --log: the log against the TPM's PCRs and/or against a prediction.
 int verify_log_file(const VerifyOpts& o) {
-  auto format = parse_log_format(o.format);
-  if (!format) throw_usage(fmt::format("unknown log format '{}'", o.format));
+  const LogFormat format = log_format_option(o.format);
   std::optional<PcrSelection> select;
   if (!o.select.empty()) select = PcrSelection::parse(o.select);
-  if (*format == LogFormat::kIma ||
-      (*format == LogFormat::kAuto &&
-       (!o.ima_bank.empty() || sniff_log_file(o.log) == LogFormat::kIma)))
-    return verify_ima_list(o, select);
+  if (is_ima_list(format, o.ima_bank, o.log)) return verify_ima_list(o, select);
   if (!o.boot_log.empty() || !o.padded.empty() || !o.ima_bank.empty())
     throw_usage("--boot-log, --ima-padded and --ima-bank apply to IMA lists");
   LogVerification v =
-      verify_log({o.log, *format, o.quirks, select, o.pcrs, o.expect, o.check_digests});
+      verify_log({o.log, format, o.quirks, select, o.pcrs, o.expect, o.check_digests});
   emit("", render_log_verification(v, o));
   return exit_status(v.ok());
 }
@@ -125,10 +122,8 @@ Command add_verify(CLI::App& root) {
   app->add_option("--log", o->log,
                   "Event log of the boot (TCG binary, or go-attestation JSON dump whose PCRs are "
                   "used when --pcrs is not given)");
-  app->add_option("--format", o->format, "Log format: auto, tcg, go-attestation, ima or txt-stat")
-      ->capture_default_str();
-  app->add_option("--quirk", o->quirks,
-                  "Apply a named firmware quirk rule to the log (see 'eventlog quirks')");
+  add_format_option(app, o->format);
+  add_quirk_option(app, o->quirks);
   app->add_option("--select", o->select,
                   "PCRs to check, tpm2-tools syntax (default: every PCR the prediction extends, "
                   "in the banks the readout has)");
@@ -138,13 +133,8 @@ Command add_verify(CLI::App& root) {
   app->add_option("--boot-log", o->boot_log,
                   "IMA list: the firmware event log of the same boot, whose replayed PCRs must "
                   "give the list's boot_aggregate");
-  app->add_option("--ima-padded", o->padded,
-                  "IMA list: banks the kernel extended with the SHA-1 template hash zero-padded "
-                  "(a hash the kernel lacked, or every bank before Linux 5.8)");
-  app->add_option("--ima-bank", o->ima_bank,
-                  "IMA list: the bank of its template hashes (a per-bank list such as "
-                  "binary_runtime_measurements_sha256); default: the file name's suffix, else "
-                  "the entries' layout");
+  add_ima_padded_option(app, o->padded);
+  add_ima_bank_option(app, o->ima_bank);
   app->add_flag("--json", o->json, "Machine-readable report");
 
   return {app, [o] {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
 #include <new>
 
 namespace integral::image {
@@ -22,29 +23,28 @@ size_t byte_len(io_channel ch, int count) {
 
 errcode_t mem_open(const char* name, int /*flags*/, io_channel* channel) {
   if (!g_next) return EXT2_ET_BAD_DEVICE_NAME;
-  auto* ch = new (std::nothrow) struct_io_channel{};
+  // Owned here until handed to libext2fs, which gives it back to mem_close.
+  std::unique_ptr<struct_io_channel> ch(new (std::nothrow) struct_io_channel{});
   if (!ch) return EXT2_ET_NO_MEMORY;
   size_t n = std::strlen(name);
-  ch->name = new (std::nothrow) char[n + 1];
-  if (!ch->name) {
-    delete ch;
-    return EXT2_ET_NO_MEMORY;
-  }
-  std::memcpy(ch->name, name, n + 1);
+  std::unique_ptr<char[]> copy(new (std::nothrow) char[n + 1]);
+  if (!copy) return EXT2_ET_NO_MEMORY;
+  std::memcpy(copy.get(), name, n + 1);
+  ch->name = copy.release();
   ch->magic = EXT2_ET_MAGIC_IO_CHANNEL;
   ch->manager = g_next->manager();
   ch->block_size = 1024;
   ch->refcount = 1;
   ch->private_data = g_next;
   g_next = nullptr;
-  *channel = ch;
+  *channel = ch.release();
   return 0;
 }
 
 errcode_t mem_close(io_channel ch) {
   if (--ch->refcount > 0) return 0;
-  delete[] ch->name;
-  delete ch;
+  std::unique_ptr<char[]> name(ch->name);
+  std::unique_ptr<struct_io_channel> owned(ch);
   return 0;
 }
 
@@ -154,7 +154,7 @@ void MemImage::write(uint64_t offset, size_t len, const void* data) {
     size_t n = std::min(len, kPage - in);
     auto& p = pages_[page];
     if (!p) {
-      p.reset(new uint8_t[kPage]);
+      p = std::make_unique_for_overwrite<uint8_t[]>(kPage);
       if (n != kPage) std::memset(p.get(), 0, kPage);
     }
     std::memcpy(p.get() + in, d, n);

@@ -113,28 +113,33 @@ void for_each_planned_inode(const std::vector<Node>& nodes, F&& f) {
   }
 }
 
-// Owns the libext2fs file system handle: freed without writing unless close() succeeded.
-class Ext2Fs {
+// Owns a libext2fs handle H (a pointer type): `Free` releases it on every path (errors ignored:
+// unwinding); where the release can fail and matters, `Close` (which takes the handle's address
+// and reports the error) is called through close(), after which there is nothing left to free.
+template <typename H, void (*Free)(H), errcode_t (*Close)(H*) = nullptr>
+class Ext2Handle {
  public:
-  Ext2Fs() = default;
-  ~Ext2Fs() {
-    if (fs_) ext2fs_free(fs_);
+  Ext2Handle() = default;
+  ~Ext2Handle() {
+    if (h_) Free(h_);
   }
-  Ext2Fs(const Ext2Fs&) = delete;
-  Ext2Fs& operator=(const Ext2Fs&) = delete;
-  ext2_filsys get() const { return fs_; }
-  ext2_filsys operator->() const { return fs_; }
-  ext2_filsys* out() { return &fs_; }
-  // Writes and frees the file system (freed also on an error).
-  errcode_t close() {
-    errcode_t err = ext2fs_close_free(&fs_);
-    fs_ = nullptr;
+  Ext2Handle(const Ext2Handle&) = delete;
+  Ext2Handle& operator=(const Ext2Handle&) = delete;
+  H get() const { return h_; }
+  H operator->() const { return h_; }
+  H* out() { return &h_; }
+  errcode_t close() requires(Close != nullptr) {
+    errcode_t err = Close(&h_);
+    h_ = nullptr;
     return err;
   }
 
  private:
-  ext2_filsys fs_ = nullptr;
+  H h_ = nullptr;
 };
+
+// The file system: freed without writing unless close() (write and free) succeeded.
+using Ext2Fs = Ext2Handle<ext2_filsys, ext2fs_free, ext2fs_close_free>;
 
 // File data planned in phase 1 is gathered in chunks of kChunkBlocks blocks (the last one
 // shorter): written out at once (without a sink) or kept for phase 3 (with one, up to

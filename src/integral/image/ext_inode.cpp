@@ -15,42 +15,12 @@ ext2_inode* as_inode(ext2_inode_large& in) {
   return reinterpret_cast<ext2_inode*>(&in);
 }
 
-// Owns an extent handle (freed on every path).
-class ExtentHandle {
- public:
-  ExtentHandle() = default;
-  ~ExtentHandle() {
-    if (h_) ext2fs_extent_free(h_);
-  }
-  ExtentHandle(const ExtentHandle&) = delete;
-  ExtentHandle& operator=(const ExtentHandle&) = delete;
-  ext2_extent_handle_t get() const { return h_; }
-  ext2_extent_handle_t* out() { return &h_; }
+using ExtentHandle = Ext2Handle<ext2_extent_handle_t, ext2fs_extent_free>;
 
- private:
-  ext2_extent_handle_t h_ = nullptr;
-};
-
-// Owns an xattr handle: closed on scope exit unless close() (which reports its error) was called.
-class XattrHandle {
- public:
-  XattrHandle() = default;
-  ~XattrHandle() {
-    if (h_) ext2fs_xattrs_close(&h_);
-  }
-  XattrHandle(const XattrHandle&) = delete;
-  XattrHandle& operator=(const XattrHandle&) = delete;
-  ext2_xattr_handle* get() const { return h_; }
-  ext2_xattr_handle** out() { return &h_; }
-  errcode_t close() {
-    errcode_t err = ext2fs_xattrs_close(&h_);
-    h_ = nullptr;
-    return err;
-  }
-
- private:
-  ext2_xattr_handle* h_ = nullptr;
-};
+void free_xattrs(ext2_xattr_handle* h) {
+  ext2fs_xattrs_close(&h);
+}
+using XattrHandle = Ext2Handle<ext2_xattr_handle*, free_xattrs, ext2fs_xattrs_close>;
 
 uint16_t mode_bits(EntryType t) {
   switch (t) {

@@ -8,6 +8,7 @@
 
 #include "integral/util/error.h"
 #include "integral/util/hex.h"
+#include "integral/util/text.h"
 
 namespace integral::image {
 
@@ -68,25 +69,98 @@ std::string decode_value(const std::string& v, const std::string& name, uint64_t
 
 }  // namespace
 
+namespace {
+
+using Field = std::pair<std::string_view, uint64_t>;  // a field and its offset in the manifest
+
+// The white-space-separated fields of a line (comment already cut).
+std::vector<Field> split_fields(std::string_view line, uint64_t line_off) {
+  std::vector<Field> fields;
+  for (size_t i = 0; i < line.size();) {
+    while (i < line.size() && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r')) ++i;
+    size_t j = i;
+    while (j < line.size() && line[j] != ' ' && line[j] != '\t' && line[j] != '\r') ++j;
+    if (j > i) fields.emplace_back(line.substr(i, j - i), line_off + i);
+    i = j;
+  }
+  return fields;
+}
+
+// The PATH and TYPE fields.
+void read_path_and_type(ManifestLine& m, const Field& path, const Field& type,
+                        const std::string& name) {
+  std::string raw = unescape(path.first, name, path.second);
+  if (raw.empty() || raw[0] != '/')
+    throw_bad_input(fmt::format("line {}: path '{}' must be absolute in the image", m.line, raw),
+                    name, path.second);
+  m.is_glob = raw.find_first_of("*?[") != std::string::npos;
+  if (m.is_glob) {
+    // Globs are matched against normalized paths; refuse '..' in them all the same.
+    Tree::normalize(raw, true, name, path.second);
+    m.path = raw.substr(1);
+  } else {
+    m.path = Tree::normalize(raw, true, name, path.second);
+  }
+  auto t = type.first;
+  if (t.size() != 1 || std::string_view("-fdlcbps").find(t[0]) == std::string_view::npos)
+    throw_bad_input(fmt::format("line {}: type '{}' is not one of - f d l c b p s", m.line, t),
+                    name, type.second);
+  m.type = t[0];
+  if (m.is_glob && m.type != '-')
+    throw_bad_input(
+        fmt::format("line {}: a glob can only change existing entries (type '-')", m.line), name,
+        type.second);
+}
+
+// One KEY=VALUE field after GID.
+void read_key_value(ManifestLine& m, const Field& field, const std::string& name) {
+  auto [f, off] = field;
+  size_t eq = f.find('=');
+  if (eq == std::string_view::npos)
+    throw_bad_input(fmt::format("line {}: '{}' is not key=value", m.line, f), name, off);
+  auto key = f.substr(0, eq);
+  std::string val = unescape(f.substr(eq + 1), name, off + eq + 1);
+  if (key == "major") {
+    m.major = number(val, 10, name, off, "major");
+  } else if (key == "minor") {
+    m.minor = number(val, 10, name, off, "minor");
+  } else if (key == "target") {
+    if (val.empty() || val.size() > kMaxSymlinkLen)
+      throw_bad_input(fmt::format("line {}: symlink target empty or too long", m.line), name, off);
+    m.target = val;
+  } else if (key.substr(0, 6) == "xattr.") {
+    std::string xn(key.substr(6));
+    if (xn.find('.') == std::string::npos || xn.size() > 255)
+      throw_bad_input(fmt::format("line {}: bad xattr name '{}'", m.line, xn), name, off);
+    std::string v = decode_value(val, name, off);
+    if (v.size() > kMaxXattrValue)
+      throw_bad_input(fmt::format("line {}: xattr value over {} bytes", m.line, kMaxXattrValue),
+                      name, off);
+    m.xattrs.emplace_back(std::move(xn), std::move(v));
+  } else {
+    throw_bad_input(fmt::format("line {}: unknown key '{}'", m.line, key), name, off);
+  }
+}
+
+// A MODE/UID/GID field: "-" leaves the entry's value.
+std::optional<uint32_t> optional_number(const Field& field, int base, const std::string& name,
+                                        const char* what) {
+  if (field.first == "-") return std::nullopt;
+  return number(field.first, base, name, field.second, what);
+}
+
+}  // namespace
+
 std::vector<ManifestLine> parse_manifest(const std::string& text, const std::string& name) {
   std::vector<ManifestLine> out;
-  size_t pos = 0, lineno = 0;
-  while (pos < text.size()) {
-    size_t end = text.find('\n', pos);
-    if (end == std::string::npos) end = text.size();
-    std::string_view line(text.data() + pos, end - pos);
-    uint64_t line_off = pos;
-    pos = end + 1;
+  size_t lineno = 0;
+  LineReader lines(text);
+  std::string_view line;
+  size_t line_off = 0;
+  while (lines.next(line, line_off)) {
     ++lineno;
     if (size_t hash = line.find('#'); hash != std::string_view::npos) line = line.substr(0, hash);
-    std::vector<std::pair<std::string_view, uint64_t>> fields;
-    for (size_t i = 0; i < line.size();) {
-      while (i < line.size() && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r')) ++i;
-      size_t j = i;
-      while (j < line.size() && line[j] != ' ' && line[j] != '\t' && line[j] != '\r') ++j;
-      if (j > i) fields.emplace_back(line.substr(i, j - i), line_off + i);
-      i = j;
-    }
+    const std::vector<Field> fields = split_fields(line, line_off);
     if (fields.empty()) continue;
     if (fields.size() < 5)
       throw_bad_input(fmt::format("line {}: expected PATH TYPE MODE UID GID", lineno), name,
@@ -94,61 +168,13 @@ std::vector<ManifestLine> parse_manifest(const std::string& text, const std::str
     ManifestLine m;
     m.line = lineno;
     m.offset = line_off;
-    std::string raw = unescape(fields[0].first, name, fields[0].second);
-    if (raw.empty() || raw[0] != '/')
-      throw_bad_input(fmt::format("line {}: path '{}' must be absolute in the image", lineno, raw),
-                      name, fields[0].second);
-    m.is_glob = raw.find_first_of("*?[") != std::string::npos;
-    if (m.is_glob) {
-      // Globs are matched against normalized paths; refuse '..' in them all the same.
-      Tree::normalize(raw, true, name, fields[0].second);
-      m.path = raw.substr(1);
-    } else {
-      m.path = Tree::normalize(raw, true, name, fields[0].second);
-    }
-    auto t = fields[1].first;
-    if (t.size() != 1 || std::string_view("-fdlcbps").find(t[0]) == std::string_view::npos)
-      throw_bad_input(fmt::format("line {}: type '{}' is not one of - f d l c b p s", lineno, t),
-                      name, fields[1].second);
-    m.type = t[0];
-    if (m.is_glob && m.type != '-')
-      throw_bad_input(
-          fmt::format("line {}: a glob can only change existing entries (type '-')", lineno), name,
-          fields[1].second);
-    if (fields[2].first != "-") m.mode = number(fields[2].first, 8, name, fields[2].second, "mode");
+    read_path_and_type(m, fields[0], fields[1], name);
+    m.mode = optional_number(fields[2], 8, name, "mode");
     if (m.mode && *m.mode > 07777)
       throw_bad_input(fmt::format("line {}: mode above 07777", lineno), name, fields[2].second);
-    if (fields[3].first != "-") m.uid = number(fields[3].first, 10, name, fields[3].second, "uid");
-    if (fields[4].first != "-") m.gid = number(fields[4].first, 10, name, fields[4].second, "gid");
-    for (size_t i = 5; i < fields.size(); ++i) {
-      auto [f, off] = fields[i];
-      size_t eq = f.find('=');
-      if (eq == std::string_view::npos)
-        throw_bad_input(fmt::format("line {}: '{}' is not key=value", lineno, f), name, off);
-      auto key = f.substr(0, eq);
-      std::string val = unescape(f.substr(eq + 1), name, off + eq + 1);
-      if (key == "major") {
-        m.major = number(val, 10, name, off, "major");
-      } else if (key == "minor") {
-        m.minor = number(val, 10, name, off, "minor");
-      } else if (key == "target") {
-        if (val.empty() || val.size() > kMaxSymlinkLen)
-          throw_bad_input(fmt::format("line {}: symlink target empty or too long", lineno), name,
-                          off);
-        m.target = val;
-      } else if (key.substr(0, 6) == "xattr.") {
-        std::string xn(key.substr(6));
-        if (xn.find('.') == std::string::npos || xn.size() > 255)
-          throw_bad_input(fmt::format("line {}: bad xattr name '{}'", lineno, xn), name, off);
-        std::string v = decode_value(val, name, off);
-        if (v.size() > kMaxXattrValue)
-          throw_bad_input(fmt::format("line {}: xattr value over {} bytes", lineno, kMaxXattrValue),
-                          name, off);
-        m.xattrs.emplace_back(std::move(xn), std::move(v));
-      } else {
-        throw_bad_input(fmt::format("line {}: unknown key '{}'", lineno, key), name, off);
-      }
-    }
+    m.uid = optional_number(fields[3], 10, name, "uid");
+    m.gid = optional_number(fields[4], 10, name, "gid");
+    for (size_t i = 5; i < fields.size(); ++i) read_key_value(m, fields[i], name);
     out.push_back(std::move(m));
   }
   return out;
@@ -156,23 +182,12 @@ std::vector<ManifestLine> parse_manifest(const std::string& text, const std::str
 
 namespace {
 
+// The inverse of entry_type_letter, for a type letter the parser accepted.
 EntryType type_of(char c) {
-  switch (c) {
-    case 'f':
-      return EntryType::kRegular;
-    case 'd':
-      return EntryType::kDirectory;
-    case 'l':
-      return EntryType::kSymlink;
-    case 'c':
-      return EntryType::kCharDev;
-    case 'b':
-      return EntryType::kBlockDev;
-    case 'p':
-      return EntryType::kFifo;
-    default:
-      return EntryType::kSocket;
-  }
+  for (auto i = static_cast<uint8_t>(EntryType::kRegular);
+       i < static_cast<uint8_t>(EntryType::kSocket); ++i)
+    if (entry_type_letter(static_cast<EntryType>(i)) == c) return static_cast<EntryType>(i);
+  return EntryType::kSocket;
 }
 
 void apply_fields(Tree& tree, Entry& name_entry, const ManifestLine& m, const std::string& name) {

@@ -5,9 +5,12 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <filesystem>
+#include <memory>
 #include <vector>
 
+#include "integral/util/fd.h"
 #include "integral/util/hex.h"
 
 namespace integral::image {
@@ -73,7 +76,8 @@ TEST_F(MeasureSinkTest, VerityTreeEqualsTheBuilderOverTheWholeImage) {
   VerityParams p;
   p.salt = {9, 8, 7, 6};
   p.uuid[0] = 1;
-  int data = ::memfd_create("data", 0), whole_fd = ::memfd_create("whole", 0);
+  const Fd data_owner(::memfd_create("data", 0)), whole_owner(::memfd_create("whole", 0));
+  const int data = data_owner.get(), whole_fd = whole_owner.get();
   ASSERT_EQ(::pwrite(data, img_.data(), img_.size(), 0), static_cast<ssize_t>(img_.size()));
   VerityResult whole = verity_format(data, img_.size(), whole_fd, 0, p, "whole");
 
@@ -89,13 +93,13 @@ TEST_F(MeasureSinkTest, VerityTreeEqualsTheBuilderOverTheWholeImage) {
   std::vector<uint8_t> a(static_cast<size_t>(::lseek(whole_fd, 0, SEEK_END)));
   ASSERT_EQ(::pread(whole_fd, a.data(), a.size(), 0), static_cast<ssize_t>(a.size()));
   std::vector<uint8_t> b(std::filesystem::file_size(dir_ / "img.hash"));
-  FILE* f = std::fopen((dir_ / "img.hash").c_str(), "rb");
+  struct FileCloser {
+    void operator()(FILE* f) const { std::fclose(f); }
+  };
+  std::unique_ptr<FILE, FileCloser> f(std::fopen((dir_ / "img.hash").c_str(), "rb"));
   ASSERT_TRUE(f);
-  ASSERT_EQ(std::fread(b.data(), 1, b.size(), f), b.size());
-  std::fclose(f);
+  ASSERT_EQ(std::fread(b.data(), 1, b.size(), f.get()), b.size());
   EXPECT_EQ(a, b);
-  ::close(data);
-  ::close(whole_fd);
 }
 
 }  // namespace

@@ -20,23 +20,11 @@
 namespace integral::image {
 
 char entry_type_letter(EntryType t) {
-  switch (t) {
-    case EntryType::kRegular:
-      return 'f';
-    case EntryType::kDirectory:
-      return 'd';
-    case EntryType::kSymlink:
-      return 'l';
-    case EntryType::kCharDev:
-      return 'c';
-    case EntryType::kBlockDev:
-      return 'b';
-    case EntryType::kFifo:
-      return 'p';
-    case EntryType::kSocket:
-      return 's';
-  }
-  return '?';
+  // Indexed by EntryType, in its declaration order.
+  constexpr std::string_view kLetters = "fdlcbps";
+  static_assert(static_cast<size_t>(EntryType::kSocket) == kLetters.size() - 1);
+  const auto i = static_cast<size_t>(t);
+  return i < kLetters.size() ? kLetters[i] : '?';
 }
 
 Tree::Tree() {
@@ -45,24 +33,8 @@ Tree::Tree() {
   root.mode = 0755;
   entries_.emplace("", std::move(root));
 }
-Tree::Tree(Tree&& o) noexcept : entries_(std::move(o.entries_)), spill_fd_(o.spill_fd_) {
-  o.spill_fd_ = -1;
-}
-Tree& Tree::operator=(Tree&& o) noexcept {
-  if (this != &o) {
-    if (spill_fd_ >= 0) ::close(spill_fd_);
-    entries_ = std::move(o.entries_);
-    spill_fd_ = o.spill_fd_;
-    o.spill_fd_ = -1;
-  }
-  return *this;
-}
-Tree::~Tree() {
-  if (spill_fd_ >= 0) ::close(spill_fd_);
-}
-void Tree::set_spill_fd(int fd) {
-  if (spill_fd_ >= 0) ::close(spill_fd_);
-  spill_fd_ = fd;
+void Tree::set_spill_fd(Fd fd) {
+  spill_ = std::move(fd);
 }
 
 std::string Tree::normalize(const std::string& raw, bool allow_absolute, const std::string& what,
@@ -184,18 +156,23 @@ struct DevInoHash {
   }
 };
 
+struct DirCloser {
+  void operator()(DIR* d) const { ::closedir(d); }
+};
+
 void walk(Tree& tree, const std::filesystem::path& host, const std::string& rel,
           std::unordered_map<DevIno, std::string, DevInoHash>& links) {
-  DIR* d = ::opendir(host.c_str());
-  if (!d)
-    throw_environment(fmt::format("cannot read directory: {}", std::strerror(errno)),
-                      host.string());
   std::vector<std::string> names;
-  while (auto* de = ::readdir(d)) {
-    std::string n = de->d_name;
-    if (n != "." && n != "..") names.push_back(std::move(n));
+  {
+    std::unique_ptr<DIR, DirCloser> d(::opendir(host.c_str()));
+    if (!d)
+      throw_environment(fmt::format("cannot read directory: {}", std::strerror(errno)),
+                        host.string());
+    while (auto* de = ::readdir(d.get())) {
+      std::string n = de->d_name;
+      if (n != "." && n != "..") names.push_back(std::move(n));
+    }
   }
-  ::closedir(d);
   // Byte order, independent of locale and of the source filesystem's readdir order.
   std::sort(names.begin(), names.end());
   for (const auto& n : names) {
@@ -264,154 +241,197 @@ struct ArchiveCloser {
   void operator()(archive* a) const { archive_read_free(a); }
 };
 
-int make_spill_file() {
+Fd make_spill_file() {
   std::string dir = ::getenv("TMPDIR") ? ::getenv("TMPDIR") : "/tmp";
-  int fd = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-  if (fd >= 0) return fd;
+  Fd fd(::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600));
+  if (fd) return fd;
   std::string tmpl = dir + "/integral-spill.XXXXXX";
-  fd = ::mkstemp(tmpl.data());
-  if (fd < 0)
+  fd.reset(::mkstemp(tmpl.data()));
+  if (!fd)
     throw_environment(fmt::format("cannot create spill file: {}", std::strerror(errno)), dir);
   ::unlink(tmpl.c_str());
   return fd;
 }
 
+// Reads a tar's entries into a tree, regular files' bytes into its spill file.
+class TarReader {
+ public:
+  explicit TarReader(const std::filesystem::path& tar);
+  // Reads the next entry into the tree; false at the end of the archive.
+  bool next();
+  Tree take() { return std::move(tree_); }
+
+ private:
+  // Where the entry being read stands, for messages.
+  [[noreturn]] void bad(const std::string& message) const {
+    throw_bad_input(message, src_, offset_);
+  }
+  void read_xattrs(archive_entry* ae, const std::string& path, Entry& e) const;
+  void add_hard_link(Entry e, const char* hl);
+  void read_type(archive_entry* ae, mode_t ft, Entry& e) const;
+  void spill(archive_entry* ae, Entry& e);
+
+  const std::string src_;
+  std::unique_ptr<archive, ArchiveCloser> a_;
+  Tree tree_;
+  uint64_t spill_end_ = 0;
+  uint64_t offset_ = 0;  // of the entry being read
+};
+
+TarReader::TarReader(const std::filesystem::path& tar)
+    : src_(tar.string()), a_(archive_read_new()) {
+  archive_read_support_filter_all(a_.get());
+  archive_read_support_format_tar(a_.get());
+  archive_read_support_format_gnutar(a_.get());
+  if (archive_read_open_filename(a_.get(), src_.c_str(), 1 << 16) != ARCHIVE_OK)
+    throw_bad_input(fmt::format("cannot open tar: {}", archive_error(a_.get())), src_);
+  tree_.set_spill_fd(make_spill_file());
+}
+
+void TarReader::read_xattrs(archive_entry* ae, const std::string& path, Entry& e) const {
+  archive_entry_xattr_reset(ae);
+  const char* xname = nullptr;
+  const void* xval = nullptr;
+  size_t xlen = 0;
+  while (archive_entry_xattr_next(ae, &xname, &xval, &xlen) == ARCHIVE_OK) {
+    std::string n = xname ? xname : "";
+    if (n.empty() || n.size() > 255 || n.find('.') == std::string::npos)
+      bad(fmt::format("'{}': bad xattr name '{}'", path, n));
+    if (xlen > kMaxXattrValue)
+      bad(fmt::format("'{}': xattr {} larger than {} bytes", path, n, kMaxXattrValue));
+    e.xattrs[n] = std::string(static_cast<const char*>(xval), xlen);
+  }
+}
+
+void TarReader::add_hard_link(Entry e, const char* hl) {
+  std::string target = Tree::normalize(hl, false, src_, offset_);
+  const Entry* t = tree_.find(target);
+  if (!t) bad(fmt::format("'{}': hard link to missing '{}'", e.path, target));
+  if (t->type != EntryType::kRegular)
+    bad(fmt::format("'{}': hard link to non-file '{}'", e.path, target));
+  e.type = EntryType::kRegular;
+  e.link_to = t->link_to.empty() ? target : t->link_to;
+  tree_.add(std::move(e), src_, offset_);
+}
+
+// A list of cases, one per tar entry type.
+void TarReader::read_type(archive_entry* ae, mode_t ft, Entry& e) const {
+  switch (ft) {
+    case AE_IFREG:
+      e.type = EntryType::kRegular;
+      break;
+    case AE_IFDIR:
+      e.type = EntryType::kDirectory;
+      break;
+    case AE_IFLNK: {
+      e.type = EntryType::kSymlink;
+      const char* t = archive_entry_symlink(ae);
+      e.target = t ? t : "";
+      if (e.target.empty() || e.target.size() > kMaxSymlinkLen)
+        bad(fmt::format("'{}': symlink target empty or too long", e.path));
+      break;
+    }
+    case AE_IFCHR:
+    case AE_IFBLK:
+      e.type = ft == AE_IFCHR ? EntryType::kCharDev : EntryType::kBlockDev;
+      e.major = static_cast<uint32_t>(archive_entry_rdevmajor(ae));
+      e.minor = static_cast<uint32_t>(archive_entry_rdevminor(ae));
+      break;
+    case AE_IFIFO:
+      e.type = EntryType::kFifo;
+      break;
+    case AE_IFSOCK:
+      e.type = EntryType::kSocket;
+      break;
+    default:
+      bad(fmt::format("'{}': unknown entry type", e.path));
+  }
+}
+
+// Copies a regular file's bytes to the end of the spill file.
+void TarReader::spill(archive_entry* ae, Entry& e) {
+  if (!archive_entry_size_is_set(ae) || archive_entry_size(ae) < 0)
+    bad(fmt::format("'{}': no size", e.path));
+  auto size = static_cast<uint64_t>(archive_entry_size(ae));
+  // Block-aligned, so the writer can find the spill file's holes per 4 KiB block.
+  spill_end_ = (spill_end_ + 4095) & ~uint64_t{4095};
+  e.content.spill_offset = spill_end_;
+  e.content.size = size;
+  const void* buf = nullptr;
+  size_t len = 0;
+  la_int64_t off = 0;
+  for (;;) {
+    int rr = archive_read_data_block(a_.get(), &buf, &len, &off);
+    if (rr == ARCHIVE_EOF) break;
+    if (rr != ARCHIVE_OK && rr != ARCHIVE_WARN)
+      bad(fmt::format("'{}': {}", e.path, archive_error(a_.get())));
+    if (off < 0 || static_cast<uint64_t>(off) > size || len > size - static_cast<uint64_t>(off))
+      bad(fmt::format("'{}': data beyond the entry's size", e.path));
+    // Sparse gaps stay holes in the spill file and read back as zeros.
+    pwrite_all(tree_.spill_fd(), buf, len, spill_end_ + static_cast<uint64_t>(off), "spill file");
+  }
+  spill_end_ += size;
+  if (::ftruncate(tree_.spill_fd(), static_cast<off_t>(spill_end_)) != 0)
+    throw_environment(fmt::format("cannot grow spill file: {}", std::strerror(errno)));
+}
+
+bool TarReader::next() {
+  archive_entry* ae = nullptr;
+  int r = archive_read_next_header(a_.get(), &ae);
+  offset_ = static_cast<uint64_t>(archive_read_header_position(a_.get()));
+  if (r == ARCHIVE_EOF) return false;
+  if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
+    bad(fmt::format("bad tar header: {}", archive_error(a_.get())));
+  const char* raw = archive_entry_pathname(ae);
+  if (!raw) bad("tar entry without a name");
+  std::string path = Tree::normalize(raw, false, src_, offset_);
+  const char* hl = archive_entry_hardlink(ae);
+  mode_t ft = archive_entry_filetype(ae);
+  if (path.empty()) {
+    // "./": the root directory's own metadata.
+    if (hl || ft != AE_IFDIR) bad("the root entry is not a directory");
+    Entry* root = tree_.find("");
+    root->mode = archive_entry_perm(ae) & 07777;
+    root->uid = static_cast<uint32_t>(archive_entry_uid(ae));
+    root->gid = static_cast<uint32_t>(archive_entry_gid(ae));
+  }
+  Entry e;
+  e.path = path;
+  e.mode = archive_entry_perm(ae) & 07777;
+  e.uid = static_cast<uint32_t>(archive_entry_uid(ae));
+  e.gid = static_cast<uint32_t>(archive_entry_gid(ae));
+  read_xattrs(ae, path, e);
+  if (path.empty()) {
+    tree_.find("")->xattrs = std::move(e.xattrs);
+    return true;
+  }
+  tree_.add_parents(path, src_, offset_);
+  if (hl) {
+    add_hard_link(std::move(e), hl);
+    return true;
+  }
+  read_type(ae, ft, e);
+  if (Entry* seen = tree_.find(path); seen && seen->implicit && e.type == EntryType::kDirectory) {
+    // A directory listed after its contents: take its metadata, once.
+    seen->implicit = false;
+    seen->mode = e.mode;
+    seen->uid = e.uid;
+    seen->gid = e.gid;
+    seen->xattrs = std::move(e.xattrs);
+    return true;
+  }
+  if (e.type == EntryType::kRegular) spill(ae, e);
+  tree_.add(std::move(e), src_, offset_);
+  return true;
+}
+
 }  // namespace
 
 Tree load_tar(const std::filesystem::path& tar) {
-  const std::string src = tar.string();
-  std::unique_ptr<archive, ArchiveCloser> a(archive_read_new());
-  archive_read_support_filter_all(a.get());
-  archive_read_support_format_tar(a.get());
-  archive_read_support_format_gnutar(a.get());
-  if (archive_read_open_filename(a.get(), src.c_str(), 1 << 16) != ARCHIVE_OK)
-    throw_bad_input(fmt::format("cannot open tar: {}", archive_error(a.get())), src);
-  Tree tree;
-  tree.set_spill_fd(make_spill_file());
-  uint64_t spill_end = 0;
-  std::vector<char> zero_gap;
-  for (;;) {
-    archive_entry* ae = nullptr;
-    int r = archive_read_next_header(a.get(), &ae);
-    auto offset = static_cast<uint64_t>(archive_read_header_position(a.get()));
-    if (r == ARCHIVE_EOF) break;
-    if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
-      throw_bad_input(fmt::format("bad tar header: {}", archive_error(a.get())), src, offset);
-    const char* raw = archive_entry_pathname(ae);
-    if (!raw) throw_bad_input("tar entry without a name", src, offset);
-    std::string path = Tree::normalize(raw, false, src, offset);
-    const char* hl = archive_entry_hardlink(ae);
-    mode_t ft = archive_entry_filetype(ae);
-    if (path.empty()) {
-      // "./": the root directory's own metadata.
-      if (hl || ft != AE_IFDIR) throw_bad_input("the root entry is not a directory", src, offset);
-      Entry* root = tree.find("");
-      root->mode = archive_entry_perm(ae) & 07777;
-      root->uid = static_cast<uint32_t>(archive_entry_uid(ae));
-      root->gid = static_cast<uint32_t>(archive_entry_gid(ae));
-    }
-    Entry e;
-    e.path = path;
-    e.mode = archive_entry_perm(ae) & 07777;
-    e.uid = static_cast<uint32_t>(archive_entry_uid(ae));
-    e.gid = static_cast<uint32_t>(archive_entry_gid(ae));
-    archive_entry_xattr_reset(ae);
-    const char* xname = nullptr;
-    const void* xval = nullptr;
-    size_t xlen = 0;
-    while (archive_entry_xattr_next(ae, &xname, &xval, &xlen) == ARCHIVE_OK) {
-      std::string n = xname ? xname : "";
-      if (n.empty() || n.size() > 255 || n.find('.') == std::string::npos)
-        throw_bad_input(fmt::format("'{}': bad xattr name '{}'", path, n), src, offset);
-      if (xlen > kMaxXattrValue)
-        throw_bad_input(fmt::format("'{}': xattr {} larger than {} bytes", path, n, kMaxXattrValue),
-                        src, offset);
-      e.xattrs[n] = std::string(static_cast<const char*>(xval), xlen);
-    }
-    if (path.empty()) {
-      tree.find("")->xattrs = std::move(e.xattrs);
-      continue;
-    }
-    tree.add_parents(path, src, offset);
-    if (hl) {
-      std::string target = Tree::normalize(hl, false, src, offset);
-      const Entry* t = tree.find(target);
-      if (!t)
-        throw_bad_input(fmt::format("'{}': hard link to missing '{}'", path, target), src, offset);
-      if (t->type != EntryType::kRegular)
-        throw_bad_input(fmt::format("'{}': hard link to non-file '{}'", path, target), src, offset);
-      e.type = EntryType::kRegular;
-      e.link_to = t->link_to.empty() ? target : t->link_to;
-      tree.add(std::move(e), src, offset);
-      continue;
-    }
-    switch (ft) {
-      case AE_IFREG:
-        e.type = EntryType::kRegular;
-        break;
-      case AE_IFDIR:
-        e.type = EntryType::kDirectory;
-        break;
-      case AE_IFLNK: {
-        e.type = EntryType::kSymlink;
-        const char* t = archive_entry_symlink(ae);
-        e.target = t ? t : "";
-        if (e.target.empty() || e.target.size() > kMaxSymlinkLen)
-          throw_bad_input(fmt::format("'{}': symlink target empty or too long", path), src, offset);
-        break;
-      }
-      case AE_IFCHR:
-      case AE_IFBLK:
-        e.type = ft == AE_IFCHR ? EntryType::kCharDev : EntryType::kBlockDev;
-        e.major = static_cast<uint32_t>(archive_entry_rdevmajor(ae));
-        e.minor = static_cast<uint32_t>(archive_entry_rdevminor(ae));
-        break;
-      case AE_IFIFO:
-        e.type = EntryType::kFifo;
-        break;
-      case AE_IFSOCK:
-        e.type = EntryType::kSocket;
-        break;
-      default:
-        throw_bad_input(fmt::format("'{}': unknown entry type", path), src, offset);
-    }
-    if (Entry* seen = tree.find(path); seen && seen->implicit && e.type == EntryType::kDirectory) {
-      // A directory listed after its contents: take its metadata, once.
-      seen->implicit = false;
-      seen->mode = e.mode;
-      seen->uid = e.uid;
-      seen->gid = e.gid;
-      seen->xattrs = std::move(e.xattrs);
-      continue;
-    }
-    if (e.type == EntryType::kRegular) {
-      if (!archive_entry_size_is_set(ae) || archive_entry_size(ae) < 0)
-        throw_bad_input(fmt::format("'{}': no size", path), src, offset);
-      auto size = static_cast<uint64_t>(archive_entry_size(ae));
-      // Block-aligned, so the writer can find the spill file's holes per 4 KiB block.
-      spill_end = (spill_end + 4095) & ~uint64_t{4095};
-      e.content.spill_offset = spill_end;
-      e.content.size = size;
-      const void* buf = nullptr;
-      size_t len = 0;
-      la_int64_t off = 0;
-      for (;;) {
-        int rr = archive_read_data_block(a.get(), &buf, &len, &off);
-        if (rr == ARCHIVE_EOF) break;
-        if (rr != ARCHIVE_OK && rr != ARCHIVE_WARN)
-          throw_bad_input(fmt::format("'{}': {}", path, archive_error(a.get())), src, offset);
-        if (off < 0 || static_cast<uint64_t>(off) > size || len > size - static_cast<uint64_t>(off))
-          throw_bad_input(fmt::format("'{}': data beyond the entry's size", path), src, offset);
-        // Sparse gaps stay holes in the spill file and read back as zeros.
-        pwrite_all(tree.spill_fd(), buf, len, spill_end + static_cast<uint64_t>(off), "spill file");
-      }
-      spill_end += size;
-      if (::ftruncate(tree.spill_fd(), static_cast<off_t>(spill_end)) != 0)
-        throw_environment(fmt::format("cannot grow spill file: {}", std::strerror(errno)));
-    }
-    tree.add(std::move(e), src, offset);
+  TarReader reader(tar);
+  while (reader.next()) {
   }
-  return tree;
+  return reader.take();
 }
 
 }  // namespace integral::image

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "integral/util/fd.h"
+
 namespace integral::image {
 
 enum class EntryType : uint8_t {
@@ -59,9 +61,6 @@ inline constexpr size_t kMaxXattrValue = 3800;  // fits one 4 KiB EA block with 
 class Tree {
  public:
   Tree();
-  Tree(Tree&&) noexcept;
-  Tree& operator=(Tree&&) noexcept;
-  ~Tree();
 
   // Normalizes a path from an archive or manifest: strips "./" and a single leading "/" only
   // when `allow_absolute`, collapses "//", refuses "..", empty names, over-long names.
@@ -83,12 +82,12 @@ class Tree {
   std::map<std::string, Entry>& entries() { return entries_; }
 
   // The file holding a tar's contents (-1 for directory input).
-  int spill_fd() const { return spill_fd_; }
-  void set_spill_fd(int fd);
+  int spill_fd() const { return spill_.get(); }
+  void set_spill_fd(Fd fd);
 
  private:
   std::map<std::string, Entry> entries_;
-  int spill_fd_ = -1;
+  Fd spill_;
 };
 
 // The lost+found directory an ext image has when the tree brings none (e2fsck expects one):

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "integral/util/error.h"
+#include "integral/util/fd.h"
 
 namespace integral::image {
 namespace {
@@ -31,7 +32,9 @@ TEST(VerityStream, PiecesAndZeroRunsGiveTheTreeOfTheWholeImage) {
   VerityParams p;
   p.salt = {1, 2, 3, 4};
   p.hash_block_size = 1024;
-  int data = ::memfd_create("data", 0), a = ::memfd_create("a", 0), b = ::memfd_create("b", 0);
+  const Fd data_owner(::memfd_create("data", 0)), a_owner(::memfd_create("a", 0)),
+      b_owner(::memfd_create("b", 0));
+  const int data = data_owner.get(), a = a_owner.get(), b = b_owner.get();
   ASSERT_EQ(::pwrite(data, img.data(), img.size(), 0), static_cast<ssize_t>(img.size()));
   VerityResult whole = verity_format(data, img.size(), a, 0, p, "whole");
 
@@ -49,9 +52,6 @@ TEST(VerityStream, PiecesAndZeroRunsGiveTheTreeOfTheWholeImage) {
   VerityResult streamed = s.finish();
   EXPECT_EQ(streamed.root.hex(), whole.root.hex());
   EXPECT_EQ(read_all(a), read_all(b));
-  ::close(data);
-  ::close(a);
-  ::close(b);
 }
 
 TEST(VerityStream, RefusesASizeNotAMultipleOfTheDataBlock) {

@@ -64,27 +64,20 @@ bool all_zero(const uint8_t* p, size_t n) {
   return n == 0 || (p[0] == 0 && std::memcmp(p, p + 1, n - 1) == 0);
 }
 
-}  // namespace
-
-void write_vhd(const std::string& raw, AtomicFile& out, VhdKind kind, int64_t timestamp) {
-  const Fd input(::open(raw.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!input) throw_environment(fmt::format("cannot open: {}", std::strerror(errno)), raw);
-  const int in = input.get();
-  struct stat st {};
-  if (::fstat(in, &st) != 0)
-    throw_environment(fmt::format("cannot stat: {}", std::strerror(errno)), raw);
-  const auto size = static_cast<uint64_t>(st.st_size);
-  std::vector<uint8_t> buf(kVhdBlock);
-  // Unique id: a hash of the raw image's first 64 KiB, its size and the kind.
+// Unique id: a hash of the raw image's first 64 KiB, its size and the kind.
+Digest unique_id(int in, const std::string& raw, uint64_t size, VhdKind kind) {
   std::string head(static_cast<size_t>(std::min<uint64_t>(size, 65536)), '\0');
   pread_all(in, head.data(), head.size(), 0, raw);
   Hasher h(HashAlg::kSha256);
   h.update(std::string_view("integral-vhd"));
   h.update(head);
   h.update(fmt::format("{}:{}", size, kind == VhdKind::kFixed ? "fixed" : "dynamic"));
-  auto id = h.finish();
+  return h.finish();
+}
 
-  uint8_t footer[512] = {};
+// The hard disk footer, checksummed.
+void fill_footer(uint8_t (&footer)[512], uint64_t size, VhdKind kind, int64_t timestamp,
+                 const Digest& id) {
   std::memcpy(footer, "conectix", 8);
   be32(footer + 8, 2);
   be32(footer + 12, 0x00010000);
@@ -101,56 +94,86 @@ void write_vhd(const std::string& raw, AtomicFile& out, VhdKind kind, int64_t ti
   footer[68 + 6] = static_cast<uint8_t>((footer[68 + 6] & 0x0f) | 0x80);
   footer[68 + 8] = static_cast<uint8_t>((footer[68 + 8] & 0x3f) | 0x80);
   be32(footer + 64, checksum(footer, 512));
+}
+
+// The raw image, one VHD block at a time, zero-padded to the block size.
+struct BlockReader {
+  int in;
+  const std::string& raw;
+  uint64_t size;
+  std::vector<uint8_t> buf = std::vector<uint8_t>(kVhdBlock);
+  uint64_t blocks() const { return (size + kVhdBlock - 1) / kVhdBlock; }
+  // Reads block `b` into buf; returns how many bytes of it the image has.
+  size_t read(uint64_t b) {
+    std::fill(buf.begin(), buf.end(), 0);
+    uint64_t off = b * kVhdBlock;
+    size_t n = static_cast<size_t>(std::min<uint64_t>(kVhdBlock, size - off));
+    pread_all(in, buf.data(), n, off, raw);
+    return n;
+  }
+};
+
+// A dynamic disk's footer copy, header, BAT and the blocks that are not all zero.
+void write_dynamic_body(BlockReader& blocks, const uint8_t (&footer)[512], int fd,
+                        const std::string& what) {
+  const uint64_t nblocks = blocks.blocks();
+  if (nblocks > 0xffffffffull) throw_usage("image too large for a dynamic VHD");
+  write_all(fd, footer, 512, what);
+  uint8_t hdr[1024] = {};
+  std::memcpy(hdr, "cxsparse", 8);
+  be64(hdr + 8, ~0ull);
+  be64(hdr + 16, 1536);
+  be32(hdr + 24, 0x00010000);
+  be32(hdr + 28, static_cast<uint32_t>(nblocks));
+  be32(hdr + 32, kVhdBlock);
+  be32(hdr + 36, checksum(hdr, 1024));
+  write_all(fd, hdr, 1024, what);
+  const uint64_t bat_bytes = (nblocks * 4 + 511) / 512 * 512;
+  std::vector<uint8_t> bat(bat_bytes, 0xff);
+  uint64_t next_sector = (1536 + bat_bytes) / 512;
+  // First pass decides the BAT; the blocks follow it in order.
+  std::vector<bool> used(nblocks);
+  for (uint64_t b = 0; b < nblocks; ++b) {
+    blocks.read(b);
+    used[b] = !all_zero(blocks.buf.data(), blocks.buf.size());
+    if (used[b]) {
+      be32(&bat[b * 4], static_cast<uint32_t>(next_sector));
+      next_sector += 1 + kVhdBlock / 512;
+    }
+  }
+  write_all(fd, bat.data(), bat.size(), what);
+  std::vector<uint8_t> bitmap(512, 0xff);
+  for (uint64_t b = 0; b < nblocks; ++b) {
+    if (!used[b]) continue;
+    blocks.read(b);
+    write_all(fd, bitmap.data(), bitmap.size(), what);
+    write_all(fd, blocks.buf.data(), blocks.buf.size(), what);
+  }
+}
+
+}  // namespace
+
+void write_vhd(const std::string& raw, AtomicFile& out, VhdKind kind, int64_t timestamp) {
+  const Fd input(::open(raw.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!input) throw_environment(fmt::format("cannot open: {}", std::strerror(errno)), raw);
+  const int in = input.get();
+  struct stat st {};
+  if (::fstat(in, &st) != 0)
+    throw_environment(fmt::format("cannot stat: {}", std::strerror(errno)), raw);
+  const auto size = static_cast<uint64_t>(st.st_size);
+  BlockReader blocks{in, raw, size};
+  uint8_t footer[512] = {};
+  fill_footer(footer, size, kind, timestamp, unique_id(in, raw, size, kind));
 
   const std::string what = out.path().string();
   const int fd = out.fd();
-  {
-    auto read_block = [&](uint64_t b) {
-      std::fill(buf.begin(), buf.end(), 0);
-      uint64_t off = b * kVhdBlock;
-      size_t n = static_cast<size_t>(std::min<uint64_t>(kVhdBlock, size - off));
-      pread_all(in, buf.data(), n, off, raw);
-      return n;
-    };
-    const uint64_t nblocks = (size + kVhdBlock - 1) / kVhdBlock;
-    if (kind == VhdKind::kFixed) {
-      for (uint64_t b = 0; b < nblocks; ++b) write_all(fd, buf.data(), read_block(b), what);
-    } else {
-      if (nblocks > 0xffffffffull) throw_usage("image too large for a dynamic VHD");
-      write_all(fd, footer, 512, what);
-      uint8_t hdr[1024] = {};
-      std::memcpy(hdr, "cxsparse", 8);
-      be64(hdr + 8, ~0ull);
-      be64(hdr + 16, 1536);
-      be32(hdr + 24, 0x00010000);
-      be32(hdr + 28, static_cast<uint32_t>(nblocks));
-      be32(hdr + 32, kVhdBlock);
-      be32(hdr + 36, checksum(hdr, 1024));
-      write_all(fd, hdr, 1024, what);
-      const uint64_t bat_bytes = (nblocks * 4 + 511) / 512 * 512;
-      std::vector<uint8_t> bat(bat_bytes, 0xff);
-      uint64_t next_sector = (1536 + bat_bytes) / 512;
-      // First pass decides the BAT; the blocks follow it in order.
-      std::vector<bool> used(nblocks);
-      for (uint64_t b = 0; b < nblocks; ++b) {
-        read_block(b);
-        used[b] = !all_zero(buf.data(), buf.size());
-        if (used[b]) {
-          be32(&bat[b * 4], static_cast<uint32_t>(next_sector));
-          next_sector += 1 + kVhdBlock / 512;
-        }
-      }
-      write_all(fd, bat.data(), bat.size(), what);
-      std::vector<uint8_t> bitmap(512, 0xff);
-      for (uint64_t b = 0; b < nblocks; ++b) {
-        if (!used[b]) continue;
-        read_block(b);
-        write_all(fd, bitmap.data(), bitmap.size(), what);
-        write_all(fd, buf.data(), buf.size(), what);
-      }
-    }
-    write_all(fd, footer, 512, what);
+  if (kind == VhdKind::kFixed) {
+    for (uint64_t b = 0; b < blocks.blocks(); ++b)
+      write_all(fd, blocks.buf.data(), blocks.read(b), what);
+  } else {
+    write_dynamic_body(blocks, footer, fd, what);
   }
+  write_all(fd, footer, 512, what);
 }
 
 }  // namespace integral::image

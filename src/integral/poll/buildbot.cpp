@@ -6,6 +6,7 @@
 
 #include "integral/poll/mirror.h"
 #include "integral/poll/process.h"
+#include "integral/util/text.h"
 
 namespace integral::poll {
 
@@ -93,11 +94,10 @@ BuildbotChange describe(const fs::path& gitdir, const std::string& rev, const st
   auto r = git_in(gitdir, {"show", "-s", "--no-show-signature", "--pretty=full", rev}, cancel);
   if (!r.ok()) throw GitFailure("show " + r.describe(), r.err);
   bool merge = false, header = true;
-  for (size_t pos = 0; pos < r.out.size();) {
-    auto eol = r.out.find('\n', pos);
-    if (eol == std::string::npos) eol = r.out.size();
-    std::string_view line(r.out.data() + pos, eol - pos);
-    pos = eol + 1;
+  LineReader lines(r.out);
+  std::string_view line;
+  size_t offset = 0;
+  while (lines.next(line, offset)) {
     if (line.empty()) header = false;
     if (line.rfind("    ", 0) == 0) {
       c.comments.append(line.substr(4));

@@ -4,6 +4,7 @@
 
 #include "integral/poll/buildbot.h"
 #include "integral/poll/process.h"
+#include "integral/util/text.h"
 
 namespace integral::poll {
 
@@ -20,14 +21,11 @@ std::vector<std::string> hook_script_argv(const HookConfig& h, const std::string
 }
 
 bool hook_reported_error(const std::string& err) {
-  size_t pos = 0;
-  while (pos < err.size()) {
-    auto eol = err.find('\n', pos);
-    if (eol == std::string::npos) eol = err.size();
-    std::string_view line(err.data() + pos, eol - pos);
+  LineReader lines(err);
+  std::string_view line;
+  size_t offset = 0;
+  while (lines.next(line, offset))
     if (line.rfind("git_buildbot: ERROR", 0) == 0) return true;
-    pos = eol + 1;
-  }
   return false;
 }
 

@@ -29,13 +29,10 @@ IniFile IniFile::parse(std::string_view text, const std::string& file) {
   ini.file_ = file;
   std::string section;  // empty: before any header
   std::string last_key;
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t eol = text.find('\n', pos);
-    if (eol == std::string_view::npos) eol = text.size();
-    std::string_view line = text.substr(pos, eol - pos);
-    size_t line_off = pos;
-    pos = eol + 1;
+  LineReader lines(text);
+  std::string_view line;
+  size_t line_off = 0;
+  while (lines.next(line, line_off)) {
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     std::string_view t = trim(line);
     if (t.empty() || t[0] == '#' || t[0] == ';' ||

@@ -40,14 +40,11 @@ void Logger::output(std::string_view repo, std::string_view what, std::string_vi
   constexpr size_t kMax = 64 << 10;
   if (text.size() > kMax) text = text.substr(text.size() - kMax);
   std::lock_guard lock(mu_);
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t eol = text.find('\n', pos);
-    if (eol == std::string_view::npos) eol = text.size();
-    fmt::print(f_, "  [{}] {}: {}\n", escape_terminal(repo), what,
-               escape_terminal(text.substr(pos, eol - pos)));
-    pos = eol + 1;
-  }
+  LineReader lines(text);
+  std::string_view line;
+  size_t offset = 0;
+  while (lines.next(line, offset))
+    fmt::print(f_, "  [{}] {}: {}\n", escape_terminal(repo), what, escape_terminal(line));
   std::fflush(f_);
 }
 

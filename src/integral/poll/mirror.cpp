@@ -7,6 +7,7 @@
 #include <set>
 
 #include "integral/poll/ref_files.h"
+#include "integral/util/text.h"
 
 namespace integral::poll {
 
@@ -158,15 +159,12 @@ std::vector<std::string> Mirror::missing_objects(const std::vector<std::string>&
   if (!r.ok()) throw GitFailure("cat-file " + r.describe(), trimmed(r.err));
   // One answer line per id, "<id> missing" for an absent object.
   std::vector<std::string> missing;
-  size_t pos = 0;
-  while (pos < r.out.size()) {
-    auto eol = r.out.find('\n', pos);
-    if (eol == std::string::npos) eol = r.out.size();
-    std::string_view line(r.out.data() + pos, eol - pos);
+  LineReader lines(r.out);
+  std::string_view line;
+  size_t offset = 0;
+  while (lines.next(line, offset))
     if (line.size() > 8 && line.substr(line.size() - 8) == " missing")
       missing.emplace_back(line.substr(0, line.size() - 8));
-    pos = eol + 1;
-  }
   return missing;
 }
 
@@ -175,13 +173,10 @@ void Mirror::keep_objects(const std::vector<std::string>& ids, const fs::path& g
   auto r = git(dir, {"for-each-ref", "--format=%(refname)", "refs/integral/keep/"});
   if (!r.ok()) throw GitFailure("for-each-ref " + r.describe(), trimmed(r.err));
   std::set<std::string> have;
-  size_t pos = 0;
-  while (pos < r.out.size()) {
-    auto eol = r.out.find('\n', pos);
-    if (eol == std::string::npos) eol = r.out.size();
-    have.insert(r.out.substr(pos, eol - pos));
-    pos = eol + 1;
-  }
+  LineReader lines(r.out);
+  std::string_view line;
+  size_t offset = 0;
+  while (lines.next(line, offset)) have.emplace(line);
   std::set<std::string> want;
   for (const auto& id : ids) want.insert("refs/integral/keep/" + id);
   std::string cmds;

@@ -57,6 +57,14 @@ class PollRepo : public ::testing::Test {
     return s;
   }
   RepoResult poll() { return poll_repository(cfg, log, nullptr); }
+  // Upstream's first commit polled as the baseline, then a second commit pushed (not polled).
+  void baseline_then_second_commit() {
+    u.commit("a", "1", "one");
+    u.push({"main"});
+    ASSERT_TRUE(poll().ok);
+    u.commit("a", "2", "two");
+    u.push({"main"});
+  }
 
   testing::ScratchDir d;
   testing::Upstream u{d};
@@ -89,11 +97,7 @@ TEST_F(PollRepo, FirstSightIsABaselineThenEveryMoveIsDelivered) {
 }
 
 TEST_F(PollRepo, FailedHookKeepsUpdatesPendingUntilItSucceeds) {
-  u.commit("a", "1", "one");
-  u.push({"main"});
-  ASSERT_TRUE(poll().ok);
-  u.commit("a", "2", "two");
-  u.push({"main"});
+  ASSERT_NO_FATAL_FAILURE(baseline_then_second_commit());
   auto expected = git_saw();
   set_hook("cat > \"" + (d / "we-saw").string() + "\"; exit 1\n");
   auto r = poll();
@@ -113,11 +117,7 @@ TEST_F(PollRepo, FailedHookKeepsUpdatesPendingUntilItSucceeds) {
 }
 
 TEST_F(PollRepo, BrokenMirrorIsReclonedAndNothingIsLost) {
-  u.commit("a", "1", "one");
-  u.push({"main"});
-  ASSERT_TRUE(poll().ok);
-  u.commit("a", "2", "two");
-  u.push({"main"});
+  ASSERT_NO_FATAL_FAILURE(baseline_then_second_commit());
   std::filesystem::remove_all(cfg.gitdir / "objects");
   std::filesystem::remove_all(cfg.gitdir / "refs");
   auto r = poll();
@@ -145,11 +145,7 @@ TEST_F(PollRepo, EachProjectHasItsOwnDeliveredState) {
 }
 
 TEST_F(PollRepo, ShutdownDuringAHookIsNotAFailure) {
-  u.commit("a", "1", "one");
-  u.push({"main"});
-  ASSERT_TRUE(poll().ok);
-  u.commit("a", "2", "two");
-  u.push({"main"});
+  ASSERT_NO_FATAL_FAILURE(baseline_then_second_commit());
   // The hook announces itself and then hangs; stop is raised while it runs.
   auto marker = d / "hook-started";
   set_hook("touch \"" + marker.string() + "\"; exec sleep 30\n");

@@ -14,6 +14,7 @@
 #include <mutex>
 
 #include "integral/util/error.h"
+#include "integral/util/fd.h"
 
 extern char** environ;
 
@@ -30,18 +31,15 @@ std::string ProcessResult::describe() const {
 namespace {
 
 struct Pipe {
-  int fd[2] = {-1, -1};
+  Fd end[2];  // read end, write end
   Pipe() {
-    if (::pipe2(fd, O_CLOEXEC) != 0) throw_environment(fmt::format("pipe: {}", strerror(errno)));
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) throw_environment(fmt::format("pipe: {}", strerror(errno)));
+    end[0].reset(fds[0]);
+    end[1].reset(fds[1]);
   }
-  ~Pipe() {
-    close_end(0);
-    close_end(1);
-  }
-  void close_end(int i) {
-    if (fd[i] >= 0) ::close(fd[i]);
-    fd[i] = -1;
-  }
+  int fd(int i) const { return end[i].get(); }
+  void close_end(int i) { end[i].reset(); }
 };
 
 std::vector<std::string> build_env(const ProcessSpec& spec) {
@@ -69,18 +67,31 @@ void ignore_sigpipe_once() {
   });
 }
 
+// A posix_spawn attribute object, destroyed on every path.
+template <typename T, int (*Init)(T*), int (*Destroy)(T*)>
+struct SpawnObject {
+  T obj;
+  SpawnObject() { Init(&obj); }
+  ~SpawnObject() { Destroy(&obj); }
+  SpawnObject(const SpawnObject&) = delete;
+  SpawnObject& operator=(const SpawnObject&) = delete;
+};
+using SpawnFileActions = SpawnObject<posix_spawn_file_actions_t, posix_spawn_file_actions_init,
+                                     posix_spawn_file_actions_destroy>;
+using SpawnAttr = SpawnObject<posix_spawnattr_t, posix_spawnattr_init, posix_spawnattr_destroy>;
+
 // Starts the program with the pipes as its stdin, stdout and stderr; returns posix_spawnp's
 // error number (0: started, pid set).
 int spawn_child(const ProcessSpec& spec, const Pipe& in, const Pipe& out, const Pipe& err,
                 pid_t& pid) {
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_adddup2(&fa, in.fd[0], 0);
-  posix_spawn_file_actions_adddup2(&fa, out.fd[1], 1);
-  posix_spawn_file_actions_adddup2(&fa, err.fd[1], 2);
+  SpawnFileActions actions;
+  posix_spawn_file_actions_t& fa = actions.obj;
+  posix_spawn_file_actions_adddup2(&fa, in.fd(0), 0);
+  posix_spawn_file_actions_adddup2(&fa, out.fd(1), 1);
+  posix_spawn_file_actions_adddup2(&fa, err.fd(1), 2);
   if (!spec.cwd.empty()) posix_spawn_file_actions_addchdir_np(&fa, spec.cwd.c_str());
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
+  SpawnAttr attrs;
+  posix_spawnattr_t& attr = attrs.obj;
   // Own process group, so a timeout kills git's helpers (upload-pack, remote-https) too; and
   // default signal dispositions even if we ignore SIGPIPE.
   sigset_t defaults;
@@ -104,10 +115,7 @@ int spawn_child(const ProcessSpec& spec, const Pipe& in, const Pipe& out, const 
   for (auto& e : env_strings) envp.push_back(e.data());
   envp.push_back(nullptr);
 
-  int rc = ::posix_spawnp(&pid, argv[0], &fa, &attr, argv.data(), envp.data());
-  posix_spawn_file_actions_destroy(&fa);
-  posix_spawnattr_destroy(&attr);
-  return rc;
+  return ::posix_spawnp(&pid, argv[0], &fa, &attr, argv.data(), envp.data());
 }
 
 // Feeds stdin and collects both outputs until the child closes them, killing its process group
@@ -117,7 +125,7 @@ bool exchange_io(const ProcessSpec& spec, pid_t pid, std::chrono::steady_clock::
   size_t written = 0;
   bool killed = false;
   char buf[65536];
-  while (out.fd[0] >= 0 || err.fd[0] >= 0) {
+  while (out.fd(0) >= 0 || err.fd(0) >= 0) {
     auto now = std::chrono::steady_clock::now();
     if (!killed && now >= deadline) r.timed_out = true;
     if (!killed && spec.cancel && spec.cancel->load()) r.cancelled = true;
@@ -129,9 +137,9 @@ bool exchange_io(const ProcessSpec& spec, pid_t pid, std::chrono::steady_clock::
     pollfd fds[3];
     int n = 0;
     int idx_out = -1, idx_err = -1, idx_in = -1;
-    if (out.fd[0] >= 0) fds[idx_out = n++] = {out.fd[0], POLLIN, 0};
-    if (err.fd[0] >= 0) fds[idx_err = n++] = {err.fd[0], POLLIN, 0};
-    if (in.fd[1] >= 0) fds[idx_in = n++] = {in.fd[1], POLLOUT, 0};
+    if (out.fd(0) >= 0) fds[idx_out = n++] = {out.fd(0), POLLIN, 0};
+    if (err.fd(0) >= 0) fds[idx_err = n++] = {err.fd(0), POLLIN, 0};
+    if (in.fd(1) >= 0) fds[idx_in = n++] = {in.fd(1), POLLOUT, 0};
     // Wake at least every 100 ms to notice cancellation and the deadline.
     int wait_ms = 100;
     if (!killed) {
@@ -145,7 +153,7 @@ bool exchange_io(const ProcessSpec& spec, pid_t pid, std::chrono::steady_clock::
     }
     auto drain = [&](int idx, Pipe& p, std::string& dst) {
       if (idx < 0 || !(fds[idx].revents & (POLLIN | POLLHUP | POLLERR))) return;
-      ssize_t got = ::read(p.fd[0], buf, sizeof buf);
+      ssize_t got = ::read(p.fd(0), buf, sizeof buf);
       if (got > 0) {
         if (dst.size() + static_cast<size_t>(got) > spec.max_output)
           r.output_overflow = true;
@@ -159,7 +167,7 @@ bool exchange_io(const ProcessSpec& spec, pid_t pid, std::chrono::steady_clock::
     drain(idx_err, err, r.err);
     if (idx_in >= 0 && (fds[idx_in].revents & (POLLOUT | POLLERR | POLLHUP))) {
       ssize_t w =
-          ::write(in.fd[1], spec.stdin_data.data() + written, spec.stdin_data.size() - written);
+          ::write(in.fd(1), spec.stdin_data.data() + written, spec.stdin_data.size() - written);
       if (w > 0) written += static_cast<size_t>(w);
       // EPIPE: the child stopped reading; what it did with the rest is its exit status's say.
       if ((w < 0 && errno != EAGAIN && errno != EINTR) || written == spec.stdin_data.size())
@@ -216,7 +224,7 @@ ProcessResult run_process(const ProcessSpec& spec) {
   in.close_end(0);
   out.close_end(1);
   err.close_end(1);
-  ::fcntl(in.fd[1], F_SETFL, O_NONBLOCK);
+  ::fcntl(in.fd(1), F_SETFL, O_NONBLOCK);
   if (spec.stdin_data.empty()) in.close_end(1);
 
   auto deadline = std::chrono::steady_clock::now() + spec.timeout;

@@ -7,6 +7,7 @@
 
 #include "integral/util/error.h"
 #include "integral/util/file_io.h"
+#include "integral/util/text.h"
 
 namespace integral::poll {
 
@@ -82,13 +83,10 @@ bool ref_matches_any(const std::vector<std::string>& patterns, std::string_view 
 RefMap parse_ref_lines(std::string_view text, const std::vector<std::string>& patterns,
                        std::string_view source) {
   RefMap refs;
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t eol = text.find('\n', pos);
-    if (eol == std::string_view::npos) eol = text.size();
-    std::string_view line = text.substr(pos, eol - pos);
-    size_t line_start = pos;
-    pos = eol + 1;
+  LineReader lines(text);
+  std::string_view line;
+  size_t line_start = 0;
+  while (lines.next(line, line_start)) {
     if (line.empty()) continue;
     size_t sep = line.find_first_of(" \t");
     if (sep == std::string_view::npos || !is_hex_id(line.substr(0, sep)))

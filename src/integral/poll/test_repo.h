@@ -6,6 +6,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <string>
 
 #include "integral/poll/process.h"
@@ -66,9 +67,7 @@ struct Upstream {
   // Commits a file change on the current branch and returns the commit id.
   std::string commit(const std::string& file, const std::string& content, const std::string& msg) {
     std::filesystem::create_directories((work / file).parent_path());
-    FILE* f = std::fopen((work / file).c_str(), "w");
-    std::fputs(content.c_str(), f);
-    std::fclose(f);
+    std::ofstream((work / file).c_str()) << content;
     git(work, {"add", "--", file});
     git(work, {"commit", "-q", "-m", msg});
     return git(work, {"rev-parse", "HEAD"});

@@ -77,32 +77,47 @@ std::vector<uint8_t> db_from_log(StageFields& f, const std::string& file) {
   return *db;
 }
 
-}  // namespace
+struct Var {
+  std::string_view key, name;
+  const Guid* guid;
+};
+// The policy variables after SecureBoot, in the order the firmware measures them.
+constexpr Var kVars[] = {{"pk", "PK", &kGlobal},
+                         {"kek", "KEK", &kGlobal},
+                         {"db", "db", &kImageSecurity},
+                         {"dbx", "dbx", &kImageSecurity}};
+constexpr size_t kDb = 2;  // kVars index of db
 
-std::vector<Event> run_secureboot_stage(StageFields& f, const StageContext& ctx) {
-  bool on = f.boolean("secure_boot").value_or(false);
-  bool present = f.boolean("secure_boot_variable").value_or(true);
-  bool policy = f.boolean("policy").value_or(true);
-  auto db_log = f.string("db_log");
-  auto images = f.strings("authorities").value_or(std::vector<std::string>{});
-  struct Var {
-    std::string_view key, name;
-    const Guid* guid;
-  };
-  const Var vars[] = {{"pk", "PK", &kGlobal},
-                      {"kek", "KEK", &kGlobal},
-                      {"db", "db", &kImageSecurity},
-                      {"dbx", "dbx", &kImageSecurity}};
-  std::vector<std::optional<std::string>> paths;
-  for (const auto& v : vars) paths.push_back(f.string(v.key));
+struct SecureBootFields {
+  bool on = false;      // secure_boot
+  bool present = true;  // secure_boot_variable
+  bool policy = true;   // measure the variables and the separator
+  std::optional<std::string> db_log;
+  std::vector<std::string> images;                // authorities
+  std::vector<std::optional<std::string>> paths;  // kVars' files
+};
+
+SecureBootFields read_fields(StageFields& f) {
+  SecureBootFields s;
+  s.on = f.boolean("secure_boot").value_or(false);
+  s.present = f.boolean("secure_boot_variable").value_or(true);
+  s.policy = f.boolean("policy").value_or(true);
+  s.db_log = f.string("db_log");
+  s.images = f.strings("authorities").value_or(std::vector<std::string>{});
+  for (const auto& v : kVars) s.paths.push_back(f.string(v.key));
   f.finish();
-  if (!images.empty() && !on) f.fail("authorities", "needs secure_boot = true");
-  if (db_log && paths[2]) f.fail("db_log", "give 'db' or 'db_log', not both");
-  if (!policy && !on) f.fail("policy", "false leaves nothing to predict with Secure Boot off");
-  if (!policy)
-    for (size_t i = 0; i < std::size(vars); ++i)
-      if (paths[i] && i != 2) f.fail(vars[i].key, "is only measured with policy = true");
+  if (!s.images.empty() && !s.on) f.fail("authorities", "needs secure_boot = true");
+  if (s.db_log && s.paths[kDb]) f.fail("db_log", "give 'db' or 'db_log', not both");
+  if (!s.policy && !s.on) f.fail("policy", "false leaves nothing to predict with Secure Boot off");
+  if (!s.policy)
+    for (size_t i = 0; i < std::size(kVars); ++i)
+      if (s.paths[i] && i != kDb) f.fail(kVars[i].key, "is only measured with policy = true");
+  return s;
+}
 
+// The EV_EFI_VARIABLE_DRIVER_CONFIG events of SecureBoot and kVars, then the separator.
+std::vector<Event> policy_events(StageFields& f, const StageContext& ctx,
+                                 const SecureBootFields& s) {
   std::vector<Event> out;
   auto add = [&](const Guid& guid, std::string_view name, std::span<const uint8_t> data,
                  const std::string& artifact) {
@@ -112,73 +127,83 @@ std::vector<Event> run_secureboot_stage(StageFields& f, const StageContext& ctx)
     e.provenance = {artifact, "secureboot/variable", std::nullopt};
     out.push_back(std::move(e));
   };
-  if (policy) {
-    const uint8_t state[] = {static_cast<uint8_t>(on ? 1 : 0)};
-    add(kGlobal, "SecureBoot",
-        present ? std::span<const uint8_t>(state) : std::span<const uint8_t>(), f.file());
-    for (size_t i = 0; i < std::size(vars); ++i) {
-      if (i == 2 && db_log) {
-        add(kImageSecurity, "db", db_from_log(f, ctx.resolve(*db_log).string()),
-            ctx.resolve(*db_log).string());
-      } else if (paths[i]) {
-        auto in = uefi::open_artifact(f, vars[i].key, *paths[i], ctx);
-        add(*vars[i].guid, vars[i].name, in->bytes(), in->path());
-      } else {
-        add(*vars[i].guid, vars[i].name, {}, f.file());
-      }
+  const uint8_t state[] = {static_cast<uint8_t>(s.on ? 1 : 0)};
+  add(kGlobal, "SecureBoot",
+      s.present ? std::span<const uint8_t>(state) : std::span<const uint8_t>(), f.file());
+  for (size_t i = 0; i < std::size(kVars); ++i) {
+    if (i == kDb && s.db_log) {
+      add(kImageSecurity, "db", db_from_log(f, ctx.resolve(*s.db_log).string()),
+          ctx.resolve(*s.db_log).string());
+    } else if (s.paths[i]) {
+      auto in = uefi::open_artifact(f, kVars[i].key, *s.paths[i], ctx);
+      add(*kVars[i].guid, kVars[i].name, in->bytes(), in->path());
+    } else {
+      add(*kVars[i].guid, kVars[i].name, {}, f.file());
     }
-    out.push_back(uefi::separator_event(7, ctx.banks));
   }
-  if (images.empty()) return out;
+  out.push_back(uefi::separator_event(7, ctx.banks));
+  return out;
+}
 
-  // The db the firmware checks images against.
-  std::vector<uint8_t> db;
-  std::string db_name;
-  if (db_log) {
-    db_name = ctx.resolve(*db_log).string() + " (db variable event)";
-    db = db_from_log(f, ctx.resolve(*db_log).string());
-  } else if (paths[2]) {
-    auto in = uefi::open_artifact(f, "db", *paths[2], ctx);
-    db_name = in->path();
-    db.assign(in->bytes().begin(), in->bytes().end());
+// The db the firmware checks images against, and its name for messages.
+struct CheckedDb {
+  std::vector<uint8_t> bytes;
+  std::string name;
+};
+
+CheckedDb checked_db(StageFields& f, const StageContext& ctx, const SecureBootFields& s) {
+  CheckedDb db;
+  if (s.db_log) {
+    db.name = ctx.resolve(*s.db_log).string() + " (db variable event)";
+    db.bytes = db_from_log(f, ctx.resolve(*s.db_log).string());
+  } else if (s.paths[kDb]) {
+    auto in = uefi::open_artifact(f, "db", *s.paths[kDb], ctx);
+    db.name = in->path();
+    db.bytes.assign(in->bytes().begin(), in->bytes().end());
   } else {
     f.fail("authorities", "needs the db: 'db' or 'db_log'");
   }
-  const std::vector<EfiSignature> entries =
-      f.reading(db_log ? "db_log" : "db", [&] { return parse_signature_lists(db, db_name); });
+  return db;
+}
+
+// The db entry that admits the image: a certificate that verifies one of its signatures, else
+// its SHA-256 Authenticode digest; null if none does.
+const EfiSignature* admitting_entry(std::span<const uint8_t> image, const std::string& path,
+                                    const std::vector<EfiSignature>& entries,
+                                    const std::string& db_name) {
+  PeImage pe = parse_pe(image, path);
+  auto sigs = pe_signatures(image, pe);
+  for (const auto& sig : sigs) {
+    const HashAlg alg[] = {sig.signed_digest.alg()};
+    Digest digest = authenticode_digests(image, pe, alg)[0];
+    for (const auto& entry : entries) {
+      if (entry.type != kEfiCertX509Guid) continue;
+      if (authenticode_verified_by(sig, digest, entry.data,
+                                   fmt::format("{} @ {:#x}", db_name, entry.offset)))
+        return &entry;
+    }
+  }
+  const HashAlg sha256[] = {HashAlg::kSha256};
+  Digest digest = authenticode_digests(image, pe, sha256)[0];
+  for (const auto& entry : entries)
+    if (entry.type == kEfiCertSha256Guid && std::ranges::equal(entry.data, digest.bytes()))
+      return &entry;
+  return nullptr;
+}
+
+// One EV_EFI_VARIABLE_AUTHORITY per distinct db entry that admits one of the images.
+std::vector<Event> authority_events(StageFields& f, const StageContext& ctx,
+                                    const SecureBootFields& s) {
+  const CheckedDb db = checked_db(f, ctx, s);
+  const std::string& db_name = db.name;
+  const std::vector<EfiSignature> entries = f.reading(
+      s.db_log ? "db_log" : "db", [&] { return parse_signature_lists(db.bytes, db_name); });
+  std::vector<Event> out;
   std::vector<std::vector<uint8_t>> measured;
-  for (const auto& image : images) {
+  for (const auto& image : s.images) {
     auto in = uefi::open_artifact(f, "authorities", image, ctx);
-    // The db entry that admits the image: a certificate that verifies one of its signatures,
-    // else its SHA-256 Authenticode digest.
-    const EfiSignature* authority = f.reading("authorities", [&]() -> const EfiSignature* {
-      const EfiSignature* found = nullptr;
-      PeImage pe = parse_pe(in->bytes(), in->path());
-      auto sigs = pe_signatures(in->bytes(), pe);
-      for (const auto& sig : sigs) {
-        const HashAlg alg[] = {sig.signed_digest.alg()};
-        Digest digest = authenticode_digests(in->bytes(), pe, alg)[0];
-        for (const auto& entry : entries) {
-          if (entry.type != kEfiCertX509Guid) continue;
-          if (authenticode_verified_by(sig, digest, entry.data,
-                                       fmt::format("{} @ {:#x}", db_name, entry.offset))) {
-            found = &entry;
-            break;
-          }
-        }
-        if (found) break;
-      }
-      if (!found) {
-        const HashAlg sha256[] = {HashAlg::kSha256};
-        Digest digest = authenticode_digests(in->bytes(), pe, sha256)[0];
-        for (const auto& entry : entries)
-          if (entry.type == kEfiCertSha256Guid && std::ranges::equal(entry.data, digest.bytes())) {
-            found = &entry;
-            break;
-          }
-      }
-      return found;
-    });
+    const EfiSignature* authority = f.reading(
+        "authorities", [&] { return admitting_entry(in->bytes(), in->path(), entries, db_name); });
     if (!authority)
       f.fail("authorities", fmt::format("no db entry of {} admits {}: the firmware would refuse "
                                         "to start it",
@@ -193,6 +218,19 @@ std::vector<Event> run_secureboot_stage(StageFields& f, const StageContext& ctx)
     e.provenance = {in->path(), "secureboot/authority", std::nullopt};
     out.push_back(std::move(e));
   }
+  return out;
+}
+
+}  // namespace
+
+std::vector<Event> run_secureboot_stage(StageFields& f, const StageContext& ctx) {
+  const SecureBootFields s = read_fields(f);
+  std::vector<Event> out;
+  if (s.policy) out = policy_events(f, ctx, s);
+  if (s.images.empty()) return out;
+  auto authorities = authority_events(f, ctx, s);
+  out.insert(out.end(), std::make_move_iterator(authorities.begin()),
+             std::make_move_iterator(authorities.end()));
   return out;
 }
 

@@ -13,6 +13,7 @@
 #include "integral/eventlog/txt_log.h"
 #include "integral/predict/boot_description.h"
 #include "integral/predict/prediction.h"
+#include "integral/predict/test_boot.h"
 #include "integral/predict/txt_profile.h"
 #include "integral/util/error.h"
 #include "integral/util/file_io.h"
@@ -53,30 +54,21 @@ std::string pcr(const char* alg, const std::vector<std::string>& values) {
   return hexs(p);
 }
 
-class TxtStageTest : public ::testing::Test {
+class TxtStageTest : public testing_support::BootTest {
  protected:
+  TxtStageTest() : BootTest("txt-stage") {}
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("integral-txt-stage-" + std::to_string(::getpid()));
-    fs::create_directories(dir_);
+    BootTest::SetUp();
     kernel_ = std::string(5000, 'k') + "kernel";
     initrd_ = "initrd\x00\x01\x02";
     std::ofstream(dir_ / "vmlinuz", std::ios::binary) << kernel_;
     std::ofstream(dir_ / "initrd", std::ios::binary) << initrd_;
   }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  Prediction predict(const std::string& toml) {
-    BootDescription boot = parse_boot_description(toml, "boot.toml", dir_);
-    Prediction p;
-    p.banks = boot.banks;
-    p.chain = predict_chain(boot);
-    return p;
-  }
+  Prediction predict(const std::string& toml) { return predict_boot(toml); }
   std::string value(const Prediction& p, HashAlg alg, unsigned i) {
     return p.values().get(alg, i).hex();
   }
 
-  fs::path dir_;
   std::string kernel_, initrd_;
 };
 

@@ -27,6 +27,75 @@
 
 namespace integral {
 
+namespace {
+
+// The EV_EFI_BOOT_SERVICES_APPLICATION of one "FILE" or "FILE#SECTION" of 'images'.
+Event image_event(StageFields& f, const StageContext& ctx, const std::string& entry,
+                  PePadding padding) {
+  auto hashpos = entry.find('#');
+  std::string path = entry.substr(0, hashpos);
+  auto in = uefi::open_artifact(f, "images", path, ctx);
+  std::span<const uint8_t> bytes = in->bytes();
+  std::string artifact = in->path();
+  if (hashpos != std::string::npos) {
+    std::string section = entry.substr(hashpos + 1);
+    PeImage outer = parse_pe(bytes, in->path());
+    const PeSection* s = outer.section(section);
+    if (!s) f.fail("images", fmt::format("{} has no section '{}'", in->path(), section));
+    if (section_zero_fill(*s) > 0)
+      f.fail("images", fmt::format("{}: section {} is larger in memory than in the file; an "
+                                   "image embedded there is not modelled",
+                                   in->path(), section));
+    bytes = section_file_bytes(bytes, *s);
+    artifact += "#" + section;
+  }
+  PeImage img = parse_pe(bytes, artifact);
+  Event e;
+  e.pcr = 4;
+  e.type = ev::kEfiBootServicesApplication;
+  e.digests = authenticode_digests(bytes, img, ctx.banks, padding);
+  // The logged UEFI_IMAGE_LOAD_EVENT holds the load address and device path: known only at
+  // boot, so not predicted.
+  e.description = fmt::format("UEFI application {}", entry);
+  e.provenance = {
+      artifact,
+      fmt::format("uefi-app/authenticode{}", padding == PePadding::kSignTool ? "+pad8" : ""),
+      std::nullopt};
+  return e;
+}
+
+// The event of 'image_digests' entry `number` (from 1): "ALG:HEX,ALG:HEX", every bank given.
+Event given_digest_event(StageFields& f, const StageContext& ctx, size_t number,
+                         std::string_view rest) {
+  Event e;
+  e.pcr = 4;
+  e.type = ev::kEfiBootServicesApplication;
+  while (!rest.empty()) {
+    auto comma = rest.find(',');
+    std::string_view item = rest.substr(0, comma);
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    auto colon = item.find(':');
+    auto alg =
+        colon == std::string_view::npos ? std::nullopt : parse_hash_alg(item.substr(0, colon));
+    auto d = alg ? Digest::from_hex(*alg, item.substr(colon + 1)) : std::nullopt;
+    if (!d)
+      f.fail("image_digests",
+             fmt::format("entry {}: '{}' is not ALG:HEX (sha256:...)", number, item));
+    if (e.digest(*alg))
+      f.fail("image_digests", fmt::format("entry {} gives {} twice", number, hash_alg_name(*alg)));
+    if (std::find(ctx.banks.begin(), ctx.banks.end(), *alg) != ctx.banks.end())
+      e.digests.push_back(*d);
+  }
+  for (HashAlg alg : ctx.banks)
+    if (!e.digest(alg))
+      f.fail("image_digests", fmt::format("entry {} has no {} digest", number, hash_alg_name(alg)));
+  e.description = fmt::format("UEFI application #{} (given digest)", number);
+  e.provenance = {f.file(), "uefi-app/given-digest", std::nullopt};
+  return e;
+}
+
+}  // namespace
+
 std::vector<Event> run_uefi_app_stage(StageFields& f, const StageContext& ctx) {
   auto images = f.strings("images").value_or(std::vector<std::string>{});
   bool ready = f.boolean("ready_to_boot").value_or(false);
@@ -51,67 +120,9 @@ std::vector<Event> run_uefi_app_stage(StageFields& f, const StageContext& ctx) {
     out.push_back(uefi::action_event(4, "Calling EFI Application from Boot Option", ctx.banks));
     for (unsigned pcr = 0; pcr <= 6; ++pcr) out.push_back(uefi::separator_event(pcr, ctx.banks));
   }
-  for (const auto& entry : images) {
-    auto hashpos = entry.find('#');
-    std::string path = entry.substr(0, hashpos);
-    auto in = uefi::open_artifact(f, "images", path, ctx);
-    std::span<const uint8_t> bytes = in->bytes();
-    std::string artifact = in->path();
-    if (hashpos != std::string::npos) {
-      std::string section = entry.substr(hashpos + 1);
-      PeImage outer = parse_pe(bytes, in->path());
-      const PeSection* s = outer.section(section);
-      if (!s) f.fail("images", fmt::format("{} has no section '{}'", in->path(), section));
-      if (section_zero_fill(*s) > 0)
-        f.fail("images", fmt::format("{}: section {} is larger in memory than in the file; an "
-                                     "image embedded there is not modelled",
-                                     in->path(), section));
-      bytes = section_file_bytes(bytes, *s);
-      artifact += "#" + section;
-    }
-    PeImage img = parse_pe(bytes, artifact);
-    Event e;
-    e.pcr = 4;
-    e.type = ev::kEfiBootServicesApplication;
-    e.digests = authenticode_digests(bytes, img, ctx.banks, padding);
-    // The logged UEFI_IMAGE_LOAD_EVENT holds the load address and device path: known only at
-    // boot, so not predicted.
-    e.description = fmt::format("UEFI application {}", entry);
-    e.provenance = {
-        artifact,
-        fmt::format("uefi-app/authenticode{}", padding == PePadding::kSignTool ? "+pad8" : ""),
-        std::nullopt};
-    out.push_back(std::move(e));
-  }
-  for (size_t i = 0; i < given.size(); ++i) {
-    Event e;
-    e.pcr = 4;
-    e.type = ev::kEfiBootServicesApplication;
-    std::string_view rest = given[i];
-    while (!rest.empty()) {
-      auto comma = rest.find(',');
-      std::string_view item = rest.substr(0, comma);
-      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
-      auto colon = item.find(':');
-      auto alg =
-          colon == std::string_view::npos ? std::nullopt : parse_hash_alg(item.substr(0, colon));
-      auto d = alg ? Digest::from_hex(*alg, item.substr(colon + 1)) : std::nullopt;
-      if (!d)
-        f.fail("image_digests",
-               fmt::format("entry {}: '{}' is not ALG:HEX (sha256:...)", i + 1, item));
-      if (e.digest(*alg))
-        f.fail("image_digests", fmt::format("entry {} gives {} twice", i + 1, hash_alg_name(*alg)));
-      if (std::find(ctx.banks.begin(), ctx.banks.end(), *alg) != ctx.banks.end())
-        e.digests.push_back(*d);
-    }
-    for (HashAlg alg : ctx.banks)
-      if (!e.digest(alg))
-        f.fail("image_digests",
-               fmt::format("entry {} has no {} digest", i + 1, hash_alg_name(alg)));
-    e.description = fmt::format("UEFI application #{} (given digest)", i + 1);
-    e.provenance = {f.file(), "uefi-app/given-digest", std::nullopt};
-    out.push_back(std::move(e));
-  }
+  for (const auto& entry : images) out.push_back(image_event(f, ctx, entry, padding));
+  for (size_t i = 0; i < given.size(); ++i)
+    out.push_back(given_digest_event(f, ctx, i + 1, given[i]));
   if (ebs) {
     out.push_back(uefi::action_event(5, "Exit Boot Services Invocation", ctx.banks));
     out.push_back(uefi::action_event(5, "Exit Boot Services Returned with Success", ctx.banks));

@@ -113,53 +113,61 @@ Event name_event(std::string_view name, std::span<const HashAlg> banks, const st
   return e;
 }
 
-}  // namespace
-
-std::vector<Event> run_uki_stage(StageFields& f, const StageContext& ctx) {
-  auto uki = f.string("uki");
-  auto given = f.integer("systemd_version");
-  auto phases = f.strings("phases");
+struct UkiFields {
+  std::optional<std::string> uki;
+  std::optional<int64_t> given;  // systemd_version
+  std::optional<std::vector<std::string>> phases;
   std::vector<std::pair<std::string_view, std::string>> files;  // section -> path
+};
+
+UkiFields read_fields(StageFields& f) {
+  UkiFields u;
+  u.uki = f.string("uki");
+  u.given = f.integer("systemd_version");
+  u.phases = f.strings("phases");
   for (auto name : section_order(kNewestModelled)) {
-    if (auto p = f.string(name.substr(1))) files.emplace_back(name, *p);
+    if (auto p = f.string(name.substr(1))) u.files.emplace_back(name, *p);
   }
   f.finish();
-  if (uki && !files.empty())
+  if (u.uki && !u.files.empty())
     f.fail("uki", "takes the sections from the image; do not also name section files");
-  if (!uki && files.empty()) f.fail("", "needs 'uki' or section files (linux = ..., osrel = ...)");
-  if (given) check_modelled(f, *given, "systemd_version", "");
+  if (!u.uki && u.files.empty())
+    f.fail("", "needs 'uki' or section files (linux = ..., osrel = ...)");
+  if (u.given) check_modelled(f, *u.given, "systemd_version", "");
+  return u;
+}
 
-  std::unique_ptr<MappedFile> in;
-  PeImage img;
-  int version = given ? static_cast<int>(*given) : 0;
-  if (uki) {
-    in = uefi::open_artifact(f, "uki", *uki, ctx);
-    img = parse_pe(in->bytes(), in->path());
-    // The stub that runs is the one inside the image, so its .sdmagic is the authority; a
-    // systemd_version that contradicts it would predict another stub's order.
-    if (const PeSection* magic = img.section(".sdmagic")) {
-      int found = sdmagic_version(f, *in, *magic);
-      if (given && *given != found)
-        f.fail("systemd_version",
-               fmt::format("is {}, but {} says systemd-stub {} (section .sdmagic)", *given,
-                           in->path(), found));
-      version = found;
-    } else if (!given) {
-      f.fail("uki", fmt::format("{} has no .sdmagic section naming its systemd-stub version: "
-                                "set systemd_version (the stub's major version, e.g. 254)",
-                                in->path()));
-    }
-  } else if (!given) {
-    f.fail("",
-           "needs systemd_version with section files: the section order, and which sections "
-           "are measured, depend on the stub's version (e.g. systemd_version = 254)");
+// The stub's version: the image's .sdmagic, else systemd_version. The stub that runs is the one
+// inside the image, so its .sdmagic is the authority; a systemd_version that contradicts it
+// would predict another stub's order.
+int stub_version(StageFields& f, const UkiFields& u, const MappedFile* in, const PeImage& img) {
+  if (!in) {
+    if (!u.given)
+      f.fail("",
+             "needs systemd_version with section files: the section order, and which sections "
+             "are measured, depend on the stub's version (e.g. systemd_version = 254)");
+    return static_cast<int>(*u.given);
   }
+  if (const PeSection* magic = img.section(".sdmagic")) {
+    int found = sdmagic_version(f, *in, *magic);
+    if (u.given && *u.given != found)
+      f.fail("systemd_version", fmt::format("is {}, but {} says systemd-stub {} (section .sdmagic)",
+                                            *u.given, in->path(), found));
+    return found;
+  }
+  if (!u.given)
+    f.fail("uki", fmt::format("{} has no .sdmagic section naming its systemd-stub version: "
+                              "set systemd_version (the stub's major version, e.g. 254)",
+                              in->path()));
+  return static_cast<int>(*u.given);
+}
 
-  auto order = section_order(version);
-  const std::string rule = fmt::format("uki/systemd-{}", version);
-  std::vector<Event> out;
-  auto add_section = [&](std::string_view name, std::vector<Digest> digests,
-                         const std::string& artifact) {
+// What the stub measures for one section: its name, then its contents.
+struct SectionEvents {
+  const StageContext& ctx;
+  std::string rule;
+  std::vector<Event>& out;
+  void add(std::string_view name, std::vector<Digest> digests, const std::string& artifact) {
     out.push_back(name_event(name, ctx.banks, artifact, rule));
     Event e;
     e.pcr = 11;
@@ -169,59 +177,87 @@ std::vector<Event> run_uki_stage(StageFields& f, const StageContext& ctx) {
     e.description = fmt::format("systemd-stub section {}", name);
     e.provenance = {artifact, rule + "/section", std::nullopt};
     out.push_back(std::move(e));
-  };
-  auto measured = [&](std::string_view name) {
-    return std::find(order.begin(), order.end(), name) != order.end();
-  };
-
-  if (uki) {
-    for (auto bad : kUnmodelled)
-      if (img.section(bad))
-        f.fail("uki", fmt::format("{}: section {} (multi-profile/hardware-dependent UKIs) is not "
-                                  "modelled",
-                                  in->path(), bad));
-    for (auto name : kUkiSections) {
-      const PeSection* s = img.section(name);
-      if (!s || s->virtual_size == 0 || measured(name) || ignored_by_design(name, version))
-        continue;  // an empty section changes nothing in any version
-      f.fail("uki",
-             fmt::format("{}: section {} (section table at offset {:#x}) is not measured "
-                         "by systemd-stub {} (it measures {}): an image built for another "
-                         "stub version, or a wrong systemd_version",
-                         in->path(), name, s->header_offset, version, fmt::join(order, " ")));
-    }
-    for (auto name : order) {
-      const PeSection* s = img.section(name);
-      if (!s || s->virtual_size == 0) continue;  // the stub skips absent and empty sections
-      add_section(name, uefi::hash_section(*in, *s, ctx.banks),
-                  fmt::format("{}#{}", in->path(), name));
-    }
-  } else {
-    for (const auto& [name, path] : files)
-      if (!measured(name))
-        f.fail(name.substr(1), fmt::format("systemd-stub {} does not measure {} (it measures {})",
-                                           version, name, fmt::join(order, " ")));
-    for (auto name : order) {  // in the stub's order, whatever the order of the keys
-      auto it = std::find_if(files.begin(), files.end(),
-                             [&](const auto& file) { return file.first == name; });
-      if (it == files.end()) continue;
-      auto file = uefi::open_artifact(f, name.substr(1), it->second, ctx);
-      if (file->bytes().empty()) continue;  // systemd-measure skips empty files, as the stub does
-      MultiHasher h(ctx.banks);
-      h.update(file->bytes());
-      add_section(name, h.finish(), file->path());
-    }
   }
+};
 
-  for (const auto& word : phases.value_or(std::vector<std::string>{})) {
-    Event e;
-    e.pcr = 11;  // systemd-pcrphase logs to its own userspace log, not the firmware's
-    e.digests = uefi::hash_banks(
-        ctx.banks, std::span(reinterpret_cast<const uint8_t*>(word.data()), word.size()));
-    e.description = fmt::format("systemd-pcrphase {}", word);
-    e.provenance = {"systemd-pcrphase", "uki/phase", std::nullopt};
-    out.push_back(std::move(e));
+bool measured(const std::vector<std::string_view>& order, std::string_view name) {
+  return std::find(order.begin(), order.end(), name) != order.end();
+}
+
+// The sections of the image, after refusing any the stub would not measure as modelled.
+void add_image_sections(StageFields& f, const MappedFile& in, const PeImage& img, int version,
+                        const std::vector<std::string_view>& order, SectionEvents& events) {
+  for (auto bad : kUnmodelled)
+    if (img.section(bad))
+      f.fail("uki", fmt::format("{}: section {} (multi-profile/hardware-dependent UKIs) is not "
+                                "modelled",
+                                in.path(), bad));
+  for (auto name : kUkiSections) {
+    const PeSection* s = img.section(name);
+    if (!s || s->virtual_size == 0 || measured(order, name) || ignored_by_design(name, version))
+      continue;  // an empty section changes nothing in any version
+    f.fail("uki", fmt::format("{}: section {} (section table at offset {:#x}) is not measured "
+                              "by systemd-stub {} (it measures {}): an image built for another "
+                              "stub version, or a wrong systemd_version",
+                              in.path(), name, s->header_offset, version, fmt::join(order, " ")));
   }
+  for (auto name : order) {
+    const PeSection* s = img.section(name);
+    if (!s || s->virtual_size == 0) continue;  // the stub skips absent and empty sections
+    events.add(name, uefi::hash_section(in, *s, events.ctx.banks),
+               fmt::format("{}#{}", in.path(), name));
+  }
+}
+
+// The section files, in the stub's order whatever the order of the keys.
+void add_section_files(StageFields& f, const UkiFields& u, int version,
+                       const std::vector<std::string_view>& order, SectionEvents& events) {
+  for (const auto& [name, path] : u.files)
+    if (!measured(order, name))
+      f.fail(name.substr(1), fmt::format("systemd-stub {} does not measure {} (it measures {})",
+                                         version, name, fmt::join(order, " ")));
+  for (auto name : order) {
+    auto it = std::find_if(u.files.begin(), u.files.end(),
+                           [&](const auto& file) { return file.first == name; });
+    if (it == u.files.end()) continue;
+    auto file = uefi::open_artifact(f, name.substr(1), it->second, events.ctx);
+    if (file->bytes().empty()) continue;  // systemd-measure skips empty files, as the stub does
+    MultiHasher h(events.ctx.banks);
+    h.update(file->bytes());
+    events.add(name, h.finish(), file->path());
+  }
+}
+
+Event phase_event(const std::string& word, std::span<const HashAlg> banks) {
+  Event e;
+  e.pcr = 11;  // systemd-pcrphase logs to its own userspace log, not the firmware's
+  e.digests = uefi::hash_banks(
+      banks, std::span(reinterpret_cast<const uint8_t*>(word.data()), word.size()));
+  e.description = fmt::format("systemd-pcrphase {}", word);
+  e.provenance = {"systemd-pcrphase", "uki/phase", std::nullopt};
+  return e;
+}
+
+}  // namespace
+
+std::vector<Event> run_uki_stage(StageFields& f, const StageContext& ctx) {
+  const UkiFields u = read_fields(f);
+  std::unique_ptr<MappedFile> in;
+  PeImage img;
+  if (u.uki) {
+    in = uefi::open_artifact(f, "uki", *u.uki, ctx);
+    img = parse_pe(in->bytes(), in->path());
+  }
+  const int version = stub_version(f, u, in.get(), img);
+  const auto order = section_order(version);
+  std::vector<Event> out;
+  SectionEvents events{ctx, fmt::format("uki/systemd-{}", version), out};
+  if (in)
+    add_image_sections(f, *in, img, version, order, events);
+  else
+    add_section_files(f, u, version, order, events);
+  for (const auto& word : u.phases.value_or(std::vector<std::string>{}))
+    out.push_back(phase_event(word, ctx.banks));
   return out;
 }
 

@@ -51,12 +51,11 @@ const char* role_of(const TxtLogEvent& e) {
 LaunchFacts launch_facts(std::string_view text) {
   LaunchFacts f;
   bool banner = false;
-  size_t off = 0;
-  while (off < text.size()) {
-    size_t end = text.find('\n', off);
-    if (end == std::string_view::npos) end = text.size();
-    std::string_view l = trim(text.substr(off, end - off));
-    off = end + 1;
+  LineReader lines(text);
+  std::string_view line;
+  size_t offset = 0;
+  while (lines.next(line, offset)) {
+    std::string_view l = trim(line);
     if (l.starts_with("TBOOT:")) l = trim(l.substr(6));
     // tboot prints "****** TBOOT ******", then "<build date> <version>".
     if (l.find("* TBOOT *") != std::string_view::npos) {
@@ -176,18 +175,18 @@ std::string profile_to_toml(const TxtProfile& p) {
   return t;
 }
 
-TxtProfile parse_profile(std::string_view text, const std::string& file) {
-  toml::table root;
-  try {
-    root = toml::parse(text, file);
-  } catch (const toml::parse_error& e) {
-    throw_bad_input(fmt::format("line {}: {}", e.source().begin.line, e.description()), file);
+namespace {
+
+// Reads the fields of a parsed profile; failures name the file and line.
+class ProfileReader {
+ public:
+  explicit ProfileReader(const std::string& file) : file_(file) {}
+
+  [[noreturn]] void fail(const toml::node* n, const std::string& msg) const {
+    throw_bad_input(n ? fmt::format("line {}: {}", n->source().begin.line, msg) : msg, file_);
   }
-  auto fail = [&](const toml::node* n, const std::string& msg) {
-    throw_bad_input(n ? fmt::format("line {}: {}", n->source().begin.line, msg) : msg, file);
-  };
-  auto str = [&](const toml::table& t, const char* key,
-                 bool required) -> std::optional<std::string> {
+
+  std::optional<std::string> str(const toml::table& t, const char* key, bool required) const {
     const toml::node* n = t.get(key);
     if (!n) {
       if (required) fail(&t, fmt::format("needs '{}'", key));
@@ -195,8 +194,9 @@ TxtProfile parse_profile(std::string_view text, const std::string& file) {
     }
     if (!n->is_string()) fail(n, fmt::format("'{}' must be a string", key));
     return *n->value<std::string>();
-  };
-  auto banks = [&](const char* key) {
+  }
+
+  std::vector<HashAlg> banks(const toml::table& root, const char* key) const {
     std::vector<HashAlg> out;
     const toml::node* n = root.get(key);
     if (!n || !n->is_array()) fail(n, fmt::format("needs '{}', an array of bank names", key));
@@ -207,34 +207,10 @@ TxtProfile parse_profile(std::string_view text, const std::string& file) {
       out.push_back(*alg);
     }
     return out;
-  };
-  if (str(root, "format", true) != "integral-txt-profile")
-    fail(root.get("format"), "not an integral TXT profile");
-  const toml::node* ver = root.get("version");
-  if (!ver || ver->value<int64_t>() != 1) fail(ver, "unsupported profile version");
-  TxtProfile p;
-  p.source = str(root, "source", false).value_or("");
-  p.tpm = *str(root, "tpm", true);
-  if (p.tpm != "1.2" && p.tpm != "2.0") fail(root.get("tpm"), "tpm must be \"1.2\" or \"2.0\"");
-  p.mapping = *str(root, "mapping", true);
-  if (p.mapping != "legacy" && p.mapping != "da")
-    fail(root.get("mapping"), "mapping must be \"legacy\" or \"da\"");
-  p.log_format = str(root, "log_format", false).value_or("");
-  p.banks = banks("banks");
-  p.tboot_banks = root.get("tboot_banks") ? banks("tboot_banks") : std::vector<HashAlg>{};
-  p.tboot_version = str(root, "tboot_version", false).value_or("");
-  p.tboot_cmdline = str(root, "tboot_cmdline", false);
-  if (const toml::node* n = root.get("notes")) {
-    if (!n->is_array()) fail(n, "'notes' must be an array of strings");
-    for (const auto& s : *n->as_array()) {
-      if (!s.is_string()) fail(&s, "'notes' must be an array of strings");
-      p.notes.push_back(*s.value<std::string>());
-    }
   }
-  const toml::node* events = root.get("event");
-  if (!events || !events->is_array_of_tables()) fail(events, "needs [[event]] tables");
-  for (const auto& n : *events->as_array()) {
-    const toml::table& t = *n.as_table();
+
+  // One [[event]] table.
+  ProfileEvent event(const toml::table& t) const {
     ProfileEvent e;
     auto pcr = t["pcr"].value<int64_t>();
     if (!pcr || *pcr < 0 || *pcr >= static_cast<int64_t>(kPcrCount)) fail(&t, "bad 'pcr'");
@@ -262,8 +238,49 @@ TxtProfile parse_profile(std::string_view text, const std::string& file) {
       e.digests.push_back(*d);
     }
     if (e.digests.empty()) fail(&t, "an event needs at least one digest");
-    p.events.push_back(std::move(e));
+    return e;
   }
+
+ private:
+  const std::string& file_;
+};
+
+}  // namespace
+
+TxtProfile parse_profile(std::string_view text, const std::string& file) {
+  toml::table root;
+  try {
+    root = toml::parse(text, file);
+  } catch (const toml::parse_error& e) {
+    throw_bad_input(fmt::format("line {}: {}", e.source().begin.line, e.description()), file);
+  }
+  const ProfileReader r(file);
+  if (r.str(root, "format", true) != "integral-txt-profile")
+    r.fail(root.get("format"), "not an integral TXT profile");
+  const toml::node* ver = root.get("version");
+  if (!ver || ver->value<int64_t>() != 1) r.fail(ver, "unsupported profile version");
+  TxtProfile p;
+  p.source = r.str(root, "source", false).value_or("");
+  p.tpm = *r.str(root, "tpm", true);
+  if (p.tpm != "1.2" && p.tpm != "2.0") r.fail(root.get("tpm"), "tpm must be \"1.2\" or \"2.0\"");
+  p.mapping = *r.str(root, "mapping", true);
+  if (p.mapping != "legacy" && p.mapping != "da")
+    r.fail(root.get("mapping"), "mapping must be \"legacy\" or \"da\"");
+  p.log_format = r.str(root, "log_format", false).value_or("");
+  p.banks = r.banks(root, "banks");
+  p.tboot_banks = root.get("tboot_banks") ? r.banks(root, "tboot_banks") : std::vector<HashAlg>{};
+  p.tboot_version = r.str(root, "tboot_version", false).value_or("");
+  p.tboot_cmdline = r.str(root, "tboot_cmdline", false);
+  if (const toml::node* n = root.get("notes")) {
+    if (!n->is_array()) r.fail(n, "'notes' must be an array of strings");
+    for (const auto& s : *n->as_array()) {
+      if (!s.is_string()) r.fail(&s, "'notes' must be an array of strings");
+      p.notes.push_back(*s.value<std::string>());
+    }
+  }
+  const toml::node* events = root.get("event");
+  if (!events || !events->is_array_of_tables()) r.fail(events, "needs [[event]] tables");
+  for (const auto& n : *events->as_array()) p.events.push_back(r.event(*n.as_table()));
   return p;
 }
 

@@ -11,6 +11,16 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
+bool LineReader::next(std::string_view& line, size_t& offset) {
+  if (pos_ >= text_.size()) return false;
+  size_t eol = text_.find('\n', pos_);
+  if (eol == std::string_view::npos) eol = text_.size();
+  line = text_.substr(pos_, eol - pos_);
+  offset = pos_;
+  pos_ = eol + 1;
+  return true;
+}
+
 namespace {
 
 std::atomic<bool> g_escaped{false};

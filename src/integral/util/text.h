@@ -10,6 +10,19 @@ namespace integral {
 // Without leading and trailing white space (std::isspace in the C locale).
 std::string_view trim(std::string_view s);
 
+// Walks a text line by line: '\n'-separated, a last line without '\n' included, nothing else
+// stripped (a '\r' stays). No copies: the lines are views of the text.
+class LineReader {
+ public:
+  explicit LineReader(std::string_view text) : text_(text) {}
+  // The next line (without its '\n') and where it starts in the text; false after the last.
+  bool next(std::string_view& line, size_t& offset);
+
+ private:
+  std::string_view text_;
+  size_t pos_ = 0;
+};
+
 // For people: every control character is shown as an escape, so text read from an input can
 // never move the cursor, clear a line or start a line of its own. \t \n \r are written as
 // such; other C0 bytes and DEL as \xHH; C1 controls (U+0080-U+009F) and the bidirectional

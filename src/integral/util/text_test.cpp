@@ -4,11 +4,38 @@
 
 #include <nlohmann/json.hpp>
 #include <random>
+#include <string>
+#include <utility>
+#include <vector>
 
 namespace integral {
 namespace {
 
 using namespace std::string_literals;
+
+// The lines and offsets below are counted by hand from the literal.
+TEST(LineReader, GivesEachLineWithItsOffset) {
+  LineReader lines("ab\n\nc\r\nd");
+  std::vector<std::pair<std::string, size_t>> got;
+  std::string_view line;
+  size_t offset = 0;
+  while (lines.next(line, offset)) got.emplace_back(line, offset);
+  const std::vector<std::pair<std::string, size_t>> want = {
+      {"ab", 0}, {"", 3}, {"c\r", 4}, {"d", 7}};
+  EXPECT_EQ(got, want);
+}
+
+TEST(LineReader, AFinalNewlineEndsTheLastLineAndEmptyTextHasNone) {
+  LineReader lines("x\n");
+  std::string_view line;
+  size_t offset = 9;
+  ASSERT_TRUE(lines.next(line, offset));
+  EXPECT_EQ(line, "x");
+  EXPECT_EQ(offset, 0u);
+  EXPECT_FALSE(lines.next(line, offset));
+  LineReader none("");
+  EXPECT_FALSE(none.next(line, offset));
+}
 
 TEST(EscapeTerminal, ControlCharactersAreShownEscaped) {
   EXPECT_EQ(escape_terminal("a\rb\nc\td"), "a\\rb\\nc\\td");
