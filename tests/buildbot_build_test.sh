@@ -8,83 +8,25 @@
 # failed build with integral's message in its log, and no bundle.
 . "$(dirname "$0")/lib/common.sh"
 . "$(dirname "$0")/lib/buildbot.sh"
-command -v buildbot-worker >/dev/null || skip_all "buildbot-worker not installed (scripts/deps/poll.list)"
 src_dir=${INTEGRAL_SOURCE_DIR:?}
 
-# --- the master, from the project's own files
-PB=$((20000 + RANDOM % 20000))
-timeout 120 buildbot create-master -q -r "$WORK/master" >/dev/null
-cp "$src_dir/contrib/buildbot/master.cfg" "$src_dir/contrib/buildbot/integral_steps.py" "$WORK/master/"
-cat >"$WORK/master/integral.ini" <<EOF2
-[master]
-title = integral-build-test
-pb_port = $PB
-change_user = pbchange
-change_passwd = s3cret
-[workers]
-w1 = pass-one
-w2 = pass-two
-[build]
-repository = $WORK/up.git
-description = build.toml
-integral = $INTEGRAL
-branches = main
-EOF2
+# --- the master, from the project's own files, and two workers
+create_integral_master "$INTEGRAL"
 timeout 120 buildbot checkconfig "$WORK/master" >"$WORK/checkconfig.log" 2>&1 &&
   ok "buildbot checkconfig accepts contrib/buildbot/master.cfg" || { bad "checkconfig"; cat "$WORK/checkconfig.log"; }
 start_master && ok "master started" || { bad "master did not start"; finish; }
-
-# --- two workers
-start_worker() { # NAME PASSWORD
-  timeout 120 buildbot-worker create-worker -q -r "$WORK/$1" "127.0.0.1:$PB" "$1" "$2" >/dev/null
-  timeout 120 buildbot-worker start "$WORK/$1" >"$WORK/$1-start.log" 2>&1 || true
-  [[ -s $WORK/$1/twistd.pid ]] && PIDS+=("$(cat "$WORK/$1/twistd.pid")")
-}
 start_worker w1 pass-one
 start_worker w2 pass-two
-connected() { grep -l "Connected to" "$WORK"/w[12]/twistd.log 2>/dev/null | wc -l; }
-for _ in $(seq 300); do (($(connected) == 2)) && break; sleep 0.2; done
-(($(connected) == 2)) && ok "both workers connected" || bad "workers connected: $(connected)"
+wait_workers 2 && ok "both workers connected" || bad "workers connected: $(connected_workers)"
 
-# --- the repository: the service-VM example, committed
-buildbot_upstream
-"$src_dir/examples/service-vms/make-trees.sh" .
-cp build.toml build.toml.good
-git add -A && git commit -qm "service VMs" && git push -q origin main
-{
-  printf '[DEFAULT]\nbasedir = %s/poll\npoll-interval = 1\n\n' "$WORK"
-  demo_section
-  printf 'hook-repository = %s/up.git\nhook-timeout = 60\n' "$WORK"
-} >"$WORK/poll.conf"
-poll() { timeout 120 "$INTEGRAL" poll "$WORK/poll.conf" --once --log "$WORK/poll.log"; }
+# --- the repository: the service-VM example, committed; the poller's baseline
+service_vm_repo "$src_dir"
 poll && ok "first poll (baseline)" || bad "first poll"
 echo "uivm, release 2" >trees/uivm/etc/hostname
 git commit -qam "uivm: release 2" && git push -q origin main
 good=$(git rev-parse HEAD)
 poll && ok "poll delivered the push to the master" || bad "poll failed"
 
-# build_of REV: "RESULT WORKER" of the finished build of REV (empty until it finished).
-build_of() {
-  "$PY" - "$WORK/master/state.sqlite" "$1" <<'PY'
-import sqlite3, sys
-db = sqlite3.connect(sys.argv[1])
-q = """select b.results, w.name from builds b join workers w on b.workerid = w.id
-       join buildrequests r on b.buildrequestid = r.id
-       join buildset_sourcestamps bs on r.buildsetid = bs.buildsetid
-       join sourcestamps s on bs.sourcestampid = s.id
-       where s.revision = ? and b.complete_at is not null"""
-for results, name in db.execute(q, (sys.argv[2],)):
-    print(results, name)
-PY
-}
-wait_build() { # REV: waits (bounded) for its build to finish
-  local i
-  for i in $(seq 600); do
-    [[ -n $(build_of "$1") ]] && return 0
-    sleep 0.5
-  done
-  return 1
-}
 wait_build "$good" || bad "no finished build of $good"
 read -r result worker <<<"$(build_of "$good")"
 [[ $result == 0 ]] && ok "the build of the push succeeded (on worker $worker)" || bad "build result: $result"

@@ -86,3 +86,88 @@ hook-passwd = s3cret
 hook-projects = ['demo']
 EOF2
 }
+
+# --- integral build on buildbot (contrib/buildbot/): tests/buildbot_*_test.sh
+
+# create_integral_master INTEGRAL_CMD: a master in $WORK/master from contrib/buildbot/ on
+# 127.0.0.1:$PB (a random port), workers w1/pass-one and w2/pass-two, building $WORK/up.git's
+# main with INTEGRAL_CMD on the workers.
+create_integral_master() {
+  PB=$((20000 + RANDOM % 20000))
+  timeout 120 buildbot create-master -q -r "$WORK/master" >/dev/null
+  cp "$INTEGRAL_SOURCE_DIR/contrib/buildbot/master.cfg" \
+    "$INTEGRAL_SOURCE_DIR/contrib/buildbot/integral_steps.py" "$WORK/master/"
+  cat >"$WORK/master/integral.ini" <<EOF2
+[master]
+title = integral-build-test
+pb_port = $PB
+change_user = pbchange
+change_passwd = s3cret
+[workers]
+w1 = pass-one
+w2 = pass-two
+[build]
+repository = $WORK/up.git
+description = build.toml
+integral = $1
+branches = main
+EOF2
+}
+
+# start_worker NAME PASSWORD: a buildbot worker in $WORK/NAME (its PID goes to PIDS)
+start_worker() {
+  command -v buildbot-worker >/dev/null || skip_all "buildbot-worker not installed (scripts/deps/poll.list)"
+  timeout 120 buildbot-worker create-worker -q -r "$WORK/$1" "127.0.0.1:$PB" "$1" "$2" >/dev/null
+  timeout 120 buildbot-worker start "$WORK/$1" >"$WORK/$1-start.log" 2>&1 || true
+  [[ -s $WORK/$1/twistd.pid ]] && PIDS+=("$(cat "$WORK/$1/twistd.pid")")
+}
+connected_workers() { grep -l "Connected to" "$WORK"/w[0-9]/twistd.log 2>/dev/null | wc -l; }
+wait_workers() { # N: waits (bounded) until N workers have connected
+  local i
+  for i in $(seq 300); do
+    (($(connected_workers) >= $1)) && return 0
+    sleep 0.2
+  done
+  return 1
+}
+
+# service_vm_repo SRC_DIR: $WORK/up.git holding examples/service-vms with its trees, pushed
+# from $WORK/work (the current directory from here on); poll.conf delivering it to the master;
+# `poll` polls once.
+service_vm_repo() {
+  buildbot_upstream
+  "$1/examples/service-vms/make-trees.sh" .
+  git add -A && git commit -qm "service VMs" && git push -q origin main
+  {
+    printf '[DEFAULT]\nbasedir = %s/poll\npoll-interval = 1\n\n' "$WORK"
+    demo_section
+    printf 'hook-repository = %s/up.git\nhook-timeout = 60\n' "$WORK"
+  } >"$WORK/poll.conf"
+}
+poll() { timeout 120 "$INTEGRAL" poll "$WORK/poll.conf" --once --log "$WORK/poll.log"; }
+
+# builds_of REV [all]: "RESULT WORKER" of each finished build of REV (with `all`, unfinished
+# ones too, RESULT "-"), oldest first.
+builds_of() {
+  "$PY" - "$WORK/master/state.sqlite" "$1" "${2:-}" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+q = """select b.results, w.name, b.complete_at from builds b join workers w on b.workerid = w.id
+       join buildrequests r on b.buildrequestid = r.id
+       join buildset_sourcestamps bs on r.buildsetid = bs.buildsetid
+       join sourcestamps s on bs.sourcestampid = s.id
+       where s.revision = ? order by b.id"""
+for results, name, done in db.execute(q, (sys.argv[2],)):
+    if done is not None or sys.argv[3] == "all":
+        print("-" if results is None else results, name)
+PY
+}
+build_of() { builds_of "$1" | tail -1; } # the last finished build of REV
+wait_build() { # REV [RESULT]: waits (bounded) for a finished build of REV (with RESULT)
+  local i
+  for i in $(seq "${WAIT_BUILD_TRIES:-600}"); do
+    builds_of "$1" | grep -q "^${2:-[0-9]}" && return 0
+    sleep 0.5
+  done
+  return 1
+}
