@@ -29,7 +29,7 @@ poll && ok "poll delivered the push to the master" || bad "poll failed"
 
 wait_build "$good" || bad "no finished build of $good"
 read -r result worker <<<"$(build_of "$good")"
-[[ $result == 0 ]] && ok "the build of the push succeeded (on worker $worker)" || bad "build result: $result"
+[[ $result == 0 ]] && ok "the build of the push succeeded (on worker $worker)" || { bad "build result: $result"; build_logs "$good" | tail -40; }
 
 bundle=$WORK/master/bundles/$good
 [[ -f $bundle/reference-values.json ]] && ok "the master holds the uploaded bundle" || bad "no bundle at $bundle"

@@ -5,33 +5,34 @@ master. Used by master.cfg; a master of your own can import it the same way.
 The build's result is `integral build`'s exit code. A failed build uploads nothing, so no
 bundle is ever published for a commit whose build failed.
 """
-import json
-
 from buildbot.plugins import steps, util
 
 
 def headline_values(rc, stdout, stderr):
-    """The bundle's headline values as build properties: the bundle's sha256, and per boot
-    its predicted sha256 PCR values and PolicyPCR digest (e.g. boot_host_pcr9_sha256)."""
+    """The bundle's headline values as build properties, from the "NAME VALUE" lines that
+    _SUMMARY prints: the bundle's sha256, and per boot its predicted sha256 PCR values and
+    PolicyPCR digest (e.g. boot_host_pcr9_sha256)."""
     if rc != 0:
         return {}
-    data = json.loads(stdout)
-    props = {"bundle_sha256": data["bundle_sha256"]}
-    for boot, entry in data["boots"].items():
-        for pcr, value in entry["pcrs"].get("sha256", {}).items():
-            props["boot_%s_pcr%s_sha256" % (boot, pcr)] = value
-        if "policy" in entry:
-            props["boot_%s_policy" % boot] = entry["policy"]["digest"]
+    props = {}
+    for line in stdout.splitlines():
+        name, _, value = line.strip().partition(" ")
+        if name and value:
+            props[name] = value
     return props
 
 
-# Prints what headline_values reads: run on the worker with its python3.
+# Prints what headline_values reads, run on the worker with its python3: short lines, since
+# buildbot cuts a command's output into lines of at most 4 KiB.
 _SUMMARY = (
     "import hashlib, json, sys\n"
     "raw = open(sys.argv[1], 'rb').read()\n"
-    "b = json.loads(raw)\n"
-    "print(json.dumps({'bundle_sha256': hashlib.sha256(raw).hexdigest(),\n"
-    "                  'boots': b['boots']}))\n"
+    "print('bundle_sha256', hashlib.sha256(raw).hexdigest())\n"
+    "for boot, entry in json.loads(raw)['boots'].items():\n"
+    "    for pcr, value in entry['pcrs'].get('sha256', {}).items():\n"
+    "        print('boot_%s_pcr%s_sha256' % (boot, pcr), value)\n"
+    "    if 'policy' in entry:\n"
+    "        print('boot_%s_policy' % boot, entry['policy']['digest'])\n"
 )
 
 

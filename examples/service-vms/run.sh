@@ -10,10 +10,13 @@ top=$(cd "$here/../.." && pwd)
 integral=${INTEGRAL:-$top/build/integral}
 . "$top/examples/lib.sh"
 
-example_outdir core "${1:-$top/build/service-vms}"
+example_outdir example "${1:-$top/build/service-vms}"
 work=$out
+echo "== the service VMs' UKI: Debian's kernel (apt-get download, cached) and systemd-stub"
+kernel=${KERNEL_DIR:-$("$top/examples/uefi-boot/fetch-kernel.sh")}
+SECURE_BOOT=0 UKI_ONLY=1 "$top/examples/uefi-boot/build.sh" "$kernel" "$work/uki"
 echo "== laying out the trees beside a copy of build.toml"
-"$here/make-trees.sh" "$work/src"
+UKI="$work/uki/uki.efi" "$here/make-trees.sh" "$work/src"
 echo "== integral build"
 "$integral" build "$work/src/build.toml" -o "$work/out" --cache-dir "$work/cache"
 echo "== again, nothing changed: every image from the cache"

@@ -7,7 +7,8 @@
 # Every process it starts is stopped by PID; QEMU is bounded by QEMU_TIMEOUT.
 # usage: boot.sh OUTDIR    env: QEMU_TIMEOUT (s), ACCEL (tcg|kvm), SECURE_BOOT (1, default:
 #        Debian's Secure Boot OVMF build with the snakeoil keys enrolled; 0: the plain OVMF),
-#        OVMF_CODE, OVMF_VARS
+#        OVMF_CODE, OVMF_VARS, ROOT_IMAGE and ROOT_FORMAT (the root disk: default
+#        OUTDIR/rootfs.img, raw; a service VM of examples/service-vms boots its VHD, vpc)
 set -euo pipefail
 out=$(cd "${1:?usage: $0 OUTDIR}" && pwd)
 qemu_timeout=${QEMU_TIMEOUT:-420}
@@ -62,7 +63,7 @@ timeout "$qemu_timeout" qemu-system-x86_64 -machine "q35,accel=$accel$machine_ex
   -serial file:"$run/console.log" -serial file:"$run/data.log" \
   -drive if=none,id=esp,format=raw,readonly=on,file="$out/esp.img" \
   -device virtio-blk-pci,drive=esp \
-  -drive if=none,id=root,format=raw,readonly=on,file="$out/rootfs.img" \
+  -drive if=none,id=root,format="${ROOT_FORMAT:-raw}",readonly=on,file="${ROOT_IMAGE:-$out/rootfs.img}" \
   -device virtio-blk-pci,drive=root,serial=integral-root \
   >"$run/qemu.log" 2>&1 &
 qemu_pid=$!

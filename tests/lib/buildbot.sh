@@ -131,12 +131,15 @@ wait_workers() { # N: waits (bounded) until N workers have connected
   return 1
 }
 
-# service_vm_repo SRC_DIR: $WORK/up.git holding examples/service-vms with its trees, pushed
+# service_vm_repo SRC_DIR: $WORK/up.git holding examples/service-vms with its trees (and a
+# stand-in UKI: these builds are never booted), pushed
 # from $WORK/work (the current directory from here on); poll.conf delivering it to the master;
 # `poll` polls once.
 service_vm_repo() {
+  . "$1/tests/lib/uefi.sh"
+  standin_uki "$WORK/uki.efi"
   buildbot_upstream
-  "$1/examples/service-vms/make-trees.sh" .
+  UKI=$WORK/uki.efi "$1/examples/service-vms/make-trees.sh" .
   git add -A && git commit -qm "service VMs" && git push -q origin main
   {
     printf '[DEFAULT]\nbasedir = %s/poll\npoll-interval = 1\n\n' "$WORK"
@@ -170,4 +173,21 @@ wait_build() { # REV [RESULT]: waits (bounded) for a finished build of REV (with
     sleep 0.5
   done
   return 1
+}
+# build_logs REV: the logs of the builds of REV (step name, then the text), for a failure's
+# diagnosis.
+build_logs() {
+  "$PY" - "$WORK/master/state.sqlite" "$1" <<'PY'
+import sqlite3, sys, zlib
+db = sqlite3.connect(sys.argv[1])
+q = """select st.name, l.id from logs l join steps st on l.stepid = st.id join builds b on st.buildid = b.id
+       join buildrequests r on b.buildrequestid = r.id
+       join buildset_sourcestamps bs on r.buildsetid = bs.buildsetid
+       join sourcestamps s on bs.sourcestampid = s.id where s.revision = ? order by l.id"""
+for step, logid in db.execute(q, (sys.argv[2],)).fetchall():
+    print("---- step", step)
+    for content, compressed in db.execute("select content, compressed from logchunks where logid = ? order by first_line", (logid,)):
+        text = zlib.decompress(content, 47) if compressed == 1 else content
+        print((text.decode("utf-8", "replace") if isinstance(text, bytes) else text)[-3000:])
+PY
 }

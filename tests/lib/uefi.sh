@@ -16,3 +16,16 @@ predicted_pcr() {
   "$INTEGRAL" predict "$1" --yaml --pcrs "$2:$3" |
     awk -v p="$3" '{ sub(/:/, " ") } $1 == p { sub(/^0x/, "", $2); print tolower($2) }'
 }
+
+# standin_uki OUT: a UKI for tests that predict but never boot it: systemd-stub with a copy of
+# itself as .linux (a PE image, as the Linux stub's Authenticode measurement needs), a fixed
+# os-release, command line and initrd.
+standin_uki() {
+  local d
+  d=$(mktemp -d "$WORK/standin-uki.XXXXXX")
+  cp "$EFI_STUB" "$d/linux"
+  printf 'ID=integral-standin\n' >"$d/osrel"
+  printf 'console=ttyS0 integral.measure_pcr=16' >"$d/cmdline"
+  printf 'stand-in initrd\n' >"$d/initrd"
+  make_uki "$1" "$d/linux" "$d/osrel" "$d/cmdline" "$d/initrd"
+}

@@ -259,7 +259,9 @@ BuildDescription parse_build_description(std::string_view text, const std::strin
 
 BuildDescription load_build_description(const std::filesystem::path& path) {
   std::string text = read_text_file(path, 16u << 20);
-  return parse_build_description(text, path.string(), path.parent_path());
+  // Absolute, so the outputs can name inputs relative to it wherever the build ran.
+  return parse_build_description(text, path.string(),
+                                 std::filesystem::absolute(path).lexically_normal().parent_path());
 }
 
 }  // namespace integral::build

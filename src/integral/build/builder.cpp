@@ -173,6 +173,14 @@ void write_file(const fs::path& path, const std::string& text) {
   f.commit();
 }
 
+// `text` (an artifact such as "profile /src/profile.bin, event #1") with every path below
+// `base` named relative to it.
+std::string without_base(std::string text, const fs::path& base) {
+  const std::string prefix = base.lexically_normal().string() + "/";
+  for (size_t at; (at = text.find(prefix)) != std::string::npos;) text.erase(at, prefix.size());
+  return text;
+}
+
 // Predicts one boot into `staging`/boots; returns its bundle entry.
 json predict_boot(const BuildDescription& d, const BootEntry& b, const ImageArtifacts& images,
                   const fs::path& staging, std::set<fs::path>& inputs) {
@@ -183,8 +191,10 @@ json predict_boot(const BuildDescription& d, const BootEntry& b, const ImageArti
   p.chain = predict_chain(boot, &images, &inputs);
   // Inputs are named relative to the description, outputs relative to OUT: the same bundle
   // wherever the build ran.
-  for (Event& e : p.chain.events)
-    e.provenance.artifact = relative_to(e.provenance.artifact, d.base_dir);
+  for (Event& e : p.chain.events) {
+    e.provenance.artifact = without_base(e.provenance.artifact, d.base_dir);
+    e.description = without_base(e.description, d.base_dir);
+  }
   const PcrSet values = p.values();
   PcrSelection touched = touched_pcrs(p.chain, p.banks);
   PcrSelection policy = b.policy.value_or(PcrSelection());
