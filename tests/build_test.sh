@@ -91,6 +91,23 @@ echo "uivm, changed" >src/trees/uivm/etc/hostname
 diff -r clean2 out >/dev/null && ok "incremental build byte-identical to a clean build" || bad "incremental build differs"
 cmp -s clean/images/uivm.vhd out/images/uivm.vhd && bad "uivm's image did not change" || ok "uivm's image changed"
 
+# A build fanned out: each image built alone into a cache of its own (as one worker's share),
+# then a full build drawing on all of them writes no image, and equals the clean build.
+mapfile -t names < <("$INTEGRAL" build src/build.toml --list-images)
+[[ "${names[*]}" == "dom0 ndvm syncvm uivm" ]] && ok "--list-images: ${names[*]}" || bad "--list-images: ${names[*]}"
+for n in "${names[@]}"; do
+  "$INTEGRAL" build src/build.toml --image "$n" -o "share-$n" --cache-dir "cache-$n" >/dev/null
+done
+[[ $(ls share-uivm/images) == "uivm.vhd" && ! -e share-uivm/reference-values.json ]] &&
+  ok "--image uivm: that image alone, no bundle" || bad "--image output: $(ls -R share-uivm)"
+mkdir -p gathered/images
+for n in "${names[@]}"; do cp -r "cache-$n"/images/* gathered/images/; done
+"$INTEGRAL" build src/build.toml -o fanned --cache-dir gathered --json >fanned.json
+[[ $(cached <fanned.json) == "dom0 ndvm syncvm uivm" ]] && ok "the gathering build takes every image from the shares" ||
+  bad "the gathering build rebuilt: $(cached <fanned.json)"
+"$INTEGRAL" build src/build.toml -o clean3 --no-cache >/dev/null
+diff -r clean3 fanned >/dev/null && ok "the fanned-out build equals a clean build" || bad "fanned-out build differs"
+
 # A broken description: exit 3 naming the file and line; OUT as it was, nothing staged beside it.
 cp -r out before
 printf '\n[image.broken]\ntree = "trees/uivm"\nsizee = "8M"\n' >>src/build.toml

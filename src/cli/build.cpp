@@ -20,13 +20,20 @@ Command add_build(CLI::App& root) {
       "build", "Build every image of a build description and predict every boot's PCRs");
   struct Opts {
     std::string description, output, cache_dir, cache_max = "4G";
-    bool no_cache = false, json = false;
+    bool no_cache = false, json = false, list_images = false;
     unsigned jobs = 0;
+    std::vector<std::string> images;
   };
   auto o = std::make_shared<Opts>();
   app->add_option("description", o->description, "Build description (.toml)")->required();
-  app->add_option("-o,--output", o->output, "Output directory (replaced as a whole on success)")
-      ->required();
+  auto* output = app->add_option("-o,--output", o->output,
+                                 "Output directory (replaced as a whole on success)");
+  auto* list = app->add_flag("--list-images", o->list_images,
+                             "Print the description's image names, one a line, and build nothing");
+  output->excludes(list);
+  app->add_option("--image", o->images,
+                  "Build only this image (repeatable), no boot and no bundle: one share of a build "
+                  "fanned out over several workers");
   app->add_option("-j,--jobs", o->jobs, "Images built at once (default: one per CPU)");
   app->add_option("--cache-dir", o->cache_dir,
                   "Image cache (default: $INTEGRAL_CACHE_DIR, $XDG_CACHE_HOME/integral or "
@@ -37,7 +44,16 @@ Command add_build(CLI::App& root) {
   app->add_flag("--json", o->json, "Machine-readable summary");
   return {
       app, [o] {
+        if (o->list_images) {
+          std::string names;
+          for (const auto& i : build::load_build_description(o->description).images)
+            names += i.name + "\n";  // checked names: letters, digits, - _ .
+          emit("", names);
+          return 0;
+        }
+        if (o->output.empty()) throw_usage("--output is required");
         build::BuildOptions opts;
+        opts.only_images = {o->images.begin(), o->images.end()};
         opts.out = o->output;
         opts.jobs = o->jobs;
         opts.cache_dir = o->no_cache            ? std::filesystem::path()

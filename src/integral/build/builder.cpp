@@ -265,29 +265,35 @@ BuildReport run_build(const BuildDescription& d, const BuildOptions& o) {
   ImageCache cache(o.cache_dir, o.cache_max_bytes);
   const std::string identity = integral_identity();
 
+  std::vector<const ImageEntry*> todo;
+  for (const std::string& name : o.only_images)
+    if (!d.image(name)) throw_bad_input(fmt::format("has no image '{}' (--image)", name), d.source);
+  for (const ImageEntry& e : d.images)
+    if (o.only_images.empty() || o.only_images.contains(e.name)) todo.push_back(&e);
+
   BuildReport report;
-  report.images.resize(d.images.size());
-  std::vector<json> records(d.images.size());
-  std::vector<std::exception_ptr> errors(d.images.size());
+  report.images.resize(todo.size());
+  std::vector<json> records(todo.size());
+  std::vector<std::exception_ptr> errors(todo.size());
   std::set<std::string> keys;
   std::mutex mutex;
-  Progress progress("building images", d.images.size());
+  Progress progress("building images", todo.size());
   std::atomic<size_t> next{0};
   auto worker = [&] {
-    for (size_t i; (i = next++) < d.images.size();) {
+    for (size_t i; (i = next++) < todo.size();) {
       try {
-        records[i] = make_image(d, d.images[i], staging.path(), cache, identity, report.images[i],
-                                keys, mutex);
+        records[i] =
+            make_image(d, *todo[i], staging.path(), cache, identity, report.images[i], keys, mutex);
       } catch (...) {
         errors[i] = std::current_exception();
-        next = d.images.size();  // stop handing out work: the build fails anyway
+        next = todo.size();  // stop handing out work: the build fails anyway
       }
       std::lock_guard lock(mutex);
       progress.advance(1);
     }
   };
   unsigned jobs = o.jobs ? o.jobs : std::max(1u, std::thread::hardware_concurrency());
-  jobs = std::min<unsigned>(jobs, static_cast<unsigned>(std::max<size_t>(1, d.images.size())));
+  jobs = std::min<unsigned>(jobs, static_cast<unsigned>(std::max<size_t>(1, todo.size())));
   {
     std::vector<std::jthread> threads;
     for (unsigned t = 1; t < jobs; ++t) threads.emplace_back(worker);
@@ -295,6 +301,12 @@ BuildReport run_build(const BuildDescription& d, const BuildOptions& o) {
   }
   for (auto& e : errors)
     if (e) std::rethrow_exception(e);
+  if (!o.only_images.empty()) {
+    // A share of a fanned-out build: its images (and the cache entries they left), nothing else.
+    swap_into_place(staging, out);
+    report.seconds = since(start);
+    return report;
+  }
 
   ImageArtifacts artifacts;
   json images = json::object();

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,9 @@ struct BuildOptions {
   std::filesystem::path cache_dir;  // empty: no cache
   uint64_t cache_max_bytes = 4ull << 30;
   unsigned jobs = 0;  // images built at once; 0: one per hardware thread
+  // Build only these images (and no boot, no bundle): one share of a build fanned out over
+  // several machines, whose image caches a final full build then draws on.
+  std::set<std::string> only_images;
 };
 
 struct BuildReport {
