@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole path, for real: a push to a git remote on this machine → `integral poll --once` →
 # a buildbot master configured by contrib/buildbot/ (Debian's buildbot 3.7, 127.0.0.1 only) →
-# one of two buildbot workers checks out the pushed commit and runs `integral build` → the
+# its images fan out as build requests of their own, which the two buildbot workers take, and
+# one worker gathers them with `integral build` (writing no image again) → the
 # master holds a successful build, its properties carry the bundle's headline values, and the
 # uploaded bundle's image digests equal sha256sum of the uploaded images and everything equals
 # a local `integral build` of the same commit. A push that breaks the description gives a
@@ -30,6 +31,13 @@ poll && ok "poll delivered the push to the master" || bad "poll failed"
 wait_build "$good" || bad "no finished build of $good"
 read -r result worker <<<"$(build_of "$good")"
 [[ $result == 0 ]] && ok "the build of the push succeeded (on worker $worker)" || { bad "build result: $result"; build_logs "$good" | tail -40; }
+
+# The fan-out: one build request per image, each built; the gathering build wrote no image.
+shares=$(builds_of "$good" | awk '$1 == 0 && $3 == "integral-image"' | wc -l)
+((shares == 4)) && ok "4 images built as 4 build requests of their own (on $(builds_of "$good" | awk '$3 == "integral-image" { print $2 }' | sort -u | tr '\n' ' '))" ||
+  bad "image build requests: $shares"
+n=$(build_logs "$good" | grep -c "from the cache (") || true
+((n == 4)) && ok "the gathering integral build took all 4 images from the shares" || bad "gathering build: $n images from the cache"
 
 bundle=$WORK/master/bundles/$good
 [[ -f $bundle/reference-values.json ]] && ok "the master holds the uploaded bundle" || bad "no bundle at $bundle"

@@ -54,7 +54,8 @@ wait_build "$rev" 0 || bad "no successful build of $rev after the kill"
 builds=$(builds_of "$rev")
 echo "builds of $rev (result worker): $(tr '\n' ';' <<<"$builds")"
 # buildbot's results (buildbot.process.results): 0 SUCCESS, 5 RETRY
-if grep -qx "5 $victim" <<<"$builds" && [[ $(tail -1 <<<"$builds") == "0 "* && $(tail -1 <<<"$builds") != "0 $victim" ]]; then
+last=$(build_of "$rev")
+if grep -q "^5 $victim " <<<"$builds" && [[ $last == "0 "* && $last != "0 $victim" ]]; then
   ok "the interrupted build was retried (RETRY) and succeeded on the other worker"
 else
   bad "expected RETRY on $victim, then SUCCESS elsewhere"

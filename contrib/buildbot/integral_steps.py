@@ -36,20 +36,80 @@ _SUMMARY = (
 )
 
 
+class TriggerImages(steps.Trigger):
+    """Triggers one build per image of the description (the `image_names` property, one name
+    a line), each for the same commit with its `image` property set: any free worker takes
+    each."""
+
+    def getSchedulersAndProperties(self):
+        names = str(self.build.getProperty("image_names", "")).split()
+        return [{"sched_name": sched, "props_to_set": {"image": name}, "unimportant": False}
+                for sched in self.schedulerNames for name in names]
+
+
+def _checkout(repourl):
+    # Every build starts from the pushed commit exactly (no leftovers of an earlier build).
+    return steps.Git(repourl=repourl, mode="full", method="clobber", haltOnFailure=True)
+
+
+def integral_image_factory(repourl, description="build.toml", integral="integral",
+                           share_dir="shares"):
+    """A BuildFactory for one image of `description` (the `image` property): builds it alone
+    into a fresh image cache and uploads that cache to the master's
+    `share_dir`/<revision>/<image>/."""
+    f = util.BuildFactory()
+    f.addStep(_checkout(repourl))
+    f.addStep(steps.ShellCommand(
+        name=util.Interpolate("integral build --image %(prop:image)s"),
+        command=[integral, "build", description, "--image", util.Property("image"),
+                 "-o", "share-out", "--cache-dir", "share-cache"],
+        haltOnFailure=True))
+    f.addStep(steps.DirectoryUpload(
+        name="upload share", workersrc="share-cache",
+        masterdest=util.Interpolate(share_dir + "/%(prop:got_revision)s/%(prop:image)s"),
+        haltOnFailure=True))
+    return f
+
+
 def integral_build_factory(repourl, description="build.toml", integral="integral",
-                           upload_dir="bundles"):
+                           upload_dir="bundles", image_scheduler=None, share_dir="shares"):
     """A BuildFactory that builds `description` (a path in the repository) with the
     `integral` binary on the worker and uploads OUT to the master's
-    `upload_dir`/<revision>/."""
+    `upload_dir`/<revision>/.
+
+    With `image_scheduler` (a Triggerable scheduler of builders made by
+    integral_image_factory), the images fan out first: one build request per image, which
+    any free worker takes; their caches are gathered here, so the final `integral build`
+    writes no image again (a worker whose integral differs rebuilds, with the same result)."""
     out = "integral-out"
+    cache = util.Interpolate("%(prop:builddir)s/integral-cache")
     f = util.BuildFactory()
-    # Every build starts from the pushed commit exactly (no leftovers of an earlier build).
-    f.addStep(steps.Git(repourl=repourl, mode="full", method="clobber", haltOnFailure=True))
+    f.addStep(_checkout(repourl))
+    if image_scheduler:
+        f.addStep(steps.SetPropertyFromCommand(
+            name="images", command=[integral, "build", description, "--list-images"],
+            property="image_names", haltOnFailure=True))
+        f.addStep(TriggerImages(name="build images", schedulerNames=[image_scheduler],
+                                waitForFinish=True, haltOnFailure=True))
+        shares = util.Interpolate(share_dir + "/%(prop:got_revision)s")
+        f.addStep(steps.MasterShellCommand(
+            name="pack shares",
+            command=["tar", "-C", shares, "-cf", util.Interpolate(share_dir + "/%(prop:got_revision)s.tar"), "."],
+            haltOnFailure=True))
+        f.addStep(steps.FileDownload(
+            name="fetch shares", mastersrc=util.Interpolate(share_dir + "/%(prop:got_revision)s.tar"),
+            workerdest="shares.tar", haltOnFailure=True))
+        f.addStep(steps.ShellCommand(
+            name="gather shares",
+            command=["sh", "-c", 'mkdir -p shares "$INTEGRAL_CACHE_DIR/images" && '
+                     'tar -xf shares.tar -C shares && '
+                     'for d in shares/*/images/*; do cp -r "$d" "$INTEGRAL_CACHE_DIR/images/"; done'],
+            env={"INTEGRAL_CACHE_DIR": cache}, haltOnFailure=True))
     f.addStep(steps.ShellCommand(
         name="integral build",
         command=[integral, "build", description, "-o", out],
         # The image cache lives beside the checkout, so it survives the clobber.
-        env={"INTEGRAL_CACHE_DIR": util.Interpolate("%(prop:builddir)s/integral-cache")},
+        env={"INTEGRAL_CACHE_DIR": cache},
         haltOnFailure=True))
     f.addStep(steps.SetPropertyFromCommand(
         name="reference values",

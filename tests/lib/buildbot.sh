@@ -149,27 +149,29 @@ service_vm_repo() {
 }
 poll() { timeout 120 "$INTEGRAL" poll "$WORK/poll.conf" --once --log "$WORK/poll.log"; }
 
-# builds_of REV [all]: "RESULT WORKER" of each finished build of REV (with `all`, unfinished
-# ones too, RESULT "-"), oldest first.
+# builds_of REV [all]: "RESULT WORKER BUILDER" of each finished build of REV (with `all`,
+# unfinished ones too, RESULT "-"), oldest first.
 builds_of() {
   "$PY" - "$WORK/master/state.sqlite" "$1" "${2:-}" <<'PY'
 import sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
-q = """select b.results, w.name, b.complete_at from builds b join workers w on b.workerid = w.id
+q = """select b.results, w.name, b.complete_at, bl.name from builds b join workers w on b.workerid = w.id
+       join builders bl on b.builderid = bl.id
        join buildrequests r on b.buildrequestid = r.id
        join buildset_sourcestamps bs on r.buildsetid = bs.buildsetid
        join sourcestamps s on bs.sourcestampid = s.id
        where s.revision = ? order by b.id"""
-for results, name, done in db.execute(q, (sys.argv[2],)):
+for results, name, done, builder in db.execute(q, (sys.argv[2],)):
     if done is not None or sys.argv[3] == "all":
-        print("-" if results is None else results, name)
+        print("-" if results is None else results, name, builder)
 PY
 }
-build_of() { builds_of "$1" | tail -1; } # the last finished build of REV
-wait_build() { # REV [RESULT]: waits (bounded) for a finished build of REV (with RESULT)
+# build_of REV: "RESULT WORKER" of the last finished integral-build (the gathering build) of REV
+build_of() { builds_of "$1" | awk '$3 == "integral-build" { r = $1 " " $2 } END { print r }'; }
+wait_build() { # REV [RESULT]: waits (bounded) for a finished integral-build of REV (with RESULT)
   local i
   for i in $(seq "${WAIT_BUILD_TRIES:-600}"); do
-    builds_of "$1" | grep -q "^${2:-[0-9]}" && return 0
+    builds_of "$1" | grep -q "^${2:-[0-9]} .* integral-build$" && return 0
     sleep 0.5
   done
   return 1
