@@ -9,20 +9,9 @@
 # failed build with integral's message in its log, and no bundle.
 . "$(dirname "$0")/lib/common.sh"
 . "$(dirname "$0")/lib/buildbot.sh"
-src_dir=${INTEGRAL_SOURCE_DIR:?}
 
-# --- the master, from the project's own files, and two workers
-create_integral_master "$INTEGRAL"
-timeout 120 buildbot checkconfig "$WORK/master" >"$WORK/checkconfig.log" 2>&1 &&
-  ok "buildbot checkconfig accepts contrib/buildbot/master.cfg" || { bad "checkconfig"; cat "$WORK/checkconfig.log"; }
-start_master && ok "master started" || { bad "master did not start"; finish; }
-start_worker w1 pass-one
-start_worker w2 pass-two
-wait_workers 2 && ok "both workers connected" || bad "workers connected: $(connected_workers)"
-
-# --- the repository: the service-VM example, committed; the poller's baseline
-service_vm_repo "$src_dir"
-poll && ok "first poll (baseline)" || bad "first poll"
+# --- the master from contrib/buildbot/, two workers, the service-VM repository
+integral_buildbot "$INTEGRAL"
 echo "uivm, release 2" >trees/uivm/etc/hostname
 git commit -qam "uivm: release 2" && git push -q origin main
 good=$(git rev-parse HEAD)

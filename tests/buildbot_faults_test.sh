@@ -5,7 +5,6 @@
 # keeps it pending and delivers it once the master is back, which then builds it).
 . "$(dirname "$0")/lib/common.sh"
 . "$(dirname "$0")/lib/buildbot.sh"
-src_dir=${INTEGRAL_SOURCE_DIR:?}
 
 # Fault injection: the workers run integral through a wrapper that holds each build for a few
 # seconds (recording its PID, so this test can stop what outlives a killed worker).
@@ -22,13 +21,8 @@ stop_slow() {
 }
 trap 'stop_slow; cleanup' EXIT
 
-create_integral_master "$WORK/slow-integral"
-start_master && ok "master started" || { bad "master did not start"; finish; }
-start_worker w1 pass-one
-start_worker w2 pass-two
-wait_workers 2 && ok "both workers connected" || bad "workers connected: $(connected_workers)"
-service_vm_repo "$src_dir"
-poll && ok "first poll (baseline)" || bad "first poll"
+# --- the master from contrib/buildbot/, two workers, the service-VM repository
+integral_buildbot "$WORK/slow-integral"
 
 # --- kill -9 of the worker running the build
 echo "ndvm, release 2" >trees/ndvm/etc/hostname

@@ -193,3 +193,18 @@ for step, logid in db.execute(q, (sys.argv[2],)).fetchall():
         print((text.decode("utf-8", "replace") if isinstance(text, bytes) else text)[-3000:])
 PY
 }
+
+# integral_buildbot INTEGRAL_CMD: the master (checked by buildbot checkconfig) running
+# INTEGRAL_CMD on two workers, and the service-VM repository with the poller's baseline (the
+# current directory from here on); each step reported.
+integral_buildbot() {
+  create_integral_master "$1"
+  timeout 120 buildbot checkconfig "$WORK/master" >"$WORK/checkconfig.log" 2>&1 &&
+    ok "buildbot checkconfig accepts contrib/buildbot/master.cfg" || { bad "checkconfig"; cat "$WORK/checkconfig.log"; }
+  start_master && ok "master started" || { bad "master did not start"; finish; }
+  start_worker w1 pass-one
+  start_worker w2 pass-two
+  wait_workers 2 && ok "both workers connected" || bad "workers connected: $(connected_workers)"
+  service_vm_repo "$INTEGRAL_SOURCE_DIR"
+  poll && ok "first poll (baseline)" || bad "first poll"
+}

@@ -220,12 +220,7 @@ std::vector<HashAlg> BuildDescription::image_banks(std::string_view name) const 
 
 BuildDescription parse_build_description(std::string_view text, const std::string& source,
                                          const std::filesystem::path& base_dir) {
-  toml::table root;
-  try {
-    root = toml::parse(text, source);
-  } catch (const toml::parse_error& e) {
-    throw_bad_input(fmt::format("line {}: {}", e.source().begin.line, e.description()), source);
-  }
+  const toml::table root = parse_toml(text, source);
   BuildDescription d;
   d.source = source;
   d.base_dir = base_dir;

@@ -41,15 +41,17 @@ StageFields::Field convert(const toml::node& n, const std::string& source, const
 
 }  // namespace
 
-BootDescription parse_boot_description(std::string_view text, const std::string& source,
-                                       const std::filesystem::path& base_dir) {
-  toml::table root;
+toml::table parse_toml(std::string_view text, const std::string& source) {
   try {
-    root = toml::parse(text, source);
+    return toml::parse(text, source);
   } catch (const toml::parse_error& e) {
     throw_bad_input(fmt::format("line {}: {}", e.source().begin.line, e.description()), source);
   }
-  return boot_description_from_table(root, source, base_dir);
+}
+
+BootDescription parse_boot_description(std::string_view text, const std::string& source,
+                                       const std::filesystem::path& base_dir) {
+  return boot_description_from_table(parse_toml(text, source), source, base_dir);
 }
 
 BootDescription boot_description_from_table(const toml::table& root, const std::string& source,

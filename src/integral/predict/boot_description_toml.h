@@ -10,6 +10,9 @@
 
 namespace integral {
 
+// TOML text as a table; a syntax error is bad input naming `source` and the line.
+toml::table parse_toml(std::string_view text, const std::string& source);
+
 // As parse_boot_description, for the keys of `table` (banks, startup_locality, [[stage]]);
 // `owner_keys` are keys of the table that its owner reads (a build's `policy`), not errors.
 BootDescription boot_description_from_table(
