@@ -37,17 +37,12 @@ double since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
 
-std::string sha256_of(const fs::path& p) {
-  const HashAlg sha256[] = {HashAlg::kSha256};
-  return hash_file(p, sha256)[0].hex();
-}
-
 // What makes this integral: its version and its own executable's bytes, so a cache filled by
 // another build of integral (whose writer may lay images out differently) is never used.
 std::string integral_identity() {
   std::string id = "integral " INTEGRAL_VERSION;
   try {
-    id += " " + sha256_of("/proc/self/exe");
+    id += " " + sha256_file("/proc/self/exe");
   } catch (const Error&) {
     // No /proc: the version alone.
   }
@@ -88,7 +83,7 @@ json verity_record(const image::VerityFileResult& v, const std::string& file,
                    const fs::path& staging) {
   json j;
   j["file"] = file;
-  j["sha256"] = sha256_of(staging / file);
+  j["sha256"] = sha256_file(staging / file);
   j["root_hash"] = v.result.root.hex();
   j["hash_alg"] = std::string(hash_alg_name(v.params.alg));
   j["data_block_size"] = v.params.data_block_size;
@@ -133,7 +128,7 @@ json make_image(const BuildDescription& d, const ImageEntry& e, const fs::path& 
   r["format"] = vhd_name(spec.vhd);
   r["type"] = e.type;
   r["size"] = fs::file_size(staging / files.image);
-  r["sha256"] = spec.vhd ? sha256_of(staging / files.image) : b.digests[0].hex();
+  r["sha256"] = spec.vhd ? sha256_file(staging / files.image) : b.digests[0].hex();
   r["tree"] = tree_id.hex();
   json fsj;
   fsj["size"] = b.ext.size_bytes;
@@ -171,14 +166,6 @@ void write_file(const fs::path& path, const std::string& text) {
   AtomicFile f(path);
   f.write(text);
   f.commit();
-}
-
-// `text` (an artifact such as "profile /src/profile.bin, event #1") with every path below
-// `base` named relative to it.
-std::string without_base(std::string text, const fs::path& base) {
-  const std::string prefix = base.lexically_normal().string() + "/";
-  for (size_t at; (at = text.find(prefix)) != std::string::npos;) text.erase(at, prefix.size());
-  return text;
 }
 
 // Predicts one boot into `staging`/boots; returns its bundle entry.

@@ -8,18 +8,18 @@ namespace integral::build {
 
 namespace fs = std::filesystem;
 
-std::string relative_to(const fs::path& path, const fs::path& base) {
-  fs::path rel = path.lexically_normal().lexically_relative(base.lexically_normal());
-  if (rel.empty() || *rel.begin() == "..") return path.string();
-  return rel.string();
+std::string without_base(std::string text, const fs::path& base) {
+  const std::string prefix = base.lexically_normal().string() + "/";
+  for (size_t at; (at = text.find(prefix)) != std::string::npos;) text.erase(at, prefix.size());
+  return text;
+}
+
+std::string sha256_file(const fs::path& path) {
+  const HashAlg sha256[] = {HashAlg::kSha256};
+  return hash_file(path, sha256)[0].hex();
 }
 
 namespace {
-
-std::string sha256_of(const fs::path& p) {
-  const HashAlg sha256[] = {HashAlg::kSha256};
-  return hash_file(p, sha256)[0].hex();
-}
 
 // The commit of the work tree holding the description, and whether tracked files differ from
 // it; null outside a work tree or without git.
@@ -44,14 +44,14 @@ nlohmann::ordered_json build_provenance(const BuildDescription& d,
                                         const std::set<fs::path>& inputs) {
   nlohmann::ordered_json p;
   p["description"] = fs::path(d.source).filename().string();
-  p["description_sha256"] = sha256_of(d.source);
+  p["description_sha256"] = sha256_file(d.source);
   if (auto g = git_of(d.base_dir); !g.is_null()) p["git"] = g;
   p["integral"] = INTEGRAL_VERSION;
   nlohmann::ordered_json list = nlohmann::ordered_json::array();
   for (const auto& f : inputs) {
     std::error_code ec;
     if (!fs::is_regular_file(f, ec)) continue;  // a tree is recorded by its tree digest
-    list.push_back({{"path", relative_to(f, d.base_dir)}, {"sha256", sha256_of(f)}});
+    list.push_back({{"path", without_base(f.string(), d.base_dir)}, {"sha256", sha256_file(f)}});
   }
   p["inputs"] = std::move(list);
   return p;

@@ -38,7 +38,11 @@ inline constexpr std::string_view kBundleFile = "reference-values.json";
 nlohmann::ordered_json build_provenance(const BuildDescription& d,
                                         const std::set<std::filesystem::path>& inputs);
 
-// `path` relative to `base` when it lies below it, else as given.
-std::string relative_to(const std::filesystem::path& path, const std::filesystem::path& base);
+// `text` (a path, or an artifact such as "profile /src/profile.bin, event #1") with every path
+// below `base` named relative to it; anything else as given.
+std::string without_base(std::string text, const std::filesystem::path& base);
+
+// The bundle's digest of a file: sha256, lower-case hex.
+std::string sha256_file(const std::filesystem::path& path);
 
 }  // namespace integral::build
