@@ -188,6 +188,10 @@ veritysetup verify "$WORK/v.img" "$WORK/v.hash" "$root" >/dev/null 2>&1 && ok "v
   ok "measured sha256 = sha256sum" || bad "measured sha256"
 [[ "$(sed -n 's/.*"sha1": "\([0-9a-f]*\)".*/\1/p' "$WORK/v.img.digests.json")" == "$(sha1sum "$WORK/v.img" | cut -d' ' -f1)" ]] &&
   ok "measured sha1 = sha1sum" || bad "measured sha1"
+# Measuring hands the same bytes to the digests as it writes: the image equals a plain build's.
+$INTEGRAL mkfs --tree "$T" -o "$WORK/p.img" >/dev/null
+cmp -s "$WORK/v.img" "$WORK/p.img" && ok "measured build byte-identical to the plain one" ||
+  bad "measuring changed the image"
 # appended tree, sha1, 512-byte hash blocks, no superblock
 cp "$WORK/v.img" "$WORK/a.img" && cp "$WORK/v.img" "$WORK/r.img"
 size=$(stat -c %s "$WORK/v.img")

@@ -22,6 +22,7 @@ extern "C" {
 #include <cstring>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -33,6 +34,7 @@ extern "C" {
 #include "integral/image/tree.h"
 #include "integral/util/error.h"
 #include "integral/util/fd.h"
+#include "integral/util/mapped_file.h"
 #include "integral/util/serial_worker.h"
 
 namespace integral::image {
@@ -42,10 +44,7 @@ inline constexpr uint32_t kInodeSize = 256;
 inline constexpr uint32_t kMaxExtentLen = 32768;
 inline constexpr size_t kWriteChunk = 8u << 20;  // large sequential writes
 inline constexpr size_t kChunkBlocks = kWriteChunk / kBlockSize;
-// File data read while planning is kept for the write pass up to this much; beyond it the
-// write pass reads the source again (from the page cache) instead of holding the whole image.
-inline constexpr size_t kArenaBudget = 512u << 20;
-// Chunks in flight between the planning thread and the hashing thread (when not kept).
+// Chunks in flight between the planning thread and the hashing threads.
 inline constexpr size_t kRingChunks = 4;
 
 struct NoSpace {};  // the computed size was too small: retry larger
@@ -78,13 +77,9 @@ struct Run {
   uint64_t lblk, pblk, len;
 };
 
-// A run of file data: image blocks [pblk, pblk+len) hold blocks [lblk, lblk+len) of inode
-// `ino`; `mem` points at the bytes when they were kept from the planning read.
+// A run of file data: image blocks [pblk, pblk+len), written in phase 1.
 struct Segment {
   uint64_t pblk, len;
-  uint32_t ino;
-  uint64_t lblk;
-  const char* mem;
 };
 
 struct Dirent {
@@ -144,12 +139,11 @@ class Ext2Handle {
 using Ext2Fs = Ext2Handle<ext2_filsys, ext2fs_free, ext2fs_close_free>;
 
 // File data planned in phase 1 is gathered in chunks of kChunkBlocks blocks (the last one
-// shorter): written out at once (without a sink) or kept for phase 3 (with one, up to
-// kArenaBudget), and hashed for the UUID while the next chunk is read. Each chunk has its
-// own digest, BLAKE2b-512 over (logical block number, block) for its blocks in plan order,
-// so the two hashing threads take alternate chunks; the content hash is SHA-256 over the
-// chunk digests in order. Chunk boundaries depend only on the plan, so the UUID is the same
-// with or without a sink and whatever the timing.
+// shorter), hashed for the UUID and written out (on the writer thread) while the next chunk is
+// read. Each chunk has its own digest, XXH3-128 over its blocks in plan order followed by their
+// logical block numbers; the content hash is SHA-256 over the chunk digests in order. Chunk
+// boundaries depend only on the plan, so the UUID is the same with or without a sink and
+// whatever the timing.
 struct FreeBuf {
   void operator()(char* p) const { std::free(p); }
 };
@@ -160,19 +154,17 @@ struct Chunk {
   size_t blocks = 0;
   std::vector<uint64_t> lblks;                      // per block, for the content hash
   std::vector<std::pair<uint64_t, uint64_t>> runs;  // where it goes: (first block, count)
-  bool kept = false;
-  size_t hasher = 0;    // which of the hashers hashes it
-  uint64_t ticket = 0;  // and its task there
+  uint64_t written = 0;                             // its task on the writer
 };
 
 struct ChunkStream {
-  std::vector<std::unique_ptr<Chunk>> kept;  // chunks kept for phase 3 (with a sink)
-  size_t kept_bytes = 0;
   std::array<std::unique_ptr<Chunk>, kRingChunks> ring;  // reused chunks
   size_t ring_next = 0;
   Chunk* cur = nullptr;
-  std::deque<std::array<uint8_t, 64>> digests;  // BLAKE2b-512 of each chunk
-  SerialWorker hashers[2];                      // last: their tasks use the members above
+  std::vector<std::array<uint8_t, 16>> digests;  // XXH3-128 of each chunk
+  // Last: its tasks use the chunks above. It copies them into the output's page cache
+  // (pwrite), a third of the reading thread's time when that thread did it itself.
+  SerialWorker writer;
 };
 
 // An EA block shared by every inode with the same xattr set.
@@ -211,12 +203,13 @@ struct ExtBuild {
   ImageSink* sink = nullptr;
   std::string path;  // the output's temporary file
   Fd out;            // the output file
+  // With a sink: the output, mapped for phase 3 to hand it the data written in phase 1.
+  std::optional<MappedFile> out_map;
   Ext2Fs fs;
   blk64_t cursor = 0;  // block allocation goes forward from here
   Digest meta_hash;    // metadata_hash(): the hash seed and part of the UUID
   uint32_t seed[4] = {};
-  std::vector<char> read_buf;   // one read buffer for every source file
-  std::vector<Segment> segs;    // with a sink: where file data goes, in block order
+  std::vector<Segment> segs;    // with a sink: where file data went, in block order
   std::deque<SharedEa> ea_all;  // in allocation order (stable addresses)
   std::unordered_map<std::string, SharedEa*> ea_current;
   ChunkStream data;  // last: its hashing threads use the chunks it holds

@@ -55,7 +55,8 @@ ext2_super_block fs_params(const ExtBuild& b, uint64_t blocks, uint64_t inodes) 
 // image, fixes the superblock's reproducible fields and allocates the group tables.
 void lay_out(ExtBuild& b, uint64_t blocks, uint64_t inodes) {
   ext2_super_block param = fs_params(b, blocks, inodes);
-  b.out.reset(::open(b.path.c_str(), O_WRONLY | O_CLOEXEC));
+  // Read too: with a sink, phase 3 maps it.
+  b.out.reset(::open(b.path.c_str(), O_RDWR | O_CLOEXEC));
   if (b.out.get() < 0)
     throw_environment(fmt::format("cannot open: {}", std::strerror(errno)), b.path);
   b.mem.attach_next_open();
