@@ -77,6 +77,7 @@ int main(int argc, char** argv) {
   {
     std::string log = make_log(events);
     bench::write_file(file, log);
+    std::printf("%s\n", bench::cpu_line().c_str());
     std::printf("log: %zu events, %.1f MB, banks sha1+sha256+sha384; %d run(s), median\n", events,
                 static_cast<double>(log.size()) / 1e6, args.runs);
   }

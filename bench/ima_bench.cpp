@@ -84,6 +84,7 @@ int main(int argc, char** argv) {
   {
     std::string list = make_list(entries);
     bench::write_file(file, list);
+    std::printf("%s\n", bench::cpu_line().c_str());
     std::printf("list: %zu ima-ng entries, %.1f MB; banks sha1+sha256; %d run(s), median\n",
                 entries, static_cast<double>(list.size()) / 1e6, args.runs);
   }

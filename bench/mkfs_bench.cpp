@@ -25,6 +25,8 @@
 #include <string>
 #include <vector>
 
+#include "bench_util.h"
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -53,6 +55,19 @@ Timed run(const std::string& cmd) {
   double t0 = now();
   int status = std::system(cmd.c_str());
   return {now() - t0, children_cpu() - c0, WIFEXITED(status) ? WEXITSTATUS(status) : 128};
+}
+
+// The run with the median wall time of `n` (the quick builders; one slow run of mke2fs says
+// enough). `out` is removed before each run, so none pays for freeing the last one's pages.
+Timed median_run(const std::string& cmd, const fs::path& out, int n) {
+  std::vector<Timed> t;
+  for (int i = 0; i < n; ++i) {
+    fs::remove(out);
+    t.push_back(run(cmd));
+    if (t.back().rc != 0) return t.back();
+  }
+  std::sort(t.begin(), t.end(), [](const Timed& a, const Timed& b) { return a.wall < b.wall; });
+  return t[t.size() / 2];
 }
 
 std::string capture(const std::string& cmd) {
@@ -161,27 +176,34 @@ int main(int argc, char** argv) {
   run("cat $(find " + tree + " -type f) > /dev/null 2>&1");
 
   std::string sde = "SOURCE_DATE_EPOCH=1700000000 ";
-  Timed t_int = run(sde + INTEGRAL_BINARY " mkfs --tree " + tree + " -o " +
-                    (dir / "int.img").string() + " > /dev/null");
+  const int n = smoke ? 1 : 3;
+  Timed t_int = median_run(sde + INTEGRAL_BINARY " mkfs --tree " + tree + " -o " +
+                               (dir / "int.img").string() + " > /dev/null",
+                           dir / "int.img", n);
   Timed t_mke2fs = run("mke2fs -q -F -t ext4 -N 65536 -d " + tree + " " +
                        (dir / "mke2fs.img").string() + " " + size + " > /dev/null 2>&1");
   Timed t_erofs{-1, -1, 1};
   if (std::system("command -v mkfs.erofs > /dev/null 2>&1") == 0)
-    t_erofs = run("mkfs.erofs --quiet " + (dir / "erofs.img").string() + " " + tree +
-                  " > /dev/null 2>&1");
+    t_erofs = median_run(
+        "mkfs.erofs --quiet " + (dir / "erofs.img").string() + " " + tree + " > /dev/null 2>&1",
+        dir / "erofs.img", n);
   // The combined run: image, its SHA-256 and its dm-verity tree (same salt for both).
   const std::string salt = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
   const std::string vuuid = "11111111-2222-3333-4444-555555555555";
-  Timed t_int_all =
-      run(sde + INTEGRAL_BINARY " mkfs --tree " + tree + " -o " + (dir / "intv.img").string() +
+  Timed t_int_all = median_run(
+      sde + INTEGRAL_BINARY " mkfs --tree " + tree + " -o " + (dir / "intv.img").string() +
           " --verity " + (dir / "intv.hash").string() + " --salt " + salt + " --verity-uuid " +
-          vuuid + " --measure sha256 --json > " + (dir / "intv.json").string());
-  Timed t_ossl = run("openssl dgst -sha256 " + (dir / "mke2fs.img").string() + " > /dev/null 2>&1");
+          vuuid + " --measure sha256 --json > " + (dir / "intv.json").string(),
+      dir / "intv.img", n);
+  Timed t_ossl =
+      median_run("openssl dgst -sha256 " + (dir / "mke2fs.img").string() + " > /dev/null 2>&1",
+                 dir / "none", n);
   Timed t_vsetup{-1, -1, 0};
   if (std::system("command -v veritysetup > /dev/null 2>&1") == 0)
-    t_vsetup = run("veritysetup format --salt=" + salt + " --uuid=" + vuuid + " " +
-                   (dir / "mke2fs.img").string() + " " + (dir / "mke2fs.hash").string() +
-                   " > /dev/null 2>&1");
+    t_vsetup = median_run("veritysetup format --salt=" + salt + " --uuid=" + vuuid + " " +
+                              (dir / "mke2fs.img").string() + " " + (dir / "mke2fs.hash").string() +
+                              " > /dev/null 2>&1",
+                          dir / "mke2fs.hash", n);
   int failed = 0;
   if (t_int_all.rc != 0 || t_ossl.rc != 0 || t_vsetup.rc != 0) {
     std::fprintf(stderr, "bench: combined run failed (integral %d, openssl %d, veritysetup %d)\n",
@@ -193,6 +215,8 @@ int main(int argc, char** argv) {
     failed = 1;
   }
   // Ratios of wall times, then of CPU times (user + system), which a loaded machine disturbs less.
+  std::printf("%s\n", bench::cpu_line().c_str());
+  std::printf("%s\n", n > 1 ? "median of 3 runs (mke2fs: one run)" : "one run each");
   std::printf("                                          wall (s)   cpu (s)\n");
   std::printf("integral mkfs                            %8.2f  %8.2f\n", t_int.wall, t_int.cpu);
   std::printf(
@@ -202,7 +226,7 @@ int main(int argc, char** argv) {
   if (t_erofs.rc == 0)
     std::printf(
         "mkfs.erofs                               %8.2f  %8.2f   integral/erofs  = %.3f wall, "
-        "%.3f cpu (goal <= 1.5)\n",
+        "%.3f cpu (goal <= 0.6 wall)\n",
         t_erofs.wall, t_erofs.cpu, t_int.wall / t_erofs.wall, t_int.cpu / t_erofs.cpu);
   if (t_vsetup.wall > 0) {
     double peers = t_mke2fs.wall + t_ossl.wall + t_vsetup.wall;
@@ -216,6 +240,20 @@ int main(int argc, char** argv) {
         "mke2fs -d + openssl dgst + veritysetup   %8.2f  %8.2f   ratio = %.3f wall, %.3f cpu "
         "(goal <= 0.1)\n",
         peers, peers_cpu, t_int_all.wall / peers, t_int_all.cpu / peers_cpu);
+    // The measured build against plain mkfs: the goal is 1.25x plain, or 1.1x one sequential
+    // SHA-256 of the image where that is larger. The image's first block holds the UUID, which
+    // is derived from all file content, so its SHA-256 chain cannot start before the last file
+    // is read: plain mkfs + that SHA-256 is the floor of a one-pass build.
+    const double b_plain = 1.25 * t_int.wall, b_sha = 1.1 * t_ossl.wall;
+    const double floor = t_int.wall + t_ossl.wall;
+    std::printf(
+        "measured / plain mkfs = %.2f; bounds: 1.25 x plain = %.2f s, 1.1 x openssl sha256 = "
+        "%.2f s (%s applies)\n",
+        t_int_all.wall / t_int.wall, b_plain, b_sha, b_plain >= b_sha ? "the first" : "the second");
+    std::printf(
+        "floor: plain mkfs + openssl sha256 of the image (the UUID in block 0 needs all "
+        "content first) = %.2f s; measured / floor = %.2f\n",
+        floor, t_int_all.wall / floor);
   }
   if (!failed && t_vsetup.wall > 0) {
     // integral's digest and root hash against the peers' for integral's own image.

@@ -78,6 +78,7 @@ int main(int argc, char** argv) {
   if (size_mib == 0 || size_mib > 3000) return 2;
   std::string file = bench::scratch_path("pe", ".efi");
   if (!write_image(file, size_mib)) return 4;
+  std::printf("%s\n", bench::cpu_line().c_str());
   std::printf("PE image: %zu MiB section, %d run(s), median reported\n", size_mib, runs);
   run({"cat", file});  // page cache
 
