@@ -8,7 +8,7 @@ set -euo pipefail
 root=${1:-$(cd "$(dirname "$0")/.." && pwd)}
 
 # Bottom-up. An area may include the areas before it, never one after it.
-LAYERS=(util crypto tpm chain formats eventlog image predict poll build)
+LAYERS=(util crypto tpm chain formats eventlog image predict reference poll build)
 CLI_MAX_LINES=250
 
 declare -A rank

@@ -41,8 +41,19 @@ int main(int argc, char** argv) {
                    [](const auto& a, const auto& b) { return a.order < b.order; });
   std::vector<cli::Command> commands;
   for (const auto& r : registry) commands.push_back(r.add(app));
+  // "--opt=" is an empty value (systemd-measure's "--phase="), but CLI11 would take the next
+  // argument as the value instead: hand it over as "--opt" "".
+  std::vector<std::string> args;
+  for (int i = argc - 1; i >= 1; --i) {  // CLI11 takes the arguments reversed
+    std::string a = argv[i];
+    if (a.size() > 3 && a.starts_with("--") && a.back() == '=') {
+      args.emplace_back();
+      a.pop_back();
+    }
+    args.push_back(std::move(a));
+  }
   try {
-    app.parse(argc, argv);
+    app.parse(args);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
     fmt::print(stderr, "integral: {} (see --help)\n", escape_terminal(e.what()));
