@@ -4,7 +4,9 @@
 # are deterministic), four banks, systemd's default phases, explicit phase paths and none, from
 # section files and from an objcopy-built UKI. An EC key's ECDSA signatures are randomized:
 # same policies and key fingerprint, each signature verified by openssl. The policy over PCRs
-# 7+11 equals `integral predict --policy`'s. Then the refusals.
+# 7+11 equals `integral predict --policy`'s. systemd 254's and 257's systemd-measure (Debian's
+# backports and trixie: scripts/peers/) sign the same without a TPM, for UKIs of their own
+# section sets. Then the refusals.
 . "$(dirname "$0")/lib/common.sh"
 . "$(dirname "$0")/lib/swtpm.sh"
 . "$(dirname "$0")/lib/uefi.sh"
@@ -52,6 +54,52 @@ for bits in 2048 3072; do
 --bank=sha384 --phase=enter-initrd --phase=enter-initrd|--bank sha384 --bank sha384 --phase enter-initrd --phase enter-initrd
 CASES
 done
+
+# systemd-measure 254 and 257 sign without a TPM; their UKIs measure more sections (.uname,
+# .sbat; .ucode from 257), in their own order: the same files, the stage told the version.
+peers="$(dirname "$0")/../scripts/peers"
+printf '6.1.0-integral' >uname
+printf 'sbat,1,SBAT Version,sbat,1,https://github.com/rhboot/shim/blob/main/SBAT.md\n' >sbat
+prng_bytes pcrsig-ucode 5000 >ucode
+sign_version() { # V SECTIONS... ; then the systemd-measure command after --
+  local v=$1 keys="" s
+  shift
+  local args=()
+  while [[ $1 != -- ]]; do
+    args+=("--$1=$1")
+    keys+="$1 = \"$1\"\n"
+    shift
+  done
+  shift
+  printf '%s\n[[stage]]\ntype = "uki"\nsystemd_version = %s\n%b' "$banks" "$v" "$keys" >v$v.toml
+  for phases in "" "--phase=enter-initrd:leave-initrd"; do
+    # shellcheck disable=SC2086 # no phases, or one option
+    "$@" sign "${args[@]}" --private-key=rsa2048.pem --public-key=rsa2048.pub $phases >want.json 2>measure.err ||
+      { bad "systemd-measure $v sign failed: $(tail -2 measure.err)"; continue; }
+    # shellcheck disable=SC2086
+    "$INTEGRAL" pcrsig v$v.toml --private-key rsa2048.pem $phases -o got.json
+    if [[ -s want.json ]] && cmp -s want.json got.json; then
+      ok "systemd $v (${args[*]//--/}) [$phases]: cmp-equal to its systemd-measure sign"
+    else
+      bad "systemd $v [$phases]: differs from its systemd-measure sign"
+    fi
+  done
+}
+if root=$("$peers/systemd-254.sh" 2>peer254.err); then
+  m254=$(find "$root/lib/systemd" "$root/usr/lib/systemd" -maxdepth 1 -name systemd-measure 2>/dev/null | head -1)
+  sign_version 254 linux osrel cmdline initrd uname sbat -- \
+    env LD_LIBRARY_PATH="$root/usr/lib/x86_64-linux-gnu/systemd" "$m254"
+else
+  skip "systemd 254: $(cat peer254.err)"
+fi
+if root=$("$peers/systemd-257-chroot.sh" 2>peer257.err); then
+  sign_version 257 linux osrel cmdline initrd uname sbat ucode -- \
+    "$root/lib64/ld-linux-x86-64.so.2" \
+    --library-path "$root/usr/lib/x86_64-linux-gnu/systemd:$root/usr/lib/x86_64-linux-gnu" \
+    "$root/usr/lib/systemd/systemd-measure"
+else
+  skip "systemd 257: $(cat peer257.err)"
+fi
 
 # EC (P-256): ECDSA signatures differ each time; everything else must not, and each signature
 # must verify over its policy with the bank's hash.
