@@ -20,7 +20,8 @@ Command add_pcrsig(CLI::App& root) {
   auto o = std::make_shared<Opts>();
   app->add_option("boot", o->boot, "Boot description (.toml) or a prediction manifest (.json)")
       ->required();
-  app->add_option("--private-key", o->private_key, "Private key (PEM, RSA or EC) to sign with")
+  app->add_option("--private-key", o->private_key,
+                  "Private key to sign with: a PEM file (RSA or EC) or a pkcs11: URI")
       ->required();
   app->add_option("--public-key", o->public_key,
                   "Public key (PEM); must be the private key's (default: derived from it)");
@@ -38,7 +39,7 @@ Command add_pcrsig(CLI::App& root) {
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   app->add_option("-o,--output", o->output, "Write to this file (atomically) instead of stdout");
   return {app, [o] {
-            const SigningKey key = SigningKey::load_pem(o->private_key);
+            const SigningKey key = SigningKey::load(o->private_key);
             if (!o->public_key.empty() && !(PublicKey::load_pem(o->public_key) == key.public_key()))
               throw_bad_input("not the public key of " + o->private_key, o->public_key);
             PcrsigOptions opts;

@@ -1,6 +1,7 @@
 // integral verify --expect (BOOT.toml | prediction.json) --pcrs PCRREAD.yaml
 // integral verify --log LOG [--pcrs PCRREAD.yaml] [--expect PREDICTION] [--check-digests]
 // integral verify --log IMA-LIST [--pcrs ...] [--expect ...] [--boot-log FIRMWARE-LOG]
+// integral verify --bundle FILE [--signature SIG] [--require-key PUB.pem]...
 // Exit 0 when every checked PCR equals the prediction, 1 on a mismatch (naming the first
 // differing PCR, its bank and the predicted events that fed it). With --log, the log's replay
 // is checked against the PCRs read from the TPM, and its events against the prediction's,
@@ -14,6 +15,7 @@
 #include "cli/render.h"
 #include "cli/verify_render.h"
 #include "integral/predict/verify.h"
+#include "integral/reference/bundle_signature.h"
 #include "integral/tpm/pcr_yaml.h"
 #include "integral/util/error.h"
 #include "integral/util/file_io.h"
@@ -80,6 +82,34 @@ int exit_status(bool ok) {
   return ok ? 0 : static_cast<int>(ExitCode::kMismatch);
 }
 
+// verify --bundle: the detached signature over the file's bytes, and the key it names. `alone`:
+// nothing else is verified, so success is reported too (else only a refusal is).
+int verify_bundle_file(const VerifyOpts& o, bool alone) {
+  const std::string sig_path = o.signature.empty() ? o.bundle + ".sig" : o.signature;
+  std::vector<PublicKey> required;
+  for (const auto& k : o.require_keys) required.push_back(PublicKey::load_pem(k));
+  const std::string bytes = read_text_file(o.bundle, 1u << 30);
+  const BundleCheck c =
+      verify_bundle({reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()},
+                    read_text_file(sig_path, 4u << 20), sig_path, required);
+  if (c.ok && !alone) return 0;
+  if (o.json) {
+    nlohmann::ordered_json j{{"result", c.ok ? "match" : "mismatch"},
+                             {"bundle", o.bundle},
+                             {"signature", sig_path},
+                             {"key", c.key_id},
+                             {"required_key", !required.empty()}};
+    if (!c.ok) j["reason"] = c.reason;
+    emit("", dump_json(j, 2) + "\n");
+  } else if (c.ok) {
+    emit("", fmt::format("verify: OK: {} is signed by key {}{}\n", escape_terminal(o.bundle),
+                         c.key_id, required.empty() ? " (no key required)" : ", a required key"));
+  } else {
+    emit("", fmt::format("verify: REFUSED: {}: {}\n", escape_terminal(o.bundle), c.reason));
+  }
+  return exit_status(c.ok);
+}
+
 // verify --log IMA-LIST: the list's replay (template hashes checked) against the TPM's PCR 10
 // in every bank the readout has (--pcrs), against a prediction (--expect), and its first
 // entry against the boot_aggregate of a firmware log's PCRs (--boot-log).
@@ -135,9 +165,33 @@ Command add_verify(CLI::App& root) {
                   "give the list's boot_aggregate");
   add_ima_padded_option(app, o->padded);
   add_ima_bank_option(app, o->ima_bank);
+  app->add_option("--bundle", o->bundle,
+                  "A signed reference-values bundle or prediction: check its signature");
+  app->add_option("--signature", o->signature, "The bundle's signature (default: BUNDLE.sig)");
+  app->add_option("--require-key", o->require_keys,
+                  "Public key (PEM) the bundle must be signed by (repeatable: any of them)")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   app->add_flag("--json", o->json, "Machine-readable report");
 
   return {app, [o] {
+            if (!o->bundle.empty()) {
+              // The bundle first: its values are trusted only when its signature holds.
+              const bool alone = o->log.empty() && o->pcrs.empty();
+              const int rc = verify_bundle_file(*o, alone);
+              if (rc != 0 || alone) return rc;
+              if (o->expect.empty())
+                throw_usage("with --bundle, --expect names a prediction in it");
+              std::string reason;
+              if (bundle_boot_of(read_text_file(o->bundle, 1u << 30), o->bundle, o->expect, reason)
+                      .empty()) {
+                emit("",
+                     fmt::format("verify: REFUSED: {}: {}\n", escape_terminal(o->expect), reason));
+                return exit_status(false);
+              }
+            }
+            if (o->bundle.empty() && (!o->signature.empty() || !o->require_keys.empty()))
+              throw_usage("--signature and --require-key apply to --bundle");
             if (!o->log.empty()) return verify_log_file(*o);
             if (o->expect.empty() || o->pcrs.empty())
               throw_usage("verify needs --expect and --pcrs (or --log)");

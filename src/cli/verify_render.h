@@ -10,7 +10,8 @@ namespace integral::cli {
 
 struct VerifyOpts {
   std::string expect, pcrs, select, log, format = "auto", boot_log, padded, ima_bank;
-  std::vector<std::string> quirks;
+  std::string bundle, signature;
+  std::vector<std::string> quirks, require_keys;
   bool json = false, check_digests = false;
 };
 

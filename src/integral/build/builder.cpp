@@ -201,10 +201,13 @@ json predict_boot(const BuildDescription& d, const BootEntry& b, const ImageArti
                    {"alg", "sha256"},
                    {"digest", policy_pcr_digest(policy, values, HashAlg::kSha256).hex()}};
   const std::string pred = fmt::format("boots/{}.prediction.json", b.name);
-  write_file(staging / pred, dump_json(j, 2) + "\n");
+  const std::string pred_text = dump_json(j, 2) + "\n";
+  write_file(staging / pred, pred_text);
   write_file(staging / fmt::format("boots/{}.pcrs.yaml", b.name), write_pcr_yaml(values, touched));
   json entry;
   entry["prediction"] = pred;
+  // So a signed bundle vouches for the prediction file `verify --expect` reads.
+  entry["prediction_sha256"] = hash(HashAlg::kSha256, pred_text).hex();
   entry["pcrs"] = j["pcrs"];
   if (j.contains("policy")) entry["policy"] = j["policy"];
   entry["events"] = j["events"];

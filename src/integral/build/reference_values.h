@@ -13,6 +13,7 @@
 //                         "verity": {"file": "images/netvm.verity", "sha256": "hex",
 //                                    "root_hash": "hex", ...}}},
 //    "boots": {"netvm": {"prediction": "boots/netvm.prediction.json",
+//                        "prediction_sha256": "hex",                 // of that file
 //                        "pcrs": {"sha256": {"9": "hex"}}, "policy": {...},
 //                        "events": [...]}}}                           // as the prediction's
 //

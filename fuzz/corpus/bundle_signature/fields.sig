@@ -1,0 +1,1 @@
+{"format": "integral-bundle-signature", "version": 1, "file": {"name": "x", "size": 1, "sha256": "00"}}
