@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# `integral pcrlock` against systemd-pcrlock 257 (a trixie root, scripts/peers/): for a UKI built
+# by 257's own ukify, integral's components hold the records pcrlock's own lock-uki, lock-pe,
+# lock-kernel-cmdline and lock-kernel-initrd write for the same files, byte for byte where one
+# component answers one lock command; pcrlock lists them; and `systemd-pcrlock predict`
+# reading only integral's components (on swtpm, from an empty firmware log) predicts the PCR 4
+# and PCR 11 integral predicts, in every bank (pcrlock leaves PCR 9 out of its predictions).
+. "$(dirname "$0")/lib/common.sh"
+. "$(dirname "$0")/lib/swtpm.sh"
+[[ $(id -u) -eq 0 ]] || skip_all "ukify 257 runs in the trixie root (chroot): needs root"
+root=$("$(dirname "$0")/../scripts/peers/systemd-257-chroot.sh" 2>peer.err) ||
+  skip_all "systemd 257: $(cat peer.err)"
+in=$(mktemp -d "$root/tmp/integral-pcrlock.XXXXXX")
+trap 'rm -rf "$in"; cleanup' EXIT
+cd "$WORK"
+run257() { # BINARY ARGS...: a trixie binary through trixie's loader
+  local bin=$1
+  shift
+  "$root/lib64/ld-linux-x86-64.so.2" \
+    --library-path "$root/usr/lib/x86_64-linux-gnu/systemd:$root/usr/lib/x86_64-linux-gnu" "$root$bin" "$@"
+}
+pcrlock() { run257 /usr/lib/systemd/systemd-pcrlock "$@"; }
+
+cp "$root/usr/lib/systemd/boot/efi/linuxx64.efi.stub" "$in/linux" # a PE standing in for the kernel
+printf 'ID=pcrlock\nNAME="pcrlock test"\n' >"$in/osrel"
+printf 'console=ttyS0 root=/dev/vda2 ro quiet' >"$in/cmdline"
+prng_bytes pcrlock-initrd 20000 >"$in/initrd"
+n=/tmp/${in##*/}
+chroot "$root" ukify build --linux=$n/linux --initrd=$n/initrd --os-release=@$n/osrel \
+  --cmdline=@$n/cmdline --output=$n/uki.efi >ukify.out 2>&1 || bad "ukify build: $(tail -3 ukify.out)"
+cp "$in"/{uki.efi,linux,cmdline,initrd} .
+cat >boot.toml <<'TOML'
+banks = ["sha1", "sha256", "sha384", "sha512"]
+[[stage]]
+type = "uefi-app"
+images = ["uki.efi"]
+[[stage]]
+type = "uki"
+uki = "uki.efi"
+[[stage]]
+type = "uefi-app"
+images = ["uki.efi#.linux"]
+[[stage]]
+type = "linux-stub"
+uki = "uki.efi"
+TOML
+"$INTEGRAL" pcrlock boot.toml -o comp >pcrlock.out
+expect_equal "five components: UKI image, UKI sections, kernel image, command line, initrd" 5 \
+  "$(find comp -name '*.pcrlock' | wc -l)"
+c() { find comp -name "$1-*.pcrlock"; }
+
+# pcrlock's own generators on the same files.
+pcrlock lock-uki uki.efi --pcrlock=uki.pcrlock >/dev/null 2>&1
+pcrlock lock-pe linux --pcrlock=pe.pcrlock >/dev/null 2>&1
+pcrlock lock-kernel-cmdline cmdline --pcrlock=cmdline.pcrlock >/dev/null 2>&1
+pcrlock lock-kernel-initrd initrd --pcrlock=initrd.pcrlock >/dev/null 2>&1
+expect_equal "the UKI's image and section components hold lock-uki's records" \
+  "$(jq -c .records uki.pcrlock)" "$(jq -c -s 'map(.records) | add' "$(c 100)" "$(c 101)")"
+for pair in "102 pe lock-pe of the kernel" "103 cmdline lock-kernel-cmdline" "104 initrd lock-kernel-initrd"; do
+  read -r num ref what <<<"$pair"
+  cmp -s "$(c "$num")" "$ref.pcrlock" && ok "component $num is byte-identical to $what" ||
+    bad "component $num differs from $what"
+done
+expect_equal "pcrlock lists integral's components" 5 \
+  "$(pcrlock list-components --components=comp 2>/dev/null | grep -c integral)"
+
+# pcrlock predict from integral's components only: numbered from 800, after pcrlock's
+# location, so it predicts them from the TPM's reset values and an empty firmware log (the
+# TCG log's header event alone, laid out here by hand).
+"$INTEGRAL" pcrlock boot.toml -o future --first 800 >/dev/null
+python3 - <<'PY'
+import struct
+algs = [(0x0004, 20), (0x000B, 32), (0x000C, 48), (0x000D, 64)]
+spec = b"Spec ID Event03\0" + struct.pack("<IBBBBI", 0, 0, 2, 0, 2, len(algs))
+spec += b"".join(struct.pack("<HH", a, s) for a, s in algs) + b"\0"
+open("empty.log", "wb").write(struct.pack("<II", 0, 3) + bytes(20) + struct.pack("<I", len(spec)) + spec)
+PY
+swtpm_start pcrlock
+SYSTEMD_TPM2_DEVICE="$TPM2TOOLS_TCTI" SYSTEMD_MEASURE_LOG_FIRMWARE="$WORK/empty.log" \
+  SYSTEMD_MEASURE_LOG_USERSPACE=/nonexistent pcrlock predict --components=future --json=short \
+  >predict.json 2>predict.err || bad "pcrlock predict: $(tail -3 predict.err)"
+for pcr in 4 11; do
+  for bank in sha1 sha256 sha384 sha512; do
+    want=$("$INTEGRAL" predict boot.toml --yaml --pcrs "$bank:$pcr" | awk -v p="$pcr" '{ sub(/:/, " ") } $1 == p { sub(/^0x/, "", $2); print tolower($2) }')
+    # pcrlock lists the values the PCR may hold from its location on: before the components
+    # and after them; integral's is the value after the whole boot.
+    got=$(jq -r --argjson p "$pcr" --arg b "$bank" '.[$b][]? | select(.pcr == $p) | .values[-1]' predict.json)
+    expect_equal "pcrlock predict from integral's components: PCR $pcr $bank" "$want" "$got"
+  done
+done
+swtpm_stop
+finish
