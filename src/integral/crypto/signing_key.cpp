@@ -228,12 +228,4 @@ std::vector<uint8_t> SigningKey::sign(HashAlg md, std::span<const uint8_t> messa
   return sig;
 }
 
-std::string base64_encode(std::span<const uint8_t> data) {
-  std::string out(4 * ((data.size() + 2) / 3), '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data.data(),
-                                static_cast<int>(data.size()));
-  out.resize(static_cast<size_t>(n));
-  return out;
-}
-
 }  // namespace integral

@@ -66,7 +66,4 @@ class SigningKey {
   std::string path_;
 };
 
-// RFC 4648 base64 with padding, no line breaks.
-std::string base64_encode(std::span<const uint8_t> data);
-
 }  // namespace integral

@@ -83,16 +83,5 @@ TEST(SigningKey, RefusesWhatIsNotAKeyNamingTheFile) {
   EXPECT_THROW(PublicKey::load_pem(dir.path() / "missing.pub"), Error);
 }
 
-// RFC 4648 section 10.
-TEST(Base64, PublishedVectors) {
-  EXPECT_EQ(base64_encode(bytes("")), "");
-  EXPECT_EQ(base64_encode(bytes("f")), "Zg==");
-  EXPECT_EQ(base64_encode(bytes("fo")), "Zm8=");
-  EXPECT_EQ(base64_encode(bytes("foo")), "Zm9v");
-  EXPECT_EQ(base64_encode(bytes("foob")), "Zm9vYg==");
-  EXPECT_EQ(base64_encode(bytes("fooba")), "Zm9vYmE=");
-  EXPECT_EQ(base64_encode(bytes("foobar")), "Zm9vYmFy");
-}
-
 }  // namespace
 }  // namespace integral

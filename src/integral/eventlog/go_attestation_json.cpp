@@ -1,10 +1,10 @@
 #include "integral/eventlog/go_attestation_json.h"
 
 #include <fmt/format.h>
-#include <openssl/evp.h>
 
 #include <nlohmann/json.hpp>
 
+#include "integral/crypto/base64.h"
 #include "integral/tpm/pcr_set.h"
 #include "integral/util/error.h"
 #include "integral/util/json_io.h"
@@ -30,23 +30,6 @@ std::optional<HashAlg> go_crypto_hash(uint64_t id) {
 }
 
 }  // namespace
-
-std::optional<std::vector<uint8_t>> base64_decode(std::string_view text) {
-  if (text.size() % 4) return std::nullopt;
-  for (char c : text)
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '+' && c != '/' && c != '=')
-      return std::nullopt;
-  size_t pad = 0;
-  while (pad < 2 && pad < text.size() && text[text.size() - 1 - pad] == '=') ++pad;
-  if (text.substr(0, text.size() - pad).find('=') != std::string_view::npos) return std::nullopt;
-  std::vector<uint8_t> out(text.size() / 4 * 3);
-  if (text.empty()) return out;
-  int n = EVP_DecodeBlock(out.data(), reinterpret_cast<const unsigned char*>(text.data()),
-                          static_cast<int>(text.size()));
-  if (n < 0 || static_cast<size_t>(n) < pad) return std::nullopt;
-  out.resize(static_cast<size_t>(n) - pad);
-  return out;
-}
 
 GoAttestationDump parse_go_attestation_json(std::string_view text, const std::string& file) {
   const nlohmann::json j = parse_json_input(text, file);

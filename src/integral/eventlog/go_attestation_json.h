@@ -20,7 +20,4 @@ struct GoAttestationDump {
 // Throws Error(kBadInput) naming `file` (and the byte offset for JSON syntax errors).
 GoAttestationDump parse_go_attestation_json(std::string_view text, const std::string& file);
 
-// RFC 4648 base64 (padding required, no whitespace); nullopt when malformed.
-std::optional<std::vector<uint8_t>> base64_decode(std::string_view text);
-
 }  // namespace integral

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "integral/crypto/base64.h"
 #include "integral/crypto/digest.h"
 #include "integral/crypto/multi_hasher.h"
 #include "integral/util/error.h"
@@ -16,20 +17,6 @@ namespace {
 
 std::string algorithm_of(const PublicKey& k) {
   return EVP_PKEY_get_base_id(k.get()) == EVP_PKEY_RSA ? "rsa-pkcs1v15-sha256" : "ecdsa-sha256";
-}
-
-// RFC 4648 base64 with padding; nullopt when malformed.
-std::optional<std::vector<uint8_t>> base64_decode(const std::string& text) {
-  if (text.size() % 4 != 0 || text.size() > (1u << 20)) return std::nullopt;
-  std::vector<uint8_t> out(text.size() / 4 * 3);
-  const int n = EVP_DecodeBlock(out.data(), reinterpret_cast<const unsigned char*>(text.data()),
-                                static_cast<int>(text.size()));
-  if (n < 0) return std::nullopt;
-  size_t pad = 0;  // DecodeBlock counts the padding as zero bytes
-  if (!text.empty() && text.back() == '=') ++pad;
-  if (text.size() > 1 && text[text.size() - 2] == '=') ++pad;
-  out.resize(static_cast<size_t>(n) - pad);
-  return out;
 }
 
 // The signature file's fields, checked for shape; errors name the file.

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "integral/crypto/base64.h"
 #include "integral/tpm/policy_pcr.h"
 #include "integral/util/error.h"
 

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "integral/crypto/base64.h"
 #include "integral/util/error.h"
 #include "integral/util/hex.h"
 #include "integral/util/temp_dir.h"
@@ -85,13 +86,10 @@ TEST_F(PcrsigTest, PoliciesPerBankAndPhaseInSystemdsOrder) {
       const auto pol = from_hex(list[i]["pol"].get<std::string>());
       ASSERT_TRUE(pol);
       // The signature is over the policy, hashed with the bank's algorithm.
-      std::string b64 = list[i]["sig"];
-      std::vector<uint8_t> sig(b64.size());
-      const int n = EVP_DecodeBlock(sig.data(), reinterpret_cast<const unsigned char*>(b64.data()),
-                                    static_cast<int>(b64.size()));
-      ASSERT_GT(n, 0);
-      sig.resize(256);  // a 2048-bit RSA signature (DecodeBlock counts padding as zeros)
-      EXPECT_TRUE(key_->public_key().verify(bank, *pol, sig));
+      const auto sig = base64_decode(list[i]["sig"].get<std::string>());
+      ASSERT_TRUE(sig);
+      EXPECT_EQ(sig->size(), 256u);  // a 2048-bit RSA signature
+      EXPECT_TRUE(key_->public_key().verify(bank, *pol, *sig));
     }
   }
 }
