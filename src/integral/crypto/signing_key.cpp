@@ -186,23 +186,27 @@ SigningKey SigningKey::load_pkcs11(const std::string& uri) {
   SigningKey s;
   s.path_ = without_pin(uri);
   ENGINE_load_builtin_engines();
-  std::unique_ptr<ENGINE, decltype(&ENGINE_free)> e(ENGINE_by_id("pkcs11"), &ENGINE_free);
+  // The engine stays loaded for the rest of the process (a static holds it): freeing the last
+  // reference unloads libp11, orphaning the global state it keeps (its RSA method, slots).
+  static std::vector<ENGINE*> loaded;
+  ENGINE* e = ENGINE_by_id("pkcs11");
   if (!e)
     throw_environment(
         "OpenSSL's pkcs11 engine is not installed (libengine-pkcs11-openssl): " + openssl_error(),
         s.path_);
+  loaded.push_back(e);
   const std::string module = query_attribute(uri, "module-path");
-  if (!module.empty() && ENGINE_ctrl_cmd_string(e.get(), "MODULE_PATH", module.c_str(), 0) != 1)
+  if (!module.empty() && ENGINE_ctrl_cmd_string(e, "MODULE_PATH", module.c_str(), 0) != 1)
     throw_environment("the pkcs11 engine refused the module: " + openssl_error(), s.path_);
-  if (ENGINE_init(e.get()) != 1)
+  if (ENGINE_init(e) != 1)
     throw_environment("cannot start the pkcs11 engine: " + openssl_error(), s.path_);
   // The PIN goes to the engine on its own: libp11 prints the URI it could not resolve.
   const std::string pin = query_attribute(uri, "pin-value");
-  if (!pin.empty() && ENGINE_ctrl_cmd_string(e.get(), "PIN", pin.c_str(), 0) != 1)
+  if (!pin.empty() && ENGINE_ctrl_cmd_string(e, "PIN", pin.c_str(), 0) != 1)
     throw_environment("the pkcs11 engine refused the PIN: " + openssl_error(), s.path_);
   const std::string key_uri = without_attribute(without_attribute(uri, "module-path"), "pin-value");
-  EVP_PKEY* k = ENGINE_load_private_key(e.get(), key_uri.c_str(), nullptr, nullptr);
-  ENGINE_finish(e.get());
+  EVP_PKEY* k = ENGINE_load_private_key(e, key_uri.c_str(), nullptr, nullptr);
+  ENGINE_finish(e);
   if (!k) throw_bad_input("no such private key in the token: " + openssl_error(), s.path_);
   s.key_ = own(k);
   s.public_.key_ = public_half(k, s.path_);
