@@ -5,12 +5,15 @@
 # one worker gathers them with `integral build` (writing no image again) → the
 # master holds a successful build, its properties carry the bundle's headline values, and the
 # uploaded bundle's image digests equal sha256sum of the uploaded images and everything equals
-# a local `integral build` of the same commit. A push that breaks the description gives a
+# a local `integral build` of the same commit, and it is signed with the configured key. A push that breaks the description gives a
 # failed build with integral's message in its log, and no bundle.
 . "$(dirname "$0")/lib/common.sh"
 . "$(dirname "$0")/lib/buildbot.sh"
 
-# --- the master from contrib/buildbot/, two workers, the service-VM repository
+# --- the master from contrib/buildbot/, two workers, the service-VM repository; bundles signed
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$WORK/release.pem" 2>/dev/null
+openssl pkey -in "$WORK/release.pem" -pubout -out "$WORK/release.pub"
+SIGN_KEY=$WORK/release.pem
 integral_buildbot "$INTEGRAL"
 echo "uivm, release 2" >trees/uivm/etc/hostname
 git commit -qam "uivm: release 2" && git push -q origin main
@@ -41,10 +44,12 @@ for name, img in b["images"].items():
             sys.exit(1)
 sys.exit(0 if b["images"] else 1)
 PY
-# The same commit built here: the worker's outputs must be byte-identical.
+expect_pass "the uploaded bundle is signed with the release key" \
+  "$INTEGRAL" verify --bundle "$bundle/reference-values.json" --require-key "$WORK/release.pub"
+# The same commit built here: the worker's outputs must be byte-identical (the signature aside).
 git clone -q "$WORK/up.git" "$WORK/local" && git -C "$WORK/local" checkout -q "$good"
 INTEGRAL_CACHE_DIR=$WORK/local-cache "$INTEGRAL" build "$WORK/local/build.toml" -o "$WORK/local-out" >/dev/null
-diff -r "$WORK/local-out" "$bundle" >"$WORK/diff.txt" 2>&1 && ok "the worker's outputs equal a local integral build of the commit, byte for byte" ||
+diff -r -x reference-values.json.sig "$WORK/local-out" "$bundle" >"$WORK/diff.txt" 2>&1 && ok "the worker's outputs equal a local integral build of the commit, byte for byte" ||
   { bad "worker and local builds differ"; head -20 "$WORK/diff.txt"; }
 [[ $(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["provenance"]["git"]["commit"])' "$bundle/reference-values.json") == "$good" ]] &&
   ok "the bundle's provenance names the pushed commit" || bad "provenance commit"

@@ -72,7 +72,8 @@ def integral_image_factory(repourl, description="build.toml", integral="integral
 
 
 def integral_build_factory(repourl, description="build.toml", integral="integral",
-                           upload_dir="bundles", image_scheduler=None, share_dir="shares"):
+                           upload_dir="bundles", image_scheduler=None, share_dir="shares",
+                           sign_key=None):
     """A BuildFactory that builds `description` (a path in the repository) with the
     `integral` binary on the worker and uploads OUT to the master's
     `upload_dir`/<revision>/.
@@ -80,7 +81,10 @@ def integral_build_factory(repourl, description="build.toml", integral="integral
     With `image_scheduler` (a Triggerable scheduler of builders made by
     integral_image_factory), the images fan out first: one build request per image, which
     any free worker takes; their caches are gathered here, so the final `integral build`
-    writes no image again (a worker whose integral differs rebuilds, with the same result)."""
+    writes no image again (a worker whose integral differs rebuilds, with the same result).
+
+    With `sign_key` (a PEM file or a pkcs11: URI the worker can reach), the bundle is signed
+    before it is uploaded (reference-values.json.sig; `integral verify --bundle` checks it)."""
     out = "integral-out"
     cache = util.Interpolate("%(prop:builddir)s/integral-cache")
     f = util.BuildFactory()
@@ -115,6 +119,11 @@ def integral_build_factory(repourl, description="build.toml", integral="integral
         name="reference values",
         command=["python3", "-c", _SUMMARY, out + "/reference-values.json"],
         extract_fn=headline_values, haltOnFailure=True))
+    if sign_key:
+        f.addStep(steps.ShellCommand(
+            name="sign bundle",
+            command=[integral, "sign", out + "/reference-values.json", "--key", sign_key],
+            haltOnFailure=True))
     f.addStep(steps.DirectoryUpload(
         name="upload bundle",
         workersrc=out,

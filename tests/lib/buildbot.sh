@@ -91,7 +91,7 @@ EOF2
 
 # create_integral_master INTEGRAL_CMD: a master in $WORK/master from contrib/buildbot/ on
 # 127.0.0.1:$PB (a random port), workers w1/pass-one and w2/pass-two, building $WORK/up.git's
-# main with INTEGRAL_CMD on the workers.
+# main with INTEGRAL_CMD on the workers; with SIGN_KEY set, bundles are signed with it.
 create_integral_master() {
   PB=$((20000 + RANDOM % 20000))
   timeout 120 buildbot create-master -q -r "$WORK/master" >/dev/null
@@ -111,6 +111,7 @@ repository = $WORK/up.git
 description = build.toml
 integral = $1
 branches = main
+${SIGN_KEY:+sign_key = $SIGN_KEY}
 EOF2
 }
 
