@@ -6,10 +6,17 @@ set -euo pipefail
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/integral-test.XXXXXX")
 PIDS=()
 cleanup() {
-  local pid
+  local pid i
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${PIDS[@]}"; do
-    kill "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
+    # A daemon (a buildbot master) is not our child: wait, bounded, until it has gone before its
+    # folder is removed under it (a master whose database vanishes mid-shutdown never exits).
+    for ((i = 0; i < 300; i++)); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill -9 "$pid" 2>/dev/null || true
   done
   # a child still writing (a buildbot master shutting down) can make one pass fail; the test's
   # verdict must not depend on that
