@@ -59,6 +59,10 @@ done
 root=$(json $b "d['images']['dom0']['verity']['root_hash']")
 veritysetup verify out/images/dom0.img out/images/dom0.verity "$root" >/dev/null 2>&1 &&
   ok "dom0: veritysetup verifies the tree against the bundle's root hash" || bad "dom0: veritysetup verify"
+# Each boot's pcrlock components, as `integral pcrlock` writes them from its prediction.
+"$INTEGRAL" pcrlock out/boots/ndvm.prediction.json -o pcrlock-ndvm >/dev/null
+diff -r pcrlock-ndvm out/boots/ndvm.pcrlock.d >/dev/null &&
+  ok "ndvm: the build's pcrlock components = integral pcrlock of its prediction" || bad "ndvm: pcrlock components"
 # meta-measured on TPM 1.2: sha1 of the 40 hex characters of sha1sum, extended into PCR 9 from zero.
 hex=$(sha1sum <out/images/dom0.img | cut -c1-40)
 ev=$(printf '%s' "$hex" | sha1sum | cut -c1-40)

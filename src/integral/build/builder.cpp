@@ -16,6 +16,7 @@
 #include "integral/crypto/multi_hasher.h"
 #include "integral/image/tree_digest.h"
 #include "integral/predict/prediction.h"
+#include "integral/reference/pcrlock.h"
 #include "integral/tpm/pcr_yaml.h"
 #include "integral/tpm/policy_pcr.h"
 #include "integral/util/atomic_file.h"
@@ -204,6 +205,14 @@ json predict_boot(const BuildDescription& d, const BootEntry& b, const ImageArti
   const std::string pred_text = dump_json(j, 2) + "\n";
   write_file(staging / pred, pred_text);
   write_file(staging / fmt::format("boots/{}.pcrs.yaml", b.name), write_pcr_yaml(values, touched));
+  // The same boot as systemd-pcrlock components (integral pcrlock writes the same files).
+  size_t skipped = 0;
+  const auto components = pcrlock_components(p, skipped);
+  if (!components.empty()) {
+    const fs::path dir = staging / fmt::format("boots/{}.pcrlock.d", b.name);
+    fs::create_directories(dir);
+    for (const auto& c : components) write_file(dir / c.name, c.text);
+  }
   json entry;
   entry["prediction"] = pred;
   // So a signed bundle vouches for the prediction file `verify --expect` reads.
