@@ -8,6 +8,7 @@
 #include "cli/commands.h"
 #include "cli/verity_common.h"
 #include "integral/image/image_build.h"
+#include "integral/reference/ima_policy.h"
 #include "integral/util/atomic_file.h"
 #include "integral/util/error.h"
 #include "integral/util/hex.h"
@@ -31,7 +32,7 @@ Command add_mkfs(CLI::App& root) {
     std::string tree, tar, manifest, type = "ext4", size, output, uuid, hash_seed, label;
     std::optional<int64_t> timestamp;
     bool json = false;
-    std::string verity, measure, measure_out, file_contexts, vhd;
+    std::string verity, measure, measure_out, file_contexts, vhd, ima_policy;
     VerityCliOptions v;
   };
   auto o = std::make_shared<Opts>();
@@ -58,6 +59,8 @@ Command add_mkfs(CLI::App& root) {
   app->add_option("--measure", o->measure, "Digest the image in these banks (e.g. sha1,sha256)");
   app->add_option("--measure-output", o->measure_out,
                   "Write the digests as JSON here (default: IMG.digests.json)");
+  app->add_option("--ima-policy", o->ima_policy,
+                  "Write an IMA runtime policy (keylime format) of the image's files here");
   app->add_flag("--json", o->json, "Machine-readable summary");
   return {
       app, [o] {
@@ -88,6 +91,7 @@ Command add_mkfs(CLI::App& root) {
         if (!o->vhd.empty())
           spec.vhd = o->vhd == "fixed" ? image::VhdKind::kFixed : image::VhdKind::kDynamic;
         spec.banks = parse_hash_alg_list(o->measure);
+        spec.ext.file_digests = !o->ima_policy.empty();
         if (!o->verity.empty()) spec.verity = verity_params(o->v);
 
         auto start = std::chrono::steady_clock::now();
@@ -101,7 +105,9 @@ Command add_mkfs(CLI::App& root) {
             spec.banks.empty() ? nullptr
                                : &outputs.add(o->measure_out.empty() ? o->output + ".digests.json"
                                                                      : o->measure_out);
+        AtomicFile* policy_out = o->ima_policy.empty() ? nullptr : &outputs.add(o->ima_policy);
         auto b = image::build_image(spec, t, o->output, o->verity, outputs);
+        if (policy_out) policy_out->write(keylime_runtime_policy(b.ext.file_sha256));
         nlohmann::ordered_json digests;
         if (digests_out) {
           digests["file"] = o->output;

@@ -14,8 +14,10 @@
 #include "cli/log_options.h"
 #include "cli/render.h"
 #include "cli/verify_render.h"
+#include "integral/eventlog/ima_log.h"
 #include "integral/predict/verify.h"
 #include "integral/reference/bundle_signature.h"
+#include "integral/reference/ima_policy.h"
 #include "integral/tpm/pcr_yaml.h"
 #include "integral/util/error.h"
 #include "integral/util/file_io.h"
@@ -114,9 +116,16 @@ int verify_bundle_file(const VerifyOpts& o, bool alone) {
 // in every bank the readout has (--pcrs), against a prediction (--expect), and its first
 // entry against the boot_aggregate of a firmware log's PCRs (--boot-log).
 int verify_ima_list(const VerifyOpts& o, const std::optional<PcrSelection>& select) {
-  if (o.pcrs.empty() && o.expect.empty() && o.boot_log.empty())
-    throw_usage("an IMA list is verified with --pcrs, --expect and/or --boot-log");
+  if (o.pcrs.empty() && o.expect.empty() && o.boot_log.empty() && o.ima_policy.empty())
+    throw_usage("an IMA list is verified with --pcrs, --expect, --boot-log and/or --ima-policy");
   if (!o.quirks.empty()) throw_usage("--quirk applies to firmware logs, not IMA lists");
+  if (!o.ima_policy.empty()) {
+    ImaReader list(o.log, {}, ima_bank_option(o.ima_bank));
+    const ImaPolicyCheck c = check_ima_policy(list, read_text_file(o.ima_policy), o.ima_policy);
+    emit("", render_ima_policy_check(c, o));
+    if (!c.ok() || (o.pcrs.empty() && o.expect.empty() && o.boot_log.empty()))
+      return exit_status(c.ok());
+  }
   ImaVerifyRequest r;
   r.padded = parse_hash_alg_list(o.padded);
   r.list_bank = ima_bank_option(o.ima_bank);
@@ -163,6 +172,9 @@ Command add_verify(CLI::App& root) {
   app->add_option("--boot-log", o->boot_log,
                   "IMA list: the firmware event log of the same boot, whose replayed PCRs must "
                   "give the list's boot_aggregate");
+  app->add_option("--ima-policy", o->ima_policy,
+                  "IMA list: a runtime policy (keylime format, as mkfs --ima-policy writes it); "
+                  "every measured file must be in it with its content");
   add_ima_padded_option(app, o->padded);
   add_ima_bank_option(app, o->ima_bank);
   app->add_option("--bundle", o->bundle,

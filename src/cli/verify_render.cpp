@@ -209,4 +209,26 @@ std::string render_ima_verification(const ImaVerification& v, const VerifyOpts& 
   return finish(j, text, v.ok(), o);
 }
 
+// verify --log IMA-LIST --ima-policy: each file the policy does not vouch for, named.
+std::string render_ima_policy_check(const ImaPolicyCheck& c, const VerifyOpts& o) {
+  if (o.json) {
+    nlohmann::ordered_json j{
+        {"result", c.ok() ? "match" : "mismatch"}, {"policy", o.ima_policy}, {"files", c.files}};
+    auto& f = j["findings"] = nlohmann::ordered_json::array();
+    for (const auto& x : c.findings)
+      f.push_back(
+          {{"where", x.where}, {"name", x.name}, {"digest", x.digest}, {"problem", x.problem}});
+    return dump_json(j, 2) + "\n";
+  }
+  std::string text;
+  for (const auto& x : c.findings)
+    text += fmt::format("{} {}: {} ({})\n", escape_terminal(o.log), x.where,
+                        escape_terminal(x.name), x.problem);
+  text += c.ok() ? fmt::format("verify: OK: all {} measured files are in {} with their content\n",
+                               c.files, escape_terminal(o.ima_policy))
+                 : fmt::format("verify: MISMATCH: {} of {} measured files are not as {} has them\n",
+                               c.findings.size(), c.files, escape_terminal(o.ima_policy));
+  return text;
+}
+
 }  // namespace integral::cli

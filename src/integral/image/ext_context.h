@@ -21,6 +21,7 @@ extern "C" {
 #include <cstdlib>
 #include <cstring>
 #include <deque>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -209,8 +210,9 @@ struct ExtBuild {
   blk64_t cursor = 0;  // block allocation goes forward from here
   Digest meta_hash;    // metadata_hash(): the hash seed and part of the UUID
   uint32_t seed[4] = {};
-  std::vector<Segment> segs;    // with a sink: where file data went, in block order
-  std::deque<SharedEa> ea_all;  // in allocation order (stable addresses)
+  std::vector<Segment> segs;                  // with a sink: where file data went, in block order
+  std::map<std::string, Digest> file_sha256;  // with opts.file_digests: by entry path
+  std::deque<SharedEa> ea_all;                // in allocation order (stable addresses)
   std::unordered_map<std::string, SharedEa*> ea_current;
   ChunkStream data;  // last: its hashing threads use the chunks it holds
 };

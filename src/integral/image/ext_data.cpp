@@ -171,10 +171,46 @@ void place_long_symlink(ExtBuild& b, Node& n) {
 }
 
 // Reads a regular file once and places its non-zero blocks (all-zero blocks become holes).
+// The SHA-256 of a file's content as place_file reads it (for IMA policies): the bytes read,
+// and zeros for the source's holes, which are not read.
+class FileDigest {
+ public:
+  explicit FileDigest(bool on) {
+    if (on) h_.emplace(HashAlg::kSha256);
+  }
+  // The file's bytes [off, off + len); any part already hashed is skipped.
+  void data(uint64_t off, const char* p, size_t len) {
+    if (!h_) return;
+    zeros_to(off);
+    if (off + len <= done_) return;
+    const uint64_t skip = done_ - off;
+    h_->update(std::span(reinterpret_cast<const uint8_t*>(p) + skip, len - skip));
+    done_ = off + len;
+  }
+  void zeros_to(uint64_t off) {
+    static const std::array<uint8_t, 65536> z{};
+    while (h_ && done_ < off) {
+      const size_t n = static_cast<size_t>(std::min<uint64_t>(off - done_, z.size()));
+      h_->update(std::span(z.data(), n));
+      done_ += n;
+    }
+  }
+  std::optional<Digest> finish(uint64_t size) {
+    if (!h_) return std::nullopt;
+    zeros_to(size);
+    return h_->finish();
+  }
+
+ private:
+  std::optional<Hasher> h_;
+  uint64_t done_ = 0;
+};
+
 void place_file(ExtBuild& b, uint32_t ino) {
   const Entry& e = *b.nodes[ino].e;
   const ContentSource src(e, b.tree.spill_fd());
   const uint64_t size = e.content.size;
+  FileDigest digest(b.opts.file_digests);
   uint64_t off = 0;
   while (off < size) {
     // Skip the source's holes without reading them (SEEK_DATA); what is read is still
@@ -202,6 +238,7 @@ void place_file(ExtBuild& b, uint32_t ino) {
       size_t len = static_cast<size_t>(
           std::min<uint64_t>((kChunkBlocks - c.blocks) * kBlockSize, end - off));
       pread_all(src.fd, slot, len, src.base + off, src.what);
+      digest.data(off, slot, len);
       if (len % kBlockSize) std::memset(slot + len, 0, kBlockSize - len % kBlockSize);
       for (size_t at = 0; at < len; at += kBlockSize) {
         const char* blk = slot + at;
@@ -213,6 +250,7 @@ void place_file(ExtBuild& b, uint32_t ino) {
       off += len;
     }
   }
+  if (auto d = digest.finish(size)) b.file_sha256[e.path] = *d;
 }
 
 // Gathers consecutive blocks into one vectored write of up to kWriteChunk bytes, and hands
@@ -267,6 +305,8 @@ void place_data(ExtBuild& b) {
       place_long_symlink(b, n);
     else if (e.type == EntryType::kRegular && e.content.size != 0)
       place_file(b, ino);
+    else if (e.type == EntryType::kRegular && b.opts.file_digests)
+      b.file_sha256[e.path] = hash(HashAlg::kSha256, std::string_view());
   });
   submit_chunk(b);
   b.data.writer.wait();  // every data block is in the output

@@ -127,6 +127,13 @@ ExtResult build(const Tree& tree, const ExtOptions& opts, std::vector<Node>& nod
   write_inodes(b);
   write_shared_xattr_blocks(b);
   ExtResult r = result_of(b);
+  // Every name of a regular file: hard links share their target's digest.
+  if (opts.file_digests)
+    for (const auto& [name, e] : tree.entries()) {
+      if (e.type != EntryType::kRegular) continue;
+      auto it = b.file_sha256.find(e.link_to.empty() ? name : e.link_to);
+      if (it != b.file_sha256.end()) r.file_sha256.emplace("/" + name, it->second);
+    }
   check(b.fs.close(), "cannot write the file system");
   // Phase 3: the image, once, in block order (without a sink: the metadata; the data is
   // already written).

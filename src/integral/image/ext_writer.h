@@ -11,10 +11,12 @@
 #include <array>
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
 
+#include "integral/crypto/digest.h"
 #include "integral/image/tree.h"
 #include "integral/util/atomic_file.h"
 
@@ -29,6 +31,9 @@ struct ExtOptions {
   std::optional<std::array<uint8_t, 16>> uuid;       // default: derived from the content
   std::optional<std::array<uint8_t, 16>> hash_seed;  // default: derived from the content
   std::string label;
+  // SHA-256 of every regular file's content, taken while it is read for the image (for IMA
+  // runtime policies): ExtResult::file_sha256.
+  bool file_digests = false;
 };
 
 // Free space left in a computed image: 5 % of the content plus 256 blocks.
@@ -42,6 +47,9 @@ struct ExtResult {
   uint64_t inodes = 0;
   uint64_t used_inodes = 0;
   std::string uuid;
+  // With ExtOptions::file_digests: each regular file's path in the image ("/etc/motd", hard
+  // links under every name) and the SHA-256 of its content.
+  std::map<std::string, Digest> file_sha256;
 };
 
 // Receives the image's bytes in block order as they are written, every byte once (holes as
