@@ -19,6 +19,10 @@
 
 namespace integral {
 
+// The provenance rule of a systemd-pcrphase extend (a uki stage's `phases`), which signers
+// replace with the phases they sign for.
+inline constexpr std::string_view kPcrphaseRule = "uki/phase";
+
 // One [[stage]] table, detached from the TOML library so stages need not include it.
 class StageFields {
  public:

@@ -234,7 +234,7 @@ Event phase_event(const std::string& word, std::span<const HashAlg> banks) {
   e.digests = uefi::hash_banks(
       banks, std::span(reinterpret_cast<const uint8_t*>(word.data()), word.size()));
   e.description = fmt::format("systemd-pcrphase {}", word);
-  e.provenance = {"systemd-pcrphase", "uki/phase", std::nullopt};
+  e.provenance = {"systemd-pcrphase", std::string(kPcrphaseRule), std::nullopt};
   return e;
 }
 

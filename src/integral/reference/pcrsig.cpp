@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "integral/crypto/base64.h"
+#include "integral/predict/stage.h"
 #include "integral/tpm/policy_pcr.h"
 #include "integral/util/error.h"
 
@@ -34,7 +35,8 @@ std::vector<HashAlg> signed_banks(const Prediction& p, std::vector<HashAlg> bank
 // The PCR values before any pcrphase word: the prediction without its phase extends.
 PcrSet values_before_phases(const Prediction& p) {
   Prediction base = p;
-  std::erase_if(base.chain.events, [](const Event& e) { return e.provenance.rule == "uki/phase"; });
+  std::erase_if(base.chain.events,
+                [](const Event& e) { return e.provenance.rule == kPcrphaseRule; });
   return base.values();
 }
 
@@ -78,11 +80,7 @@ std::string pcrsig_json(const Prediction& p, const PcrsigOptions& o, const Signi
     auto& list = out[std::string(hash_alg_name(bank))] = nlohmann::ordered_json::array();
     for (const std::string& path : phases) {
       PcrSet v = base;
-      for (const std::string& word : phase_words(path)) {
-        Hasher h(bank);
-        h.update(std::span(reinterpret_cast<const uint8_t*>(word.data()), word.size()));
-        v.extend(11, h.finish());
-      }
+      for (const std::string& word : phase_words(path)) v.extend(11, hash(bank, word));
       // systemd's sessions are SHA-256 whatever the bank; the signature hashes with the bank's.
       const Digest pol = policy_pcr_digest(sel, v, HashAlg::kSha256);
       list.push_back({{"pcrs", pcrs},

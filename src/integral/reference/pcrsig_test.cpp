@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "integral/crypto/base64.h"
+#include "integral/predict/stage.h"
 #include "integral/util/error.h"
 #include "integral/util/hex.h"
 #include "integral/util/temp_dir.h"
@@ -40,7 +41,7 @@ class PcrsigTest : public ::testing::Test {
     Event phase;
     phase.pcr = 11;
     phase.digests = {hash(HashAlg::kSha256, "sysinit"), hash(HashAlg::kSha1, "sysinit")};
-    phase.provenance = {"systemd-pcrphase", "uki/phase", std::nullopt};
+    phase.provenance = {"systemd-pcrphase", std::string(kPcrphaseRule), std::nullopt};
     p_.chain.events = {sec, phase};
   }
 
