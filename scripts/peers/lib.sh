@@ -38,14 +38,17 @@ peer_fail() { # message -> stderr, exit 4 (the tests turn that into a skip namin
   exit 4
 }
 
-# peer_begin NAME: takes the peer's lock (one maker at a time; a second caller waits, then finds
-# it ready) and sets dir=$PEER_CACHE/NAME; when the peer is ready already, prints it and exits.
+# peer_begin NAME [READY]: takes the peer's lock (one maker at a time; a second caller waits,
+# then finds it ready) and sets dir=$PEER_CACHE/NAME and ready=$dir/READY (default .ready; a
+# peer whose recipe changed names a new marker, so an older cached copy is made again); when the
+# peer is ready already, prints it and exits.
 peer_begin() {
   dir=$PEER_CACHE/$1
+  ready=$dir/${2:-.ready}
   mkdir -p "$PEER_CACHE"
   exec 9>"$dir.lock"
   flock 9
-  if [[ -f $dir/.ready ]]; then
+  if [[ -f $ready ]]; then
     echo "$dir"
     exit 0
   fi

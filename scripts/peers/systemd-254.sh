@@ -30,7 +30,7 @@ rm -rf "$dir.new"
 mkdir -p "$dir.new"
 for deb in "$tmp"/debs/*.deb; do dpkg -x "$deb" "$dir.new"; done
 echo "$ver" >"$dir.new/version"
-touch "$dir.new/.ready"
+touch "$dir.new/${ready##*/}"
 rm -rf "$dir"
 mv "$dir.new" "$dir"
 echo "$dir"

@@ -38,10 +38,12 @@ CoffHeader read_coff(const ByteReader& r, PeImage& img) {
     r.fail(pe, "no 'PE\\0\\0' signature at e_lfanew");
   CoffHeader c;
   c.coff = pe + 4;
+  img.coff_offset = c.coff;
   c.nsections = r.u16(c.coff + 2, "NumberOfSections");
   img.timestamp_offset = c.coff + 4;
   c.opt_size = r.u16(c.coff + 16, "SizeOfOptionalHeader");
   c.opt = c.coff + 20;
+  img.optional_offset = c.opt;
   return c;
 }
 
@@ -88,6 +90,7 @@ void read_optional_header(const ByteReader& r, const CoffHeader& c, PeImage& img
 // The section table after the optional header; each section's raw data must lie in the file.
 void read_sections(const ByteReader& r, const CoffHeader& c, PeImage& img) {
   const uint64_t table = c.opt + c.opt_size, size = img.file_size;
+  img.section_table_offset = table;
   r.need(table, uint64_t{c.nsections} * kSectionHeaderSize, "section table");
   img.sections.reserve(c.nsections);
   for (uint16_t i = 0; i < c.nsections; ++i) {

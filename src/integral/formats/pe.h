@@ -26,6 +26,9 @@ struct PeImage {
   std::string file;  // for error messages
   uint64_t file_size = 0;
   bool pe32_plus = false;
+  uint64_t coff_offset = 0;      // the COFF file header, after "PE\0\0"
+  uint64_t optional_offset = 0;  // the optional header
+  uint64_t section_table_offset = 0;
   uint64_t timestamp_offset = 0;  // COFF TimeDateStamp (covered by Authenticode)
   uint64_t checksum_offset = 0;   // optional header CheckSum (excluded)
   // The Certificate Table data-directory entry (excluded); absent when the image has fewer than

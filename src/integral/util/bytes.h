@@ -26,6 +26,15 @@ inline uint64_t load_le64(const uint8_t* p) {
   return static_cast<uint64_t>(load_le32(p)) | (static_cast<uint64_t>(load_le32(p + 4)) << 32);
 }
 
+// Stores into `p`, which must point at enough bytes.
+inline void store_le16(uint8_t* p, uint16_t v) {
+  p[0] = static_cast<uint8_t>(v);
+  p[1] = static_cast<uint8_t>(v >> 8);
+}
+inline void store_le32(uint8_t* p, uint32_t v) {
+  for (int i = 0; i < 4; ++i) p[i] = static_cast<uint8_t>(v >> (8 * i));
+}
+
 // Appends the low `width` bytes of `v`, least significant first, to a byte buffer (Bytes or
 // std::string).
 template <typename Buffer>

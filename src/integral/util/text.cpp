@@ -11,6 +11,17 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
+std::vector<std::string> split_words(std::string_view s) {
+  std::vector<std::string> words;
+  for (s = trim(s); !s.empty(); s = trim(s)) {
+    size_t end = 0;
+    while (end < s.size() && !std::isspace(static_cast<unsigned char>(s[end]))) ++end;
+    words.emplace_back(s.substr(0, end));
+    s.remove_prefix(end);
+  }
+  return words;
+}
+
 bool LineReader::next(std::string_view& line, size_t& offset) {
   if (pos_ >= text_.size()) return false;
   size_t eol = text_.find('\n', pos_);

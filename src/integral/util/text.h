@@ -4,11 +4,15 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace integral {
 
 // Without leading and trailing white space (std::isspace in the C locale).
 std::string_view trim(std::string_view s);
+
+// The words of `s` separated by runs of white space (std::isspace in the C locale).
+std::vector<std::string> split_words(std::string_view s);
 
 // Walks a text line by line: '\n'-separated, a last line without '\n' included, nothing else
 // stripped (a '\r' stays). No copies: the lines are views of the text.

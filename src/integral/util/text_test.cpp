@@ -37,6 +37,13 @@ TEST(LineReader, AFinalNewlineEndsTheLastLineAndEmptyTextHasNone) {
   EXPECT_FALSE(none.next(line, offset));
 }
 
+TEST(SplitWords, RunsOfSpaceSeparateAndNoWordIsEmpty) {
+  EXPECT_EQ(split_words("  enter-initrd \t enter-initrd:leave-initrd\n"),
+            (std::vector<std::string>{"enter-initrd", "enter-initrd:leave-initrd"}));
+  EXPECT_TRUE(split_words(" \t ").empty());
+  EXPECT_EQ(split_words("a"), (std::vector<std::string>{"a"}));
+}
+
 TEST(EscapeTerminal, ControlCharactersAreShownEscaped) {
   EXPECT_EQ(escape_terminal("a\rb\nc\td"), "a\\rb\\nc\\td");
   EXPECT_EQ(escape_terminal("\x1b[2K\x1b]0;t\x07"), "\\x1b[2K\\x1b]0;t\\x07");
