@@ -1,7 +1,10 @@
 // Stage "linux-stub": the Linux kernel's EFI stub (6.1 and later) measures into PCR 9, as
 // EV_EVENT_TAG events: first its LoadOptions (the command line it was started with, UTF-16LE
 // with the NUL, as systemd-stub or systemd-boot pass it), then the initrd it loaded through
-// LINUX_EFI_INITRD_MEDIA (for a UKI: systemd-stub's .initrd section).
+// LINUX_EFI_INITRD_MEDIA (for a UKI: systemd-stub's .initrd section; when the UKI carries .pcrsig
+// or .pcrpkey, systemd-stub 252 appends them as cpio archives, the .initrd padded to 4 bytes
+// first: stub_cpio.h. Credentials and system extensions it would pick up from the ESP are not
+// modelled: an ESP with them fails verification, naming this event).
 //   uki = "uki.efi"           command line and initrd come from its .cmdline and .initrd, or
 //   cmdline = "..." / cmdline_file = "..." and initrd = "..."
 #include <fmt/format.h>
@@ -10,6 +13,7 @@
 #include "integral/crypto/multi_hasher.h"
 #include "integral/formats/pe.h"
 #include "integral/predict/stage.h"
+#include "integral/predict/stub_cpio.h"
 #include "integral/predict/uefi_events.h"
 #include "integral/util/bytes.h"
 #include "integral/util/error.h"
@@ -32,6 +36,38 @@ std::vector<uint8_t> tagged_event(uint32_t tag, std::string_view description) {
   d.insert(d.end(), description.begin(), description.end());
   d.push_back(0);
   return d;
+}
+
+// The initrd systemd-stub hands the kernel for this UKI: .initrd, then the cpio archives it makes
+// of .pcrsig and .pcrpkey (252's order; other versions add more and are not modelled).
+std::vector<Digest> stub_initrd_digests(StageFields& f, const MappedFile& in, const PeImage& img,
+                                        const PeSection* initrd, std::span<const HashAlg> banks) {
+  const PeSection* sig = img.section(".pcrsig");
+  const PeSection* pkey = img.section(".pcrpkey");
+  if (sig && sig->virtual_size == 0) sig = nullptr;
+  if (pkey && pkey->virtual_size == 0) pkey = nullptr;
+  if (!sig && !pkey) return uefi::hash_section(in, *initrd, banks);
+  const PeSection* magic = img.section(".sdmagic");
+  const std::string text = magic ? uefi::section_text(f, "uki", in, *magic, 4096) : "";
+  if (text.find("LoaderInfo: systemd-stub 252") == std::string::npos)
+    f.fail("uki", fmt::format("{}: the initrd systemd-stub passes with .pcrsig/.pcrpkey is "
+                              "modelled for systemd-stub 252 only (.sdmagic: '{}')",
+                              in.path(), text.substr(0, 64)));
+  MultiHasher h(banks);
+  for_each_section_piece(in.bytes(), *initrd, [&](std::span<const uint8_t> p) { h.update(p); });
+  const uint8_t zeros[3] = {};
+  h.update(std::span<const uint8_t>(zeros, (4 - initrd->virtual_size % 4) % 4));
+  auto add = [&](const PeSection* s, std::string_view name) {
+    if (!s) return;
+    Bytes contents;
+    for_each_section_piece(in.bytes(), *s, [&](std::span<const uint8_t> p) {
+      contents.insert(contents.end(), p.begin(), p.end());
+    });
+    h.update(stub_literal_cpio(".extra", name, contents));
+  };
+  add(sig, "tpm2-pcr-signature.json");
+  add(pkey, "tpm2-pcr-public-key.pem");
+  return h.finish();
 }
 
 }  // namespace
@@ -59,7 +95,7 @@ std::vector<Event> run_linux_stub_stage(StageFields& f, const StageContext& ctx)
       cmdline_artifact = in->path() + "#.cmdline";
     }
     if (const PeSection* s = img.section(".initrd"); s && s->virtual_size > 0) {
-      initrd_digests = uefi::hash_section(*in, *s, ctx.banks);
+      initrd_digests = stub_initrd_digests(f, *in, img, s, ctx.banks);
       initrd_artifact = in->path() + "#.initrd";
     }
   } else {
