@@ -32,7 +32,7 @@ Command add_mkfs(CLI::App& root) {
     std::string tree, tar, manifest, type = "ext4", size, output, uuid, hash_seed, label;
     std::optional<int64_t> timestamp;
     bool json = false;
-    std::string verity, measure, measure_out, file_contexts, vhd, ima_policy;
+    std::string verity, measure, measure_out, file_contexts, vhd, ima_policy, ima_mount = "/";
     VerityCliOptions v;
   };
   auto o = std::make_shared<Opts>();
@@ -61,6 +61,9 @@ Command add_mkfs(CLI::App& root) {
                   "Write the digests as JSON here (default: IMG.digests.json)");
   app->add_option("--ima-policy", o->ima_policy,
                   "Write an IMA runtime policy (keylime format) of the image's files here");
+  app->add_option("--ima-mount-point", o->ima_mount,
+                  "Where the image is mounted when IMA measures it: the policy's path prefix")
+      ->capture_default_str();
   app->add_flag("--json", o->json, "Machine-readable summary");
   return {
       app, [o] {
@@ -107,7 +110,7 @@ Command add_mkfs(CLI::App& root) {
                                                                      : o->measure_out);
         AtomicFile* policy_out = o->ima_policy.empty() ? nullptr : &outputs.add(o->ima_policy);
         auto b = image::build_image(spec, t, o->output, o->verity, outputs);
-        if (policy_out) policy_out->write(keylime_runtime_policy(b.ext.file_sha256));
+        if (policy_out) policy_out->write(keylime_runtime_policy(b.ext.file_sha256, o->ima_mount));
         nlohmann::ordered_json digests;
         if (digests_out) {
           digests["file"] = o->output;
