@@ -13,7 +13,7 @@
 ex=$INTEGRAL_SOURCE_DIR/examples
 kernel=${KERNEL_DIR:-$("$ex/uefi-boot/fetch-kernel.sh")}
 cd "$WORK"
-export SECURE_BOOT=0
+export SECURE_BOOT=0 LUKS_ROOT=0
 "$ex/uefi-boot/build.sh" "$kernel" vm >build.log 2>&1 || { bad "build.sh"; tail build.log; finish; }
 UKI=vm/uki.efi "$ex/service-vms/make-trees.sh" src
 "$INTEGRAL" build src/build.toml -o out --no-cache >build.txt && ok "integral build: $(tail -1 build.txt)" ||

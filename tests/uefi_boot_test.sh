@@ -6,7 +6,9 @@
 # with no further boot, one changed byte in each input must make verify against the guest's PCRs
 # fail on exactly the PCRs that input feeds, and verify against the guest's event log name the
 # first differing event and the artifact behind it. A UKI signed with another key must make the
-# prediction fail (the firmware would refuse it). Then the Secure Boot off variant (unsigned UKI,
+# prediction fail (the firmware would refuse it). The root disk is LUKS2: opened by the TPM with
+# the UKI's .pcrsig; after a one-byte command line change the old .pcrsig no longer opens it and
+# the re-signed UKI does (two more boots). Then the Secure Boot off variant (unsigned UKI,
 # plain OVMF) is booted for real too, and its PCRs and event log must equal its prediction.
 # Needs the kernel cache (examples/uefi-boot/fetch-kernel.sh: apt-get download, once).
 # INTEGRAL_SKIP_BOOT=1 skips this test (exit 77, which scripts/test.sh counts as a failure unless
@@ -96,16 +98,75 @@ mutated() {
 OS_RELEASE='ID=integral-examplf
 NAME="integral measured UEFI example"
 VERSION_ID=1
-' mutated os-release "4 11" 11 "uki.efi#.osrel"
-KERNEL_CMDLINE='console=ttyS0 quiet loglevel=2 panic=-1 integral.measure_pcr=16' mutated cmdline "4 9 11"
+' mutated os-release "4 9 11" 11 "uki.efi#.osrel"
+KERNEL_CMDLINE='console=ttyS0 quiet loglevel=2 panic=-1 integral.measure_pcr=16 ima_policy=tcb' mutated cmdline "4 9 11"
 printf 'x' >"$WORK/extra"
 INITRD_EXTRA="$WORK/extra" mutated initrd "4 9 11" 9 "uki.efi#.initrd"
 kdir="$WORK/kernel-mutated"
 cp -r "$kernel" "$kdir"
 # one byte in the kernel's compressed payload (the image is not booted again)
 printf 'X' | dd of="$kdir/vmlinuz" bs=1 seek=4000000 conv=notrunc status=none
-KDIR="$kdir" mutated kernel "4 11" 11 "uki.efi#.linux"
+KDIR="$kdir" mutated kernel "4 9 11" 11 "uki.efi#.linux"
 mutated rootfs "16"
+
+# The root disk is LUKS2, opened in the guest by systemd-cryptsetup with the TPM and the UKI's
+# .pcrsig; the guest measured its plaintext, which is the root image.
+grep -q "^root disk: LUKS2, opened by the TPM" "$WORK/run.txt" && ok "the LUKS2 root disk opened with the TPM and the UKI's signed policy" ||
+  bad "LUKS2 root disk: $(grep -E '^(root disk|UNLOCK)' "$WORK/run.txt")"
+grep -q "^MEASURE 16 sha256 $(sha256sum "$out/rootfs.img" | cut -c1-64) /dev/mapper/root" "$WORK/run.txt" &&
+  ok "the guest measured the opened disk: the root image's bytes" || bad "PCR 16 measurement of /dev/mapper/root"
+
+# IMA (ima_policy=tcb): the files the guest read and ran from its root image are in the policy
+# integral mkfs wrote while building the image, each with its content; with one file's digest in
+# the policy changed (the file as it would be had it changed after the build) verify names it.
+n=$(grep -c ' /mnt/' "$out/ima.txt" || true)
+if grep -q '^IMA: .* files measured from the root image, each as built' "$WORK/run.txt" && ((n >= 5)); then
+  ok "IMA: the guest's $n measurements of root image files are the policy's"
+else
+  bad "IMA: $(grep '^IMA' "$WORK/run.txt") ($n entries under /mnt)"
+fi
+jq '.digests["/mnt/etc/os-release"] = ["'"$(printf '%064d' 1)"'"]' "$out/rootfs.ima-policy.json" >"$WORK/changed-policy.json"
+expect_refusal "IMA: a file not as the policy says" "/mnt/etc/os-release" \
+  "$INTEGRAL" verify --log "$out/ima.txt" --ima-policy "$WORK/changed-policy.json"
+
+# The update, booted: one changed byte in the UKI's command line. The same disk and TPM (no
+# re-enrollment). With the previous build's .pcrsig the TPM refuses the disk's key (the policy
+# signed is not the PCR 11 the new UKI gives); re-signed by the build, the disk opens.
+newcmd='console=ttyS0 quiet loglevel=2 panic=-1 integral.measure_pcr=16 ima_policy=tcb'
+objcopy --dump-section .pcrsig="$WORK/old.pcrsig" "$out/uki.efi" "$WORK/scratch.efi"
+pcr_of() { awk -v b="$1:" -v p="$2" '$1 == b { s = 1; next } /^  [a-z]/ { s = 0 }
+  s { sub(/:/, " "); if ($1 == p) print $2 }' "$3"; }
+update_boot() { # NAME [ENV...]: the UKI rebuilt with the new command line, booted with the disk
+  local d=$WORK/$1
+  shift
+  rm -rf "$d"
+  cp -r "$out" "$d"
+  rm -rf "$d/run" "$d/observed.yaml" "$d/eventlog.bin"
+  env "$@" KERNEL_CMDLINE="$newcmd" UKI_ONLY=1 "$ex/build.sh" "$kernel" "$d" >"$d/build.txt" 2>&1
+  mcopy -o -i "$d/esp.img" "$d/uki.efi" ::/EFI/BOOT/BOOTX64.EFI
+  "$INTEGRAL" predict "$d/boot.toml" --json -o "$d/prediction.json"
+  ROOT_IMAGE="$out/luks.img" TPM_STATE="$out/tpm" "$ex/boot.sh" "$d" >"$d/boot.txt" 2>&1 ||
+    { bad "$1: boot failed"; tail -5 "$d/boot.txt"; return 1; }
+}
+nosel=$(echo "$sel" | sed 's/,16//g')
+if update_boot stale-sig PCRSIG_FILE="$WORK/old.pcrsig"; then
+  d=$WORK/stale-sig
+  # systemd's token finds no signed policy for the PCR 11 the new UKI gave
+  grep -q "^UNLOCK failed" "$d/boot.txt" && grep -q "Couldn't find signature for this PCR bank" "$d/boot.txt" &&
+    ok "new command line, old .pcrsig: no signed policy for the new PCR 11, the disk stays locked" ||
+    bad "stale .pcrsig: $(grep -E '^(UNLOCK|ERROR)' "$d/boot.txt")"
+  expect_pass "new command line, old .pcrsig: the guest's PCRs equal the new prediction" \
+    "$INTEGRAL" verify --expect "$d/prediction.json" --pcrs "$d/observed.yaml" --select "$nosel"
+  [[ $(pcr_of sha256 11 "$d/observed.yaml") != "$(pcr_of sha256 11 "$out/observed.yaml")" ]] &&
+    ok "new command line: PCR 11 changed" || bad "PCR 11 did not change with the command line"
+fi
+if update_boot resigned; then
+  d=$WORK/resigned
+  grep -q "^UNLOCK ok" "$d/boot.txt" && ok "new command line, re-signed by the build: the same disk opens, no re-enrollment" ||
+    bad "re-signed: $(grep -E '^(UNLOCK|ERROR)' "$d/boot.txt")"
+  expect_pass "re-signed: the guest's PCRs (16: the opened disk) equal the prediction" \
+    "$INTEGRAL" verify --expect "$d/prediction.json" --pcrs "$d/observed.yaml" --select "$sel"
+fi
 
 # Signed with a key the platform's db does not hold: no prediction (exit 3, naming the UKI).
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$WORK/other.key" -out "$WORK/other.pem" \

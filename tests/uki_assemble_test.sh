@@ -79,7 +79,7 @@ same() {
 common=(--linux=linux --initrd=initrd1 --initrd=initrd2 --os-release=@osrel
   "--cmdline=console=ttyS0 root=/dev/vda2")
 same unsigned257 --stub="$stub257" "${common[@]}" --uname=6.1.0-9-amd64 --microcode=ucode \
-  --splash=splash --devicetree=dtb --sbat=@sbat.csv
+  --splash=splash --devicetree=dtb --sbat=@sbat.csv --section=.note:built-by-test
 same signed257 --stub="$stub257" "${common[@]}" --uname=6.1.0-9-amd64 --microcode=ucode \
   --pcr-private-key=a.pem --pcr-public-key=a.pub "--phases=enter-initrd enter-initrd:leave-initrd" \
   --pcr-banks=sha256,sha1
@@ -169,6 +169,8 @@ expect_bad_input "a public key of another key" "not the public key of" \
   "$INTEGRAL" uki --stub="$stub257" --linux=linux --pcr-private-key=a.pem --pcr-public-key=b.pub -o x.efi
 expect_exit 2 "--phases without a key" "more --phases than --pcr-private-key" \
   "$INTEGRAL" uki --stub="$stub257" --linux=linux --phases=enter-initrd -o x.efi
+expect_exit 2 "a .pcrsig section and a signing key" "give one" \
+  "$INTEGRAL" uki --stub="$stub257" --linux=linux --section=.pcrsig:x --pcr-private-key=a.pem -o x.efi
 expect_exit 2 "signing without a kernel" "needs a kernel" \
   "$INTEGRAL" uki --stub="$stub257" --os-release=@osrel --pcr-private-key=a.pem -o x.efi
 [[ ! -e x.efi ]] && ok "no output after a refusal" || bad "x.efi written after a refusal"

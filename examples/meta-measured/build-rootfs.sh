@@ -3,6 +3,8 @@
 # SELinux-labelled, byte-identical on every run and machine. Ownership, modes, device nodes
 # and every timestamp are set in the image, never taken from the build host's files.
 # usage: build-rootfs.sh OUTDIR   -> OUTDIR/rootfs.img
+# env: IMA_MOUNT_POINT (also write OUTDIR/rootfs.ima-policy.json, the image's files as a keylime
+#      runtime policy for a system that mounts the image there)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 out=${1:?usage: $0 OUTDIR}
@@ -41,6 +43,7 @@ find "$tree" -type f -exec chmod 0644 {} +
 SOURCE_DATE_EPOCH=$epoch "$integral" mkfs --tree "$tree" --manifest "$here/rootfs.manifest" \
   --file-contexts "$here/file_contexts" --type ext4 --size 8M \
   --uuid 6a1f3c52-9e1d-4f7b-a2c8-5d0e4b7a9c31 --hash-seed 0b8e2f64-7c1a-4d3e-9b5f-2a6c8d0e1f43 \
+  ${IMA_MOUNT_POINT:+--ima-policy "$out/rootfs.ima-policy.json" --ima-mount-point "$IMA_MOUNT_POINT"} \
   -o "$out/rootfs.img" >/dev/null
 e2fsck -fn "$out/rootfs.img" >/dev/null 2>&1
 rm -rf "$tree"

@@ -3,12 +3,15 @@
 # fresh software TPM 2.0 (swtpm, four banks) and collects the guest's report:
 #   OUTDIR/observed.yaml   the guest's PCRs, in tpm2_pcrread's layout
 #   OUTDIR/eventlog.bin    the guest's binary TCG event log (securityfs)
+#   OUTDIR/ima.txt         the guest's IMA list (ascii_runtime_measurements), when it has one
 #   OUTDIR/boot.seconds    swtpm start to QEMU exit
 # Every process it starts is stopped by PID; QEMU is bounded by QEMU_TIMEOUT.
 # usage: boot.sh OUTDIR    env: QEMU_TIMEOUT (s), ACCEL (tcg|kvm), SECURE_BOOT (1, default:
 #        Debian's Secure Boot OVMF build with the snakeoil keys enrolled; 0: the plain OVMF),
 #        OVMF_CODE, OVMF_VARS, ROOT_IMAGE and ROOT_FORMAT (the root disk: default
-#        OUTDIR/rootfs.img, raw; a service VM of examples/service-vms boots its VHD, vpc)
+#        OUTDIR/luks.img when build.sh made one, else OUTDIR/rootfs.img, raw; a service VM of
+#        examples/service-vms boots its VHD, vpc), TPM_STATE (the TPM state to boot with, copied:
+#        default OUTDIR/tpm when build.sh made one, else a freshly manufactured TPM)
 set -euo pipefail
 out=$(cd "${1:?usage: $0 OUTDIR}" && pwd)
 qemu_timeout=${QEMU_TIMEOUT:-420}
@@ -41,8 +44,16 @@ stop() {
 }
 trap stop EXIT INT TERM
 t=$(now)
-swtpm_setup --tpm2 --tpmstate "$run/tpm" --pcr-banks "$(IFS=,; echo "${banks[*]}")" --overwrite \
-  >"$run/swtpm_setup.log" 2>&1
+tpm_state=${TPM_STATE:-}
+[[ -n $tpm_state || ! -d $out/tpm ]] || tpm_state=$out/tpm
+root_image=${ROOT_IMAGE:-}
+[[ -n $root_image ]] || { [[ -f $out/luks.img ]] && root_image=$out/luks.img || root_image=$out/rootfs.img; }
+if [[ -n $tpm_state ]]; then
+  cp -a "$tpm_state/." "$run/tpm/"  # the TPM the root disk was enrolled in
+else
+  swtpm_setup --tpm2 --tpmstate "$run/tpm" --pcr-banks "$(IFS=,; echo "${banks[*]}")" --overwrite \
+    >"$run/swtpm_setup.log" 2>&1
+fi
 swtpm socket --tpm2 --tpmstate dir="$run/tpm" --ctrl type=unixio,path="$run/swtpm.sock" \
   --log file="$run/swtpm.log",level=1 &
 swtpm_pid=$!
@@ -63,7 +74,7 @@ timeout "$qemu_timeout" qemu-system-x86_64 -machine "q35,accel=$accel$machine_ex
   -serial file:"$run/console.log" -serial file:"$run/data.log" \
   -drive if=none,id=esp,format=raw,readonly=on,file="$out/esp.img" \
   -device virtio-blk-pci,drive=esp \
-  -drive if=none,id=root,format="${ROOT_FORMAT:-raw}",readonly=on,file="${ROOT_IMAGE:-$out/rootfs.img}" \
+  -drive if=none,id=root,format="${ROOT_FORMAT:-raw}",readonly=on,file="$root_image" \
   -device virtio-blk-pci,drive=root,serial=integral-root \
   >"$run/qemu.log" 2>&1 &
 qemu_pid=$!
@@ -87,7 +98,11 @@ for b in "${banks[@]}"; do
 done >"$out/observed.yaml"
 sed -n '/===EVENTLOG-BEGIN===/,/===EVENTLOG-END===/p' "$run/report.txt" | sed '1d;$d' |
   base64 -d >"$out/eventlog.bin"
-grep -E '^(KERNEL|MEASURE|EXTEND-RESPONSE|ERROR)' "$run/report.txt" || true
+rm -f "$out/ima.txt"
+if grep -q '===IMA-BEGIN===' "$run/report.txt"; then
+  sed -n '/===IMA-BEGIN===/,/===IMA-END===/p' "$run/report.txt" | sed '1d;$d' | base64 -d >"$out/ima.txt"
+fi
+grep -E '^(KERNEL|UNLOCK|EXTRA|MEASURE|EXTEND-RESPONSE|ROOTFS|ERROR)' "$run/report.txt" || true
 # A guest whose kernel found no TPM (its TIS driver gives up when the host is too slow to answer
 # swtpm's traffic in time) reports no PCRs: say so rather than leave an empty readout.
 if ! grep -q '^PCR sha256 ' "$run/report.txt"; then

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Fetches (does not install) Debian's current kernel image package with apt-get download and
-# keeps only what the example boots: vmlinuz, its config, and the virtio modules the initramfs
-# loads. Cached: does nothing when DIR already holds a kernel.
+# keeps only what the example boots: vmlinuz, its config, and the modules the initramfs loads
+# (virtio; device-mapper, dm-crypt and XTS for the LUKS2 root; ext4 to mount it). Cached: does nothing when DIR already holds a kernel.
 # usage: fetch-kernel.sh [DIR]   (default: ${XDG_CACHE_HOME:-~/.cache}/integral/kernel)
 set -euo pipefail
 dir=${1:-${XDG_CACHE_HOME:-$HOME/.cache}/integral/kernel}
-if [[ -s $dir/vmlinuz && -s $dir/modules/virtio_blk.ko ]]; then
+if [[ -s $dir/vmlinuz && -s $dir/modules/virtio_blk.ko && -s $dir/modules/dm-crypt.ko ]]; then
   echo "$dir"
   exit 0
 fi
@@ -25,7 +25,12 @@ dpkg-deb --fsys-tarfile "$tmp"/*.deb |
     './lib/modules/*/kernel/drivers/virtio/virtio_pci.ko' \
     './lib/modules/*/kernel/drivers/virtio/virtio_pci_legacy_dev.ko' \
     './lib/modules/*/kernel/drivers/virtio/virtio_pci_modern_dev.ko' \
-    './lib/modules/*/kernel/drivers/block/virtio_blk.ko'
+    './lib/modules/*/kernel/drivers/block/virtio_blk.ko' \
+    './lib/modules/*/kernel/drivers/md/dm-mod.ko' './lib/modules/*/kernel/drivers/md/dm-crypt.ko' \
+    './lib/modules/*/kernel/crypto/ecb.ko' './lib/modules/*/kernel/crypto/xts.ko' \
+    './lib/modules/*/kernel/crypto/crc32c_generic.ko' './lib/modules/*/kernel/lib/crc16.ko' \
+    './lib/modules/*/kernel/fs/mbcache.ko' './lib/modules/*/kernel/fs/jbd2/jbd2.ko' \
+    './lib/modules/*/kernel/fs/ext4/ext4.ko'
 rm -rf "$dir.new"
 mkdir -p "$dir.new/modules"
 cp "$tmp"/x/boot/vmlinuz-* "$dir.new/vmlinuz"

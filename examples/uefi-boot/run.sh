@@ -2,11 +2,14 @@
 # A real measured UEFI boot of the example, predicted and verified:
 #   1. build the artifacts (build.sh: UKI from Debian's kernel and systemd-stub, FAT ESP,
 #      root image) and predict every PCR with `integral predict`;
-#   2. boot them under QEMU + OVMF with a fresh software TPM 2.0 (boot.sh: swtpm, four banks);
-#      the guest's initramfs measures the root image into PCR 16 and reports its PCRs and the
-#      firmware's event log on a second serial port;
+#   2. boot them under QEMU + OVMF with the software TPM 2.0 the root disk is enrolled in
+#      (boot.sh: swtpm, four banks); the guest's initramfs opens the LUKS2 root disk with the TPM
+#      and the UKI's signed PCR 11 policy (systemd-cryptsetup), measures its plaintext into PCR
+#      16, reads some of it (IMA measures that) and reports its PCRs, the firmware's event log and
+#      the IMA list on a second serial port;
 #   3. `integral verify` checks the guest's PCRs and its event log against the prediction, and a
-#      table shows per PCR where the prediction comes from, prediction, observation and verdicts.
+#      table shows per PCR where the prediction comes from, prediction, observation and verdicts;
+#      the IMA list against the root image's runtime policy (integral mkfs --ima-policy).
 # The platform's own events (PCRs 0-3, 6; PCRs 4, 5, 7 up to the firmware's separator) come from
 # a reference event log of the same platform (profile-ovmf-q35*.bin, made by record-profile.sh);
 # every other event is predicted from the artifacts.
@@ -113,7 +116,33 @@ done
 echo "timing: build ${build_s}s, predict ${predict_s}s, boot ${boot_s}s (swtpm start to QEMU exit), verify ${verify_s}s"
 tail -1 "$out/verify-log.txt" | sed 's/^/event log: /'
 cat "$out/verify-pcrs.txt" | tail -1
-if ((rc != 0 || lrc != 0)); then
+urc=0
+if [[ -f $out/luks.img ]]; then
+  if grep -q '^UNLOCK ok' "$out/run/report.txt"; then
+    echo "root disk: LUKS2, opened by the TPM with the UKI's signed PCR 11 policy (.pcrsig)"
+  else
+    echo "root disk: LUKS2, NOT opened:"
+    grep '^UNLOCK' "$out/run/report.txt" || true
+    urc=1
+  fi
+fi
+# IMA: every file the guest measured from its root image, against the policy mkfs wrote while
+# it built the image.
+irc=0
+if [[ -f $out/rootfs.ima-policy.json ]]; then
+  if [[ ! -s $out/ima.txt ]]; then
+    echo "IMA: the guest reported no IMA list"
+    irc=1
+  elif "$integral" verify --log "$out/ima.txt" --ima-policy "$out/rootfs.ima-policy.json" \
+    >"$out/verify-ima.txt" 2>&1; then
+    echo "IMA: $(grep -c ' /mnt/' "$out/ima.txt") files measured from the root image, each as built (rootfs.ima-policy.json)"
+  else
+    echo "IMA: files not as built:"
+    cat "$out/verify-ima.txt"
+    irc=1
+  fi
+fi
+if ((rc != 0 || lrc != 0 || urc != 0 || irc != 0)); then
   echo "---- PCRs:"; cat "$out/verify-pcrs.txt"
   echo "---- event log:"; cat "$out/verify-log.txt"
   exit 1

@@ -1,5 +1,6 @@
-# A Unified Kernel Image assembled with objcopy, byte-identical on every run. Sourced by build.sh
-# (and by the tests' tests/lib/uefi.sh).
+# A Unified Kernel Image assembled with objcopy (sections at fixed addresses), byte-identical on
+# every run: the tests' second way of building a UKI (tests/lib/uefi.sh), beside build.sh's
+# `integral uki`.
 
 # assemble_uki STUB OUT LINUX OSREL CMDLINE INITRD EPOCH: the stub plus the sections. Section
 # addresses: the 252 stub ends below 0x20000 and the kernel fits below 0x3000000; systemd-stub

@@ -57,7 +57,7 @@ Command add_uki(CLI::App& root) {
   struct Opts {
     std::string stub = "/usr/lib/systemd/boot/efi/linuxx64.efi.stub", linux, cmdline, osrel,
                 devicetree, uname, splash, pcrpkey, microcode, output;
-    std::vector<std::string> initrds, sbat, private_keys, public_keys, phases, banks;
+    std::vector<std::string> initrds, sbat, private_keys, public_keys, phases, banks, sections;
   };
   auto o = std::make_shared<Opts>();
   app->add_option("--stub", o->stub, "systemd-stub to build on")->capture_default_str();
@@ -72,6 +72,9 @@ Command add_uki(CLI::App& root) {
   app->add_option("--sbat", o->sbat,
                   "SBAT entries, TEXT or @FILE (repeatable; default: ukify's 'uki' entry) "
                   "[.sbat, merged with the stub's and the kernel's]");
+  app->add_option("--section", o->sections,
+                  "Another section, NAME:TEXT or NAME:@FILE (repeatable; e.g. a .pcrsig signed "
+                  "elsewhere)");
   app->add_option("--pcrpkey", o->pcrpkey,
                   "Public key to embed [.pcrpkey] (default: the only --pcr-public-key, else "
                   "the only --pcr-private-key's)");
@@ -106,6 +109,13 @@ Command add_uki(CLI::App& root) {
             for (const auto& s : o->sbat) {
               Bytes b = text_or_file(s);
               in.sbat.emplace_back(b.begin(), b.end());
+            }
+            for (const auto& spec : o->sections) {
+              const size_t colon = spec.find(':');
+              if (colon == std::string::npos || colon == 0)
+                throw_usage("--section " + spec + ": expected NAME:TEXT or NAME:@FILE");
+              in.extra_sections.push_back(
+                  {spec.substr(0, colon), text_or_file(spec.substr(colon + 1))});
             }
             if (o->public_keys.size() > o->private_keys.size())
               throw_usage("more --pcr-public-key than --pcr-private-key");

@@ -5,7 +5,6 @@
 #include <nlohmann/json.hpp>
 
 #include "integral/formats/pe.h"
-#include "integral/formats/pe_sections.h"
 #include "integral/predict/boot_description.h"
 #include "integral/reference/pcrsig.h"
 #include "integral/util/error.h"
@@ -136,6 +135,7 @@ Bytes assemble_uki(const UkiInputs& in) {
   add(".linux", in.linux);
   add(".initrd", in.initrd);
   add(".ucode", in.ucode);
+  for (const auto& e : in.extra_sections) sections.push_back(e);
   if (in.linux) {
     // ukify merges the stub's and the kernel's SBAT entries with the given ones.
     std::vector<std::string> pe_sbat{section_text(in.stub, stub, ".sbat")};
@@ -149,8 +149,14 @@ Bytes assemble_uki(const UkiInputs& in) {
     const std::string sbat = merge_sbat(pe_sbat, extra);
     sections.push_back({".sbat", Bytes(sbat.begin(), sbat.end())});
   }
+  for (size_t i = 0; i < sections.size(); ++i)
+    for (size_t j = i + 1; j < sections.size(); ++j)
+      if (sections[i].name == sections[j].name)
+        throw_usage("section " + sections[i].name + " given twice");
   Bytes image = pe_add_sections(in.stub, in.stub_name, sections);
   if (in.signers.empty()) return image;
+  for (const auto& e : sections)
+    if (e.name == ".pcrsig") throw_usage("a .pcrsig section and PCR signing keys: give one");
 
   // systemd-measure signs every SHA bank unless told otherwise.
   std::vector<HashAlg> banks = in.banks;

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "integral/crypto/signing_key.h"
+#include "integral/formats/pe_sections.h"
 #include "integral/util/bytes.h"
 
 namespace integral {
@@ -27,6 +28,9 @@ struct UkiInputs {
   std::string stub_name;  // for errors
   // Section contents; absent ones are left out.
   std::optional<Bytes> osrel, cmdline, dtb, uname, splash, pcrpkey, linux, initrd, ucode;
+  // More sections, after the others and before .sbat, as ukify's --section (a .pcrsig signed
+  // elsewhere, for instance). A name given twice is refused.
+  std::vector<PeNewSection> extra_sections;
   // SBAT text entries (each with its "sbat,1,..." header line, as ukify's --sbat); empty: the
   // "uki" entry ukify adds by default. Merged with the stub's and the kernel's .sbat.
   std::vector<std::string> sbat;
