@@ -127,6 +127,8 @@ const std::vector<StageType>& stage_types() {
       {"cmdline", run_cmdline_stage, "systemd-boot/stub measure a kernel command line into PCR 12"},
       {"uefi-app", run_uefi_app_stage,
        "UEFI firmware measures PE images it loads into PCR 4, with its fixed events"},
+      {"gpt", run_gpt_stage,
+       "UEFI firmware measures the boot disk's GUID partition table into PCR 5"},
       {"secureboot", run_secureboot_stage,
        "UEFI firmware measures the Secure Boot variables into PCR 7 (Secure Boot off)"},
       {"sinit", run_sinit_stage,

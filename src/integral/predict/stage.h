@@ -152,6 +152,7 @@ std::vector<Event> run_digest_stage(StageFields& f, const StageContext& ctx);
 std::vector<Event> run_uki_stage(StageFields& f, const StageContext& ctx);
 std::vector<Event> run_linux_stub_stage(StageFields& f, const StageContext& ctx);
 std::vector<Event> run_cmdline_stage(StageFields& f, const StageContext& ctx);
+std::vector<Event> run_gpt_stage(StageFields& f, const StageContext& ctx);
 std::vector<Event> run_uefi_app_stage(StageFields& f, const StageContext& ctx);
 std::vector<Event> run_secureboot_stage(StageFields& f, const StageContext& ctx);
 std::vector<Event> run_sinit_stage(StageFields& f, const StageContext& ctx, TxtLaunchState& txt);
