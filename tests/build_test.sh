@@ -9,12 +9,13 @@ source "$(dirname "$0")/lib/common.sh"
 . "$(dirname "$0")/lib/uefi.sh"
 src_dir=${INTEGRAL_SOURCE_DIR:?}
 example="$src_dir/examples/service-vms"
-for tool in qemu-img e2fsck veritysetup git python3 sha256sum; do
+for tool in qemu-img e2fsck veritysetup git python3 sha256sum sfdisk; do
   command -v "$tool" >/dev/null || skip_all "$tool is not installed"
 done
 cd "$WORK"
 [[ -r $EFI_STUB ]] || skip_all "no systemd-stub ($EFI_STUB; scripts/deps/example.list)"
 standin_uki "$WORK/uki.efi"
+standin_disk "$WORK/disk.img"
 export UKI=$WORK/uki.efi
 "$example/make-trees.sh" src
 export INTEGRAL_CACHE_DIR="$WORK/cache"

@@ -109,6 +109,12 @@ printf 'X' | dd of="$kdir/vmlinuz" bs=1 seek=4000000 conv=notrunc status=none
 KDIR="$kdir" mutated kernel "4 9 11" 11 "uki.efi#.linux"
 mutated rootfs "16"
 
+# PCR 5: the boot disk's GPT, measured by the firmware, predicted from disk.img (stage gpt); the
+# event log comparison above covers it event by event.
+[[ $(jq '[.events[] | select(.rule == "uefi/gpt")] | length' "$out/prediction.json") == 1 ]] &&
+  "$INTEGRAL" eventlog show "$out/eventlog.bin" | grep -q "EV_EFI_GPT_EVENT" &&
+  ok "the firmware's GPT event is in the log, and predicted from disk.img" || bad "no GPT event"
+
 # The root disk is LUKS2, opened in the guest by systemd-cryptsetup with the TPM and the UKI's
 # .pcrsig; the guest measured its plaintext, which is the root image.
 grep -q "^root disk: LUKS2, opened by the TPM" "$WORK/run.txt" && ok "the LUKS2 root disk opened with the TPM and the UKI's signed policy" ||
@@ -143,7 +149,7 @@ update_boot() { # NAME [ENV...]: the UKI rebuilt with the new command line, boot
   cp -r "$out" "$d"
   rm -rf "$d/run" "$d/observed.yaml" "$d/eventlog.bin"
   env "$@" KERNEL_CMDLINE="$newcmd" UKI_ONLY=1 "$ex/build.sh" "$kernel" "$d" >"$d/build.txt" 2>&1
-  mcopy -o -i "$d/esp.img" "$d/uki.efi" ::/EFI/BOOT/BOOTX64.EFI
+  mcopy -o -i "$d/disk.img@@1M" "$d/uki.efi" ::/EFI/BOOT/BOOTX64.EFI  # the ESP at 1 MiB
   "$INTEGRAL" predict "$d/boot.toml" --json -o "$d/prediction.json"
   ROOT_IMAGE="$out/luks.img" TPM_STATE="$out/tpm" "$ex/boot.sh" "$d" >"$d/boot.txt" 2>&1 ||
     { bad "$1: boot failed"; tail -5 "$d/boot.txt"; return 1; }

@@ -4,9 +4,10 @@
 # normalized so the host's umask does not matter; owners, devices and labels come from the
 # description (vm.manifest, file_contexts), never from this machine.
 # usage: UKI=uki.efi make-trees.sh SRCDIR
-#   -> SRCDIR/{build.toml,vm.manifest,file_contexts,uki.efi,profile.bin,trees/*}
+#   -> SRCDIR/{build.toml,vm.manifest,file_contexts,uki.efi,disk.img,profile.bin,trees/*}
 # UKI: the service VMs' Unified Kernel Image (run.sh builds one from Debian's kernel with
-# examples/uefi-boot/build.sh); profile.bin is the OVMF platform profile of examples/uefi-boot.
+# examples/uefi-boot/build.sh), and the GPT boot disk beside it (disk.img, or DISK); profile.bin
+# is the OVMF platform profile of examples/uefi-boot.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 src=${1:?usage: $0 SRCDIR}
@@ -15,6 +16,7 @@ uki=${UKI:?set UKI to the UKI the service VMs boot (see run.sh)}
 mkdir -p "$src"
 cp "$here/build.toml" "$here/vm.manifest" "$here/file_contexts" "$src/"
 cp "$uki" "$src/uki.efi"
+cp "${DISK:-$(dirname "$uki")/disk.img}" "$src/disk.img"
 cp "$here/../uefi-boot/profile-ovmf-q35.bin" "$src/profile.bin"
 rm -rf "$src/trees"
 for vm in ndvm uivm syncvm dom0; do

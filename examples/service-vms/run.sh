@@ -12,9 +12,9 @@ integral=${INTEGRAL:-$top/build/integral}
 
 example_outdir example "${1:-$top/build/service-vms}"
 work=$out
-echo "== the service VMs' UKI: Debian's kernel (apt-get download, cached) and systemd-stub"
+echo "== the service VMs' UKI and boot disk: Debian's kernel (apt-get download, cached) and systemd-stub"
 kernel=${KERNEL_DIR:-$("$top/examples/uefi-boot/fetch-kernel.sh")}
-SECURE_BOOT=0 UKI_ONLY=1 LUKS_ROOT=0 "$top/examples/uefi-boot/build.sh" "$kernel" "$work/uki"
+SECURE_BOOT=0 LUKS_ROOT=0 "$top/examples/uefi-boot/build.sh" "$kernel" "$work/uki"
 echo "== laying out the trees beside a copy of build.toml"
 UKI="$work/uki/uki.efi" "$here/make-trees.sh" "$work/src"
 echo "== integral build"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Boots the artifacts build.sh made in OUTDIR (esp.img, rootfs.img) once under QEMU + OVMF with a
+# Boots the artifacts build.sh made in OUTDIR (disk.img or esp.img, the root disk) once under QEMU + OVMF with a
 # fresh software TPM 2.0 (swtpm, four banks) and collects the guest's report:
 #   OUTDIR/observed.yaml   the guest's PCRs, in tpm2_pcrread's layout
 #   OUTDIR/eventlog.bin    the guest's binary TCG event log (securityfs)
@@ -44,6 +44,9 @@ stop() {
 }
 trap stop EXIT INT TERM
 t=$(now)
+# the boot disk: the GPT disk build.sh made, else the bare ESP image
+boot_disk=$out/esp.img
+[[ ! -f $out/disk.img ]] || boot_disk=$out/disk.img
 tpm_state=${TPM_STATE:-}
 [[ -n $tpm_state || ! -d $out/tpm ]] || tpm_state=$out/tpm
 root_image=${ROOT_IMAGE:-}
@@ -72,7 +75,7 @@ timeout "$qemu_timeout" qemu-system-x86_64 -machine "q35,accel=$accel$machine_ex
   -chardev socket,id=chrtpm,path="$run/swtpm.sock" \
   -tpmdev emulator,id=tpm0,chardev=chrtpm -device tpm-tis,tpmdev=tpm0 \
   -serial file:"$run/console.log" -serial file:"$run/data.log" \
-  -drive if=none,id=esp,format=raw,readonly=on,file="$out/esp.img" \
+  -drive if=none,id=esp,format=raw,readonly=on,file="$boot_disk" \
   -device virtio-blk-pci,drive=esp \
   -drive if=none,id=root,format="${ROOT_FORMAT:-raw}",readonly=on,file="$root_image" \
   -device virtio-blk-pci,drive=root,serial=integral-root \

@@ -6,7 +6,8 @@
 #               os-release, assembled by `integral uki` as ukify assembles it, with the
 #               PCR-signing public key (.pcrpkey) and the signed policy of its own PCR 11
 #               (.pcrsig)
-#   esp.img     FAT ESP holding the UKI as \EFI\BOOT\BOOTX64.EFI (bare FAT: no GPT event)
+#   esp.img     FAT ESP holding the UKI as \EFI\BOOT\BOOTX64.EFI
+#   disk.img    the boot disk: a GPT with esp.img as its EFI system partition (PCR 5)
 #   rootfs.img  the root image the initramfs measures (examples/meta-measured/build-rootfs.sh),
 #               and rootfs.ima-policy.json, its files as a keylime runtime policy (under /mnt)
 #   luks.img, tpm/  the root disk: rootfs.img in LUKS2, its keyslot sealed to the PCR-signing
@@ -113,11 +114,23 @@ fi
 
 [[ -n ${UKI_ONLY:-} ]] && exit 0
 
-# ESP: 32 MiB FAT (its serial number and timestamps are not measured)
-rm -f "$out/esp.img"
+# ESP: 32 MiB FAT (its serial number and timestamps are not measured), on a GPT disk (the
+# firmware measures the partition table into PCR 5): one EFI system partition at 1 MiB, with
+# fixed GUIDs, so disk.img is the same on every run. GPT_DISK=0: the bare FAT image (no GPT
+# event), as the service VMs boot it.
+rm -f "$out/esp.img" "$out/disk.img"
 mkfs.vfat -C -n ESP "$out/esp.img" 32768 >/dev/null
 mmd -i "$out/esp.img" ::/EFI ::/EFI/BOOT
 mcopy -i "$out/esp.img" "$out/uki.efi" ::/EFI/BOOT/BOOTX64.EFI
+if [[ ${GPT_DISK:-1} != 0 ]]; then
+  truncate -s 34M "$out/disk.img"  # the partition, and room for both partition tables
+  sfdisk -q "$out/disk.img" <<'GPT'
+label: gpt
+label-id: 3b0f5c2e-8d41-4a7e-9c16-2f5d8e7a1b04
+start=2048, size=65536, type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B, uuid=7c9e2a51-4f08-4d3b-b6a2-1e8f0c5d9a37, name="ESP"
+GPT
+  dd if="$out/esp.img" of="$out/disk.img" bs=1M seek=1 conv=notrunc status=none
+fi
 
 # The initramfs mounts the root image at /mnt: its IMA runtime policy names the files there.
 IMA_MOUNT_POINT=/mnt SOURCE_DATE_EPOCH=$epoch "$here/../meta-measured/build-rootfs.sh" "$out"

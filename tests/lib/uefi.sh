@@ -29,3 +29,14 @@ standin_uki() {
   printf 'stand-in initrd\n' >"$d/initrd"
   make_uki "$1" "$d/linux" "$d/osrel" "$d/cmdline" "$d/initrd"
 }
+
+# standin_disk OUT: a GPT boot disk for tests that predict but never boot it (sfdisk): one EFI
+# system partition, fixed GUIDs, no file system.
+standin_disk() {
+  truncate -s 4M "$1"
+  sfdisk -q "$1" <<'GPT'
+label: gpt
+label-id: 0c3e1a2b-5d4f-4e6a-8b7c-9d0e1f2a3b4c
+start=2048, size=4096, type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B, uuid=1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d
+GPT
+}
