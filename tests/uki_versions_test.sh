@@ -170,11 +170,36 @@ if peer 257 systemd-257-chroot.sh; then
       done
     done
   fi
-  # A multi-profile UKI (257's .profile) is not modelled: refused, not mispredicted.
-  printf 'ID=rescue\n' >v257/profile
-  build_uki p257.efi "$STUB" v257 linux osrel profile
-  toml p257.toml "" 'uki = "p257.efi"\n'
-  expect_refusal "257 multi-profile UKI" p257.toml .profile
+  # A multi-profile UKI (257): ukify joins two profile PE binaries to a base with its own
+  # .profile; ukify --measure prints, per profile in order, systemd-measure's values. The stage
+  # predicts each (`profile = N`): shared sections, then the profile's own, which replace them.
+  if [[ $(id -u) -eq 0 ]]; then
+    t=/tmp/${in##*/}
+    chroot "$p257" ukify build "--profile=ID=rescue" "--cmdline=console=ttyS0 rescue" \
+      --output=$t/p1.efi >profile1.out 2>&1 || bad "ukify profile 1: $(tail -2 profile1.out)"
+    chroot "$p257" ukify build "--profile=ID=safe" "--cmdline=console=ttyS0 safe" \
+      "--os-release=ID=safe-os" --output=$t/p2.efi >profile2.out 2>&1 ||
+      bad "ukify profile 2: $(tail -2 profile2.out)"
+    chroot "$p257" ukify build --linux=$t/linux --initrd=$t/initrd --os-release=@$t/osrel \
+      --cmdline=@$t/cmdline --uname=6.1.0-7-amd64 "--profile=ID=main" \
+      --join-profile=$t/p1.efi --join-profile=$t/p2.efi --measure --output=$t/mp.efi \
+      >multi.out 2>&1 || bad "ukify multi-profile: $(tail -3 multi.out)"
+    cp "$in/mp.efi" mp.efi
+    for k in 0 1 2; do
+      for phase in enter-initrd enter-initrd:leave-initrd:sysinit:ready; do
+        toml mp$k.toml "$phase" "uki = \"mp.efi\"\nprofile = $k\n"
+        for bank in "${BANKS[@]}"; do
+          # the (k+1)-th block of this phase in ukify's output
+          want=$(awk -v p="# PCR[11] Phase <$phase>" -v b="11:$bank=" -v k=$k \
+            '$0 == p { n++; on = (n == k + 1); next } /^#/ { on = 0 } on && index($0, b) == 1 { print substr($0, length(b) + 1) }' multi.out)
+          expect_equal "257 multi-profile UKI profile $k phase '$phase' $bank" "$want" \
+            "$(predicted_pcr mp$k.toml $bank 11)"
+        done
+      done
+    done
+    toml mp3.toml "" 'uki = "mp.efi"\nprofile = 3\n'
+    expect_refusal "profile 3 of a three-profile UKI" mp3.toml "no profile 3"
+  fi
 else
   skipped+=("systemd 257: $(cat peer257.err)")
 fi

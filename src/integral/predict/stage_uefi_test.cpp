@@ -183,10 +183,28 @@ TEST_F(UefiStageTest, UkiSectionOrderFollowsTheStubVersionInSdmagic) {
   // ... unless empty: the stub skips empty sections whatever their name.
   write("e252.efi", make_pe({{".sdmagic", kSdmagic252}, {".linux", "K"}, {".uname", ""}}));
   EXPECT_EQ(predict(head + "uki = \"e252.efi\"\n").events.size(), 2u);
-  write("p257.efi", make_pe({{".sdmagic", "#### LoaderInfo: systemd-stub 257.13-1~deb13u1 ####"},
+  // A 257 multi-profile UKI: shared sections, then profiles from each .profile on; the booted
+  // profile's sections replace shared ones of the same name, in the stub's order.
+  const std::string magic257 = "#### LoaderInfo: systemd-stub 257.13-1~deb13u1 ####";
+  write("p257.efi", make_pe({{".sdmagic", magic257},
                              {".linux", "K"},
-                             {".profile", "ID=a"}}));
-  expect_bad(head + "uki = \"p257.efi\"\n", "section .profile");
+                             {".cmdline", "A"},
+                             {".profile", "P0"},
+                             {".profile", "P1"},
+                             {".cmdline", "B"}}));
+  auto p0 = predict(head + "uki = \"p257.efi\"\n");
+  ASSERT_EQ(p0.events.size(), 6u);  // .linux, .cmdline A, .profile P0
+  EXPECT_EQ(p0.events[3].digests[0], hash(HashAlg::kSha256, std::string("A")));
+  EXPECT_EQ(p0.events[4].digests[0], hash(HashAlg::kSha256, std::string(".profile\0", 9)));
+  EXPECT_EQ(p0.events[5].digests[0], hash(HashAlg::kSha256, std::string("P0")));
+  auto p1 = predict(head + "uki = \"p257.efi\"\nprofile = 1\n");
+  ASSERT_EQ(p1.events.size(), 6u);  // .linux, .cmdline B (the profile's), .profile P1
+  EXPECT_EQ(p1.events[1].digests[0], hash(HashAlg::kSha256, std::string("K")));
+  EXPECT_EQ(p1.events[3].digests[0], hash(HashAlg::kSha256, std::string("B")));
+  EXPECT_EQ(p1.events[5].digests[0], hash(HashAlg::kSha256, std::string("P1")));
+  expect_bad(head + "uki = \"p257.efi\"\nprofile = 2\n", "no profile 2");
+  write("p254.efi", make_pe({{".sdmagic", kSdmagic254}, {".linux", "K"}, {".profile", "ID=a"}}));
+  expect_bad(head + "uki = \"p254.efi\"\n", "start with systemd-stub 257");
 
   // No .sdmagic and no systemd_version: refused, not guessed.
   write("bare.efi", make_pe({{".linux", "K"}, {".uname", "U"}}));

@@ -42,8 +42,8 @@ std::vector<std::string_view> section_order(int version) {
   if (version < 256)
     return {".linux", ".osrel", ".cmdline", ".initrd", ".splash",
             ".dtb",   ".uname", ".sbat",    ".pcrpkey"};
-  return {".linux",  ".osrel", ".cmdline", ".initrd", ".ucode",
-          ".splash", ".dtb",   ".uname",   ".sbat",   ".pcrpkey"};
+  return {".linux", ".osrel", ".cmdline", ".initrd",  ".ucode",  ".splash",
+          ".dtb",   ".uname", ".sbat",    ".pcrpkey", ".profile"};
 }
 
 // Every section name some systemd-stub version gives a meaning; one the chosen version does not
@@ -58,10 +58,10 @@ bool ignored_by_design(std::string_view name, int version) {
   return name == ".pcrsig" || (name == ".sbat" && version < 254);
 }
 
-// Sections whose measurement depends on more than the image (multi-profile UKIs, .dtbauto,
-// .hwids) or that no modelled version knows: not modelled, so refused rather than predicted.
-constexpr std::array<std::string_view, 4> kUnmodelled = {".profile", ".dtbauto", ".hwids",
-                                                         ".efifw"};
+// Sections whose measurement depends on more than the image (.dtbauto, .hwids: the hardware) or
+// that no modelled version knows: not modelled, so refused rather than predicted. (.profile,
+// from 257: the profile booted is the stage's `profile`.)
+constexpr std::array<std::string_view, 3> kUnmodelled = {".dtbauto", ".hwids", ".efifw"};
 
 void check_modelled(StageFields& f, int64_t version, std::string_view key, std::string_view from) {
   if (version < kOldestModelled || version > kNewestModelled || version == 253)
@@ -117,6 +117,7 @@ struct UkiFields {
   std::optional<std::string> uki;
   std::optional<int64_t> given;  // systemd_version
   std::optional<std::vector<std::string>> phases;
+  std::optional<int64_t> profile;
   std::vector<std::pair<std::string_view, std::string>> files;  // section -> path
 };
 
@@ -125,7 +126,9 @@ UkiFields read_fields(StageFields& f) {
   u.uki = f.string("uki");
   u.given = f.integer("systemd_version");
   u.phases = f.strings("phases");
+  u.profile = f.integer("profile");
   for (auto name : section_order(kNewestModelled)) {
+    if (name == ".profile") continue;  // `profile` selects a profile of an image instead
     if (auto p = f.string(name.substr(1))) u.files.emplace_back(name, *p);
   }
   f.finish();
@@ -134,6 +137,9 @@ UkiFields read_fields(StageFields& f) {
   if (!u.uki && u.files.empty())
     f.fail("", "needs 'uki' or section files (linux = ..., osrel = ...)");
   if (u.given) check_modelled(f, *u.given, "systemd_version", "");
+  if (u.profile && (*u.profile < 0 || *u.profile > 255))
+    f.fail("profile", "must lie between 0 and 255");
+  if (u.profile && !u.uki) f.fail("profile", "selects a profile of a UKI image ('uki')");
   return u;
 }
 
@@ -184,16 +190,57 @@ bool measured(const std::vector<std::string_view>& order, std::string_view name)
   return std::find(order.begin(), order.end(), name) != order.end();
 }
 
+// The sections the stub sees for the booted profile (257's multi-profile UKIs): those before the
+// first .profile are shared; each .profile starts a profile that runs to the next one, and its
+// sections replace shared ones of the same name. Without .profile: every section (the first of
+// a name, as the stub's lookup finds it).
+std::vector<const PeSection*> profile_sections(StageFields& f, const MappedFile& in,
+                                               const PeImage& img, int version,
+                                               std::optional<int64_t> profile) {
+  std::vector<size_t> starts;
+  for (size_t i = 0; i < img.sections.size(); ++i)
+    if (img.sections[i].name == ".profile") starts.push_back(i);
+  if (!starts.empty() && version < 257)
+    f.fail("uki", fmt::format("{}: section .profile: multi-profile UKIs start with systemd-stub "
+                              "257, this image's stub is {}",
+                              in.path(), version));
+  if (profile && static_cast<size_t>(*profile) >= std::max<size_t>(starts.size(), 1))
+    f.fail("profile", fmt::format("{} has {} profile(s): no profile {}", in.path(),
+                                  std::max<size_t>(starts.size(), 1), *profile));
+  std::vector<const PeSection*> own, out;
+  const size_t shared_end = starts.empty() ? img.sections.size() : starts[0];
+  if (!starts.empty()) {
+    const size_t k = static_cast<size_t>(profile.value_or(0));
+    const size_t end = k + 1 < starts.size() ? starts[k + 1] : img.sections.size();
+    for (size_t i = starts[k]; i < end; ++i) own.push_back(&img.sections[i]);
+  }
+  auto has = [](const std::vector<const PeSection*>& v, std::string_view name) {
+    return std::any_of(v.begin(), v.end(), [&](const PeSection* s) { return s->name == name; });
+  };
+  for (size_t i = 0; i < shared_end; ++i)
+    if (!has(own, img.sections[i].name) && !has(out, img.sections[i].name))
+      out.push_back(&img.sections[i]);
+  for (const PeSection* s : own)
+    if (!has(out, s->name)) out.push_back(s);
+  return out;
+}
+
 // The sections of the image, after refusing any the stub would not measure as modelled.
 void add_image_sections(StageFields& f, const MappedFile& in, const PeImage& img, int version,
-                        const std::vector<std::string_view>& order, SectionEvents& events) {
+                        const std::vector<std::string_view>& order, std::optional<int64_t> profile,
+                        SectionEvents& events) {
   for (auto bad : kUnmodelled)
     if (img.section(bad))
-      f.fail("uki", fmt::format("{}: section {} (multi-profile/hardware-dependent UKIs) is not "
-                                "modelled",
+      f.fail("uki", fmt::format("{}: section {} (hardware-dependent UKIs) is not modelled",
                                 in.path(), bad));
+  const auto seen = profile_sections(f, in, img, version, profile);
+  auto find = [&](std::string_view name) -> const PeSection* {
+    for (const PeSection* s : seen)
+      if (s->name == name) return s;
+    return nullptr;
+  };
   for (auto name : kUkiSections) {
-    const PeSection* s = img.section(name);
+    const PeSection* s = find(name);
     if (!s || s->virtual_size == 0 || measured(order, name) || ignored_by_design(name, version))
       continue;  // an empty section changes nothing in any version
     f.fail("uki", fmt::format("{}: section {} (section table at offset {:#x}) is not measured "
@@ -202,7 +249,7 @@ void add_image_sections(StageFields& f, const MappedFile& in, const PeImage& img
                               in.path(), name, s->header_offset, version, fmt::join(order, " ")));
   }
   for (auto name : order) {
-    const PeSection* s = img.section(name);
+    const PeSection* s = find(name);
     if (!s || s->virtual_size == 0) continue;  // the stub skips absent and empty sections
     events.add(name, uefi::hash_section(in, *s, events.ctx.banks),
                fmt::format("{}#{}", in.path(), name));
@@ -253,7 +300,7 @@ std::vector<Event> run_uki_stage(StageFields& f, const StageContext& ctx) {
   std::vector<Event> out;
   SectionEvents events{ctx, fmt::format("uki/systemd-{}", version), out};
   if (in)
-    add_image_sections(f, *in, img, version, order, events);
+    add_image_sections(f, *in, img, version, order, u.profile, events);
   else
     add_section_files(f, u, version, order, events);
   for (const auto& word : u.phases.value_or(std::vector<std::string>{}))
