@@ -8,7 +8,8 @@
 # first differing event and the artifact behind it. A UKI signed with another key must make the
 # prediction fail (the firmware would refuse it). The root disk is LUKS2: opened by the TPM with
 # the UKI's .pcrsig; after a one-byte command line change the old .pcrsig no longer opens it and
-# the re-signed UKI does (two more boots). Then the Secure Boot off variant (unsigned UKI,
+# the re-signed UKI does (two more boots). Then Debian 13's systemd-stub 257 (Secure Boot off),
+# and the Secure Boot off variant (unsigned UKI,
 # plain OVMF) is booted for real too, and its PCRs and event log must equal its prediction.
 # Needs the kernel cache (examples/uefi-boot/fetch-kernel.sh: apt-get download, once).
 # INTEGRAL_SKIP_BOOT=1 skips this test (exit 77, which scripts/test.sh counts as a failure unless
@@ -189,6 +190,26 @@ if [[ $rc -eq 3 ]] && grep -q "no db entry.*uki.efi.*would refuse" "$d/predict.t
   ok "UKI signed with a key not in db: predict exit 3, $(cut -c1-100 "$d/predict.txt")"
 else
   bad "UKI signed with another key: rc=$rc $(cat "$d/predict.txt")"
+fi
+
+# systemd-stub 257 (Debian 13's, from the cached trixie root: scripts/peers/), Secure Boot off:
+# the same example with that stub; its section order (.sbat measured), the .pcrsig signed for it
+# and the initrd it hands the kernel (.extra archives of .pcrsig, .pcrpkey and .osrel) predicted,
+# the LUKS2 root opened.
+if root257=$("$INTEGRAL_SOURCE_DIR/scripts/peers/systemd-257-chroot.sh" 2>"$WORK/peer257.err"); then
+  if SECURE_BOOT=0 EFI_STUB="$root257/usr/lib/systemd/boot/efi/linuxx64.efi.stub" \
+    KERNEL_DIR="$kernel" "$ex/run.sh" "$WORK/stub257" >"$WORK/stub257.txt" 2>&1; then
+    ok "systemd-stub $(cat "$root257/version"): measured boot verified: $(tail -1 "$WORK/stub257.txt")"
+  else
+    bad "systemd-stub 257: run.sh failed"
+    tail -40 "$WORK/stub257.txt"
+  fi
+  grep -q "^event log: verify: OK" "$WORK/stub257.txt" && ok "systemd-stub 257: the event log equals the prediction" ||
+    bad "systemd-stub 257: event log: $(grep '^event log' "$WORK/stub257.txt")"
+  grep -q "^root disk: LUKS2, opened" "$WORK/stub257.txt" && ok "systemd-stub 257: the LUKS2 root opened with its .pcrsig" ||
+    bad "systemd-stub 257: root disk: $(grep -E '^(root disk|UNLOCK)' "$WORK/stub257.txt")"
+else
+  skip "systemd-stub 257: $(cat "$WORK/peer257.err")"
 fi
 
 # Secure Boot off, booted for real: the unsigned UKI on the plain OVMF, predicted from its own

@@ -1,13 +1,15 @@
 // Stage "linux-stub": the Linux kernel's EFI stub (6.1 and later) measures into PCR 9, as
 // EV_EVENT_TAG events: first its LoadOptions (the command line it was started with, UTF-16LE
 // with the NUL, as systemd-stub or systemd-boot pass it), then the initrd it loaded through
-// LINUX_EFI_INITRD_MEDIA (for a UKI: systemd-stub's .initrd section; when the UKI carries .pcrsig
-// or .pcrpkey, systemd-stub 252 appends them as cpio archives, the .initrd padded to 4 bytes
-// first: stub_cpio.h. Credentials and system extensions it would pick up from the ESP are not
-// modelled: an ESP with them fails verification, naming this event).
+// LINUX_EFI_INITRD_MEDIA (for a UKI: systemd-stub's .initrd section, plus the cpio archives the
+// stub makes of other sections: stub_cpio.h, stub_initrd_digests below. Credentials, system and
+// configuration extensions and add-ons it would pick up from the ESP are not modelled: an ESP
+// with them fails verification, naming this event).
 //   uki = "uki.efi"           command line and initrd come from its .cmdline and .initrd, or
 //   cmdline = "..." / cmdline_file = "..." and initrd = "..."
 #include <fmt/format.h>
+
+#include <algorithm>
 
 #include "integral/chain/event_type.h"
 #include "integral/crypto/multi_hasher.h"
@@ -38,35 +40,74 @@ std::vector<uint8_t> tagged_event(uint32_t tag, std::string_view description) {
   return d;
 }
 
-// The initrd systemd-stub hands the kernel for this UKI: .initrd, then the cpio archives it makes
-// of .pcrsig and .pcrpkey (252's order; other versions add more and are not modelled).
+// The major version in a systemd-stub's .sdmagic ("LoaderInfo: systemd-stub 257.9-1"), if any.
+std::optional<int> stub_major(StageFields& f, const MappedFile& in, const PeImage& img) {
+  const PeSection* magic = img.section(".sdmagic");
+  if (!magic) return std::nullopt;
+  const std::string text = uefi::section_text(f, "uki", in, *magic, 4096);
+  constexpr std::string_view kTag = "LoaderInfo: systemd-stub ";
+  size_t at = text.find(kTag);
+  if (at == std::string::npos) return std::nullopt;
+  int v = 0, digits = 0;
+  for (at += kTag.size(); at < text.size() && digits < 4 && text[at] >= '0' && text[at] <= '9';
+       ++at, ++digits)
+    v = v * 10 + (text[at] - '0');
+  if (digits == 0) return std::nullopt;
+  return v;
+}
+
+// The initrd systemd-stub hands the kernel for this UKI (src/boot/stub.c, checked by real boots):
+//   252: .initrd, padded to 4 bytes when cpio archives of .pcrsig and .pcrpkey follow;
+//   257: .ucode, .initrd, then archives of .pcrsig, .pcrpkey, .osrel and .profile, each part
+//        padded to 4 bytes.
+// Stubs in between are modelled only without those archives (.initrd as it is).
 std::vector<Digest> stub_initrd_digests(StageFields& f, const MappedFile& in, const PeImage& img,
                                         const PeSection* initrd, std::span<const HashAlg> banks) {
-  const PeSection* sig = img.section(".pcrsig");
-  const PeSection* pkey = img.section(".pcrpkey");
-  if (sig && sig->virtual_size == 0) sig = nullptr;
-  if (pkey && pkey->virtual_size == 0) pkey = nullptr;
-  if (!sig && !pkey) return uefi::hash_section(in, *initrd, banks);
-  const PeSection* magic = img.section(".sdmagic");
-  const std::string text = magic ? uefi::section_text(f, "uki", in, *magic, 4096) : "";
-  if (text.find("LoaderInfo: systemd-stub 252") == std::string::npos)
-    f.fail("uki", fmt::format("{}: the initrd systemd-stub passes with .pcrsig/.pcrpkey is "
-                              "modelled for systemd-stub 252 only (.sdmagic: '{}')",
-                              in.path(), text.substr(0, 64)));
+  auto present = [&](std::string_view name) -> const PeSection* {
+    const PeSection* s = img.section(name);
+    return s && s->virtual_size > 0 ? s : nullptr;
+  };
+  const PeSection* sig = present(".pcrsig");
+  const PeSection* pkey = present(".pcrpkey");
+  const std::optional<int> version = stub_major(f, in, img);
+  const bool v257 = version && *version >= 257;
+  if (!v257 && !sig && !pkey) return uefi::hash_section(in, *initrd, banks);
+  if (!v257 && version != 252)
+    f.fail("uki", fmt::format("{}: the initrd systemd-stub {} passes with .pcrsig/.pcrpkey is not "
+                              "modelled (252 and 257 are)",
+                              in.path(), version ? std::to_string(*version) : "(unknown)"));
+  if (v257 && img.section(".profile") &&
+      std::count_if(img.sections.begin(), img.sections.end(),
+                    [](const PeSection& x) { return x.name == ".profile"; }) > 1)
+    f.fail("uki", fmt::format("{}: a multi-profile UKI: the profile's own .initrd and archives "
+                              "are not modelled in stage linux-stub",
+                              in.path()));
   MultiHasher h(banks);
-  for_each_section_piece(in.bytes(), *initrd, [&](std::span<const uint8_t> p) { h.update(p); });
   const uint8_t zeros[3] = {};
-  h.update(std::span<const uint8_t>(zeros, (4 - initrd->virtual_size % 4) % 4));
-  auto add = [&](const PeSection* s, std::string_view name) {
+  auto pad = [&](uint64_t size) {
+    h.update(std::span<const uint8_t>(zeros, static_cast<size_t>((4 - size % 4) % 4)));
+  };
+  auto section = [&](const PeSection* s) {
+    if (!s) return;
+    for_each_section_piece(in.bytes(), *s, [&](std::span<const uint8_t> p) { h.update(p); });
+    pad(s->virtual_size);
+  };
+  auto archive = [&](const PeSection* s, std::string_view name) {
     if (!s) return;
     Bytes contents;
     for_each_section_piece(in.bytes(), *s, [&](std::span<const uint8_t> p) {
       contents.insert(contents.end(), p.begin(), p.end());
     });
-    h.update(stub_literal_cpio(".extra", name, contents));
+    h.update(stub_literal_cpio(".extra", name, contents));  // a multiple of 4 bytes
   };
-  add(sig, "tpm2-pcr-signature.json");
-  add(pkey, "tpm2-pcr-public-key.pem");
+  if (v257) section(present(".ucode"));
+  section(initrd);
+  archive(sig, "tpm2-pcr-signature.json");
+  archive(pkey, "tpm2-pcr-public-key.pem");
+  if (v257) {
+    archive(present(".osrel"), "os-release");
+    archive(present(".profile"), "profile");
+  }
   return h.finish();
 }
 

@@ -11,6 +11,7 @@
 #include "integral/chain/event_type.h"
 #include "integral/chain/replay.h"
 #include "integral/predict/boot_description.h"
+#include "integral/predict/stub_cpio.h"
 #include "integral/predict/test_boot.h"
 #include "integral/util/error.h"
 #include "integral/util/file_io.h"
@@ -247,6 +248,43 @@ TEST_F(UefiStageTest, UkiSectionFilesNeedTheVersion) {
   expect_bad(head + "uki = \"nope.efi\"\n", "nope.efi");
   write("junk.efi", std::string("MZ junk"));
   expect_bad(head + "uki = \"junk.efi\"\n", "junk.efi");
+}
+
+TEST_F(UefiStageTest, LinuxStubInitrdIsWhatTheStubHandsTheKernel) {
+  const std::string head = "banks = [\"sha256\"]\n[[stage]]\ntype = \"linux-stub\"\nuki = ";
+  auto initrd_digest = [&](const std::string& uki) {
+    return predict(head + "\"" + uki + "\"\n").events.back().digests[0];
+  };
+  auto cpio = [](const char* name, const std::string& contents) {
+    Bytes b = stub_literal_cpio(
+        ".extra", name, {reinterpret_cast<const uint8_t*>(contents.data()), contents.size()});
+    return std::string(b.begin(), b.end());
+  };
+  // 252: .initrd alone as it is; with .pcrpkey, padded to 4 and followed by its archive.
+  write("a252.efi",
+        make_pe(
+            {{".sdmagic", kSdmagic252}, {".linux", "K"}, {".initrd", "abc"}, {".osrel", "ID=x"}}));
+  EXPECT_EQ(initrd_digest("a252.efi"), hash(HashAlg::kSha256, "abc"));
+  write("b252.efi",
+        make_pe(
+            {{".sdmagic", kSdmagic252}, {".linux", "K"}, {".initrd", "abc"}, {".pcrpkey", "PEM"}}));
+  EXPECT_EQ(
+      initrd_digest("b252.efi"),
+      hash(HashAlg::kSha256, std::string("abc\0", 4) + cpio("tpm2-pcr-public-key.pem", "PEM")));
+  // 257: .ucode first, every part padded to 4, .osrel passed as /.extra/os-release.
+  const std::string magic257 = "#### LoaderInfo: systemd-stub 257.13-1~deb13u1 ####";
+  write("c257.efi", make_pe({{".sdmagic", magic257},
+                             {".linux", "K"},
+                             {".ucode", "UC"},
+                             {".initrd", "abc"},
+                             {".osrel", "ID=x"}}));
+  EXPECT_EQ(initrd_digest("c257.efi"),
+            hash(HashAlg::kSha256, std::string("UC\0\0abc\0", 8) + cpio("os-release", "ID=x")));
+  // A 254 stub with .pcrsig: not modelled.
+  write(
+      "d254.efi",
+      make_pe({{".sdmagic", kSdmagic254}, {".linux", "K"}, {".initrd", "abc"}, {".pcrsig", "{}"}}));
+  expect_bad(head + "\"d254.efi\"\n", "systemd-stub 254 passes with .pcrsig/.pcrpkey");
 }
 
 TEST_F(UefiStageTest, LinuxStubMeasuresLoadOptionsThenInitrd) {
