@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # `integral pcrlock` against systemd-pcrlock 257 (a trixie root, scripts/peers/): for a UKI built
 # by 257's own ukify, integral's components hold the records pcrlock's own lock-uki, lock-pe,
-# lock-kernel-cmdline and lock-kernel-initrd write for the same files, byte for byte where one
-# component answers one lock command; pcrlock lists them; and `systemd-pcrlock predict`
+# lock-kernel-cmdline and lock-kernel-initrd write for the same files (the initrd as systemd-stub
+# 257 hands it to the kernel), byte for byte where one component answers one lock command; pcrlock lists them; and `systemd-pcrlock predict`
 # reading only integral's components (on swtpm, from an empty firmware log) predicts the PCR 4
 # and PCR 11 integral predicts, in every bank (pcrlock leaves PCR 9 out of its predictions).
 . "$(dirname "$0")/lib/common.sh"
@@ -53,10 +53,31 @@ c() { find comp -name "$1-*.pcrlock"; }
 pcrlock lock-uki uki.efi --pcrlock=uki.pcrlock >/dev/null 2>&1
 pcrlock lock-pe linux --pcrlock=pe.pcrlock >/dev/null 2>&1
 pcrlock lock-kernel-cmdline cmdline --pcrlock=cmdline.pcrlock >/dev/null 2>&1
-pcrlock lock-kernel-initrd initrd --pcrlock=initrd.pcrlock >/dev/null 2>&1
+# The kernel measures the initrd systemd-stub 257 hands it: the UKI's .initrd (20000 bytes, no
+# padding) and the stub's cpio archive of .osrel as /.extra/os-release, built here by hand
+# (directory inode 1 mode 0555, file inode 2 mode 0444, trailer; every part padded to 4), as
+# tests/uefi_boot_test.sh's real boot of stub 257 confirms. lock-kernel-initrd of the bare
+# initrd file misses the archive.
+python3 - "$in/osrel" initrd >initrd.booted <<'PY'
+import sys
+def a4(b): return b + bytes(-len(b) % 4)
+def hdr(ino, mode, size, name):
+    f = [ino, mode, 0, 0, 1, 0, size, 0, 0, 0, 0, len(name) + 1, 0]
+    return a4(b'070701' + b''.join(b'%08x' % v for v in f) + name + b'\0')
+osrel = open(sys.argv[1], 'rb').read()
+trailer = b'070701' + b'0' * 32 + b'00000001' + b'0' * 48 + b'0000000B' + b'0' * 8 + b'TRAILER!!!\0\0\0\0'
+sys.stdout.buffer.write(a4(open(sys.argv[2], 'rb').read()) + hdr(1, 0o40555, 0, b'.extra') +
+    hdr(2, 0o100444, len(osrel), b'.extra/os-release') + a4(osrel) + trailer)
+PY
+pcrlock lock-kernel-initrd initrd.booted --pcrlock=initrd.pcrlock >/dev/null 2>&1
+pcrlock lock-kernel-initrd initrd --pcrlock=bare-initrd.pcrlock >/dev/null 2>&1
+cmp -s "$(find comp -name '104-*.pcrlock')" bare-initrd.pcrlock &&
+  bad "component 104 equals lock-kernel-initrd of the bare initrd" ||
+  ok "component 104 differs from lock-kernel-initrd of the bare initrd (the stub adds .osrel)"
 expect_equal "the UKI's image and section components hold lock-uki's records" \
   "$(jq -c .records uki.pcrlock)" "$(jq -c -s 'map(.records) | add' "$(c 100)" "$(c 101)")"
-for pair in "102 pe lock-pe of the kernel" "103 cmdline lock-kernel-cmdline" "104 initrd lock-kernel-initrd"; do
+for pair in "102 pe lock-pe of the kernel" "103 cmdline lock-kernel-cmdline" \
+  "104 initrd lock-kernel-initrd of the initrd as booted"; do
   read -r num ref what <<<"$pair"
   cmp -s "$(c "$num")" "$ref.pcrlock" && ok "component $num is byte-identical to $what" ||
     bad "component $num differs from $what"

@@ -139,6 +139,7 @@ wait_workers() { # N: waits (bounded) until N workers have connected
 service_vm_repo() {
   . "$1/tests/lib/uefi.sh"
   standin_uki "$WORK/uki.efi"
+  standin_disk "$WORK/disk.img"
   buildbot_upstream
   UKI=$WORK/uki.efi "$1/examples/service-vms/make-trees.sh" .
   git add -A && git commit -qm "service VMs" && git push -q origin main
