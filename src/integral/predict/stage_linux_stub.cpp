@@ -44,16 +44,9 @@ std::vector<uint8_t> tagged_event(uint32_t tag, std::string_view description) {
 std::optional<int> stub_major(StageFields& f, const MappedFile& in, const PeImage& img) {
   const PeSection* magic = img.section(".sdmagic");
   if (!magic) return std::nullopt;
-  const std::string text = uefi::section_text(f, "uki", in, *magic, 4096);
-  constexpr std::string_view kTag = "LoaderInfo: systemd-stub ";
-  size_t at = text.find(kTag);
-  if (at == std::string::npos) return std::nullopt;
-  int v = 0, digits = 0;
-  for (at += kTag.size(); at < text.size() && digits < 4 && text[at] >= '0' && text[at] <= '9';
-       ++at, ++digits)
-    v = v * 10 + (text[at] - '0');
-  if (digits == 0) return std::nullopt;
-  return v;
+  const uefi::StubMagic m = uefi::parse_stub_magic(uefi::section_text(f, "uki", in, *magic, 4096));
+  if (!m.tagged || m.digits == 0 || m.digits > 4) return std::nullopt;
+  return m.major;
 }
 
 // The initrd systemd-stub hands the kernel for this UKI (src/boot/stub.c, checked by real boots):
@@ -76,9 +69,8 @@ std::vector<Digest> stub_initrd_digests(StageFields& f, const MappedFile& in, co
     f.fail("uki", fmt::format("{}: the initrd systemd-stub {} passes with .pcrsig/.pcrpkey is not "
                               "modelled (252 and 257 are)",
                               in.path(), version ? std::to_string(*version) : "(unknown)"));
-  if (v257 && img.section(".profile") &&
-      std::count_if(img.sections.begin(), img.sections.end(),
-                    [](const PeSection& x) { return x.name == ".profile"; }) > 1)
+  if (v257 && std::count_if(img.sections.begin(), img.sections.end(),
+                            [](const PeSection& x) { return x.name == ".profile"; }) > 1)
     f.fail("uki", fmt::format("{}: a multi-profile UKI: the profile's own .initrd and archives "
                               "are not modelled in stage linux-stub",
                               in.path()));

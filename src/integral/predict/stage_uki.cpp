@@ -75,27 +75,17 @@ void check_modelled(StageFields& f, int64_t version, std::string_view key, std::
 int sdmagic_version(StageFields& f, const MappedFile& in, const PeSection& s) {
   auto where =
       fmt::format("{}: section .sdmagic (file offset {:#x})", in.path(), s.pointer_to_raw_data);
-  std::string text = uefi::section_text(f, "uki", in, s, 4096);
-  constexpr std::string_view kTag = "LoaderInfo: systemd-stub ";
-  size_t at = text.find(kTag);
-  if (at == std::string::npos)
+  const uefi::StubMagic m = uefi::parse_stub_magic(uefi::section_text(f, "uki", in, s, 4096));
+  if (!m.tagged)
     f.fail("uki", fmt::format("{} does not say 'LoaderInfo: systemd-stub <version>': not a "
                               "systemd-stub UKI? (set systemd_version to predict it anyway)",
                               where));
-  size_t p = at + kTag.size();
-  size_t digits = 0;
-  int major = 0;
-  while (p + digits < text.size() && digits < 5 && text[p + digits] >= '0' &&
-         text[p + digits] <= '9') {
-    major = major * 10 + (text[p + digits] - '0');
-    ++digits;
-  }
-  if (digits == 0 || digits > 4)
+  if (m.digits == 0 || m.digits > 4)
     f.fail("uki", fmt::format("{}: no version number (1 to 4 digits) after 'systemd-stub' at "
                               "offset {:#x}",
-                              where, s.pointer_to_raw_data + p));
-  check_modelled(f, major, "uki", fmt::format(" ({})", where));
-  return major;
+                              where, s.pointer_to_raw_data + m.number_at));
+  check_modelled(f, m.major, "uki", fmt::format(" ({})", where));
+  return m.major;
 }
 
 Event name_event(std::string_view name, std::span<const HashAlg> banks, const std::string& artifact,

@@ -128,4 +128,17 @@ std::string section_text(StageFields& f, std::string_view key, const MappedFile&
   return text;
 }
 
+StubMagic parse_stub_magic(std::string_view text) {
+  constexpr std::string_view kTag = "LoaderInfo: systemd-stub ";
+  StubMagic m;
+  const size_t at = text.find(kTag);
+  if (at == std::string_view::npos) return m;
+  m.tagged = true;
+  m.number_at = at + kTag.size();
+  for (size_t p = m.number_at; p < text.size() && m.digits < 5 && text[p] >= '0' && text[p] <= '9';
+       ++p, ++m.digits)
+    m.major = m.major * 10 + (text[p] - '0');
+  return m;
+}
+
 }  // namespace integral::uefi

@@ -53,4 +53,14 @@ std::vector<Digest> hash_section(const MappedFile& in, const PeSection& s,
 std::string section_text(StageFields& f, std::string_view key, const MappedFile& in,
                          const PeSection& s, size_t max = 1u << 20);
 
+// What systemd-stub's .sdmagic says ("#### LoaderInfo: systemd-stub 257.9-1 ####"): whether it
+// has the tag, where the version number starts, and its digits (at most 5 read) and value.
+struct StubMagic {
+  bool tagged = false;
+  size_t number_at = 0;
+  int digits = 0;
+  int major = 0;
+};
+StubMagic parse_stub_magic(std::string_view text);
+
 }  // namespace integral::uefi

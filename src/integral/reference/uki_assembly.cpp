@@ -153,10 +153,11 @@ Bytes assemble_uki(const UkiInputs& in) {
     for (size_t j = i + 1; j < sections.size(); ++j)
       if (sections[i].name == sections[j].name)
         throw_usage("section " + sections[i].name + " given twice");
+  if (!in.signers.empty())
+    for (const auto& e : sections)
+      if (e.name == ".pcrsig") throw_usage("a .pcrsig section and PCR signing keys: give one");
   Bytes image = pe_add_sections(in.stub, in.stub_name, sections);
   if (in.signers.empty()) return image;
-  for (const auto& e : sections)
-    if (e.name == ".pcrsig") throw_usage("a .pcrsig section and PCR signing keys: give one");
 
   // systemd-measure signs every SHA bank unless told otherwise.
   std::vector<HashAlg> banks = in.banks;
@@ -169,9 +170,11 @@ Bytes assemble_uki(const UkiInputs& in) {
     o.phases = s.phases;
     sigs.push_back(pcrsig_json(p, o, s.key));
   }
+  // .pcrsig goes last, so adding it to the assembled image lays out the same bytes as assembling
+  // everything again would.
   const std::string pcrsig = merge_pcrsigs(sigs);
-  sections.push_back({".pcrsig", Bytes(pcrsig.begin(), pcrsig.end())});
-  return pe_add_sections(in.stub, in.stub_name, sections);
+  const PeNewSection last[] = {{".pcrsig", Bytes(pcrsig.begin(), pcrsig.end())}};
+  return pe_add_sections(image, in.stub_name, last);
 }
 
 }  // namespace integral
