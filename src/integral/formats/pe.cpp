@@ -28,7 +28,27 @@ struct CoffHeader {
   uint16_t nsections = 0;
   uint16_t opt_size = 0;  // SizeOfOptionalHeader
   uint64_t opt = 0;       // the optional header
+  uint32_t symbols = 0;   // PointerToSymbolTable: the COFF string table follows the symbols
+  uint32_t nsymbols = 0;
 };
+
+// A long section name ("/14": offset 14 of the COFF string table, as binutils writes names of
+// more than 8 bytes, shim's .vendor_cert among them). Loaders never read it; a reference that
+// leads nowhere keeps the raw name.
+std::string long_section_name(const ByteReader& r, const CoffHeader& c, const std::string& raw) {
+  if (raw.size() < 2 || raw[0] != '/' || c.symbols == 0) return raw;
+  uint64_t off = 0;
+  for (char ch : std::string_view(raw).substr(1)) {
+    if (ch < '0' || ch > '9') return raw;
+    off = off * 10 + static_cast<uint64_t>(ch - '0');
+  }
+  const uint64_t at = uint64_t{c.symbols} + uint64_t{c.nsymbols} * 18 + off;
+  if (at >= r.size()) return raw;
+  auto rest = r.data().subspan(static_cast<size_t>(at));
+  auto nul = std::find(rest.begin(), rest.end(), uint8_t{0});
+  if (nul == rest.end()) return raw;
+  return std::string(rest.begin(), nul);
+}
 
 CoffHeader read_coff(const ByteReader& r, PeImage& img) {
   if (r.u16(0, "DOS header") != 0x5a4d) r.fail(0, "no 'MZ' DOS signature");
@@ -41,6 +61,8 @@ CoffHeader read_coff(const ByteReader& r, PeImage& img) {
   img.coff_offset = c.coff;
   c.nsections = r.u16(c.coff + 2, "NumberOfSections");
   img.timestamp_offset = c.coff + 4;
+  c.symbols = r.u32(c.coff + 8, "PointerToSymbolTable");
+  c.nsymbols = r.u32(c.coff + 12, "NumberOfSymbols");
   c.opt_size = r.u16(c.coff + 16, "SizeOfOptionalHeader");
   c.opt = c.coff + 20;
   img.optional_offset = c.opt;
@@ -97,7 +119,7 @@ void read_sections(const ByteReader& r, const CoffHeader& c, PeImage& img) {
     const uint64_t h = table + uint64_t{i} * kSectionHeaderSize;
     PeSection s;
     const char* name = reinterpret_cast<const char*>(r.bytes(h, 8, "section name").data());
-    s.name.assign(name, strnlen(name, 8));
+    s.name = long_section_name(r, c, std::string(name, strnlen(name, 8)));
     s.virtual_size = r.u32(h + 8, "VirtualSize");
     s.virtual_address = r.u32(h + 12, "VirtualAddress");
     s.size_of_raw_data = r.u32(h + 16, "SizeOfRawData");

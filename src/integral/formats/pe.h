@@ -14,7 +14,7 @@
 namespace integral {
 
 struct PeSection {
-  std::string name;  // up to 8 bytes, NULs stripped
+  std::string name;  // up to 8 bytes, NULs stripped; a long name ("/N") read from the string table
   uint32_t virtual_size = 0;
   uint32_t virtual_address = 0;
   uint32_t size_of_raw_data = 0;
