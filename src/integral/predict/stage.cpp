@@ -139,6 +139,11 @@ const std::vector<StageType>& stage_types() {
       {"profile", run_profile_stage,
        "the platform's own events (PCRs 0-3, 6; PCRs 4, 5, 7 up to the separator) copied from a "
        "reference event log"},
+      {"shim", run_shim_stage,
+       "shim measures its MOK lists (PCR 14), SbatLevel and the authorities of what it verifies "
+       "(PCR 7), and what it starts (PCR 4)"},
+      {"grub", run_grub_stage,
+       "GRUB measures the commands it runs (PCR 8) and the files it reads (PCR 9) for a grub.cfg"},
   };
   return types;
 }

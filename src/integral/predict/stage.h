@@ -158,5 +158,7 @@ std::vector<Event> run_secureboot_stage(StageFields& f, const StageContext& ctx)
 std::vector<Event> run_sinit_stage(StageFields& f, const StageContext& ctx, TxtLaunchState& txt);
 std::vector<Event> run_tboot_stage(StageFields& f, const StageContext& ctx, TxtLaunchState& txt);
 std::vector<Event> run_profile_stage(StageFields& f, const StageContext& ctx);
+std::vector<Event> run_shim_stage(StageFields& f, const StageContext& ctx);
+std::vector<Event> run_grub_stage(StageFields& f, const StageContext& ctx);
 
 }  // namespace integral

@@ -32,6 +32,7 @@
 #include "integral/formats/pe.h"
 #include "integral/formats/pe_signature.h"
 #include "integral/predict/stage.h"
+#include "integral/predict/uefi_authority.h"
 #include "integral/predict/uefi_events.h"
 #include "integral/util/bytes.h"
 #include "integral/util/error.h"
@@ -41,41 +42,10 @@ namespace integral {
 
 namespace {
 
-using Guid = std::array<uint8_t, 16>;
-// EFI_GLOBAL_VARIABLE 8be4df61-93ca-11d2-aa0d-00e098032b8c, in its on-disk byte order.
-constexpr Guid kGlobal = {0x61, 0xdf, 0xe4, 0x8b, 0xca, 0x93, 0xd2, 0x11,
-                          0xaa, 0x0d, 0x00, 0xe0, 0x98, 0x03, 0x2b, 0x8c};
-// EFI_IMAGE_SECURITY_DATABASE_GUID d719b2cb-3d3a-4596-a3bc-dad00e67656f.
-constexpr Guid kImageSecurity = {0xcb, 0xb2, 0x19, 0xd7, 0x3a, 0x3d, 0x96, 0x45,
-                                 0xa3, 0xbc, 0xda, 0xd0, 0x0e, 0x67, 0x65, 0x6f};
-
-std::vector<uint8_t> variable_data(const Guid& guid, std::string_view name,
-                                   std::span<const uint8_t> data) {
-  std::vector<uint8_t> d(guid.begin(), guid.end());
-  append_le(d, name.size(), 8);
-  append_le(d, data.size(), 8);
-  auto n = uefi::utf16le(name, false);
-  d.insert(d.end(), n.begin(), n.end());
-  d.insert(d.end(), data.begin(), data.end());
-  return d;
-}
-
-// db as the reference firmware measured it: the data of PCR 7's last "db" variable event
-// before the separator.
-std::vector<uint8_t> db_from_log(StageFields& f, const std::string& file) {
-  const EventLog log = f.reading("db_log", [&] { return load_event_log(file); });
-  std::optional<std::vector<uint8_t>> db;
-  for (const Event& e : log.chain().events) {
-    if (e.pcr != 7 || !e.type) continue;
-    if (*e.type == ev::kSeparator) break;
-    if (*e.type != ev::kEfiVariableDriverConfig) continue;
-    auto v = parse_uefi_variable(e.data);
-    if (v && v->name == "db" && v->guid == "d719b2cb-3d3a-4596-a3bc-dad00e67656f")
-      db.emplace(v->data.begin(), v->data.end());
-  }
-  if (!db) f.fail("db_log", fmt::format("{} has no db variable event in PCR 7", file));
-  return *db;
-}
+using Guid = EfiGuid;
+constexpr const EfiGuid& kGlobal = uefi::kGlobalGuid;
+constexpr const EfiGuid& kImageSecurity = uefi::kImageSecurityGuid;
+using uefi::variable_data;
 
 struct Var {
   std::string_view key, name;
@@ -132,7 +102,7 @@ std::vector<Event> policy_events(StageFields& f, const StageContext& ctx,
       s.present ? std::span<const uint8_t>(state) : std::span<const uint8_t>(), f.file());
   for (size_t i = 0; i < std::size(kVars); ++i) {
     if (i == kDb && s.db_log) {
-      add(kImageSecurity, "db", db_from_log(f, ctx.resolve(*s.db_log).string()),
+      add(kImageSecurity, "db", uefi::db_from_log(f, "db_log", ctx.resolve(*s.db_log).string()),
           ctx.resolve(*s.db_log).string());
     } else if (s.paths[i]) {
       auto in = uefi::open_artifact(f, kVars[i].key, *s.paths[i], ctx);
@@ -155,7 +125,7 @@ CheckedDb checked_db(StageFields& f, const StageContext& ctx, const SecureBootFi
   CheckedDb db;
   if (s.db_log) {
     db.name = ctx.resolve(*s.db_log).string() + " (db variable event)";
-    db.bytes = db_from_log(f, ctx.resolve(*s.db_log).string());
+    db.bytes = uefi::db_from_log(f, "db_log", ctx.resolve(*s.db_log).string());
   } else if (s.paths[kDb]) {
     auto in = uefi::open_artifact(f, "db", *s.paths[kDb], ctx);
     db.name = in->path();
@@ -164,31 +134,6 @@ CheckedDb checked_db(StageFields& f, const StageContext& ctx, const SecureBootFi
     f.fail("authorities", "needs the db: 'db' or 'db_log'");
   }
   return db;
-}
-
-// The db entry that admits the image: a certificate that verifies one of its signatures, else
-// its SHA-256 Authenticode digest; null if none does.
-const EfiSignature* admitting_entry(std::span<const uint8_t> image, const std::string& path,
-                                    const std::vector<EfiSignature>& entries,
-                                    const std::string& db_name) {
-  PeImage pe = parse_pe(image, path);
-  auto sigs = pe_signatures(image, pe);
-  for (const auto& sig : sigs) {
-    const HashAlg alg[] = {sig.signed_digest.alg()};
-    Digest digest = authenticode_digests(image, pe, alg)[0];
-    for (const auto& entry : entries) {
-      if (entry.type != kEfiCertX509Guid) continue;
-      if (authenticode_verified_by(sig, digest, entry.data,
-                                   fmt::format("{} @ {:#x}", db_name, entry.offset)))
-        return &entry;
-    }
-  }
-  const HashAlg sha256[] = {HashAlg::kSha256};
-  Digest digest = authenticode_digests(image, pe, sha256)[0];
-  for (const auto& entry : entries)
-    if (entry.type == kEfiCertSha256Guid && std::ranges::equal(entry.data, digest.bytes()))
-      return &entry;
-  return nullptr;
 }
 
 // One EV_EFI_VARIABLE_AUTHORITY per distinct db entry that admits one of the images.
@@ -202,8 +147,9 @@ std::vector<Event> authority_events(StageFields& f, const StageContext& ctx,
   std::vector<std::vector<uint8_t>> measured;
   for (const auto& image : s.images) {
     auto in = uefi::open_artifact(f, "authorities", image, ctx);
-    const EfiSignature* authority = f.reading(
-        "authorities", [&] { return admitting_entry(in->bytes(), in->path(), entries, db_name); });
+    const EfiSignature* authority = f.reading("authorities", [&] {
+      return uefi::admitting_entry(in->bytes(), in->path(), entries, db_name);
+    });
     if (!authority)
       f.fail("authorities", fmt::format("no db entry of {} admits {}: the firmware would refuse "
                                         "to start it",

@@ -1,0 +1,165 @@
+#include "integral/predict/grub_script.h"
+
+#include <gtest/gtest.h>
+
+#include "integral/util/error.h"
+
+namespace integral {
+namespace {
+
+// A boot device "hd0,gpt1" with these files, and GRUB's memdisk with its grub.cfg.
+struct World {
+  std::map<std::string, std::string> files;  // "dev:/path" -> contents
+  GrubWorld world;
+  World() {
+    world.devices = {"hd0,gpt1"};
+    world.file = [this](const std::string& dev,
+                        const std::string& path) -> std::optional<GrubFile> {
+      auto it = files.find(dev + ":" + path);
+      if (it == files.end()) return std::nullopt;
+      return GrubFile{it->first, std::span(reinterpret_cast<const uint8_t*>(it->second.data()),
+                                           it->second.size())};
+    };
+    world.directory = [this](const std::string& dev, const std::string& path) {
+      for (const auto& [k, v] : files)
+        if (k.rfind(dev + ":" + path + "/", 0) == 0) return true;
+      return false;
+    };
+  }
+};
+
+std::vector<std::string> texts(const GrubRun& r) {
+  std::vector<std::string> out;
+  for (const auto& s : r.steps) {
+    const char* kind[] = {"cmd", "file", "kernel", "cmdline"};
+    out.push_back(std::string(kind[static_cast<int>(s.kind)]) + " " + s.text);
+  }
+  return out;
+}
+
+const std::map<std::string, std::string> kVars = {
+    {"root", "hd0,gpt1"}, {"prefix", "(hd0,gpt1)/EFI/debian"}, {"cmdpath", "(hd0,gpt1)/EFI/BOOT"}};
+
+// Debian 12's signed GRUB: its embedded configuration hands the memdisk's grub.cfg to normal,
+// which finds \EFI\debian\grub.cfg. The expected steps are GRUB's rule applied by hand (each
+// command's words after expansion, joined by one space), and match the reference boot's log.
+TEST(GrubScript, DebianSignedImageBootsTheDefaultEntry) {
+  World w;
+  w.files["memdisk:/grub.cfg"] =
+      "if [ -z \"$prefix\" -o ! -e \"$prefix\" ]; then\n"
+      "\tif ! search --file --set=root /.disk/info; then\n"
+      "\t\tsearch --file --set=root /.disk/mini-info\n"
+      "\tfi\n"
+      "\tset prefix=($root)/boot/grub\n"
+      "fi\n"
+      "if [ -e $prefix/x86_64-efi/grub.cfg ]; then\n"
+      "\tsource $prefix/x86_64-efi/grub.cfg\n"
+      "elif [ -e $prefix/grub.cfg ]; then\n"
+      "\tsource $prefix/grub.cfg\n"
+      "else\n"
+      "\tsource $cmdpath/grub.cfg\n"
+      "fi\n";
+  w.files["hd0,gpt1:/EFI/debian/grub.cfg"] =
+      "set default=0\nset timeout=0\n"
+      "# a comment\n"
+      "menuentry 'integral example' --class debian {\n\tlinux /vmlinuz console=ttyS0 quiet\n"
+      "\tinitrd /initrd.img\n}\n";
+  w.files["hd0,gpt1:/vmlinuz"] = "MZ";
+  w.files["hd0,gpt1:/initrd.img"] = "cpio";
+  const GrubRun r = run_grub_script("normal (memdisk)/grub.cfg", "embedded", kVars, w.world, true);
+  const std::vector<std::string> expect = {
+      "cmd [ -z (hd0,gpt1)/EFI/debian -o ! -e (hd0,gpt1)/EFI/debian ]",
+      "cmd [ -e (hd0,gpt1)/EFI/debian/x86_64-efi/grub.cfg ]",
+      "cmd [ -e (hd0,gpt1)/EFI/debian/grub.cfg ]",
+      "cmd source (hd0,gpt1)/EFI/debian/grub.cfg",
+      "file (hd0,gpt1)/EFI/debian/grub.cfg",
+      "cmd set default=0",
+      "cmd set timeout=0",
+      "cmd menuentry integral example --class debian {\n\tlinux /vmlinuz console=ttyS0 quiet\n"
+      "\tinitrd /initrd.img\n}",
+      "cmd setparams integral example",
+      "cmd linux /vmlinuz console=ttyS0 quiet",
+      "kernel /vmlinuz",
+      "cmdline /vmlinuz console=ttyS0 quiet",
+      "cmd initrd /initrd.img",
+      "file /initrd.img",
+  };
+  EXPECT_EQ(texts(r), expect);
+  EXPECT_EQ(r.booted, "integral example");
+  EXPECT_EQ(std::string(r.steps[10].bytes.begin(), r.steps[10].bytes.end()), "MZ");
+}
+
+TEST(GrubScript, QuotingExpansionAndBranches) {
+  World w;
+  w.files["hd0,gpt1:/vmlinuz"] = "MZ";
+  const GrubRun r = run_grub_script(
+      "set a=\"x  y\"; echo $a \"$a\" '$a' \\$a ${a}z\n"
+      "if [ -e /nope ]; then echo 1; elif [ -f /vmlinuz -a -d /EFI ]; then echo 2; else echo 3; "
+      "fi\n"
+      "if false; then echo no; elif [ \"$a\" != \"x y\" ]; then echo 4; fi\n"
+      "search --no-floppy --file --set=dev /vmlinuz\necho $dev $? $undefined\n"
+      "linux /vmlinuz\nboot\necho never\n",
+      "t.cfg", kVars, w.world, false);
+  const std::vector<std::string> expect = {
+      "cmd set a=x  y",
+      "cmd echo x y x  y $a $a x yz",
+      "cmd [ -e /nope ]",
+      "cmd [ -f /vmlinuz -a -d /EFI ]",
+      "cmd echo 3",
+      "cmd false",
+      "cmd [ x  y != x y ]",
+      "cmd echo 4",
+      "cmd search --no-floppy --file --set=dev /vmlinuz",
+      "cmd echo hd0,gpt1 0",
+      "cmd linux /vmlinuz",
+      "kernel /vmlinuz",
+      "cmdline /vmlinuz",
+      "cmd boot",
+  };
+  EXPECT_EQ(texts(r), expect);
+}
+
+void expect_refused(const std::string& script, const std::string& what, int line) {
+  World w;
+  w.files["hd0,gpt1:/vmlinuz"] = "MZ";
+  try {
+    (void)run_grub_script(script, "g.cfg", kVars, w.world, false);
+    FAIL() << "no error for " << script;
+  } catch (const Error& e) {
+    EXPECT_NE(e.message().find(what), std::string::npos) << e.message();
+    EXPECT_NE(e.message().find("g.cfg:" + std::to_string(line) + ":"), std::string::npos)
+        << e.message();
+  }
+}
+
+TEST(GrubScript, RefusesWhatItDoesNotModel) {
+  expect_refused("echo\nfor i in a b; do echo $i; done\n", "not modelled", 2);
+  expect_refused("loadfont /unicode.pf2\n", "'loadfont' reads files", 1);
+  expect_refused("search --fs-uuid 1234\n", "not modelled", 1);
+  expect_refused("if true; then echo\n", "missing 'fi'", 1);
+  expect_refused("echo 'open\n", "not closed", 1);
+  expect_refused("\n\nlinux /nothere\n", "not on the boot device", 3);
+  expect_refused("source /missing.cfg\n", "not on the boot device", 1);
+}
+
+TEST(GrubScript, MenuNeedsAnAutomaticDefault) {
+  World w;
+  w.files["hd0,gpt1:/vmlinuz"] = "MZ";
+  EXPECT_THROW((void)run_grub_script("set timeout=-1\nmenuentry a { linux /vmlinuz }\n", "g.cfg",
+                                     kVars, w.world, false),
+               Error);
+  EXPECT_THROW((void)run_grub_script("set default=7\nmenuentry a { linux /vmlinuz }\n", "g.cfg",
+                                     kVars, w.world, false),
+               Error);
+  // by title; the second entry's positional words go to setparams
+  const GrubRun r = run_grub_script(
+      "set default=b\nmenuentry a { echo a }\nmenuentry b extra --id=bb { echo $1 $2 }\n", "g.cfg",
+      kVars, w.world, false);
+  EXPECT_EQ(r.booted, "b");
+  ASSERT_GE(r.steps.size(), 2u);
+  EXPECT_EQ(r.steps[r.steps.size() - 2].text, "setparams b extra");
+  EXPECT_EQ(r.steps.back().text, "echo b extra");
+}
+
+}  // namespace
+}  // namespace integral

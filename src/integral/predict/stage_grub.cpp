@@ -1,0 +1,182 @@
+// Stage "grub": GRUB 2.06 with its TPM module (Debian's signed grubx64.efi) measures every
+// command its script engine runs into PCR 8 (EV_IPL "grub_cmd: " + the command's words after
+// expansion joined by spaces, NUL-terminated; digest = H(the words, no prefix, no NUL)), the
+// kernel command line it hands over ("kernel_cmdline: " + kernel path and arguments, alike), and
+// every file it reads for a command (configuration files, the kernel, initrds) into PCR 9
+// (EV_IPL, data = the path as the command named it + NUL, digest = H(contents)). The commands
+// come from running the image's embedded configuration and the grub.cfg it reaches against the
+// files the boot device will hold (predict/grub_script.h says what is modelled). Under shim, GRUB
+// has the kernel verified through shim_lock, and shim measures it into PCR 4 each time
+// (EV_EFI_BOOT_SERVICES_APPLICATION, its Authenticode digest): twice per `linux` command in
+// Debian's 2.06 (its shim_lock verifier when the file is opened, then the linux loader's own
+// check), seen in the reference boot.
+//   image = "esp/EFI/BOOT/grubx64.efi"   the GRUB image: its prefix, embedded configuration and
+//                                         memdisk; inside `esp`, its folder becomes $cmdpath
+//   esp = "esp"                          a folder holding the boot device's files as GRUB sees
+//                                         them (the tree the ESP is made from)
+//   device = "hd0,gpt1"                  GRUB's name for the boot device (its $root): "hd0"
+//                                         for a bare FAT disk, "hd0,gpt1" for the first GPT
+//                                         partition of the first disk
+//   shim_lock = 2                        PCR 4 measurements per kernel; 0 without shim
+// What GRUB itself runs unmeasured, seen in the reference boot of Debian 12's signed image: the
+// embedded configuration's own commands, and the memdisk file it hands to `normal`.
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <list>
+
+#include "integral/chain/event_type.h"
+#include "integral/formats/fat.h"
+#include "integral/formats/grub_image.h"
+#include "integral/formats/pe.h"
+#include "integral/predict/grub_script.h"
+#include "integral/predict/stage.h"
+#include "integral/predict/uefi_events.h"
+#include "integral/util/mapped_file.h"
+
+namespace integral {
+
+namespace {
+
+std::vector<uint8_t> nul_text(std::string_view prefix, std::string_view text) {
+  std::vector<uint8_t> d(prefix.begin(), prefix.end());
+  d.insert(d.end(), text.begin(), text.end());
+  d.push_back(0);
+  return d;
+}
+
+// An EV_IPL whose digest is H(`hashed`) and whose data is `data`.
+Event ipl(unsigned pcr, std::vector<uint8_t> data, std::span<const uint8_t> hashed,
+          const StageContext& ctx) {
+  Event e;
+  e.pcr = pcr;
+  e.type = ev::kIpl;
+  e.digests = uefi::hash_banks(ctx.banks, hashed);
+  e.data = std::move(data);
+  return e;
+}
+
+bool safe_path(const std::string& p) {
+  for (size_t i = 0; i <= p.size();) {
+    size_t j = p.find('/', i);
+    if (j == std::string::npos) j = p.size();
+    if (p.compare(i, j - i, "..") == 0) return false;
+    i = j + 1;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::vector<Event> run_grub_stage(StageFields& f, const StageContext& ctx) {
+  const std::string image_path = f.required_string("image");
+  const std::string esp = f.required_string("esp");
+  const std::string device = f.string("device").value_or("hd0,gpt1");
+  const int64_t shim_lock = f.integer("shim_lock").value_or(2);
+  f.finish();
+  if (shim_lock < 0 || shim_lock > 4) f.fail("shim_lock", "must lie between 0 and 4");
+  if (device.empty() || device.find_first_of("()/ ") != std::string::npos)
+    f.fail("device", fmt::format("'{}' is not a GRUB device name such as hd0,gpt1", device));
+
+  auto image = uefi::open_artifact(f, "image", image_path, ctx);
+  const GrubImage grub =
+      f.reading("image", [&] { return parse_grub_image(image->bytes(), image->path()); });
+  if (!grub.config)
+    f.fail("image", fmt::format("{} has no embedded configuration: this model starts from it",
+                                image->path()));
+
+  const std::filesystem::path esp_dir = ctx.resolve(esp);
+  if (!std::filesystem::is_directory(esp_dir))
+    f.fail("esp", fmt::format("{} is not a folder", esp_dir.string()));
+  // $cmdpath: the folder of the image on the boot device, when the image lies inside `esp`.
+  std::string cmd_dir = "/EFI/BOOT";
+  {
+    auto rel = std::filesystem::path(image->path()).lexically_relative(esp_dir);
+    if (!rel.empty() && *rel.begin() != "..") cmd_dir = "/" + rel.parent_path().generic_string();
+  }
+
+  std::list<MappedFile> mapped;             // the boot device's files read, kept mapped
+  std::list<std::vector<uint8_t>> memdisk;  // memdisk files read
+  GrubWorld world;
+  world.devices = {device};
+  world.file = [&](const std::string& dev, const std::string& path) -> std::optional<GrubFile> {
+    if (!safe_path(path)) return std::nullopt;
+    if (dev == "memdisk") {
+      if (grub.memdisk.empty()) return std::nullopt;
+      auto b = fat_read_file(grub.memdisk, path, image->path() + " (memdisk)");
+      if (!b) return std::nullopt;
+      memdisk.push_back(std::move(*b));
+      return GrubFile{"(memdisk)" + path + " of " + image->path(), memdisk.back()};
+    }
+    if (dev != device) return std::nullopt;
+    const std::filesystem::path p =
+        esp_dir / path.substr(path.find_first_not_of('/') == std::string::npos
+                                  ? path.size()
+                                  : path.find_first_not_of('/'));
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(p, ec)) return std::nullopt;
+    ctx.resolve(p.string());  // a boot input
+    mapped.emplace_back(p);
+    return GrubFile{p.string(), mapped.back().bytes()};
+  };
+  world.directory = [&](const std::string& dev, const std::string& path) {
+    if (dev != device || !safe_path(path)) return false;
+    std::error_code ec;
+    return std::filesystem::is_directory(esp_dir / ("." + path), ec);
+  };
+  std::map<std::string, std::string> vars = {
+      {"root", device},
+      {"cmdpath", "(" + device + ")" + cmd_dir},
+      {"grub_platform", "efi"},
+      {"grub_cpu", "x86_64"},
+  };
+  if (grub.prefix)
+    vars["prefix"] = (!grub.prefix->empty() && (*grub.prefix)[0] == '(')
+                         ? *grub.prefix
+                         : "(" + device + ")" + *grub.prefix;
+  const GrubRun run = f.reading("image", [&] {
+    return run_grub_script(*grub.config, image->path() + " (embedded configuration)", vars, world,
+                           true);
+  });
+  if (!run.booted) f.fail("esp", "the configuration boots nothing (no menu entry and no 'boot')");
+
+  std::vector<Event> out;
+  for (const auto& s : run.steps) {
+    switch (s.kind) {
+      case GrubStep::Kind::kCommand:
+      case GrubStep::Kind::kKernelCmdline: {
+        const bool cmd = s.kind == GrubStep::Kind::kCommand;
+        Event e =
+            ipl(8, nul_text(cmd ? "grub_cmd: " : "kernel_cmdline: ", s.text),
+                std::span(reinterpret_cast<const uint8_t*>(s.text.data()), s.text.size()), ctx);
+        e.description = fmt::format("{}{}", cmd ? "grub_cmd: " : "kernel_cmdline: ", s.text);
+        e.provenance = {s.where, cmd ? "grub/command" : "grub/kernel-cmdline", std::nullopt};
+        out.push_back(std::move(e));
+        break;
+      }
+      case GrubStep::Kind::kFile:
+      case GrubStep::Kind::kKernel: {
+        Event e = ipl(9, nul_text("", s.text), s.bytes, ctx);
+        e.description = fmt::format("GRUB reads {}", s.text);
+        e.provenance = {s.artifact, "grub/file", std::nullopt};
+        out.push_back(std::move(e));
+        if (s.kind == GrubStep::Kind::kFile) break;
+        const PeImage pe = f.reading("esp", [&] { return parse_pe(s.bytes, s.artifact); });
+        for (int64_t i = 0; i < shim_lock; ++i) {
+          Event k;
+          k.pcr = 4;
+          k.type = ev::kEfiBootServicesApplication;
+          k.digests = authenticode_digests(s.bytes, pe, ctx.banks);
+          k.description =
+              fmt::format("shim verifies {} for GRUB ({} of {})", s.text, i + 1, shim_lock);
+          k.provenance = {s.artifact, "grub/shim-lock-authenticode", std::nullopt};
+          out.push_back(std::move(k));
+        }
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace integral
