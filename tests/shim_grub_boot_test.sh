@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# The boot chain most distributions ship, booted for real: examples/shim-grub/run.sh builds a GPT
+# disk with Debian's signed shim, GRUB and kernel, predicts every PCR (shim's MOK lists in PCR
+# 14, its SbatLevel and authorities in PCR 7, GRUB's commands in PCR 8 and files in PCR 9, the
+# kernel shim verifies for GRUB in PCR 4), boots it under QEMU (TCG) + OVMF with Secure Boot
+# enforced and Microsoft's keys enrolled + swtpm (four banks), and `integral verify` must find
+# the guest's PCRs and its event log, event by event, equal to the prediction in every bank.
+# Then two more boots:
+#   - one grub.cfg line changed (the default entry named by its title instead of its number):
+#     against the first prediction exactly PCRs 8 (the command) and 9 (grub.cfg's contents)
+#     differ, and verify --log names the command and grub.cfg's line; the prediction made from
+#     the changed grub.cfg matches that boot;
+#   - a MOK enrolled in the guest's variable store (examples/shim-grub/add-mok.py): PCR 14
+#     changes, and the prediction with `mok` set matches it in every bank.
+# Needs the kernel and chain caches (apt-get download, once). INTEGRAL_SKIP_BOOT=1 skips this
+# test (exit 77, a failure unless tests/skip-allowlist.txt names it).
+. "$(dirname "$0")/lib/common.sh"
+
+if [[ -n ${INTEGRAL_SKIP_BOOT:-} ]]; then
+  skip_all "INTEGRAL_SKIP_BOOT is set"
+fi
+ex="$INTEGRAL_SOURCE_DIR/examples/shim-grub"
+export KERNEL_DIR=${KERNEL_DIR:-$("$INTEGRAL_SOURCE_DIR/examples/uefi-boot/fetch-kernel.sh")}
+export CHAIN_DIR=${CHAIN_DIR:-$("$ex/fetch-chain.sh")}
+out="$WORK/out"
+if "$ex/run.sh" "$out" >"$WORK/run.txt" 2>&1; then
+  ok "shim/GRUB boot verified: $(tail -1 "$WORK/run.txt")"
+else
+  cat "$WORK/run.txt"
+  bad "shim/GRUB boot: run.sh failed"
+  tail -30 "$out/run/console.log" 2>/dev/null || true
+  finish
+fi
+grep -q "^event log: verify: OK" "$WORK/run.txt" && ok "guest event log equals the prediction" ||
+  bad "guest event log: $(grep '^event log' "$WORK/run.txt")"
+src_of() { awk -v p="$1" '$1 == p && NF == 3 { print $2 }' "$WORK/run.txt" | head -1; }
+for want in "4 grub+profile+shim+uefi-app" "7 profile+secureboot+shim" "8 grub" "9 grub" "14 shim"; do
+  [[ $(src_of "${want%% *}") == "${want#* }" ]] && ok "PCR ${want%% *} from ${want#* }" ||
+    bad "PCR ${want%% *} source '$(src_of "${want%% *}")', want ${want#* }"
+done
+# The guest's own record of the chain: GRUB ran the example's grub.cfg from the ESP.
+log_text() { "$INTEGRAL" eventlog show "$1" >"$WORK/log.txt" && cat "$WORK/log.txt"; }
+log_text "$out/eventlog.bin" | grep -q "grub_cmd: source (hd0,gpt1)/EFI/debian/grub.cfg" &&
+  ok "GRUB sourced \\EFI\\debian\\grub.cfg from the first GPT partition" ||
+  bad "no grub_cmd sourcing (hd0,gpt1)/EFI/debian/grub.cfg in the guest's log"
+
+sel="sha1:0-9,14,16+sha256:0-9,14,16+sha384:0-9,14,16+sha512:0-9,14,16"
+sel=${sel//0-9/0,1,2,3,4,5,6,7,8,9}
+logsel=${sel//,16/}
+mismatching() { awk '$2 == "sha256" && $3 == "MISMATCH" { print $1 }' "$1" | sort -n | tr '\n' ' '; }
+# boot_variant NAME: boots $WORK/NAME (built by the caller) with OVMF_VARS
+boot_variant() {
+  "$INTEGRAL_SOURCE_DIR/examples/uefi-boot/boot.sh" "$WORK/$1" >"$WORK/$1.boot.txt" 2>&1 ||
+    { cat "$WORK/$1.boot.txt"; bad "$1: boot failed"; finish; }
+}
+
+# One grub.cfg line changed.
+sed 's/^set default=0$/set default="integral shim-grub example"/' "$ex/grub.cfg" >"$WORK/grub.cfg"
+GRUB_CFG="$WORK/grub.cfg" "$ex/build.sh" "$KERNEL_DIR" "$CHAIN_DIR" "$WORK/cfg" >/dev/null
+OVMF_VARS=/usr/share/OVMF/OVMF_VARS_4M.ms.fd boot_variant cfg
+set +e
+"$INTEGRAL" verify --expect "$out/prediction.json" --pcrs "$WORK/cfg/observed.yaml" \
+  --select "$sel" >"$WORK/cfg.verify.txt" 2>&1
+rc=$?
+"$INTEGRAL" verify --log "$WORK/cfg/eventlog.bin" --expect "$out/prediction.json" \
+  --select "$logsel" >"$WORK/cfg.verify-log.txt" 2>&1
+lrc=$?
+set -e
+got=$(mismatching "$WORK/cfg.verify.txt")
+[[ $rc -eq 1 && $got == "8 9 " ]] && ok "grub.cfg line changed: exactly PCRs ${got% } differ" ||
+  { bad "grub.cfg line changed: rc=$rc, mismatching PCRs '$got', want '8 9'"; cat "$WORK/cfg.verify.txt"; }
+if [[ $lrc -eq 1 ]] &&
+  grep -q 'grub_cmd: set default=integral shim-grub example' "$WORK/cfg.verify-log.txt" &&
+  grep -q 'grub_cmd: set default=0' "$WORK/cfg.verify-log.txt" &&
+  grep -q 'EFI/debian/grub.cfg:1 \[grub/command\]' "$WORK/cfg.verify-log.txt"; then
+  ok "grub.cfg line changed: verify --log names the command, the predicted one and grub.cfg:1"
+else
+  bad "grub.cfg line changed: verify --log rc=$lrc does not name the command"
+  cat "$WORK/cfg.verify-log.txt"
+fi
+cp "$out/boot.toml" "$out/profile.bin" "$WORK/cfg/"
+"$INTEGRAL" predict "$WORK/cfg/boot.toml" --json -o "$WORK/cfg/prediction.json"
+expect_pass "the changed grub.cfg's prediction matches its boot" \
+  "$INTEGRAL" verify --log "$WORK/cfg/eventlog.bin" --expect "$WORK/cfg/prediction.json" \
+  --pcrs "$WORK/cfg/observed.yaml" --select "$logsel"
+
+# A MOK enrolled: a fresh self-signed certificate, in the store and in the prediction.
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$WORK/mok.key" -outform DER -out "$WORK/mok.der" \
+  -subj "/CN=integral test MOK/" -days 30 2>/dev/null
+if MOK="$WORK/mok.der" "$ex/run.sh" "$WORK/mok" >"$WORK/mok.txt" 2>&1; then
+  ok "MOK enrolled: boot verified against the prediction with the MOK ($(tail -1 "$WORK/mok.txt"))"
+else
+  cat "$WORK/mok.txt"
+  bad "MOK enrolled: run.sh failed"
+fi
+set +e
+"$INTEGRAL" verify --expect "$out/prediction.json" --pcrs "$WORK/mok/observed.yaml" \
+  --select "$sel" >"$WORK/mok.verify.txt" 2>&1
+set -e
+got=$(mismatching "$WORK/mok.verify.txt")
+[[ $got == "14 " ]] && ok "MOK enrolled: against the prediction without it exactly PCR ${got% } differs" ||
+  { bad "MOK enrolled: mismatching PCRs '$got', want '14'"; cat "$WORK/mok.verify.txt"; }
+finish
