@@ -10,6 +10,8 @@
 #     against the first prediction exactly PCRs 8 (the command) and 9 (grub.cfg's contents)
 #     differ, and verify --log names the command and grub.cfg's line; the prediction made from
 #     the changed grub.cfg matches that boot;
+#   - (no boot) keylime's measured-boot reference state from the prediction equals the one
+#     keylime-policy's rules derive from the guest's log;
 #   - a MOK enrolled in the guest's variable store (examples/shim-grub/add-mok.py): PCR 14
 #     changes, and the prediction with `mok` set matches it in every bank.
 # Needs the kernel and chain caches (apt-get download, once). INTEGRAL_SKIP_BOOT=1 skips this
@@ -43,6 +45,19 @@ log_text() { "$INTEGRAL" eventlog show "$1" >"$WORK/log.txt" && cat "$WORK/log.t
 log_text "$out/eventlog.bin" | grep -q "grub_cmd: source (hd0,gpt1)/EFI/debian/grub.cfg" &&
   ok "GRUB sourced \\EFI\\debian\\grub.cfg from the first GPT partition" ||
   bad "no grub_cmd sourcing (hd0,gpt1)/EFI/debian/grub.cfg in the guest's log"
+
+# keylime: the measured-boot reference state integral writes from the prediction (no golden
+# machine) equals, byte for byte, the one keylime-policy's rules derive from the guest's real
+# log (tests/lib/keylime_refstate.py over tpm2_eventlog's YAML).
+"$INTEGRAL" keylime "$out/boot.toml" -o "$WORK/refstate.json"
+tpm2_eventlog "$out/eventlog.bin" >"$WORK/eventlog.yaml" 2>/dev/null
+python3 "$INTEGRAL_SOURCE_DIR/tests/lib/keylime_refstate.py" "$WORK/eventlog.yaml" >"$WORK/refstate-log.json"
+if cmp -s "$WORK/refstate.json" "$WORK/refstate-log.json"; then
+  ok "keylime mb_refstate from the prediction equals the one derived from the guest's log ($(jq -r '.kernels[0] | keys | join(", ")' "$WORK/refstate.json"))"
+else
+  bad "keylime mb_refstate differs from the one derived from the guest's log"
+  diff <(jq -S . "$WORK/refstate.json") <(jq -S . "$WORK/refstate-log.json") | head -20
+fi
 
 sel="sha1:0-9,14,16+sha256:0-9,14,16+sha384:0-9,14,16+sha512:0-9,14,16"
 sel=${sel//0-9/0,1,2,3,4,5,6,7,8,9}

@@ -9,6 +9,7 @@
 #include "integral/reference/pcrsig.h"
 #include "integral/util/error.h"
 #include "integral/util/file_io.h"
+#include "integral/util/json_io.h"
 #include "integral/util/temp_dir.h"
 #include "integral/util/text.h"
 
@@ -44,25 +45,6 @@ std::string section_text(const Bytes& image, const PeImage& pe, std::string_view
                 s->size_of_raw_data);
   while (!t.empty() && t.back() == '\0') t.pop_back();
   return t;
-}
-
-// Python's json.dumps (", " and ": " separators, ASCII only) of the merged signatures.
-std::string python_dumps(const nlohmann::ordered_json& j) {
-  using Json = nlohmann::ordered_json;
-  if (j.is_object()) {
-    std::string out = "{";
-    for (auto it = j.begin(); it != j.end(); ++it) {
-      if (it != j.begin()) out += ", ";
-      out += Json(it.key()).dump(-1, ' ', true) + ": " + python_dumps(it.value());
-    }
-    return out + "}";
-  }
-  if (j.is_array()) {
-    std::string out = "[";
-    for (size_t i = 0; i < j.size(); ++i) out += (i ? ", " : "") + python_dumps(j[i]);
-    return out + "]";
-  }
-  return j.dump(-1, ' ', true);
 }
 
 // PCR 11 of the image as systemd-stub will measure it, by integral's own uki stage.
@@ -114,7 +96,7 @@ std::string merge_pcrsigs(const std::vector<std::string>& pcrsigs) {
         if (std::find(list.begin(), list.end(), sig) == list.end()) list.push_back(sig);
     }
   }
-  return python_dumps(merged);
+  return python_json_dumps(merged);
 }
 
 Bytes assemble_uki(const UkiInputs& in) {

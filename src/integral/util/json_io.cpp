@@ -137,4 +137,23 @@ std::optional<uint64_t> json_unsigned(const nlohmann::json& v, uint64_t max) {
   return n;
 }
 
+std::string python_json_dumps(const nlohmann::ordered_json& j) {
+  using Json = nlohmann::ordered_json;
+  if (j.is_object()) {
+    std::string out = "{";
+    for (auto it = j.begin(); it != j.end(); ++it) {
+      if (it != j.begin()) out += ", ";
+      out += Json(json_safe(it.key())).dump(-1, ' ', true) + ": " + python_json_dumps(it.value());
+    }
+    return out + "}";
+  }
+  if (j.is_array()) {
+    std::string out = "[";
+    for (size_t i = 0; i < j.size(); ++i) out += (i ? ", " : "") + python_json_dumps(j[i]);
+    return out + "]";
+  }
+  if (j.is_string()) return Json(json_safe(j.get<std::string>())).dump(-1, ' ', true);
+  return j.dump(-1, ' ', true);
+}
+
 }  // namespace integral

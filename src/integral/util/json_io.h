@@ -30,4 +30,8 @@ std::optional<uint64_t> json_unsigned(const nlohmann::json& v, uint64_t max = UI
 std::string dump_json(const nlohmann::json& j, int indent = -1);
 std::string dump_json(const nlohmann::ordered_json& j, int indent = -1);
 
+// What Python's json.dumps(j) writes (", " and ": " separators, ASCII only, keys in `j`'s
+// order): the form Python tools (ukify, keylime) write, for byte-identical outputs.
+std::string python_json_dumps(const nlohmann::ordered_json& j);
+
 }  // namespace integral
