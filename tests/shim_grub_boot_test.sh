@@ -3,7 +3,8 @@
 # disk with Debian's signed shim, GRUB and kernel, predicts every PCR (shim's MOK lists in PCR
 # 14, its SbatLevel and authorities in PCR 7, GRUB's commands in PCR 8 and files in PCR 9, the
 # kernel shim verifies for GRUB in PCR 4), boots it under QEMU (TCG) + OVMF with Secure Boot
-# enforced and Microsoft's keys enrolled + swtpm (four banks), and `integral verify` must find
+# enforced and Microsoft's keys enrolled + swtpm (four banks) with the system's boot option
+# installed (Boot0005: PCR 1 predicted from the disk image), and `integral verify` must find
 # the guest's PCRs and its event log, event by event, equal to the prediction in every bank.
 # Then two more boots:
 #   - one grub.cfg line changed (the default entry named by its title instead of its number):
@@ -40,6 +41,14 @@ for want in "4 grub+profile+shim+uefi-app" "7 profile+secureboot+shim" "8 grub" 
   [[ $(src_of "${want%% *}") == "${want#* }" ]] && ok "PCR ${want%% *} from ${want#* }" ||
     bad "PCR ${want%% *} source '$(src_of "${want%% *}")', want ${want#* }"
 done
+# PCR 1: the installed boot option (run.sh wrote it to the guest's store, efi-vars.py) was
+# predicted, not copied, and the firmware started it.
+if jq -e '[.events[] | select(.pcr == 1 and .rule == "profile/boot-option")] | length == 2' \
+  "$out/prediction.json" >/dev/null && grep -aq 'BdsDxe: starting Boot0005 "integral example"' "$out/run/console.log"; then
+  ok "PCR 1: BootOrder and Boot0005 predicted from the disk image; the firmware started Boot0005"
+else
+  bad "PCR 1: no predicted boot option, or the firmware did not start Boot0005"
+fi
 # The guest's own record of the chain: GRUB ran the example's grub.cfg from the ESP.
 log_text() { "$INTEGRAL" eventlog show "$1" >"$WORK/log.txt" && cat "$WORK/log.txt"; }
 log_text "$out/eventlog.bin" | grep -q "grub_cmd: source (hd0,gpt1)/EFI/debian/grub.cfg" &&
@@ -72,7 +81,7 @@ boot_variant() {
 # One grub.cfg line changed.
 sed 's/^set default=0$/set default="integral shim-grub example"/' "$ex/grub.cfg" >"$WORK/grub.cfg"
 GRUB_CFG="$WORK/grub.cfg" "$ex/build.sh" "$KERNEL_DIR" "$CHAIN_DIR" "$WORK/cfg" >/dev/null
-OVMF_VARS=/usr/share/OVMF/OVMF_VARS_4M.ms.fd boot_variant cfg
+OVMF_VARS="$out/OVMF_VARS.fd" boot_variant cfg
 set +e
 "$INTEGRAL" verify --expect "$out/prediction.json" --pcrs "$WORK/cfg/observed.yaml" \
   --select "$sel" >"$WORK/cfg.verify.txt" 2>&1

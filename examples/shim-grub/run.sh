@@ -12,7 +12,9 @@
 # record-profile.sh); every other event is predicted from the artifacts.
 # usage: run.sh [OUTDIR]   env: INTEGRAL, KERNEL_DIR, CHAIN_DIR, QEMU_TIMEOUT (s), ACCEL,
 #                          PROFILE, GRUB_CFG (see build.sh), MOK (an X.509 certificate, DER,
-#                          enrolled in the guest's MokList and in the prediction)
+#                          enrolled in the guest's MokList and in the prediction), BOOT_ENTRY=0
+#                          (no installed boot option: the firmware finds \EFI\BOOT\BOOTX64.EFI
+#                          by itself)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
@@ -39,26 +41,29 @@ build_s=$(since "$t")
 t=$(now)
 echo "== predicting (platform profile: ${profile##*/}${MOK:+; MOK ${MOK##*/} enrolled})"
 cp "$profile" "$out/profile.bin"
+entry=$(sed -n "s/^boot_entries = \['\(.*\)'\]$/\1/p" "$here/stages.toml")
 {
   printf 'banks = ["sha1", "sha256", "sha384", "sha512"]\n\n'
+  sed_args=(-e '')
+  [[ ${BOOT_ENTRY:-1} != 0 ]] || sed_args+=(-e '/^boot_entries = /d')
   if [[ -n ${MOK:-} ]]; then
     cp "$MOK" "$out/mok.der"
-    sed 's|^shim_lock = \[|mok = ["mok.der"]\nshim_lock = [|' "$here/stages.toml"
-  else
-    cat "$here/stages.toml"
+    sed_args+=(-e 's|^shim_lock = \[|mok = ["mok.der"]\nshim_lock = [|')
   fi
+  sed "${sed_args[@]}" "$here/stages.toml"
 } >"$out/boot.toml"
 "$integral" predict "$out/boot.toml" --json -o "$out/prediction.json"
 "$integral" predict "$out/boot.toml" --yaml >"$out/predicted.yaml"
 predict_s=$(since "$t")
 
-echo "== booting under QEMU (accel=${ACCEL:-tcg}) + OVMF (Secure Boot, Microsoft's keys) + swtpm"
-vars=/usr/share/OVMF/OVMF_VARS_4M.ms.fd
-if [[ -n ${MOK:-} ]]; then
-  python3 "$here/add-mok.py" "$vars" "$MOK" "$out/OVMF_VARS.mok.fd"
-  vars=$out/OVMF_VARS.mok.fd
-fi
-OVMF_VARS=$vars "$top/examples/uefi-boot/boot.sh" "$out"
+echo "== booting under QEMU (accel=${ACCEL:-tcg}) + OVMF (Secure Boot, Microsoft's keys${MOK:+, a MOK}$([[ ${BOOT_ENTRY:-1} == 0 ]] || echo ", boot option Boot0005")) + swtpm"
+# The guest's variable store: Microsoft's keys, plus what the installed system wrote there (its
+# boot option; a MOK when asked)
+var_args=()
+[[ ${BOOT_ENTRY:-1} == 0 ]] || var_args+=(--boot-entry "${entry/:disk.img:/:$out/disk.img:}")
+[[ -z ${MOK:-} ]] || var_args+=(--mok "$MOK")
+python3 "$here/efi-vars.py" /usr/share/OVMF/OVMF_VARS_4M.ms.fd "$out/OVMF_VARS.fd" "${var_args[@]}"
+OVMF_VARS=$out/OVMF_VARS.fd "$top/examples/uefi-boot/boot.sh" "$out"
 boot_s=$(cat "$out/boot.seconds")
 
 t=$(now)

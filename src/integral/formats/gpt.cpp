@@ -73,6 +73,13 @@ GptData efi_gpt_data(std::span<const uint8_t> disk, const std::string& file, uin
     if (std::memcmp(e.data(), kZeroGuid, 16) == 0) continue;
     out.event.insert(out.event.end(), e.begin(), e.end());
     ++out.partitions;
+    GptPartition part;
+    part.number = static_cast<uint32_t>(i + 1);
+    std::memcpy(part.type.data(), e.data(), 16);
+    std::memcpy(part.unique.data(), e.data() + 16, 16);
+    part.first_lba = load_le64(e.data() + 32);
+    part.last_lba = load_le64(e.data() + 40);
+    out.entries.push_back(part);
   }
   for (int i = 0; i < 8; ++i)
     out.event[count_at + i] = static_cast<uint8_t>(out.partitions >> (8 * i));

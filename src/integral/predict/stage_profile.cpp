@@ -25,6 +25,11 @@
 // stage refuses such a log.
 // Each copied event keeps the log's type, data and digests, with provenance
 // "profile FILE, event #N" (N counts from 0 at the log's first event, as tpm2_eventlog does).
+//   boot_entries = ['0005:debian:disk.img:1:\EFI\debian\shimx64.efi']   boot options the
+//                  image installs (NUMBER:LABEL:DISK:PARTITION:LOADER, as efibootmgr --create
+//                  writes them): PCR 1's BootOrder and Boot#### events are recomputed with these
+//                  first and the platform's own options (the log's) after them
+//                  (predict/boot_entries.h)
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -32,13 +37,18 @@
 
 #include "integral/chain/event_type.h"
 #include "integral/eventlog/event_log.h"
+#include "integral/formats/gpt.h"
+#include "integral/predict/boot_entries.h"
 #include "integral/predict/stage.h"
+#include "integral/predict/uefi_events.h"
 #include "integral/util/error.h"
+#include "integral/util/mapped_file.h"
 
 namespace integral {
 
 std::vector<Event> run_profile_stage(StageFields& f, const StageContext& ctx) {
   std::string path = f.required_string("log");
+  const auto entries = f.strings("boot_entries").value_or(std::vector<std::string>{});
   f.finish();
   std::string file = ctx.resolve(path).string();
   const EventLog log = f.reading("log", [&] { return load_event_log(file); });
@@ -97,7 +107,24 @@ std::vector<Event> run_profile_stage(StageFields& f, const StageContext& ctx) {
       f.fail("log", fmt::format("{} has no EV_SEPARATOR in PCR {}: not a complete UEFI boot log "
                                 "(the profile ends at the firmware's separators)",
                                 file, pcr));
-  return out;
+  if (entries.empty()) return out;
+  std::vector<InstalledOption> installed;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const BootEntry b = f.reading("boot_entries", [&] {
+      return parse_boot_entry(entries[i], fmt::format("boot_entries[{}]", i));
+    });
+    auto disk = uefi::open_artifact(f, "boot_entries", b.disk, ctx);
+    const GptData gpt =
+        f.reading("boot_entries", [&] { return efi_gpt_data(disk->bytes(), disk->path()); });
+    auto part = std::find_if(gpt.entries.begin(), gpt.entries.end(),
+                             [&](const GptPartition& p) { return p.number == b.partition; });
+    if (part == gpt.entries.end())
+      f.fail("boot_entries", fmt::format("{} has no partition {}", disk->path(), b.partition));
+    installed.push_back({b.number, efi_load_option(b, *part),
+                         fmt::format("{} partition {} {}", disk->path(), b.partition, b.loader)});
+  }
+  return f.reading("boot_entries",
+                   [&] { return with_boot_options(out, installed, ctx.banks, file); });
 }
 
 }  // namespace integral
