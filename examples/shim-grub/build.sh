@@ -35,7 +35,8 @@ rm -rf "$out/base"
 
 # The ESP: 64 MiB FAT with esp/'s files, at 1 MiB of a GPT disk with fixed GUIDs.
 rm -f "$out/esp.img" "$out/disk.img"
-mkfs.vfat -C -n ESP "$out/esp.img" 65536 >/dev/null
+# a fixed volume serial: GRUB names the file system by it (search --fs-uuid 1234-abcd)
+mkfs.vfat -C -n ESP -i 1234ABCD "$out/esp.img" 65536 >/dev/null
 mcopy -s -i "$out/esp.img" "$out/esp/EFI" "$out/esp/vmlinuz" "$out/esp/initrd.img" ::/
 truncate -s 66M "$out/disk.img"
 sfdisk -q "$out/disk.img" <<'GPT'

@@ -44,7 +44,8 @@ bool is_keyword(const std::string& w) {
 
 class Lexer {
  public:
-  Lexer(std::string_view text, const std::string& name) : s_(text), name_(name) {}
+  Lexer(std::string_view text, const std::string& name, int first_line = 1)
+      : s_(text), name_(name), line_(first_line) {}
 
   std::vector<Token> tokens() {
     std::vector<Token> out;
@@ -212,7 +213,7 @@ class Lexer {
   std::string_view s_;
   const std::string& name_;
   size_t pos_ = 0;
-  int line_ = 1;
+  int line_;
 };
 
 // The parsed script.
@@ -225,6 +226,8 @@ struct Node {
   std::vector<std::pair<List, List>> branches;
   std::unique_ptr<List> otherwise;
   bool is_if = false;
+  // a function definition: its name and the block's source without braces
+  std::optional<std::pair<std::string, std::string>> function;
 };
 
 class Parser {
@@ -255,6 +258,8 @@ class Parser {
       if (!k.empty() && std::find(ends.begin(), ends.end(), k) != ends.end()) return out;
       if (k == "if") {
         out.push_back(if_node());
+      } else if (k == "function") {
+        out.push_back(function_node());
       } else if (is_keyword(k)) {
         if (k == "then" || k == "elif" || k == "else" || k == "fi")
           fail(t_[i_].line, fmt::format("'{}' without its 'if'", k));
@@ -267,6 +272,21 @@ class Parser {
         out.push_back(std::move(n));
       }
     }
+  }
+
+  // function NAME { ... }
+  Node function_node() {
+    Node n;
+    n.line = t_[i_].line;
+    ++i_;
+    const bool named = i_ < t_.size() && t_[i_].kind == Token::Kind::kWord && !t_[i_].word.block &&
+                       t_[i_].word.parts.size() == 1 && !t_[i_].word.parts[0].var;
+    if (!named || i_ + 1 >= t_.size() || !t_[i_ + 1].word.block)
+      fail(n.line, "'function' needs a name and a { ... } block");
+    const std::string& b = t_[i_ + 1].word.parts[0].text;
+    n.function.emplace(t_[i_].word.parts[0].text, b.substr(1, b.size() - 2));
+    i_ += 2;
+    return n;
   }
 
   void expect(const char* k) {
@@ -317,14 +337,22 @@ constexpr int kMaxDepth = 16;
 
 class Interp {
  public:
+  struct Function {
+    std::string body;
+    std::string source_name;
+    int line = 0;
+  };
+
   Interp(std::map<std::string, std::string> vars, const GrubWorld& world)
       : vars_(std::move(vars)), world_(world) {}
 
-  void run_source(std::string_view text, const std::string& name, bool measured_commands) {
+  // `first_line`: the line `text` starts on in its file (a block's body).
+  void run_source(std::string_view text, const std::string& name, bool measured_commands,
+                  int first_line = 1) {
     if (++depth_ > kMaxDepth) throw_bad_input(fmt::format("{}: scripts nest too deep", name));
     const bool saved = measure_;
     measure_ = measured_commands;
-    Parser p(Lexer(text, name).tokens(), name);
+    Parser p(Lexer(text, name, first_line).tokens(), name);
     const List l = p.script();
     const std::string saved_name = name_;
     name_ = name;
@@ -389,6 +417,10 @@ class Interp {
     int status = 0;
     for (const auto& n : l) {
       if (booted_) break;
+      if (n.function) {
+        functions_[n.function->first] = {n.function->second, name_, n.line};
+        continue;
+      }
       status = n.is_if ? exec_if(n) : exec_command(n);
       vars_["?"] = std::to_string(status);
     }
@@ -546,6 +578,18 @@ class Interp {
     const std::string& cmd = args[0];
     if (cmd == "normal" && !measure_) return normal(args);
     command(joined);
+    // NAME=VALUE: an assignment, measured as written
+    if (auto eq = cmd.find('=');
+        eq != std::string::npos && eq > 0 && args.size() == 1 &&
+        std::all_of(cmd.begin(), cmd.begin() + static_cast<ptrdiff_t>(eq), [](char c) {
+          return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+        })) {
+      vars_[cmd.substr(0, eq)] = cmd.substr(eq + 1);
+      return 0;
+    }
+    if (auto fn = functions_.find(cmd); fn != functions_.end()) return call(fn->second, args);
+    if (cmd == "load_env") return load_env(args);
+    if (cmd == "loadfont") return loadfont(args);
     if (cmd == "set") {
       for (size_t i = 1; i < args.size(); ++i) {
         auto eq = args[i].find('=');
@@ -606,8 +650,7 @@ class Interp {
       booted_ = true;
       return 0;
     }
-    static const char* const kReadsFiles[] = {"loadfont",
-                                              "background_image",
+    static const char* const kReadsFiles[] = {"background_image",
                                               "chainloader",
                                               "multiboot",
                                               "multiboot2",
@@ -618,14 +661,13 @@ class Interp {
                                               "xen_hypervisor",
                                               "xen_module",
                                               "cat",
-                                              "load_env",
-                                              "save_env",
+
                                               "hashsum",
                                               "sha256sum",
                                               "md5sum",
                                               "loopback",
                                               "play",
-                                              "font",
+
                                               "theme",
                                               "normal",
                                               "legacy_configfile"};
@@ -639,12 +681,20 @@ class Interp {
   // NAME; VAR (default root) names it.
   int search(const std::vector<std::string>& args) {
     std::string var = "root", name;
-    bool by_file = args[0] == "search.file", set = args[0] == "search.file";
+    char by = args[0] == "search.file"       ? 'f'
+              : args[0] == "search.fs_uuid"  ? 'u'
+              : args[0] == "search.fs_label" ? 'l'
+                                             : 0;
+    bool set = by != 0;
     std::vector<std::string> rest;
     for (size_t i = 1; i < args.size(); ++i) {
       const std::string& a = args[i];
       if (a == "--file" || a == "-f") {
-        by_file = true;
+        by = 'f';
+      } else if (a == "--fs-uuid" || a == "-u") {
+        by = 'u';
+      } else if (a == "--label" || a == "-l") {
+        by = 'l';
       } else if (a == "--set" || a == "-s") {
         set = true;
       } else if (a.rfind("--set=", 0) == 0) {
@@ -652,20 +702,39 @@ class Interp {
         var = a.substr(6);
       } else if (a == "--no-floppy" || a == "-n" || a.rfind("--hint", 0) == 0) {
       } else if (a.rfind("-", 0) == 0) {
-        fail(fmt::format("search: '{}' is not modelled (only --file)", a));
+        fail(fmt::format("search: '{}' is not modelled", a));
       } else {
         rest.push_back(a);
       }
     }
-    if (!by_file) fail("search: only --file is modelled (file system UUIDs and labels are not)");
-    if (rest.empty()) fail("search: no file name");
+    if (!by) fail("search: say what to search by (--file, --fs-uuid or --label)");
+    if (rest.empty()) fail("search: nothing to search for");
     name = rest[0];
-    if (args[0] == "search.file" && rest.size() > 1) var = rest[1];
-    for (const auto& dev : world_.devices)
-      if (world_.file(dev, name)) {
+    if (args[0].rfind("search.", 0) == 0 && rest.size() > 1) var = rest[1];
+    auto same = [](const std::string& a, const std::string& b) {  // GRUB compares these
+      return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+               return std::tolower(static_cast<unsigned char>(x)) ==
+                      std::tolower(static_cast<unsigned char>(y));
+             });
+    };
+    for (const auto& dev : world_.devices) {
+      bool hit = false;
+      if (by == 'f') {
+        hit = world_.file(dev, name).has_value();
+      } else {
+        const auto& known = by == 'u' ? world_.fs_uuids : world_.fs_labels;
+        auto it = known.find(dev);
+        if (it == known.end())
+          fail(fmt::format("search: the {} of {} is not known (the stage's {})",
+                           by == 'u' ? "file system UUID" : "label", dev,
+                           by == 'u' ? "fs_uuid" : "fs_label"));
+        hit = by == 'u' ? same(it->second, name) : it->second == name;
+      }
+      if (hit) {
         if (set) vars_[var] = dev;
         return 0;
       }
+    }
     return 1;
   }
 
@@ -700,6 +769,94 @@ class Interp {
     return 0;
   }
 
+  // A function call: its body with $1... set to the arguments (restored afterwards).
+  int call(const Function& fn, const std::vector<std::string>& args) {
+    std::map<std::string, std::optional<std::string>> saved;
+    for (size_t i = 1; i <= 9; ++i) {
+      const std::string k = std::to_string(i);
+      auto it = vars_.find(k);
+      saved[k] = it == vars_.end() ? std::nullopt : std::optional<std::string>(it->second);
+      if (i < args.size())
+        vars_[k] = args[i];
+      else
+        vars_.erase(k);
+    }
+    const int saved_line = line_;
+    const std::string saved_name = name_;
+    run_source(fn.body, fn.source_name, measure_, fn.line);
+    name_ = saved_name;
+    line_ = saved_line;
+    for (auto& [k, v] : saved) {
+      if (v)
+        vars_[k] = *v;
+      else
+        vars_.erase(k);
+    }
+    return vars_.count("?") ? std::atoi(vars_["?"].c_str()) : 0;
+  }
+
+  // load_env [-f FILE] [NAME...]: variables from the environment block ($prefix/grubenv),
+  // which GRUB reads without measuring it (the verifiers skip it).
+  int load_env(const std::vector<std::string>& args) {
+    std::string path = vars_.count("prefix") ? vars_["prefix"] + "/grubenv" : "";
+    std::vector<std::string> only;
+    for (size_t i = 1; i < args.size(); ++i) {
+      if ((args[i] == "-f" || args[i] == "--file") && i + 1 < args.size())
+        path = args[++i];
+      else if (args[i] == "-s" || args[i] == "--skip-sig")
+        continue;
+      else
+        only.push_back(args[i]);
+    }
+    auto f = file(path);
+    if (!f) return 1;
+    std::string_view text(reinterpret_cast<const char*>(f->bytes.data()), f->bytes.size());
+    if (text.rfind("# GRUB Environment Block\n", 0) != 0) return 1;
+    while (!text.empty()) {
+      auto nl = text.find('\n');
+      std::string_view line = text.substr(0, nl);
+      text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+      auto eq = line.find('=');
+      if (line.empty() || line[0] == '#' || eq == std::string_view::npos) continue;
+      std::string k(line.substr(0, eq));
+      if (!only.empty() && std::find(only.begin(), only.end(), k) == only.end()) continue;
+      std::string v;  // the block escapes '\\' and newlines with a backslash
+      for (size_t i = eq + 1; i < line.size(); ++i) {
+        if (line[i] == '\\' && i + 1 < line.size()) ++i;
+        v += line[i];
+      }
+      vars_[k] = v;
+    }
+    return 0;
+  }
+
+  // loadfont FILE|NAME: a font file on a device is read (measured); a bare name is looked up
+  // in $prefix/fonts/NAME.pf2, then in the image's memdisk, whose files GRUB reads unmeasured
+  // (the reference boot loaded Debian's unicode font from there with no PCR 9 event).
+  int loadfont(const std::vector<std::string>& args) {
+    int status = 0;
+    for (size_t i = 1; i < args.size(); ++i) {
+      const std::string& a = args[i];
+      if (a.find('/') != std::string::npos) {
+        auto f = file(a);
+        if (!f) {
+          status = 1;
+          continue;
+        }
+        run_.steps.push_back({GrubStep::Kind::kFile, a, f->bytes, f->artifact, where()});
+        continue;
+      }
+      const std::string on_device =
+          (vars_.count("prefix") ? vars_["prefix"] : std::string()) + "/fonts/" + a + ".pf2";
+      if (auto f = file(on_device)) {
+        run_.steps.push_back({GrubStep::Kind::kFile, on_device, f->bytes, f->artifact, where()});
+      } else if (!world_.file("memdisk", "/fonts/" + a + ".pf2")) {
+        status = 1;
+      }
+    }
+    return status;
+  }
+
   int normal(const std::vector<std::string>& args) {
     if (args.size() != 2) fail("normal: one configuration file is modelled");
     auto f = file(args[1]);
@@ -709,6 +866,7 @@ class Interp {
     return 0;
   }
 
+  std::map<std::string, Function> functions_;
   std::map<std::string, std::string> vars_;
   const GrubWorld& world_;
   GrubRun run_;

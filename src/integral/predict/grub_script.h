@@ -46,7 +46,9 @@ struct GrubFile {
 struct GrubWorld {
   std::function<std::optional<GrubFile>(const std::string& device, const std::string& path)> file;
   std::function<bool(const std::string& device, const std::string& path)> directory;
-  std::vector<std::string> devices;  // what `search` looks through, in order
+  std::vector<std::string> devices;              // what `search` looks through, in order
+  std::map<std::string, std::string> fs_uuids;   // device -> its file system's UUID, as GRUB
+  std::map<std::string, std::string> fs_labels;  // names it ("1234-abcd"), and label
 };
 
 struct GrubRun {

@@ -17,6 +17,8 @@
 //   device = "hd0,gpt1"                  GRUB's name for the boot device (its $root): "hd0"
 //                                         for a bare FAT disk, "hd0,gpt1" for the first GPT
 //                                         partition of the first disk
+//   fs_uuid = "1234-abcd", fs_label = "ESP"   the boot device's file system UUID and label as
+//                                         GRUB names them (search --fs-uuid / --label)
 //   shim_lock = 2                        PCR 4 measurements per kernel; 0 without shim
 // What GRUB itself runs unmeasured, seen in the reference boot of Debian 12's signed image: the
 // embedded configuration's own commands, and the memdisk file it hands to `normal`.
@@ -73,6 +75,8 @@ std::vector<Event> run_grub_stage(StageFields& f, const StageContext& ctx) {
   const std::string esp = f.required_string("esp");
   const std::string device = f.string("device").value_or("hd0,gpt1");
   const int64_t shim_lock = f.integer("shim_lock").value_or(2);
+  const auto fs_uuid = f.string("fs_uuid");
+  const auto fs_label = f.string("fs_label");
   f.finish();
   if (shim_lock < 0 || shim_lock > 4) f.fail("shim_lock", "must lie between 0 and 4");
   if (device.empty() || device.find_first_of("()/ ") != std::string::npos)
@@ -99,6 +103,8 @@ std::vector<Event> run_grub_stage(StageFields& f, const StageContext& ctx) {
   std::list<std::vector<uint8_t>> memdisk;  // memdisk files read
   GrubWorld world;
   world.devices = {device};
+  if (fs_uuid) world.fs_uuids[device] = *fs_uuid;
+  if (fs_label) world.fs_labels[device] = *fs_label;
   world.file = [&](const std::string& dev, const std::string& path) -> std::optional<GrubFile> {
     if (!safe_path(path)) return std::nullopt;
     if (dev == "memdisk") {
@@ -130,6 +136,11 @@ std::vector<Event> run_grub_stage(StageFields& f, const StageContext& ctx) {
       {"grub_platform", "efi"},
       {"grub_cpu", "x86_64"},
   };
+  // What GRUB 2.06's normal mode says it supports (grub-mkconfig's scripts test these).
+  for (const char* feature :
+       {"chainloader_bpb", "ntldr", "platform_search_hint", "default_font_path", "all_video_module",
+        "menuentry_id", "menuentry_options", "200_final", "nativedisk_cmd", "timeout_style"})
+    vars[std::string("feature_") + feature] = "y";
   if (grub.prefix)
     vars["prefix"] = (!grub.prefix->empty() && (*grub.prefix)[0] == '(')
                          ? *grub.prefix
