@@ -74,13 +74,16 @@ std::vector<PcrlockComponent> pcrlock_components(const Prediction& p, size_t& sk
       ++skipped;
       continue;
     }
-    // A UKI's sections are one component (as pcrlock's lock-uki writes them); anything else is
-    // one per artifact, a section of a file included (the kernel's command line and its initrd
-    // are two, as lock-kernel-cmdline and lock-kernel-initrd write them).
+    // A UKI's sections are one component (as pcrlock's lock-uki writes them), and so is what
+    // GRUB measures for one boot (its commands, the files it reads, the kernel shim verifies
+    // for it: each command names its own grub.cfg line); anything else is one per artifact, a
+    // section of a file included (the kernel's command line and its initrd are two, as
+    // lock-kernel-cmdline and lock-kernel-initrd write them).
     const std::string family = rule_family(e.provenance.rule);
     const std::string file =
-        family == "uki" ? artifact_file(e.provenance.artifact)
-                        : e.provenance.artifact.substr(0, e.provenance.artifact.find(", event"));
+        family == "uki"    ? artifact_file(e.provenance.artifact)
+        : family == "grub" ? std::string("boot")
+                           : e.provenance.artifact.substr(0, e.provenance.artifact.find(", event"));
     if (family + "\n" + file != key) {
       flush();
       key = family + "\n" + file;

@@ -50,5 +50,23 @@ TEST(Pcrlock, OneComponentPerArtifactRunUkiSectionsTogether) {
   EXPECT_THROW(pcrlock_components(p, skipped, 997), Error);  // 997..1000 would pass 999
 }
 
+// GRUB's events for one boot (each command naming its own grub.cfg line, the files it reads,
+// the kernel shim verifies for it) are one component, between shim's and the firmware's.
+TEST(Pcrlock, GrubsMeasurementsAreOneComponent) {
+  Prediction p;
+  p.banks = {HashAlg::kSha1, HashAlg::kSha256};
+  p.chain.events = {ev(4, "grubx64.efi", "shim/authenticode", "a"),
+                    ev(8, "grub.cfg:1", "grub/command", "b"),
+                    ev(9, "esp/vmlinuz", "grub/file", "c"),
+                    ev(4, "esp/vmlinuz", "grub/shim-lock-authenticode", "d"),
+                    ev(8, "grub.cfg:7", "grub/kernel-cmdline", "e"),
+                    ev(5, "disk.img", "uefi/gpt", "f")};
+  size_t skipped = 0;
+  const auto cs = pcrlock_components(p, skipped, 100);
+  ASSERT_EQ(cs.size(), 3u);
+  EXPECT_EQ(cs[1].name, "101-integral-2-grub-boot.pcrlock");
+  EXPECT_EQ(cs[1].records, 4u);
+}
+
 }  // namespace
 }  // namespace integral
