@@ -69,6 +69,30 @@ else
   diff <(jq -S . "$WORK/refstate.json") <(jq -S . "$WORK/refstate-log.json") | head -20
 fi
 
+# SbatLevel given as a level: the one shim 16.1 writes on a machine without one ("previous",
+# from its .sbatlevel section; here taken from the guest's log) predicts the same PCRs; a newer
+# level the machine already holds changes PCR 7 alone.
+level_hex=$(tpm2_eventlog "$out/eventlog.bin" 2>/dev/null |
+  awk '/UnicodeName: SbatLevel/ { s = 1 } s && /VariableData:/ { gsub(/"/, "", $2); print $2; exit }')
+with_level() { # BOOT.toml LEVEL-HEX OUT.toml: sbat_level set to that level, as a TOML string
+  python3 -c 'import json, sys
+level = json.dumps(bytes.fromhex(sys.argv[2]).decode())
+lines = [l + ("\nsbat_level = " + level if l.startswith("shim = ") else "") for l in open(sys.argv[1]).read().split("\n")]
+open(sys.argv[3], "w").write("\n".join(lines))' "$@"
+}
+with_level "$out/boot.toml" "$level_hex" "$out/sbat.toml"
+with_level "$out/boot.toml" "$(printf 'sbat,1,2099010100\nshim,9\n' | xxd -p | tr -d '\n')" "$out/sbat-newer.toml"
+values() { "$INTEGRAL" predict "$1" | grep -E '^ +[0-9]+ +sha(1|256|384|512) '; }
+values "$out/boot.toml" >"$WORK/p0.txt"
+values "$out/sbat.toml" >"$WORK/p1.txt"
+values "$out/sbat-newer.toml" >"$WORK/p2.txt"
+changed=$(diff "$WORK/p0.txt" "$WORK/p2.txt" | awk '/^>/ { print $2 }' | sort -u | tr '\n' ' ')
+if [[ -n $level_hex ]] && cmp -s "$WORK/p0.txt" "$WORK/p1.txt" && [[ $changed == "7 " ]]; then
+  ok "sbat_level: the guest's level given as text predicts the same PCRs; a newer one changes PCR 7 alone"
+else
+  bad "sbat_level: level ${level_hex:-missing}, same=$(cmp -s "$WORK/p0.txt" "$WORK/p1.txt" && echo yes || echo no), changed '$changed'"
+fi
+
 sel="sha1:0-9,14,16+sha256:0-9,14,16+sha384:0-9,14,16+sha512:0-9,14,16"
 sel=${sel//0-9/0,1,2,3,4,5,6,7,8,9}
 logsel=${sel//,16/}

@@ -17,7 +17,10 @@
 //   db = "db.esl"                       the variable's contents); the first place shim looks
 //   mok = ["mok.der", ...]              X.509 certificates enrolled as MOKs, in MokList order
 //                                       (one signature list each, as MokManager enrolls them)
-//   sbat_level = "previous"             or "latest": which of shim's levels the machine holds
+//   sbat_level = "previous"             or "latest": which of shim's levels the machine holds;
+//                                       or the level itself ("sbat,1,2024010900\nshim,4\n..."):
+//                                       a machine whose SbatLevel is newer than this shim's
+//                                       (shim keeps it), or a shim without .sbatlevel
 //   images = ["esp/EFI/BOOT/grubx64.efi"]  what shim starts (authority, then PCR 4)
 //   shim_lock = ["esp/vmlinuz"]         what is verified later through shim's protocol (the
 //                                       kernel GRUB loads): its authority, when it is a new one
@@ -123,17 +126,18 @@ std::vector<Event> run_shim_stage(StageFields& f, const StageContext& ctx) {
   auto later = f.strings("shim_lock").value_or(std::vector<std::string>{});
   f.finish();
   if (db_log && db_file) f.fail("db_log", "give 'db' or 'db_log', not both");
-  if (sbat != "previous" && sbat != "latest")
-    f.fail("sbat_level", fmt::format("'{}' is not previous or latest", sbat));
+  const bool literal = sbat.rfind("sbat,", 0) == 0;
+  if (sbat != "previous" && sbat != "latest" && !literal)
+    f.fail("sbat_level", fmt::format("'{}' is not previous, latest or a level (sbat,1,...)", sbat));
 
   auto shim = uefi::open_artifact(f, "shim", shim_path, ctx);
   const ShimBuild b = f.reading("shim", [&] { return read_shim(shim->bytes(), shim->path()); });
   if (b.vendor_db)
     f.fail("shim", fmt::format("{} carries a vendor db, not a certificate: not modelled yet",
                                shim->path()));
-  if (b.sbat_previous.empty())
+  if (b.sbat_previous.empty() && !literal)
     f.fail("shim", fmt::format("{} has no .sbatlevel section (shim before 15.7): give the "
-                               "level another way",
+                               "level itself in sbat_level",
                                shim->path()));
 
   // MokListRT: the vendor certificate's list, then the machine's MokList.
@@ -154,13 +158,14 @@ std::vector<Event> run_shim_stage(StageFields& f, const StageContext& ctx) {
   mx.description = "MokListX: shim's built-in deny list";
   mx.provenance = {shim->path(), "shim/moklistx", std::nullopt};
   out.push_back(std::move(mx));
-  const std::string& level = sbat == "latest" ? b.sbat_latest : b.sbat_previous;
+  const std::string& level = literal ? sbat : sbat == "latest" ? b.sbat_latest : b.sbat_previous;
   Event sl = uefi::data_event(
       7, ev::kEfiVariableAuthority,
       uefi::variable_data(uefi::kShimLockGuid, "SbatLevel",
                           std::span(reinterpret_cast<const uint8_t*>(level.data()), level.size())),
       ctx.banks);
-  sl.description = fmt::format("SbatLevel ({} level of shim)", sbat);
+  sl.description =
+      literal ? "SbatLevel (given)" : fmt::format("SbatLevel ({} level of shim)", sbat);
   sl.provenance = {shim->path(), "shim/sbatlevel", std::nullopt};
   out.push_back(std::move(sl));
   const uint8_t trusted[] = {1};
