@@ -505,7 +505,7 @@ class Interp {
   }
 
   // GRUB's test: -o binds loosest, then -a, then !, then the primaries.
-  bool test(const std::vector<std::string>& a, size_t& i, int level) const {
+  bool test(const std::vector<std::string>& a, size_t& i, int level) {
     if (level == 0) {
       bool v = test(a, i, 1);
       while (i < a.size() && a[i] == "-o") {
@@ -545,8 +545,9 @@ class Interp {
           return exists(arg, 'f');
         case 'd':
           return exists(arg, 'd');
-        case 's': {
+        case 's': {  // GRUB opens the file for its size: measured (PCR 9), as any file read
           auto f = file(arg);
+          if (f) run_.steps.push_back({GrubStep::Kind::kFile, arg, f->bytes, f->artifact, where()});
           return f && !f->bytes.empty();
         }
         default:
@@ -796,7 +797,8 @@ class Interp {
   }
 
   // load_env [-f FILE] [NAME...]: variables from the environment block ($prefix/grubenv),
-  // which GRUB reads without measuring it (the verifiers skip it).
+  // which GRUB measures like any file it reads (PCR 9, named as opened: seen in the reference
+  // boot).
   int load_env(const std::vector<std::string>& args) {
     std::string path = vars_.count("prefix") ? vars_["prefix"] + "/grubenv" : "";
     std::vector<std::string> only;
@@ -810,6 +812,7 @@ class Interp {
     }
     auto f = file(path);
     if (!f) return 1;
+    run_.steps.push_back({GrubStep::Kind::kFile, path, f->bytes, f->artifact, where()});
     std::string_view text(reinterpret_cast<const char*>(f->bytes.data()), f->bytes.size());
     if (text.rfind("# GRUB Environment Block\n", 0) != 0) return 1;
     while (!text.empty()) {

@@ -145,9 +145,9 @@ TEST(GrubScript, RefusesWhatItDoesNotModel) {
 // What grub-mkconfig writes for Debian 12 (00_header, 10_linux), trimmed: the expected commands
 // are GRUB's rule applied by hand and match the reference boot of Debian's signed GRUB
 // (examples/shim-grub/grub.cfg): a function definition is not measured, its call and body are;
-// NAME=VALUE is measured as written; "${unset}" in quotes is an empty word; load_env reads the
-// environment block unmeasured; a font found in the memdisk is not measured, one on the device
-// is (PCR 9).
+// NAME=VALUE is measured as written; "${unset}" in quotes is an empty word; `[ -s FILE ]` and
+// load_env read the environment block, measured each time as the file it is (PCR 9); a font found
+// in the memdisk is not measured, one on the device is (PCR 9).
 TEST(GrubScript, GrubMkconfigOutput) {
   World w;
   w.files["hd0,gpt1:/vmlinuz"] = "MZ";
@@ -178,8 +178,10 @@ TEST(GrubScript, GrubMkconfigOutput) {
       w.world, false);
   const std::vector<std::string> expect = {
       "cmd [ -s (hd0,gpt1)/EFI/debian/grubenv ]",
+      "file (hd0,gpt1)/EFI/debian/grubenv",
       "cmd set have_grubenv=true",
       "cmd load_env",
+      "file (hd0,gpt1)/EFI/debian/grubenv",
       "cmd [  ]",
       "cmd set default=0",
       "cmd [ xy = xy ]",

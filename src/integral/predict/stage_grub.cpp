@@ -19,6 +19,10 @@
 //                                         partition of the first disk
 //   fs_uuid = "1234-abcd", fs_label = "ESP"   the boot device's file system UUID and label as
 //                                         GRUB names them (search --fs-uuid / --label)
+//   devices = ["hd0,gpt2=boot"]          more devices GRUB can read, each a folder with its
+//                                         files (a /boot partition: the tree its image is made
+//                                         from), searched after the boot device
+//   fs_uuids = ["hd0,gpt2=0e8c...", ...]  their file system UUIDs
 //   shim_lock = 2                        PCR 4 measurements per kernel; 0 without shim
 // What GRUB itself runs unmeasured, seen in the reference boot of Debian 12's signed image: the
 // embedded configuration's own commands, and the memdisk file it hands to `normal`.
@@ -77,6 +81,8 @@ std::vector<Event> run_grub_stage(StageFields& f, const StageContext& ctx) {
   const int64_t shim_lock = f.integer("shim_lock").value_or(2);
   const auto fs_uuid = f.string("fs_uuid");
   const auto fs_label = f.string("fs_label");
+  const auto more = f.strings("devices").value_or(std::vector<std::string>{});
+  const auto uuids = f.strings("fs_uuids").value_or(std::vector<std::string>{});
   f.finish();
   if (shim_lock < 0 || shim_lock > 4) f.fail("shim_lock", "must lie between 0 and 4");
   if (device.empty() || device.find_first_of("()/ ") != std::string::npos)
@@ -92,6 +98,23 @@ std::vector<Event> run_grub_stage(StageFields& f, const StageContext& ctx) {
   const std::filesystem::path esp_dir = ctx.resolve(esp);
   if (!std::filesystem::is_directory(esp_dir))
     f.fail("esp", fmt::format("{} is not a folder", esp_dir.string()));
+  std::map<std::string, std::filesystem::path> folders = {{device, esp_dir}};
+  std::vector<std::string> order = {device};
+  auto split = [&](std::string_view key, const std::string& item) {
+    auto eq = item.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == item.size())
+      f.fail(key, fmt::format("'{}' is not DEVICE=VALUE", item));
+    return std::pair(item.substr(0, eq), item.substr(eq + 1));
+  };
+  for (const auto& d : more) {
+    auto [name, folder] = split("devices", d);
+    const auto dir = ctx.resolve(folder);
+    if (!std::filesystem::is_directory(dir) || folders.count(name))
+      f.fail("devices", fmt::format("'{}': {} is not a folder, or the device is named twice", d,
+                                    dir.string()));
+    folders[name] = dir;
+    order.push_back(name);
+  }
   // $cmdpath: the folder of the image on the boot device, when the image lies inside `esp`.
   std::string cmd_dir = "/EFI/BOOT";
   {
@@ -102,9 +125,14 @@ std::vector<Event> run_grub_stage(StageFields& f, const StageContext& ctx) {
   std::list<MappedFile> mapped;             // the boot device's files read, kept mapped
   std::list<std::vector<uint8_t>> memdisk;  // memdisk files read
   GrubWorld world;
-  world.devices = {device};
+  world.devices = order;
   if (fs_uuid) world.fs_uuids[device] = *fs_uuid;
   if (fs_label) world.fs_labels[device] = *fs_label;
+  for (const auto& u : uuids) {
+    auto [name, uuid] = split("fs_uuids", u);
+    if (!folders.count(name)) f.fail("fs_uuids", fmt::format("'{}': no such device", u));
+    world.fs_uuids[name] = uuid;
+  }
   world.file = [&](const std::string& dev, const std::string& path) -> std::optional<GrubFile> {
     if (!safe_path(path)) return std::nullopt;
     if (dev == "memdisk") {
@@ -114,11 +142,11 @@ std::vector<Event> run_grub_stage(StageFields& f, const StageContext& ctx) {
       memdisk.push_back(std::move(*b));
       return GrubFile{"(memdisk)" + path + " of " + image->path(), memdisk.back()};
     }
-    if (dev != device) return std::nullopt;
+    auto folder = folders.find(dev);
+    if (folder == folders.end()) return std::nullopt;
+    const auto rel = path.find_first_not_of('/');
     const std::filesystem::path p =
-        esp_dir / path.substr(path.find_first_not_of('/') == std::string::npos
-                                  ? path.size()
-                                  : path.find_first_not_of('/'));
+        folder->second / path.substr(rel == std::string::npos ? path.size() : rel);
     std::error_code ec;
     if (!std::filesystem::is_regular_file(p, ec)) return std::nullopt;
     ctx.resolve(p.string());  // a boot input
@@ -126,9 +154,10 @@ std::vector<Event> run_grub_stage(StageFields& f, const StageContext& ctx) {
     return GrubFile{p.string(), mapped.back().bytes()};
   };
   world.directory = [&](const std::string& dev, const std::string& path) {
-    if (dev != device || !safe_path(path)) return false;
+    auto folder = folders.find(dev);
+    if (folder == folders.end() || !safe_path(path)) return false;
     std::error_code ec;
-    return std::filesystem::is_directory(esp_dir / ("." + path), ec);
+    return std::filesystem::is_directory(folder->second / ("." + path), ec);
   };
   std::map<std::string, std::string> vars = {
       {"root", device},
