@@ -68,44 +68,14 @@ boot_s=$(cat "$out/boot.seconds")
 
 t=$(now)
 echo "== verifying the guest's PCRs and event log against the prediction"
-banks=(sha1 sha256 sha384 sha512)
-sel=$(printf '+%s:0,1,2,3,4,5,6,7,8,9,11,12,13,14,15,16,23' "${banks[@]}")
-sel=${sel#+}
-logsel=$(printf '+%s:0,1,2,3,4,5,6,7,8,9,11,12,13,14,15,23' "${banks[@]}")
-logsel=${logsel#+}
-rc=0
-"$integral" verify --expect "$out/prediction.json" --pcrs "$out/observed.yaml" --select "$sel" \
-  >"$out/verify-pcrs.txt" || rc=$?
-lrc=0
-"$integral" verify --log "$out/eventlog.bin" --expect "$out/prediction.json" \
-  --pcrs "$out/observed.yaml" --select "$logsel" >"$out/verify-log.txt" || lrc=$?
-"$integral" verify --log "$out/eventlog.bin" --expect "$out/prediction.json" \
-  --pcrs "$out/observed.yaml" --select "$logsel" --json >"$out/verify-log.json" || true
+example_verify "$out"
 verify_s=$(since "$t")
 
-sha256_of() { # PCR YAML: the sha256 bank's value, lower case, from tpm2_pcrread's layout
-  awk -v p="$1" '$1 == "sha256:" { s = 1; next } /^  [a-z]/ { s = 0 }
-    s { sub(/:/, " "); if ($1 == p) { sub(/^0x/, "", $2); print tolower($2) } }' "$2"
-}
 source_of() { # where a PCR's predicted events come from: the stages' rules
   jq -r --argjson p "$1" '[.events[] | select(.pcr == $p) | .rule | split("/")[0]] | unique |
     if length == 0 then "reset" else join("+") end' "$out/prediction.json"
 }
-log_verdict() {
-  jq -r --argjson p "$1" 'if ([.prediction.divergences[] | select(.pcr == $p)] | length) == 0
-    then "MATCH" else "DIFFERS" end' "$out/verify-log.json"
-}
-printf '%-3s %-26s %-64s %-8s %s\n' PCR source "sha256 predicted / observed" value "log events"
-for p in 0 1 2 3 4 5 6 7 8 9 14 16; do
-  pv=$(sha256_of "$p" "$out/predicted.yaml")
-  ov=$(sha256_of "$p" "$out/observed.yaml")
-  verdict=MATCH
-  [[ $pv == "$ov" ]] || verdict=MISMATCH
-  lv=$(log_verdict "$p")
-  ((p == 16)) && lv="(not logged)"
-  printf '%-3s %-26s %s\n%-30s %s %-8s %s\n' "$p" "$(source_of "$p")" "${pv#0x}" "" "${ov#0x}" \
-    "$verdict" "$lv"
-done
+example_table "$out" source_of 0 1 2 3 4 5 6 7 8 9 14 16
 echo "timing: build ${build_s}s, predict ${predict_s}s, boot ${boot_s}s (swtpm start to QEMU exit), verify ${verify_s}s"
 tail -1 "$out/verify-log.txt" | sed 's/^/event log: /'
 tail -1 "$out/verify-pcrs.txt"

@@ -68,27 +68,9 @@ boot_s=$(cat "$out/boot.seconds")
 
 t=$(now)
 echo "== verifying the guest's PCRs and event log against the prediction"
-# PCRs: every PCR but 10 (IMA's boot_aggregate: not predicted yet) and the DRTM PCRs 17-22.
-# The log: the same but 16, which the initramfs extends without logging.
-banks=(sha1 sha256 sha384 sha512)
-sel=$(printf '+%s:0,1,2,3,4,5,6,7,8,9,11,12,13,14,15,16,23' "${banks[@]}")
-sel=${sel#+}
-logsel=$(printf '+%s:0,1,2,3,4,5,6,7,8,9,11,12,13,14,15,23' "${banks[@]}")
-logsel=${logsel#+}
-rc=0
-"$integral" verify --expect "$out/prediction.json" --pcrs "$out/observed.yaml" --select "$sel" \
-  >"$out/verify-pcrs.txt" || rc=$?
-lrc=0
-"$integral" verify --log "$out/eventlog.bin" --expect "$out/prediction.json" \
-  --pcrs "$out/observed.yaml" --select "$logsel" >"$out/verify-log.txt" || lrc=$?
-"$integral" verify --log "$out/eventlog.bin" --expect "$out/prediction.json" \
-  --pcrs "$out/observed.yaml" --select "$logsel" --json >"$out/verify-log.json" || true
+example_verify "$out"
 verify_s=$(since "$t")
 
-sha256_of() { # PCR YAML: the sha256 bank's value, lower case, from tpm2_pcrread's layout
-  awk -v p="$1" '$1 == "sha256:" { s = 1; next } /^  [a-z]/ { s = 0 }
-    s { sub(/:/, " "); if ($1 == p) { sub(/^0x/, "", $2); print tolower($2) } }' "$2"
-}
 # Where each PCR's predicted events come from: the profile (copied from the reference log),
 # the artifacts, or both.
 source_of() {
@@ -98,21 +80,7 @@ source_of() {
     elif any(. == "profile/copy") then "profile+artifacts"
     else "artifacts" end' "$out/prediction.json"
 }
-log_verdict() { # does the log's event sequence for this PCR equal the predicted one (4 banks)?
-  jq -r --argjson p "$1" 'if ([.prediction.divergences[] | select(.pcr == $p)] | length) == 0
-    then "MATCH" else "DIFFERS" end' "$out/verify-log.json"
-}
-printf '%-3s %-17s %-64s %-8s %s\n' PCR source "sha256 predicted / observed" value "log events"
-for p in 0 1 2 3 4 5 6 7 8 9 11 12 16; do
-  pv=$(sha256_of "$p" "$out/predicted.yaml")
-  ov=$(sha256_of "$p" "$out/observed.yaml")
-  verdict=MATCH
-  [[ $pv == "$ov" ]] || verdict=MISMATCH
-  lv=$(log_verdict "$p")
-  ((p == 16)) && lv="(not logged)"
-  printf '%-3s %-17s %s\n%-21s %s %-8s %s\n' "$p" "$(source_of "$p")" "${pv#0x}" "" "${ov#0x}" \
-    "$verdict" "$lv"
-done
+example_table "$out" source_of 0 1 2 3 4 5 6 7 8 9 11 12 16
 echo "timing: build ${build_s}s, predict ${predict_s}s, boot ${boot_s}s (swtpm start to QEMU exit), verify ${verify_s}s"
 tail -1 "$out/verify-log.txt" | sed 's/^/event log: /'
 cat "$out/verify-pcrs.txt" | tail -1
