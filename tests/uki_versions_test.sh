@@ -2,6 +2,7 @@
 # Stage "uki" against the systemd-measure of each modelled systemd version that Debian ships,
 # with UKIs built from that version's own stub: 252 (the host's), 254 (bookworm-backports,
 # scripts/peers/systemd-254.sh) and 257 (a trixie root, scripts/peers/systemd-257-chroot.sh).
+# 254's and 257's own ukify build UKIs too, whose --measure output the prediction must equal.
 # Each UKI carries every section its stub measures (.uname, .sbat from 254, .ucode from 257) and
 # the boot description names no systemd_version: the stage takes it from .sdmagic. For 257 the
 # UKI is also built by ukify, whose --measure output is the reference. Then the refusals: a
@@ -135,6 +136,36 @@ if peer 254 systemd-254.sh; then
   # The stub's .sdmagic outranks a contradicting systemd_version.
   toml c254.toml "" 'uki = "v254/uki.efi"\nsystemd_version = 252\n'
   expect_refusal "systemd_version 252 on a 254 stub" c254.toml "systemd-stub 254" .sdmagic
+  # 254's own ukify (from its source package, scripts/peers/systemd-254.sh) builds a UKI on 254's
+  # stub; its --measure (254's systemd-measure) and integral's prediction of that UKI agree for
+  # each phase path. Debian's python3 runs it (python3-pefile; not whatever python3 PATH has).
+  if /usr/bin/python3 -c 'import pefile' 2>/dev/null; then
+    k=k254
+    inputs $k 7
+    mkdir -p $k/tools
+    printf '#!/bin/sh\nLD_LIBRARY_PATH=%s exec %s "$@"\n' "$p254/usr/lib/x86_64-linux-gnu/systemd" \
+      "$m254" >$k/tools/systemd-measure
+    chmod +x $k/tools/systemd-measure
+    openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out $k/key.pem 2>/dev/null
+    openssl pkey -in $k/key.pem -pubout -out $k/pub.pem
+    if /usr/bin/python3 "$p254/ukify.py" build --linux=$k/linux --initrd=$k/initrd \
+      --cmdline=@$k/cmdline --os-release=@$k/osrel --uname="$(cat $k/uname)" --devicetree=$k/dtb \
+      --pcrpkey=$k/pub.pem --stub="$STUB" --tools=$k/tools --measure --output=$k/uki.efi \
+      >$k/measure.txt 2>&1; then
+      for phase in enter-initrd enter-initrd:leave-initrd; do
+        toml $k/p.toml "$phase" 'uki = "uki.efi"\n'
+        for bank in "${BANKS[@]}"; do
+          expect_equal "ukify 254's UKI, phase '$phase' $bank" \
+            "$(sed -n "/Phase <$phase>/,/sha512/ s/^11:$bank=//p" $k/measure.txt)" \
+            "$(predicted_pcr $k/p.toml $bank 11)"
+        done
+      done
+    else
+      bad "ukify 254 build failed: $(tail -3 $k/measure.txt)"
+    fi
+  else
+    skipped+=("ukify 254: Debian's python3 has no pefile (python3-pefile, scripts/deps/uefi.list)")
+  fi
 else
   skipped+=("systemd 254: $(cat peer254.err)")
 fi
