@@ -185,19 +185,25 @@ if peer 257 systemd-257-chroot.sh; then
     in=$(mktemp -d "$p257/tmp/integral-uki.XXXXXX")
     trap 'rm -rf "$in"; cleanup' EXIT
     inputs "$in" 7
-    chroot "$p257" ukify build --linux=/tmp/${in##*/}/linux --initrd=/tmp/${in##*/}/initrd \
-      --microcode=/tmp/${in##*/}/ucode --os-release=@/tmp/${in##*/}/osrel \
-      --cmdline=@/tmp/${in##*/}/cmdline --uname=6.1.0-7-amd64 --splash=/tmp/${in##*/}/splash \
-      --devicetree=/tmp/${in##*/}/dtb --pcrpkey=/tmp/${in##*/}/pcrpkey \
-      --measure --output=/tmp/${in##*/}/uki.efi >ukify.out 2>&1 ||
-      bad "ukify build: $(tail -3 ukify.out)"
-    cp "$in/uki.efi" ukify.efi
-    for phase in enter-initrd enter-initrd:leave-initrd:sysinit:ready; do
-      toml ukify.toml "$phase" 'uki = "ukify.efi"\n'
-      for bank in "${BANKS[@]}"; do
-        want=$(awk -v p="# PCR[11] Phase <$phase>" -v b="11:$bank=" \
-          '$0 == p { on = 1; next } /^#/ { on = 0 } on && index($0, b) == 1 { print substr($0, length(b) + 1) }' ukify.out)
-        expect_equal "ukify 257 UKI phase '$phase' $bank" "$want" "$(predicted_pcr ukify.toml $bank 11)"
+    for ucode in with without; do # with and without .ucode (257 measures it after .initrd)
+      mc=()
+      [[ $ucode == without ]] || mc=(--microcode=/tmp/${in##*/}/ucode)
+      chroot "$p257" ukify build --linux=/tmp/${in##*/}/linux --initrd=/tmp/${in##*/}/initrd \
+        "${mc[@]}" --os-release=@/tmp/${in##*/}/osrel \
+        --cmdline=@/tmp/${in##*/}/cmdline --uname=6.1.0-7-amd64 --splash=/tmp/${in##*/}/splash \
+        --devicetree=/tmp/${in##*/}/dtb --pcrpkey=/tmp/${in##*/}/pcrpkey \
+        --measure --output=/tmp/${in##*/}/uki.efi >ukify.out 2>&1 ||
+        bad "ukify build ($ucode .ucode): $(tail -3 ukify.out)"
+      cp "$in/uki.efi" ukify.efi
+      rm -f "$in/uki.efi"
+      for phase in enter-initrd enter-initrd:leave-initrd:sysinit:ready; do
+        toml ukify.toml "$phase" 'uki = "ukify.efi"\n'
+        for bank in "${BANKS[@]}"; do
+          want=$(awk -v p="# PCR[11] Phase <$phase>" -v b="11:$bank=" \
+            '$0 == p { on = 1; next } /^#/ { on = 0 } on && index($0, b) == 1 { print substr($0, length(b) + 1) }' ukify.out)
+          expect_equal "ukify 257 UKI ($ucode .ucode) phase '$phase' $bank" "$want" \
+            "$(predicted_pcr ukify.toml $bank 11)"
+        done
       done
     done
   fi
