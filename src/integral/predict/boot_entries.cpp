@@ -11,6 +11,7 @@
 #include "integral/predict/uefi_events.h"
 #include "integral/util/bytes.h"
 #include "integral/util/error.h"
+#include "integral/util/number.h"
 
 namespace integral {
 
@@ -39,17 +40,20 @@ BootEntry parse_boot_entry(std::string_view text, const std::string& what) {
   if (parts.size() != 5)
     throw_bad_input(fmt::format("{}: '{}' is not NUMBER:LABEL:DISK:PARTITION:LOADER", what, text));
   BootEntry e;
-  const auto num = parts[0];
-  if (num.size() != 4 || !std::all_of(num.begin(), num.end(), ::isxdigit))
-    throw_bad_input(fmt::format("{}: '{}' is not a 4-digit hex boot option number", what, num));
-  e.number = static_cast<uint16_t>(std::stoul(std::string(num), nullptr, 16));
+  // 4 hex digits, and a decimal partition number from 1 (parse_uint takes no sign or space)
+  const auto num = parse_uint("0x" + std::string(parts[0]));
+  if (parts[0].size() != 4 || !num)
+    throw_bad_input(
+        fmt::format("{}: '{}' is not a 4-digit hex boot option number", what, parts[0]));
+  e.number = static_cast<uint16_t>(*num);
   e.label = std::string(parts[1]);
   e.disk = std::string(parts[2]);
-  const auto part = parts[3];
-  if (part.empty() || part.size() > 3 || !std::all_of(part.begin(), part.end(), ::isdigit) ||
-      std::stoul(std::string(part)) == 0)
-    throw_bad_input(fmt::format("{}: '{}' is not a partition number", what, part));
-  e.partition = static_cast<uint32_t>(std::stoul(std::string(part)));
+  const auto part = parts[3].find_first_not_of("0123456789") == std::string_view::npos
+                        ? parse_uint(parts[3])
+                        : std::nullopt;
+  if (!part || *part == 0 || *part > 999)
+    throw_bad_input(fmt::format("{}: '{}' is not a partition number", what, parts[3]));
+  e.partition = static_cast<uint32_t>(*part);
   e.loader = std::string(parts[4]);
   if (e.label.empty() || e.disk.empty() || e.loader.empty() || e.loader[0] != '\\')
     throw_bad_input(
@@ -100,9 +104,10 @@ std::vector<Event> with_boot_options(const std::vector<Event>& events,
     if (v->name == "BootOrder") {
       for (size_t k = 0; k + 1 < v->data.size(); k += 2)
         order.push_back(static_cast<uint16_t>(v->data[k] | v->data[k + 1] << 8));
-    } else if (v->name.size() == 8 && v->name.rfind("Boot", 0) == 0 &&
-               std::all_of(v->name.begin() + 4, v->name.end(), ::isxdigit)) {
-      platform[static_cast<uint16_t>(std::stoul(v->name.substr(4), nullptr, 16))] = &e;
+    } else if (auto n = v->name.size() == 8 && v->name.starts_with("Boot")
+                            ? parse_uint("0x" + v->name.substr(4))
+                            : std::nullopt) {
+      platform[static_cast<uint16_t>(*n)] = &e;
     }
   }
   if (!first || order.empty())
@@ -120,11 +125,8 @@ std::vector<Event> with_boot_options(const std::vector<Event>& events,
   for (uint16_t n : new_order) append_le16(order_bytes, n);
   auto variable = [&](const std::string& name, const std::vector<uint8_t>& data,
                       const std::string& artifact) {
-    Event e;
-    e.pcr = 1;
-    e.type = ev::kEfiVariableBoot;
-    e.digests = uefi::hash_banks(banks, data);
-    e.data = uefi::variable_data(uefi::kGlobalGuid, name, data);
+    Event e = uefi::measured_event(1, ev::kEfiVariableBoot,
+                                   uefi::variable_data(uefi::kGlobalGuid, name, data), data, banks);
     e.description = describe_event(ev::kEfiVariableBoot, e.data);
     e.provenance = {artifact, "profile/boot-option", std::nullopt};
     return e;

@@ -346,9 +346,10 @@ class Interp {
   Interp(std::map<std::string, std::string> vars, const GrubWorld& world)
       : vars_(std::move(vars)), world_(world) {}
 
-  // `first_line`: the line `text` starts on in its file (a block's body).
-  void run_source(std::string_view text, const std::string& name, bool measured_commands,
-                  int first_line = 1) {
+  // Runs `text`; its last command's status. `first_line`: the line `text` starts on in its
+  // file (a block's body).
+  int run_source(std::string_view text, const std::string& name, bool measured_commands,
+                 int first_line = 1) {
     if (++depth_ > kMaxDepth) throw_bad_input(fmt::format("{}: scripts nest too deep", name));
     const bool saved = measure_;
     measure_ = measured_commands;
@@ -356,10 +357,11 @@ class Interp {
     const List l = p.script();
     const std::string saved_name = name_;
     name_ = name;
-    exec(l);
+    const int status = exec(l);
     name_ = saved_name;
     measure_ = saved;
     --depth_;
+    return status;
   }
 
   // The default entry, when the scripts ended without booting.
@@ -373,7 +375,8 @@ class Interp {
                       "without a key press",
                       name));
     const MenuEntry* e = nullptr;
-    if (!def.empty() && std::all_of(def.begin(), def.end(), ::isdigit)) {
+    if (!def.empty() &&
+        std::all_of(def.begin(), def.end(), [](char c) { return c >= '0' && c <= '9'; })) {
       size_t n = std::stoul(def.substr(0, 6));
       if (n < entries_.size()) e = &entries_[n];
     } else {
@@ -783,9 +786,7 @@ class Interp {
         vars_.erase(k);
     }
     const int saved_line = line_;
-    const std::string saved_name = name_;
-    run_source(fn.body, fn.source_name, measure_, fn.line);
-    name_ = saved_name;
+    const int status = run_source(fn.body, fn.source_name, measure_, fn.line);
     line_ = saved_line;
     for (auto& [k, v] : saved) {
       if (v)
@@ -793,7 +794,7 @@ class Interp {
       else
         vars_.erase(k);
     }
-    return vars_.count("?") ? std::atoi(vars_["?"].c_str()) : 0;
+    return status;
   }
 
   // load_env [-f FILE] [NAME...]: variables from the environment block ($prefix/grubenv),

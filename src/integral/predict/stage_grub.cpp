@@ -29,7 +29,7 @@
 #include <fmt/format.h>
 
 #include <filesystem>
-#include <list>
+#include <map>
 
 #include "integral/chain/event_type.h"
 #include "integral/formats/fat.h"
@@ -49,17 +49,6 @@ std::vector<uint8_t> nul_text(std::string_view prefix, std::string_view text) {
   d.insert(d.end(), text.begin(), text.end());
   d.push_back(0);
   return d;
-}
-
-// An EV_IPL whose digest is H(`hashed`) and whose data is `data`.
-Event ipl(unsigned pcr, std::vector<uint8_t> data, std::span<const uint8_t> hashed,
-          const StageContext& ctx) {
-  Event e;
-  e.pcr = pcr;
-  e.type = ev::kIpl;
-  e.digests = uefi::hash_banks(ctx.banks, hashed);
-  e.data = std::move(data);
-  return e;
 }
 
 bool safe_path(const std::string& p) {
@@ -122,8 +111,10 @@ std::vector<Event> run_grub_stage(StageFields& f, const StageContext& ctx) {
     if (!rel.empty() && *rel.begin() != "..") cmd_dir = "/" + rel.parent_path().generic_string();
   }
 
-  std::list<MappedFile> mapped;             // the boot device's files read, kept mapped
-  std::list<std::vector<uint8_t>> memdisk;  // memdisk files read
+  // Files read so far, each read (mapped, or copied out of the memdisk) once however often
+  // the script tests or opens it; GrubFile views stay valid (map nodes do not move).
+  std::map<std::filesystem::path, MappedFile> mapped;
+  std::map<std::string, std::optional<std::vector<uint8_t>>> memdisk;
   GrubWorld world;
   world.devices = order;
   if (fs_uuid) world.fs_uuids[device] = *fs_uuid;
@@ -137,21 +128,26 @@ std::vector<Event> run_grub_stage(StageFields& f, const StageContext& ctx) {
     if (!safe_path(path)) return std::nullopt;
     if (dev == "memdisk") {
       if (grub.memdisk.empty()) return std::nullopt;
-      auto b = fat_read_file(grub.memdisk, path, image->path() + " (memdisk)");
-      if (!b) return std::nullopt;
-      memdisk.push_back(std::move(*b));
-      return GrubFile{"(memdisk)" + path + " of " + image->path(), memdisk.back()};
+      auto it = memdisk.find(path);
+      if (it == memdisk.end())
+        it = memdisk.emplace(path, fat_read_file(grub.memdisk, path, image->path() + " (memdisk)"))
+                 .first;
+      if (!it->second) return std::nullopt;
+      return GrubFile{"(memdisk)" + path + " of " + image->path(), *it->second};
     }
     auto folder = folders.find(dev);
     if (folder == folders.end()) return std::nullopt;
     const auto rel = path.find_first_not_of('/');
     const std::filesystem::path p =
         folder->second / path.substr(rel == std::string::npos ? path.size() : rel);
-    std::error_code ec;
-    if (!std::filesystem::is_regular_file(p, ec)) return std::nullopt;
-    ctx.resolve(p.string());  // a boot input
-    mapped.emplace_back(p);
-    return GrubFile{p.string(), mapped.back().bytes()};
+    auto it = mapped.find(p);
+    if (it == mapped.end()) {
+      std::error_code ec;
+      if (!std::filesystem::is_regular_file(p, ec)) return std::nullopt;
+      ctx.resolve(p.string());  // a boot input
+      it = mapped.emplace(p, MappedFile(p)).first;
+    }
+    return GrubFile{p.string(), it->second.bytes()};
   };
   world.directory = [&](const std::string& dev, const std::string& path) {
     auto folder = folders.find(dev);
@@ -186,9 +182,9 @@ std::vector<Event> run_grub_stage(StageFields& f, const StageContext& ctx) {
       case GrubStep::Kind::kCommand:
       case GrubStep::Kind::kKernelCmdline: {
         const bool cmd = s.kind == GrubStep::Kind::kCommand;
-        Event e =
-            ipl(8, nul_text(cmd ? "grub_cmd: " : "kernel_cmdline: ", s.text),
-                std::span(reinterpret_cast<const uint8_t*>(s.text.data()), s.text.size()), ctx);
+        Event e = uefi::measured_event(
+            8, ev::kIpl, nul_text(cmd ? "grub_cmd: " : "kernel_cmdline: ", s.text),
+            std::span(reinterpret_cast<const uint8_t*>(s.text.data()), s.text.size()), ctx.banks);
         e.description = fmt::format("{}{}", cmd ? "grub_cmd: " : "kernel_cmdline: ", s.text);
         e.provenance = {s.where, cmd ? "grub/command" : "grub/kernel-cmdline", std::nullopt};
         out.push_back(std::move(e));
@@ -196,17 +192,18 @@ std::vector<Event> run_grub_stage(StageFields& f, const StageContext& ctx) {
       }
       case GrubStep::Kind::kFile:
       case GrubStep::Kind::kKernel: {
-        Event e = ipl(9, nul_text("", s.text), s.bytes, ctx);
+        Event e = uefi::measured_event(9, ev::kIpl, nul_text("", s.text), s.bytes, ctx.banks);
         e.description = fmt::format("GRUB reads {}", s.text);
         e.provenance = {s.artifact, "grub/file", std::nullopt};
         out.push_back(std::move(e));
-        if (s.kind == GrubStep::Kind::kFile) break;
+        if (s.kind == GrubStep::Kind::kFile || shim_lock == 0) break;
         const PeImage pe = f.reading("esp", [&] { return parse_pe(s.bytes, s.artifact); });
+        const std::vector<Digest> digests = authenticode_digests(s.bytes, pe, ctx.banks);
         for (int64_t i = 0; i < shim_lock; ++i) {
           Event k;
           k.pcr = 4;
           k.type = ev::kEfiBootServicesApplication;
-          k.digests = authenticode_digests(s.bytes, pe, ctx.banks);
+          k.digests = digests;
           k.description =
               fmt::format("shim verifies {} for GRUB ({} of {})", s.text, i + 1, shim_lock);
           k.provenance = {s.artifact, "grub/shim-lock-authenticode", std::nullopt};

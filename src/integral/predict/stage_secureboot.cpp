@@ -148,7 +148,8 @@ std::vector<Event> authority_events(StageFields& f, const StageContext& ctx,
   for (const auto& image : s.images) {
     auto in = uefi::open_artifact(f, "authorities", image, ctx);
     const EfiSignature* authority = f.reading("authorities", [&] {
-      return uefi::admitting_entry(in->bytes(), in->path(), entries, db_name);
+      uefi::SignedImage img(in->bytes(), in->path());
+      return uefi::admitting_entry(img, entries, db_name);
     });
     if (!authority)
       f.fail("authorities", fmt::format("no db entry of {} admits {}: the firmware would refuse "

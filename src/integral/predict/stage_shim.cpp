@@ -103,15 +103,11 @@ ShimBuild read_shim(std::span<const uint8_t> bytes, const std::string& path) {
   return b;
 }
 
+// EV_IPL "NAME\0" in PCR 14 extending H(the variable's contents).
 Event ipl14(std::string_view name, std::span<const uint8_t> measured, const StageContext& ctx) {
   std::vector<uint8_t> data(name.begin(), name.end());
   data.push_back(0);
-  Event e;
-  e.pcr = 14;
-  e.type = ev::kIpl;
-  e.digests = uefi::hash_banks(ctx.banks, measured);
-  e.data = std::move(data);
-  return e;
+  return uefi::measured_event(14, ev::kIpl, std::move(data), measured, ctx.banks);
 }
 
 }  // namespace
@@ -190,43 +186,53 @@ std::vector<Event> run_shim_stage(StageFields& f, const StageContext& ctx) {
   const std::string mok_name = shim->path() + " (MokListRT)";
   const auto mok_entries = parse_signature_lists(mok_list, mok_name);
   std::vector<std::vector<uint8_t>> logged;  // shim logs each authority once
-  auto authority = [&](const std::string& path, const std::string& key) {
+  // Each image mapped and parsed once; its Authenticode digests serve both databases and PCR 4.
+  struct Image {
+    std::unique_ptr<MappedFile> file;
+    uefi::SignedImage signed_image;
+  };
+  auto open_image = [&](const std::string& path, const std::string& key) {
     auto in = uefi::open_artifact(f, key, path, ctx);
-    const EfiSignature* e = f.reading(key, [&] {
-      return uefi::admitting_entry(in->bytes(), in->path(), db_entries, db_name, true);
-    });
-    bool from_db = e != nullptr;
-    if (!e)
-      e = f.reading(key, [&] {
-        return uefi::admitting_entry(in->bytes(), in->path(), mok_entries, mok_name, true);
-      });
+    uefi::SignedImage img =
+        f.reading(key, [&] { return uefi::SignedImage(in->bytes(), in->path()); });
+    return Image{std::move(in), std::move(img)};
+  };
+  auto authority = [&](Image& image, const std::string& path, const std::string& key) {
+    auto admits = [&](const std::vector<EfiSignature>& entries, const std::string& name) {
+      return f.reading(
+          key, [&] { return uefi::admitting_entry(image.signed_image, entries, name, true); });
+    };
+    const EfiSignature* e = admits(db_entries, db_name);
+    const bool from_db = e != nullptr;
+    if (!e) e = admits(mok_entries, mok_name);
     if (!e)
       f.fail(key, fmt::format("neither db nor shim's MokListRT admits {}: shim would refuse it",
-                              in->path()));
+                              image.file->path()));
     auto data = uefi::variable_data(from_db ? uefi::kImageSecurityGuid : uefi::kShimLockGuid,
                                     from_db ? "db" : "MokListRT", e->signature_data());
-    if (std::find(logged.begin(), logged.end(), data) == logged.end()) {
-      logged.push_back(data);
-      Event a = uefi::data_event(7, ev::kEfiVariableAuthority, std::move(data), ctx.banks);
-      a.description = fmt::format("{} entry @ {:#x} admitted {}", from_db ? "db" : "MokListRT",
-                                  e->offset, path);
-      a.provenance = {in->path(), "shim/authority", std::nullopt};
-      out.push_back(std::move(a));
-    }
-    return in;
+    if (std::find(logged.begin(), logged.end(), data) != logged.end()) return;
+    logged.push_back(data);
+    Event a = uefi::data_event(7, ev::kEfiVariableAuthority, std::move(data), ctx.banks);
+    a.description =
+        fmt::format("{} entry @ {:#x} admitted {}", from_db ? "db" : "MokListRT", e->offset, path);
+    a.provenance = {image.file->path(), "shim/authority", std::nullopt};
+    out.push_back(std::move(a));
   };
-  for (const auto& image : images) {
-    auto in = authority(image, "images");
-    const PeImage pe = parse_pe(in->bytes(), in->path());
+  for (const auto& path : images) {
+    Image image = open_image(path, "images");
+    authority(image, path, "images");
     Event e;
     e.pcr = 4;
     e.type = ev::kEfiBootServicesApplication;
-    e.digests = authenticode_digests(in->bytes(), pe, ctx.banks);
-    e.description = fmt::format("shim starts {}", image);
-    e.provenance = {in->path(), "shim/authenticode", std::nullopt};
+    e.digests = image.signed_image.digests(ctx.banks);
+    e.description = fmt::format("shim starts {}", path);
+    e.provenance = {image.file->path(), "shim/authenticode", std::nullopt};
     out.push_back(std::move(e));
   }
-  for (const auto& image : later) authority(image, "shim_lock");
+  for (const auto& path : later) {
+    Image image = open_image(path, "shim_lock");
+    authority(image, path, "shim_lock");
+  }
   return out;
 }
 

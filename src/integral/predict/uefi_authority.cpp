@@ -49,13 +49,37 @@ std::vector<uint8_t> db_from_log(StageFields& f, std::string_view key, const std
   return *db;
 }
 
-const EfiSignature* admitting_entry(std::span<const uint8_t> image, const std::string& path,
-                                    const std::vector<EfiSignature>& entries,
+SignedImage::SignedImage(std::span<const uint8_t> bytes, std::string path)
+    : bytes_(bytes), path_(std::move(path)), pe_(parse_pe(bytes, path_)) {
+  sigs_ = pe_signatures(bytes_, pe_);
+}
+
+std::vector<Digest> SignedImage::digests(std::span<const HashAlg> algs) {
+  auto known = [&](HashAlg alg) {
+    return std::find_if(known_.begin(), known_.end(),
+                        [&](const Digest& d) { return d.alg() == alg; });
+  };
+  std::vector<HashAlg> missing;
+  for (HashAlg alg : algs)
+    if (known(alg) == known_.end() &&
+        std::find(missing.begin(), missing.end(), alg) == missing.end())
+      missing.push_back(alg);
+  if (!missing.empty())
+    for (Digest& d : authenticode_digests(bytes_, pe_, missing)) known_.push_back(std::move(d));
+  std::vector<Digest> out;
+  for (HashAlg alg : algs) out.push_back(*known(alg));
+  return out;
+}
+
+Digest SignedImage::digest(HashAlg alg) {
+  const HashAlg one[] = {alg};
+  return digests(one)[0];
+}
+
+const EfiSignature* admitting_entry(SignedImage& image, const std::vector<EfiSignature>& entries,
                                     const std::string& db_name, bool hash_first) {
-  PeImage pe = parse_pe(image, path);
   auto by_hash = [&]() -> const EfiSignature* {
-    const HashAlg sha256[] = {HashAlg::kSha256};
-    Digest digest = authenticode_digests(image, pe, sha256)[0];
+    const Digest digest = image.digest(HashAlg::kSha256);
     for (const auto& entry : entries)
       if (entry.type == kEfiCertSha256Guid && std::ranges::equal(entry.data, digest.bytes()))
         return &entry;
@@ -63,9 +87,8 @@ const EfiSignature* admitting_entry(std::span<const uint8_t> image, const std::s
   };
   if (hash_first)
     if (const EfiSignature* e = by_hash()) return e;
-  for (const auto& sig : pe_signatures(image, pe)) {
-    const HashAlg alg[] = {sig.signed_digest.alg()};
-    Digest digest = authenticode_digests(image, pe, alg)[0];
+  for (const auto& sig : image.signatures()) {
+    const Digest digest = image.digest(sig.signed_digest.alg());
     for (const auto& entry : entries) {
       if (entry.type != kEfiCertX509Guid) continue;
       if (authenticode_verified_by(sig, digest, entry.data,

@@ -10,7 +10,10 @@
 #include <string_view>
 #include <vector>
 
+#include "integral/crypto/digest.h"
 #include "integral/formats/efi_signature_list.h"
+#include "integral/formats/pe.h"
+#include "integral/formats/pe_signature.h"
 
 namespace integral {
 class StageFields;
@@ -33,12 +36,31 @@ std::vector<uint8_t> variable_data(const EfiGuid& guid, std::string_view name,
 // the separator in the event log `file`; fails naming `key` when there is none.
 std::vector<uint8_t> db_from_log(StageFields& f, std::string_view key, const std::string& file);
 
+// A signed PE image as the Secure Boot checks see it: parsed once, its signatures, and its
+// Authenticode digests, each computed once whichever database or measurement asks for it.
+class SignedImage {
+ public:
+  // Throws Error(kBadInput) naming `path` when the image or a signature is malformed.
+  SignedImage(std::span<const uint8_t> bytes, std::string path);
+  const std::string& path() const { return path_; }
+  const std::vector<PeSignature>& signatures() const { return sigs_; }
+  // The Authenticode digests in these algorithms, the missing ones computed in one pass.
+  std::vector<Digest> digests(std::span<const HashAlg> algs);
+  Digest digest(HashAlg alg);
+
+ private:
+  std::span<const uint8_t> bytes_;
+  std::string path_;
+  PeImage pe_;
+  std::vector<PeSignature> sigs_;
+  std::vector<Digest> known_;
+};
+
 // Which entry of `entries` admits the signed image: the first X.509 certificate (list order)
 // that verifies one of its signatures, or a SHA-256 entry equal to its Authenticode digest;
 // `hash_first` looks at the hashes before the certificates (shim's order; firmware's is the
 // other). Null when none does. `db_name` names the list in errors.
-const EfiSignature* admitting_entry(std::span<const uint8_t> image, const std::string& path,
-                                    const std::vector<EfiSignature>& entries,
+const EfiSignature* admitting_entry(SignedImage& image, const std::vector<EfiSignature>& entries,
                                     const std::string& db_name, bool hash_first = false);
 
 }  // namespace integral::uefi

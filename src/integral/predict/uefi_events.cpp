@@ -78,6 +78,16 @@ Event data_event(unsigned pcr, uint32_t type, std::vector<uint8_t> data,
   return e;
 }
 
+Event measured_event(unsigned pcr, uint32_t type, std::vector<uint8_t> data,
+                     std::span<const uint8_t> measured, std::span<const HashAlg> banks) {
+  Event e;
+  e.pcr = pcr;
+  e.type = type;
+  e.digests = hash_banks(banks, measured);
+  e.data = std::move(data);
+  return e;
+}
+
 Event action_event(unsigned pcr, std::string_view text, std::span<const HashAlg> banks) {
   Event e = data_event(pcr, ev::kEfiAction, std::vector<uint8_t>(text.begin(), text.end()), banks);
   e.description = std::string(text);

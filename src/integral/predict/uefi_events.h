@@ -23,6 +23,10 @@ std::vector<Digest> hash_banks(std::span<const HashAlg> banks, std::span<const u
 // An event whose digest is H(data) in every bank and whose data is logged as is.
 Event data_event(unsigned pcr, uint32_t type, std::vector<uint8_t> data,
                  std::span<const HashAlg> banks);
+// An event that logs `data` but extends H(`measured`): a name or path logged for contents
+// measured (GRUB's files, shim's MOK lists, a boot variable's contents).
+Event measured_event(unsigned pcr, uint32_t type, std::vector<uint8_t> data,
+                     std::span<const uint8_t> measured, std::span<const HashAlg> banks);
 // EV_EFI_ACTION: H(ASCII text, no NUL), the text is the event data.
 Event action_event(unsigned pcr, std::string_view text, std::span<const HashAlg> banks);
 // EV_SEPARATOR with data 00000000.

@@ -24,9 +24,12 @@ std::string text_of(const Event& e) {
   return s;
 }
 
+// keylime's form of a SHA-256 digest, "0x" + hex; and of an event's, {"sha256": ...}.
+std::string hex256(const Event& e) {
+  return "0x" + to_hex(e.digest(HashAlg::kSha256)->bytes());
+}
 Json sha256_of(const Event& e) {
-  const Digest* d = e.digest(HashAlg::kSha256);
-  return Json{{"sha256", "0x" + to_hex(d->bytes())}};
+  return Json{{"sha256", hex256(e)}};
 }
 
 // Python's re.escape (3.7 and later): these characters get a backslash.
@@ -100,9 +103,9 @@ std::string keylime_mb_refstate(const Prediction& p) {
                                 secure_boot ? " and the kernel" : "", want,
                                 secure_boot ? " or 4" : "", apps.size()),
                     p.source);
-  if (secure_boot) kernel["kernel_authcode_sha256"] = sha256_of(*apps[2])["sha256"];
-  kernel["shim_authcode_sha256"] = sha256_of(*apps[0])["sha256"];
-  kernel["grub_authcode_sha256"] = sha256_of(*apps[1])["sha256"];
+  if (secure_boot) kernel["kernel_authcode_sha256"] = hex256(*apps[2]);
+  kernel["shim_authcode_sha256"] = hex256(*apps[0]);
+  kernel["grub_authcode_sha256"] = hex256(*apps[1]);
   auto first_ipl = [&](unsigned pcr, auto&& match) -> const Event* {
     for (const Event& e : events)
       if (is(e, ev::kIpl) && e.pcr == pcr && e.digest(HashAlg::kSha256) && match(text_of(e)))
@@ -115,10 +118,10 @@ std::string keylime_mb_refstate(const Prediction& p) {
   if (const Event* e = first_ipl(9, [](const std::string& t) {
         return t.find("initrd") != std::string::npos || t.find("initramfs") != std::string::npos;
       }))
-    kernel["initrd_plain_sha256"] = sha256_of(*e)["sha256"];
+    kernel["initrd_plain_sha256"] = hex256(*e);
   if (!secure_boot)
     if (const Event* e = first_ipl(9, contains("vmlinuz")))
-      kernel["vmlinuz_plain_sha256"] = sha256_of(*e)["sha256"];
+      kernel["vmlinuz_plain_sha256"] = hex256(*e);
   if (const Event* e = first_ipl(8, contains("kernel_cmdline"))) {
     const std::string t = text_of(*e);
     constexpr std::string_view kPrefix = "kernel_cmdline: ";
