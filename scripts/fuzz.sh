@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets with clang (ASan+UBSan) and runs each for SECONDS (default 15)
 # from the committed seed corpus. Longer runs by hand: scripts/fuzz.sh 600
-# With FUZZ_RUNS=N each target instead runs exactly N inputs from seed 1: reproducible, which is
-# what CI uses (a time-boxed run explores differently on every machine).
+# With FUZZ_RUNS=N each target instead runs exactly N inputs from seed 1, which is
+# what CI uses: the same binary explores the same inputs (a time-boxed run explores differently
+# on every machine; another build of the same source may still take other paths).
 set -euo pipefail
 # Undefined behaviour is a finding, as in CI: without halt_on_error UBSan only logs it and the
 # run goes on (a campaign would report "no crash" over a logged report).

@@ -37,7 +37,7 @@ SignatureFile read_signature(std::string_view text, const std::string& what) {
       throw_bad_input(fmt::format("no string \"{}\"", key), what);
     return obj[key].get<std::string>();
   };
-  if (!j.is_object() || j.value("format", "") != kBundleSignatureFormat)
+  if (!j.is_object() || json_string(j, "format") != kBundleSignatureFormat)
     throw_bad_input(fmt::format("not an {} file", kBundleSignatureFormat), what);
   if (!j.contains("version") || j["version"] != 1)
     throw_bad_input("unsupported version (this integral reads version 1)", what);
@@ -129,7 +129,7 @@ std::string bundle_boot_of(std::string_view bundle_text, const std::filesystem::
       continue;
     const auto named = bundle_path.parent_path() / boot["prediction"].get<std::string>();
     if (!std::filesystem::equivalent(named, prediction, ec)) continue;
-    if (boot.value("prediction_sha256", "") == actual) return name;
+    if (json_string(boot, "prediction_sha256") == actual) return name;
     reason = "the prediction file changed since the bundle named it (boot " + name + ")";
     return {};
   }

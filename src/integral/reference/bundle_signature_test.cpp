@@ -82,7 +82,9 @@ TEST_F(BundleSignatureTest, RefusesAnotherKeyAChangedFileAndAForgedSignature) {
 TEST_F(BundleSignatureTest, MalformedSignatureFilesAreBadInputNamingTheFile) {
   for (const char* text : {"", "[]", R"({"format": "other", "version": 1})",
                            R"({"format": "integral-bundle-signature", "version": 2})",
-                           R"({"format": "integral-bundle-signature", "version": 1, "file": 3})"}) {
+                           R"({"format": "integral-bundle-signature", "version": 1, "file": 3})",
+                           // found by fuzz_bundle_signature: a format that is not a string
+                           R"({"format": {"name": "x", "size": 1, "s56%ah2": "00"}})"}) {
     try {
       verify_bundle(bytes(), text, "bad.sig", {});
       FAIL() << "accepted " << text;
@@ -114,6 +116,16 @@ TEST_F(BundleSignatureTest, BundleVouchesOnlyForThePredictionItNamesUnchanged) {
   write_file_atomic(dir_.path() / "other.json", pred);
   EXPECT_EQ(bundle_boot_of(bundle, dir_.path() / "b.json", dir_.path() / "other.json", reason), "");
   EXPECT_NE(reason.find("names no boot"), std::string::npos);
+  // A digest that is not a string is a changed file, not a crash.
+  const std::string odd =
+      nlohmann::json{
+          {"boots",
+           {{"host", {{"prediction", "host.prediction.json"}, {"prediction_sha256", {1}}}}}}}
+          .dump();
+  EXPECT_EQ(
+      bundle_boot_of(odd, dir_.path() / "b.json", dir_.path() / "host.prediction.json", reason),
+      "");
+  EXPECT_NE(reason.find("changed"), std::string::npos);
 }
 
 }  // namespace

@@ -137,6 +137,13 @@ std::optional<uint64_t> json_unsigned(const nlohmann::json& v, uint64_t max) {
   return n;
 }
 
+std::optional<std::string> json_string(const nlohmann::json& obj, const char* key) {
+  if (!obj.is_object()) return std::nullopt;
+  const auto it = obj.find(key);
+  if (it == obj.end() || !it->is_string()) return std::nullopt;
+  return it->get<std::string>();
+}
+
 std::string python_json_dumps(const nlohmann::ordered_json& j) {
   using Json = nlohmann::ordered_json;
   if (j.is_object()) {

@@ -26,6 +26,10 @@ nlohmann::ordered_json parse_ordered_json_input(std::string_view text, const std
 // get<unsigned>() converts a float with static_cast, which is undefined out of range.
 std::optional<uint64_t> json_unsigned(const nlohmann::json& v, uint64_t max = UINT64_MAX);
 
+// obj[key] when `obj` is an object whose `key` is a string, else nullopt. nlohmann's
+// obj.value(key, "") throws a type_error (not a parse_error) when the field holds anything else.
+std::optional<std::string> json_string(const nlohmann::json& obj, const char* key);
+
 // j.dump(indent) with every string and key passed through json_safe first.
 std::string dump_json(const nlohmann::json& j, int indent = -1);
 std::string dump_json(const nlohmann::ordered_json& j, int indent = -1);

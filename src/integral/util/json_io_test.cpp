@@ -33,6 +33,15 @@ TEST(JsonInput, UnsignedFieldsTakeOnlyUnsignedIntegers) {
   EXPECT_EQ(json_unsigned(j["f"], 300), 300u);
 }
 
+TEST(JsonInput, StringFieldsTakeOnlyStrings) {
+  const auto j = nlohmann::json::parse(R"({"s": "x", "o": {"s": "y"}, "n": 1})");
+  EXPECT_EQ(json_string(j, "s"), "x");
+  EXPECT_EQ(json_string(j, "o"), std::nullopt);
+  EXPECT_EQ(json_string(j, "n"), std::nullopt);
+  EXPECT_EQ(json_string(j, "missing"), std::nullopt);
+  EXPECT_EQ(json_string(j["n"], "s"), std::nullopt);
+}
+
 TEST(JsonInput, NumberOverflowIsBadInputWithItsOffset) {
   // nlohmann throws out_of_range 406 ("number overflow parsing '8e888'") from its DOM parser.
   const Error e = error_of(R"({"a": [1, 8e888]})");
