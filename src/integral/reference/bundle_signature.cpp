@@ -26,12 +26,9 @@ struct SignatureFile {
 };
 
 SignatureFile read_signature(std::string_view text, const std::string& what) {
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw_bad_input(fmt::format("not JSON: {}", e.what()), what, e.byte);
-  }
+  // util's reader: a number out of range or too deep a nesting is bad input too (nlohmann's
+  // parse throws other exceptions than parse_error for those).
+  const nlohmann::json j = parse_json_input(text, what);
   auto field = [&](const nlohmann::json& obj, const char* key) -> std::string {
     if (!obj.is_object() || !obj.contains(key) || !obj[key].is_string())
       throw_bad_input(fmt::format("no string \"{}\"", key), what);
@@ -111,12 +108,7 @@ BundleCheck verify_bundle(std::span<const uint8_t> bytes, std::string_view signa
 
 std::string bundle_boot_of(std::string_view bundle_text, const std::filesystem::path& bundle_path,
                            const std::filesystem::path& prediction, std::string& reason) {
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(bundle_text);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw_bad_input(fmt::format("not JSON: {}", e.what()), bundle_path.string(), e.byte);
-  }
+  const nlohmann::json j = parse_json_input(bundle_text, bundle_path.string());
   if (!j.is_object() || !j.contains("boots") || !j["boots"].is_object()) {
     reason = "the bundle names no boots";
     return {};

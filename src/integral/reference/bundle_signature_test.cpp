@@ -83,8 +83,10 @@ TEST_F(BundleSignatureTest, MalformedSignatureFilesAreBadInputNamingTheFile) {
   for (const char* text : {"", "[]", R"({"format": "other", "version": 1})",
                            R"({"format": "integral-bundle-signature", "version": 2})",
                            R"({"format": "integral-bundle-signature", "version": 1, "file": 3})",
-                           // found by fuzz_bundle_signature: a format that is not a string
-                           R"({"format": {"name": "x", "size": 1, "s56%ah2": "00"}})"}) {
+                           // found by fuzz_bundle_signature: a format that is not a string,
+                           // a number out of a double's range
+                           R"({"format": {"name": "x", "size": 1, "s56%ah2": "00"}})",
+                           R"({"format": 6666600000000000176916211023982E10048})"}) {
     try {
       verify_bundle(bytes(), text, "bad.sig", {});
       FAIL() << "accepted " << text;
