@@ -1,6 +1,7 @@
 // grub.cfg text from anywhere, run by the GRUB script model against a boot device whose every
 // file holds the input itself (so source and configfile recurse into it, to the depth limit);
-// must succeed or throw integral::Error.
+// must succeed or throw integral::Error. With Red Hat's blscfg, whose folder lists two
+// snippets that are the input too.
 #include <cstdint>
 #include <span>
 #include <string>
@@ -20,6 +21,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   world.directory = [](const std::string&, const std::string& path) {
     return path.find("dir") != std::string::npos;
   };
+  world.list = [](const std::string&, const std::string& path) {
+    return path.find("loader") != std::string::npos
+               ? std::vector<std::string>{"a-1.conf", "b-1.10~x.conf", ".c.conf"}
+               : std::vector<std::string>{};
+  };
+  world.blscfg = size % 2 == 0;
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   for (bool embedded : {false, true}) {
     try {

@@ -331,6 +331,7 @@ struct MenuEntry {
   std::string source_name;
   int line = 0;
   bool submenu = false;
+  bool setparams = true;  // entries of the menuentry command; blscfg's have no setparams line
 };
 
 constexpr int kMaxDepth = 16;
@@ -383,9 +384,9 @@ class Interp {
       for (const auto& x : entries_)
         if (x.title == def || (!x.id.empty() && x.id == def)) e = &x;
     }
-    if (!e)
-      throw_bad_input(
-          fmt::format("{}: default={} names no menu entry of the {}", name, def, entries_.size()));
+    // GRUB falls back to the first entry when $default is empty or names none (a number out of
+    // range, an unknown title or id).
+    if (!e) e = &entries_[0];
     if (e->submenu)
       throw_bad_input(fmt::format("{}:{}: the default entry is a submenu: not modelled",
                                   e->source_name, e->line));
@@ -394,11 +395,13 @@ class Interp {
     measure_ = true;
     name_ = entry.source_name;
     line_ = entry.line;
-    std::string setparams = "setparams";
-    for (const auto& a : entry.positional) setparams += " " + a;
-    command(setparams);
-    for (size_t i = 0; i < entry.positional.size() && i < 9; ++i)
-      vars_[std::to_string(i + 1)] = entry.positional[i];
+    if (entry.setparams) {
+      std::string setparams = "setparams";
+      for (const auto& a : entry.positional) setparams += " " + a;
+      command(setparams);
+      for (size_t i = 0; i < entry.positional.size() && i < 9; ++i)
+        vars_[std::to_string(i + 1)] = entry.positional[i];
+    }
     run_source(entry.body,
                fmt::format("{}:{} (menu entry '{}')", entry.source_name, entry.line, entry.title),
                true);
@@ -626,8 +629,7 @@ class Interp {
       auto f = file(args[1]);
       if (!f) fail(fmt::format("{}: '{}' is not on the boot device", cmd, args[1]));
       run_.steps.push_back({GrubStep::Kind::kFile, args[1], f->bytes, f->artifact, where()});
-      run_source(std::string_view(reinterpret_cast<const char*>(f->bytes.data()), f->bytes.size()),
-                 f->artifact, true);
+      run_config(args[1], *f);
       return 0;
     }
     if (cmd == "menuentry" || cmd == "submenu") return menuentry(args, cmd == "submenu");
@@ -646,10 +648,11 @@ class Interp {
           fail(fmt::format("initrd: option '{}' is not modelled", args[i]));
         auto f = file(args[i]);
         if (!f) fail(fmt::format("initrd: '{}' is not on the boot device", args[i]));
-        run_.steps.push_back({GrubStep::Kind::kFile, args[i], f->bytes, f->artifact, where()});
+        run_.steps.push_back({GrubStep::Kind::kInitrd, args[i], f->bytes, f->artifact, where()});
       }
       return 0;
     }
+    if (cmd == "blscfg" || cmd == "bls_import") return blscfg(cmd);
     if (cmd == "boot") {
       booted_ = true;
       return 0;
@@ -865,9 +868,202 @@ class Interp {
     if (args.size() != 2) fail("normal: one configuration file is modelled");
     auto f = file(args[1]);
     if (!f) fail(fmt::format("normal: '{}' is not in the image or on the boot device", args[1]));
-    run_source(std::string_view(reinterpret_cast<const char*>(f->bytes.data()), f->bytes.size()),
-               f->artifact, true);
+    run_config(args[1], *f);
     return 0;
+  }
+
+  // A configuration file run by normal, source or configfile: GRUB's normal mode names it in
+  // $config_file and its folder in $config_directory while it runs (Red Hat's grub.cfg finds
+  // its grubenv and custom.cfg through them).
+  void run_config(const std::string& named, const GrubFile& f) {
+    std::map<std::string, std::optional<std::string>> saved;
+    for (const char* k : {"config_file", "config_directory"}) {
+      auto it = vars_.find(k);
+      saved[k] = it == vars_.end() ? std::nullopt : std::optional<std::string>(it->second);
+    }
+    vars_["config_file"] = named;
+    const auto slash = named.rfind('/');
+    vars_["config_directory"] = slash == std::string::npos ? "" : named.substr(0, slash);
+    run_source(std::string_view(reinterpret_cast<const char*>(f.bytes.data()), f.bytes.size()),
+               f.artifact, true);
+    for (auto& [k, v] : saved) {
+      if (v)
+        vars_[k] = *v;
+      else
+        vars_.erase(k);
+    }
+  }
+
+  // Red Hat's blscfg (GRUB 2.02 of RHEL 8): every *.conf snippet in $blsdir (default
+  // /loader/entries/, then /boot/loader/entries/ when that holds none) on $root becomes a menu
+  // entry, newest version first, whose id is the file's name without .conf and whose body is
+  // generated text: load_video, set gfx_payload=keep, insmod gzio, "linux ($root)<linux>
+  // <options>" with the options' $variables expanded now, and "initrd" with " ($root)<path>"
+  // per initrd. The entry runs without a setparams line (seen in a real RHEL 8 log).
+  int blscfg(const std::string& cmd) {
+    if (!world_.blscfg)
+      fail(fmt::format("'{}' is Red Hat's command; this GRUB has none (the grub stage's dialect)",
+                       cmd));
+    const std::string dev = vars_.count("root") ? vars_["root"] : "";
+    struct Snippet {
+      std::string name;  // file name without .conf
+      std::vector<std::pair<std::string, std::string>> keys;
+      std::optional<std::string> get(const std::string& k) const {
+        for (const auto& [key, v] : keys)
+          if (key == k) return v;
+        return std::nullopt;
+      }
+    };
+    std::vector<Snippet> found;
+    const std::string blsdir = vars_.count("blsdir") ? vars_["blsdir"] : "/loader/entries/";
+    for (const std::string& dir : {blsdir, std::string("/boot/loader/entries/")}) {
+      if (!world_.list) break;
+      for (const std::string& n : world_.list(dev, dir)) {
+        if (n.empty() || n[0] == '.' || n.size() <= 5 || n.compare(n.size() - 5, 5, ".conf") != 0)
+          continue;
+        std::string path = dir;
+        if (path.empty() || path.back() != '/') path += '/';
+        auto f = world_.file(dev, path + n);
+        if (!f || f->bytes.size() > (1u << 20)) continue;
+        Snippet sn;
+        sn.name = n.substr(0, n.size() - 5);
+        sn.keys = bls_keys(
+            std::string_view(reinterpret_cast<const char*>(f->bytes.data()), f->bytes.size()));
+        found.push_back(std::move(sn));
+      }
+      if (!found.empty()) break;
+    }
+    // Sorted oldest first by version (when every snippet has one), then by file name; created
+    // from the end, so the menu lists the newest first.
+    bool use_version = std::all_of(found.begin(), found.end(),
+                                   [](const Snippet& x) { return x.get("version").has_value(); });
+    std::sort(found.begin(), found.end(), [&](const Snippet& a, const Snippet& b) {
+      if (use_version) {
+        const int r = rpm_vercmp(*a.get("version"), *b.get("version"));
+        if (r != 0) return r < 0;
+      }
+      return rpm_vercmp(a.name, b.name) < 0;
+    });
+    for (auto it = found.rbegin(); it != found.rend(); ++it) {
+      const auto linux = it->get("linux");
+      if (!linux) continue;  // GRUB skips a snippet without one
+      MenuEntry e;
+      e.source_name = fmt::format("(blscfg) {}.conf", it->name);
+      e.line = 1;
+      e.setparams = false;
+      e.title = it->get("title").value_or(*linux);
+      e.positional = {e.title};
+      e.id = it->name;
+      std::optional<std::string> options;
+      if (auto o = it->get("options")) options = bls_expand(*o);
+      std::string body = "load_video\nset gfx_payload=keep\ninsmod gzio\nlinux ($root)" + *linux;
+      if (options) body += " " + *options;
+      body += "\ninitrd ";  // GRUB writes the line even with no initrd key
+      for (const auto& [k, v] : it->keys)
+        if (k == "initrd") body += " ($root)" + v;
+      body += "\n";
+      e.body = std::move(body);
+      entries_.push_back(std::move(e));
+    }
+    return 0;
+  }
+
+  // A snippet's "key value" lines as blscfg reads them: leading blanks skipped, '#' lines
+  // skipped, the key ends at the first space (else tab); a line with no value, or an empty
+  // line, ends the file (GRUB's loop stops there).
+  static std::vector<std::pair<std::string, std::string>> bls_keys(std::string_view text) {
+    std::vector<std::pair<std::string, std::string>> out;
+    while (!text.empty()) {
+      const auto nl = text.find('\n');
+      std::string line;
+      for (char c : text.substr(0, nl))
+        if (c != '\r') line += c;  // GRUB's getline drops carriage returns
+      text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+      const auto start = line.find_first_not_of(" \t");
+      line = start == std::string::npos ? std::string() : line.substr(start);
+      if (!line.empty() && line[0] == '#') continue;
+      auto sep = line.find(' ');
+      if (sep == std::string::npos) sep = line.find('\t');
+      if (sep == std::string::npos || sep + 1 == line.size()) break;
+      const auto value = line.find_first_not_of(" \t", sep + 1);
+      out.emplace_back(line.substr(0, sep),
+                       value == std::string::npos ? std::string() : line.substr(value));
+    }
+    return out;
+  }
+
+  // blscfg's expansion of $NAME in a snippet's options, with its quirks kept, since the result
+  // is measured: a piece of text is appended only when it spans two or more characters (a
+  // lone character before '$', or a one-letter variable at the end, is dropped), and the
+  // characters between a variable and the next '$' are kept only when there are two or more.
+  // Unset variables add nothing; nullopt when nothing was appended (GRUB then has no options).
+  std::optional<std::string> bls_expand(const std::string& v) const {
+    std::optional<std::string> out;
+    size_t start = 0, end = 0;
+    bool is_var = false;
+    auto append = [&](size_t a, size_t b) {  // [a, b], inclusive
+      std::string piece = v.substr(a, b - a + 1);
+      if (is_var) {
+        auto it = vars_.find(piece);
+        if (it == vars_.end()) return;
+        piece = it->second;
+      }
+      out = out.value_or("") + piece;
+    };
+    for (size_t i = 0; i < v.size(); ++i) {
+      if (v[i] == '$') {
+        if (start != end) append(start, end);
+        is_var = true;
+        start = i + 1;
+      } else if (is_var && !std::isalnum(static_cast<unsigned char>(v[i])) && v[i] != '_') {
+        append(start, end);
+        is_var = false;
+        start = i;
+      }
+      end = i;
+    }
+    if (start != end) append(start, end);
+    return out;
+  }
+
+  // rpm's version comparison, as blscfg sorts with it: alternating digit and letter segments
+  // (other characters separate them), '~' before anything, numbers by value, more segments
+  // newer. <0, 0, >0.
+  static int rpm_vercmp(std::string_view a, std::string_view b) {
+    if (a == b) return 0;
+    size_t i = 0, j = 0;
+    auto sep = [](char c) { return !std::isalnum(static_cast<unsigned char>(c)) && c != '~'; };
+    while (i < a.size() || j < b.size()) {
+      while (i < a.size() && sep(a[i])) ++i;
+      while (j < b.size() && sep(b[j])) ++j;
+      const bool ta = i < a.size() && a[i] == '~', tb = j < b.size() && b[j] == '~';
+      if (ta || tb) {
+        if (!ta) return 1;
+        if (!tb) return -1;
+        ++i, ++j;
+        continue;
+      }
+      if (i >= a.size() || j >= b.size()) break;
+      const bool num = std::isdigit(static_cast<unsigned char>(a[i])) != 0;
+      auto kind = [num](char c) {
+        return num ? std::isdigit(static_cast<unsigned char>(c)) != 0
+                   : std::isalpha(static_cast<unsigned char>(c)) != 0;
+      };
+      size_t ei = i, ej = j;
+      while (ei < a.size() && kind(a[ei])) ++ei;
+      while (ej < b.size() && kind(b[ej])) ++ej;
+      if (ej == j) return num ? 1 : -1;  // a number is newer than letters
+      std::string_view sa = a.substr(i, ei - i), sb = b.substr(j, ej - j);
+      if (num) {
+        while (sa.size() > 1 && sa[0] == '0') sa.remove_prefix(1);
+        while (sb.size() > 1 && sb[0] == '0') sb.remove_prefix(1);
+        if (sa.size() != sb.size()) return sa.size() > sb.size() ? 1 : -1;
+      }
+      if (const int c = sa.compare(sb); c != 0) return c < 0 ? -1 : 1;
+      i = ei, j = ej;
+    }
+    if (i >= a.size() && j >= b.size()) return 0;
+    return i >= a.size() ? -1 : 1;
   }
 
   std::map<std::string, Function> functions_;

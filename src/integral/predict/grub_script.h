@@ -2,11 +2,12 @@
 // measures each into PCR 8 as "grub_cmd: " + its words after expansion, joined by spaces) and
 // which files they read (PCR 9), run against the boot device's files as the image will hold
 // them. A subset of the language: words with '', "" and \ quoting, $var and ${var}; ';' and
-// newlines; if/elif/else/fi; menuentry and submenu blocks; the commands set, unset, [ / test,
-// true, false, search (--file), source / . / configfile, linux / initrd, boot, and any other
-// command as measured-only. Loops and functions, and commands that read files this model does
-// not know (loadfont, ...), are refused with the line, so a prediction never silently leaves out
-// an event.
+// newlines; if/elif/else/fi; functions; menuentry and submenu blocks; the commands set, unset,
+// [ / test, true, false, search, source / . / configfile (which set $config_file and
+// $config_directory while they run, as GRUB's normal mode does), load_env, loadfont, linux /
+// initrd, boot, Red Hat's blscfg, and any other command as measured-only. Loops, and commands
+// that read files this model does not know, are refused with the line, so a prediction never
+// silently leaves out an event.
 #pragma once
 
 #include <cstdint>
@@ -27,6 +28,7 @@ struct GrubStep {
     kFile,           // PCR 9: a file read, named <text> as GRUB names it
     kKernel,         // PCR 9 like kFile, then the kernel's verification through shim_lock
     kKernelCmdline,  // PCR 8 "kernel_cmdline: <text>"
+    kInitrd,         // PCR 9 like kFile: an initrd the `initrd` command loads
   };
   Kind kind = Kind::kCommand;
   std::string text;
@@ -46,9 +48,13 @@ struct GrubFile {
 struct GrubWorld {
   std::function<std::optional<GrubFile>(const std::string& device, const std::string& path)> file;
   std::function<bool(const std::string& device, const std::string& path)> directory;
+  // The names in a folder (for blscfg); empty when it is none.
+  std::function<std::vector<std::string>(const std::string& device, const std::string& path)> list;
   std::vector<std::string> devices;              // what `search` looks through, in order
   std::map<std::string, std::string> fs_uuids;   // device -> its file system's UUID, as GRUB
   std::map<std::string, std::string> fs_labels;  // names it ("1234-abcd"), and label
+  // Red Hat's GRUB has `blscfg`: a menu entry for each Boot Loader Specification snippet.
+  bool blscfg = false;
 };
 
 struct GrubRun {

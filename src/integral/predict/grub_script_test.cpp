@@ -1,5 +1,6 @@
 #include "integral/predict/grub_script.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "integral/util/error.h"
@@ -25,13 +26,22 @@ struct World {
         if (k.rfind(dev + ":" + path + "/", 0) == 0) return true;
       return false;
     };
+    world.list = [this](const std::string& dev, const std::string& path) {
+      std::vector<std::string> names;
+      std::string dir = dev + ":" + path;
+      if (dir.back() != '/') dir += '/';
+      for (const auto& [k, v] : files)
+        if (k.rfind(dir, 0) == 0 && k.find('/', dir.size()) == std::string::npos)
+          names.push_back(k.substr(dir.size()));
+      return names;
+    };
   }
 };
 
 std::vector<std::string> texts(const GrubRun& r) {
   std::vector<std::string> out;
   for (const auto& s : r.steps) {
-    const char* kind[] = {"cmd", "file", "kernel", "cmdline"};
+    const char* kind[] = {"cmd", "file", "kernel", "cmdline", "initrd"};
     out.push_back(std::string(kind[static_cast<int>(s.kind)]) + " " + s.text);
   }
   return out;
@@ -82,7 +92,7 @@ TEST(GrubScript, DebianSignedImageBootsTheDefaultEntry) {
       "kernel /vmlinuz",
       "cmdline /vmlinuz console=ttyS0 quiet",
       "cmd initrd /initrd.img",
-      "file /initrd.img",
+      "initrd /initrd.img",
   };
   EXPECT_EQ(texts(r), expect);
   EXPECT_EQ(r.booted, "integral example");
@@ -218,9 +228,15 @@ TEST(GrubScript, MenuNeedsAnAutomaticDefault) {
   EXPECT_THROW((void)run_grub_script("set timeout=-1\nmenuentry a { linux /vmlinuz }\n", "g.cfg",
                                      kVars, w.world, false),
                Error);
-  EXPECT_THROW((void)run_grub_script("set default=7\nmenuentry a { linux /vmlinuz }\n", "g.cfg",
-                                     kVars, w.world, false),
-               Error);
+  // GRUB boots the first entry when $default names none or is empty
+  for (const char* def : {"7", "nosuch", "\"\""})
+    EXPECT_EQ(run_grub_script(fmt::format("set default={}\nmenuentry a {{ linux /vmlinuz }}\n"
+                                          "menuentry b {{ linux /vmlinuz }}\n",
+                                          def),
+                              "g.cfg", kVars, w.world, false)
+                  .booted,
+              "a")
+        << def;
   // by title; the second entry's positional words go to setparams
   const GrubRun r = run_grub_script(
       "set default=b\nmenuentry a { echo a }\nmenuentry b extra --id=bb { echo $1 $2 }\n", "g.cfg",
@@ -229,6 +245,59 @@ TEST(GrubScript, MenuNeedsAnAutomaticDefault) {
   ASSERT_GE(r.steps.size(), 2u);
   EXPECT_EQ(r.steps[r.steps.size() - 2].text, "setparams b extra");
   EXPECT_EQ(r.steps.back().text, "echo b extra");
+}
+
+// Red Hat's blscfg, rules applied by hand from its source (RHEL 8's GRUB 2.02): snippets in
+// /loader/entries/ (none there: /boot/loader/entries/), newest version first as rpm compares
+// versions ("1.10" after "1.9", "2~rc1" before "2"), a snippet without `linux` skipped, the
+// options' variables expanded when the entry is made (a one-letter variable at the end is
+// dropped, as GRUB drops it), an empty line ending a snippet, and no setparams line.
+TEST(GrubScript, BlscfgMakesRedHatsEntries) {
+  World w;
+  w.world.blscfg = true;
+  w.world.devices = {"hd0,gpt1", "hd0,gpt2"};
+  const std::string dir = "hd0,gpt2:/boot/loader/entries/";
+  w.files[dir + "a-1.9.conf"] = "title A 1.9\nversion 1.9\nlinux /vmlinuz-1.9\n";
+  w.files[dir + "a-1.10.conf"] =
+      "# a comment\n  title A 1.10\r\nversion\t1.10\nlinux /vmlinuz-1.10\n"
+      "initrd /initrd-1.10\ninitrd /extra.img\noptions $opts quiet $x\n\ninitrd /never.img\n";
+  w.files[dir + "b-2~rc1.conf"] = "version 2~rc1\nlinux /vmlinuz-2rc1\n";
+  w.files[dir + "c.conf"] = "version 3\ntitle no kernel\n";
+  w.files[dir + ".hidden.conf"] = "version 9\nlinux /x\n";
+  w.files[dir + "notes.txt"] = "version 9\nlinux /x\n";
+  for (const char* f :
+       {"/vmlinuz-1.9", "/vmlinuz-1.10", "/vmlinuz-2rc1", "/initrd-1.10", "/extra.img"})
+    w.files[std::string("hd0,gpt2:") + f] = "k";
+  auto vars = kVars;
+  vars["root"] = "hd0,gpt2";
+  auto booted = [&](const std::string& def) {
+    return run_grub_script(
+        "set opts=\"ro root=/dev/sda2\"\nset x=1\nblscfg\nset default=" + def + "\n", "g.cfg", vars,
+        w.world, false);
+  };
+  // newest first: 2~rc1 (newer than 1.10), then 1.10, then 1.9
+  EXPECT_EQ(booted("0").booted, "/vmlinuz-2rc1");  // no title: the kernel names it
+  const GrubRun r = booted("a-1.10");
+  EXPECT_EQ(r.booted, "A 1.10");
+  const std::vector<std::string> tail = {
+      "cmd load_video",
+      "cmd set gfx_payload=keep",
+      "cmd insmod gzio",
+      "cmd linux (hd0,gpt2)/vmlinuz-1.10 ro root=/dev/sda2 quiet",
+      "kernel (hd0,gpt2)/vmlinuz-1.10",
+      "cmdline (hd0,gpt2)/vmlinuz-1.10 ro root=/dev/sda2 quiet",
+      "cmd initrd (hd0,gpt2)/initrd-1.10 (hd0,gpt2)/extra.img",
+      "initrd (hd0,gpt2)/initrd-1.10",
+      "initrd (hd0,gpt2)/extra.img",
+  };
+  const auto t = texts(r);
+  ASSERT_GE(t.size(), tail.size());
+  EXPECT_EQ(std::vector<std::string>(t.end() - static_cast<ptrdiff_t>(tail.size()), t.end()), tail);
+  EXPECT_EQ(booted("2").booted, "A 1.9");
+  EXPECT_EQ(booted("3").booted, "/vmlinuz-2rc1");  // c.conf made no entry: 3 is out of range
+  // Without the dialect there is no such command.
+  w.world.blscfg = false;
+  EXPECT_THROW((void)booted("0"), Error);
 }
 
 }  // namespace

@@ -24,12 +24,25 @@
 //                                         from), searched after the boot device
 //   fs_uuids = ["hd0,gpt2=0e8c...", ...]  their file system UUIDs
 //   shim_lock = 2                        PCR 4 measurements per kernel; 0 without shim
+//   dialect = "upstream"                 "rhel8": Red Hat's GRUB 2.02 of RHEL 8 (below)
+//   prefix = "/EFI/redhat"               GRUB's prefix on the boot device, for an image whose
+//                                         embedded configuration is none: normal mode then
+//                                         runs $prefix/grub.cfg; with a prefix, `image` may be
+//                                         left out
+// Red Hat's GRUB 2.02 (RHEL 8; the log google/go-eventlog's rhel8-uefi.bin shows it) logs
+// "grub_cmd " + the command (no colon) and hashes the command with its NUL, logs the kernel
+// command line as "grub_kernel_cmdline " + the line hashed without its NUL, measures no file
+// but the kernel and initrds its linux and initrd commands load ("grub_linuxefi Kernel" and
+// "grub_linuxefi Initrd", digest = H(contents)), has shim verify the kernel once, and has the
+// blscfg command (predict/grub_script.h).
 // What GRUB itself runs unmeasured, seen in the reference boot of Debian 12's signed image: the
 // embedded configuration's own commands, and the memdisk file it hands to `normal`.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
+#include <memory>
 
 #include "integral/chain/event_type.h"
 #include "integral/formats/fat.h"
@@ -64,25 +77,38 @@ bool safe_path(const std::string& p) {
 }  // namespace
 
 std::vector<Event> run_grub_stage(StageFields& f, const StageContext& ctx) {
-  const std::string image_path = f.required_string("image");
+  const auto image_path = f.string("image");
   const std::string esp = f.required_string("esp");
   const std::string device = f.string("device").value_or("hd0,gpt1");
-  const int64_t shim_lock = f.integer("shim_lock").value_or(2);
+  const std::string dialect = f.string("dialect").value_or("upstream");
+  const bool rhel = dialect == "rhel8";
+  const int64_t shim_lock = f.integer("shim_lock").value_or(rhel ? 1 : 2);
   const auto fs_uuid = f.string("fs_uuid");
   const auto fs_label = f.string("fs_label");
   const auto more = f.strings("devices").value_or(std::vector<std::string>{});
   const auto uuids = f.strings("fs_uuids").value_or(std::vector<std::string>{});
+  const auto prefix_field = f.string("prefix");
   f.finish();
+  if (!rhel && dialect != "upstream")
+    f.fail("dialect", fmt::format("'{}': \"upstream\" or \"rhel8\"", dialect));
   if (shim_lock < 0 || shim_lock > 4) f.fail("shim_lock", "must lie between 0 and 4");
   if (device.empty() || device.find_first_of("()/ ") != std::string::npos)
     f.fail("device", fmt::format("'{}' is not a GRUB device name such as hd0,gpt1", device));
+  if (!image_path && !prefix_field)
+    f.fail("image", "name the GRUB image, or its prefix (prefix = \"/EFI/redhat\")");
+  if (prefix_field && (prefix_field->empty() || (*prefix_field)[0] != '/'))
+    f.fail("prefix", fmt::format("'{}' is not a path on the boot device", *prefix_field));
 
-  auto image = uefi::open_artifact(f, "image", image_path, ctx);
-  const GrubImage grub =
-      f.reading("image", [&] { return parse_grub_image(image->bytes(), image->path()); });
-  if (!grub.config)
-    f.fail("image", fmt::format("{} has no embedded configuration: this model starts from it",
-                                image->path()));
+  std::unique_ptr<MappedFile> image;
+  GrubImage grub;
+  if (image_path) {
+    image = uefi::open_artifact(f, "image", *image_path, ctx);
+    grub = f.reading("image", [&] { return parse_grub_image(image->bytes(), image->path()); });
+  }
+  if (prefix_field) grub.prefix = *prefix_field;
+  if (!grub.config && !prefix_field)
+    f.fail("image",
+           fmt::format("{} has no embedded configuration: name its prefix", image->path()));
 
   const std::filesystem::path esp_dir = ctx.resolve(esp);
   if (!std::filesystem::is_directory(esp_dir))
@@ -105,8 +131,8 @@ std::vector<Event> run_grub_stage(StageFields& f, const StageContext& ctx) {
     order.push_back(name);
   }
   // $cmdpath: the folder of the image on the boot device, when the image lies inside `esp`.
-  std::string cmd_dir = "/EFI/BOOT";
-  {
+  std::string cmd_dir = prefix_field ? *prefix_field : "/EFI/BOOT";
+  if (image) {
     auto rel = std::filesystem::path(image->path()).lexically_relative(esp_dir);
     if (!rel.empty() && *rel.begin() != "..") cmd_dir = "/" + rel.parent_path().generic_string();
   }
@@ -117,6 +143,7 @@ std::vector<Event> run_grub_stage(StageFields& f, const StageContext& ctx) {
   std::map<std::string, std::optional<std::vector<uint8_t>>> memdisk;
   GrubWorld world;
   world.devices = order;
+  world.blscfg = rhel;
   if (fs_uuid) world.fs_uuids[device] = *fs_uuid;
   if (fs_label) world.fs_labels[device] = *fs_label;
   for (const auto& u : uuids) {
@@ -155,6 +182,16 @@ std::vector<Event> run_grub_stage(StageFields& f, const StageContext& ctx) {
     std::error_code ec;
     return std::filesystem::is_directory(folder->second / ("." + path), ec);
   };
+  world.list = [&](const std::string& dev, const std::string& path) {
+    std::vector<std::string> names;
+    auto folder = folders.find(dev);
+    std::error_code ec;
+    if (folder == folders.end() || !safe_path(path)) return names;
+    for (const auto& e : std::filesystem::directory_iterator(folder->second / ("." + path), ec))
+      names.push_back(e.path().filename().string());
+    std::sort(names.begin(), names.end());  // GRUB's order is the file system's; blscfg sorts
+    return names;
+  };
   std::map<std::string, std::string> vars = {
       {"root", device},
       {"cmdpath", "(" + device + ")" + cmd_dir},
@@ -170,10 +207,28 @@ std::vector<Event> run_grub_stage(StageFields& f, const StageContext& ctx) {
     vars["prefix"] = (!grub.prefix->empty() && (*grub.prefix)[0] == '(')
                          ? *grub.prefix
                          : "(" + device + ")" + *grub.prefix;
-  const GrubRun run = f.reading("image", [&] {
-    return run_grub_script(*grub.config, image->path() + " (embedded configuration)", vars, world,
-                           true);
-  });
+  GrubRun run;
+  if (grub.config) {
+    run = f.reading("image", [&] {
+      return run_grub_script(*grub.config, image->path() + " (embedded configuration)", vars, world,
+                             true);
+    });
+  } else {
+    // No embedded configuration: normal mode runs $prefix/grub.cfg.
+    const std::string cfg = vars["prefix"] + "/grub.cfg";
+    auto file = world.file(device, *prefix_field + "/grub.cfg");
+    if (!file)
+      f.fail("prefix", fmt::format("no {}/grub.cfg in {}", *prefix_field, esp_dir.string()));
+    const GrubStep read{GrubStep::Kind::kFile, cfg, file->bytes, file->artifact, cfg};
+    vars["config_file"] = cfg;
+    vars["config_directory"] = vars["prefix"];
+    run = f.reading("prefix", [&] {
+      return run_grub_script(
+          std::string_view(reinterpret_cast<const char*>(file->bytes.data()), file->bytes.size()),
+          file->artifact, vars, world, false);
+    });
+    run.steps.insert(run.steps.begin(), read);
+  }
   if (!run.booted) f.fail("esp", "the configuration boots nothing (no menu entry and no 'boot')");
 
   std::vector<Event> out;
@@ -182,21 +237,31 @@ std::vector<Event> run_grub_stage(StageFields& f, const StageContext& ctx) {
       case GrubStep::Kind::kCommand:
       case GrubStep::Kind::kKernelCmdline: {
         const bool cmd = s.kind == GrubStep::Kind::kCommand;
+        const char* prefix = cmd ? (rhel ? "grub_cmd " : "grub_cmd: ")
+                                 : (rhel ? "grub_kernel_cmdline " : "kernel_cmdline: ");
+        // Red Hat hashes a command with its NUL, the kernel command line without.
+        const std::vector<uint8_t> hashed = nul_text("", s.text);
         Event e = uefi::measured_event(
-            8, ev::kIpl, nul_text(cmd ? "grub_cmd: " : "kernel_cmdline: ", s.text),
-            std::span(reinterpret_cast<const uint8_t*>(s.text.data()), s.text.size()), ctx.banks);
-        e.description = fmt::format("{}{}", cmd ? "grub_cmd: " : "kernel_cmdline: ", s.text);
+            8, ev::kIpl, nul_text(prefix, s.text),
+            std::span(hashed).first(hashed.size() - (rhel && cmd ? 0 : 1)), ctx.banks);
+        e.description = prefix + s.text;
         e.provenance = {s.where, cmd ? "grub/command" : "grub/kernel-cmdline", std::nullopt};
         out.push_back(std::move(e));
         break;
       }
       case GrubStep::Kind::kFile:
+      case GrubStep::Kind::kInitrd:
       case GrubStep::Kind::kKernel: {
-        Event e = uefi::measured_event(9, ev::kIpl, nul_text("", s.text), s.bytes, ctx.banks);
-        e.description = fmt::format("GRUB reads {}", s.text);
+        const bool kernel = s.kind == GrubStep::Kind::kKernel;
+        if (rhel && s.kind == GrubStep::Kind::kFile) break;  // Red Hat's measures no other file
+        const std::string name = !rhel    ? s.text
+                                 : kernel ? "grub_linuxefi Kernel"
+                                          : "grub_linuxefi Initrd";
+        Event e = uefi::measured_event(9, ev::kIpl, nul_text("", name), s.bytes, ctx.banks);
+        e.description = rhel ? fmt::format("{} ({})", name, s.text) : "GRUB reads " + s.text;
         e.provenance = {s.artifact, "grub/file", std::nullopt};
         out.push_back(std::move(e));
-        if (s.kind == GrubStep::Kind::kFile || shim_lock == 0) break;
+        if (!kernel || shim_lock == 0) break;
         const PeImage pe = f.reading("esp", [&] { return parse_pe(s.bytes, s.artifact); });
         const std::vector<Digest> digests = authenticode_digests(s.bytes, pe, ctx.banks);
         for (int64_t i = 0; i < shim_lock; ++i) {
