@@ -7,19 +7,12 @@
 # and PCR 11 integral predicts, in every bank (pcrlock leaves PCR 9 out of its predictions).
 . "$(dirname "$0")/lib/common.sh"
 . "$(dirname "$0")/lib/swtpm.sh"
-[[ $(id -u) -eq 0 ]] || skip_all "ukify 257 runs in the trixie root (chroot): needs root"
-root=$("$(dirname "$0")/../scripts/peers/systemd-257-chroot.sh" 2>peer.err) ||
-  skip_all "systemd 257: $(cat peer.err)"
+. "$(dirname "$0")/lib/pcrlock.sh"
+pcrlock_root # ukify 257 runs in the trixie root (chroot)
+root=$ROOT257
 in=$(mktemp -d "$root/tmp/integral-pcrlock.XXXXXX")
 trap 'rm -rf "$in"; cleanup' EXIT
 cd "$WORK"
-run257() { # BINARY ARGS...: a trixie binary through trixie's loader
-  local bin=$1
-  shift
-  "$root/lib64/ld-linux-x86-64.so.2" \
-    --library-path "$root/usr/lib/x86_64-linux-gnu/systemd:$root/usr/lib/x86_64-linux-gnu" "$root$bin" "$@"
-}
-pcrlock() { run257 /usr/lib/systemd/systemd-pcrlock "$@"; }
 
 cp "$root/usr/lib/systemd/boot/efi/linuxx64.efi.stub" "$in/linux" # a PE standing in for the kernel
 printf 'ID=pcrlock\nNAME="pcrlock test"\n' >"$in/osrel"
@@ -89,17 +82,7 @@ expect_equal "pcrlock lists integral's components" 5 \
 # location, so it predicts them from the TPM's reset values and an empty firmware log (the
 # TCG log's header event alone, laid out here by hand).
 "$INTEGRAL" pcrlock boot.toml -o future --first 800 >/dev/null
-python3 - <<'PY'
-import struct
-algs = [(0x0004, 20), (0x000B, 32), (0x000C, 48), (0x000D, 64)]
-spec = b"Spec ID Event03\0" + struct.pack("<IBBBBI", 0, 0, 2, 0, 2, len(algs))
-spec += b"".join(struct.pack("<HH", a, s) for a, s in algs) + b"\0"
-open("empty.log", "wb").write(struct.pack("<II", 0, 3) + bytes(20) + struct.pack("<I", len(spec)) + spec)
-PY
-swtpm_start pcrlock
-SYSTEMD_TPM2_DEVICE="$TPM2TOOLS_TCTI" SYSTEMD_MEASURE_LOG_FIRMWARE="$WORK/empty.log" \
-  SYSTEMD_MEASURE_LOG_USERSPACE=/nonexistent pcrlock predict --components=future --json=short \
-  >predict.json 2>predict.err || bad "pcrlock predict: $(tail -3 predict.err)"
+pcrlock_predict_from future predict.json
 for pcr in 4 11; do
   for bank in sha1 sha256 sha384 sha512; do
     want=$("$INTEGRAL" predict boot.toml --yaml --pcrs "$bank:$pcr" | awk -v p="$pcr" '{ sub(/:/, " ") } $1 == p { sub(/^0x/, "", $2); print tolower($2) }')
@@ -109,5 +92,4 @@ for pcr in 4 11; do
     expect_equal "pcrlock predict from integral's components: PCR $pcr $bank" "$want" "$got"
   done
 done
-swtpm_stop
 finish

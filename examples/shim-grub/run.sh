@@ -14,7 +14,7 @@
 #                          PROFILE, GRUB_CFG (see build.sh), MOK (an X.509 certificate, DER,
 #                          enrolled in the guest's MokList and in the prediction), BOOT_ENTRY=0
 #                          (no installed boot option: the firmware finds \EFI\BOOT\BOOTX64.EFI
-#                          by itself)
+#                          by itself), PREDICT_ONLY=1 (stop after step 1)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
@@ -55,6 +55,10 @@ entry=$(sed -n "s/^boot_entries = \['\(.*\)'\]$/\1/p" "$here/stages.toml")
 "$integral" predict "$out/boot.toml" --json -o "$out/prediction.json"
 "$integral" predict "$out/boot.toml" --yaml >"$out/predicted.yaml"
 predict_s=$(since "$t")
+if [[ -n ${PREDICT_ONLY:-} ]]; then
+  echo "timing: build ${build_s}s, predict ${predict_s}s (PREDICT_ONLY: no boot)"
+  exit 0
+fi
 
 echo "== booting under QEMU (accel=${ACCEL:-tcg}) + OVMF (Secure Boot, Microsoft's keys${MOK:+, a MOK}$([[ ${BOOT_ENTRY:-1} == 0 ]] || echo ", boot option Boot0005")) + swtpm"
 # The guest's variable store: Microsoft's keys, plus what the installed system wrote there (its
