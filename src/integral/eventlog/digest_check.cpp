@@ -73,8 +73,9 @@ std::vector<Candidate> candidates(const Event& e) {
       if (e.pcr != 8) break;
       // grub: data "grub_cmd: <command>" or "kernel_cmdline: <line>" (NUL-terminated), digest
       // H(<command>) without the NUL. Red Hat's grub writes "grub_cmd <command>" and hashes
-      // <command> with its NUL.
-      for (std::string_view prefix : {"grub_cmd", "kernel_cmdline", "module_cmdline"}) {
+      // <command> with its NUL, but "grub_kernel_cmdline <line>" without it (a RHEL 8 log).
+      for (std::string_view prefix :
+           {"grub_cmd", "grub_kernel_cmdline", "kernel_cmdline", "module_cmdline"}) {
         if (!starts_with(data, prefix) || data.size() == prefix.size()) continue;
         auto rest = data.subspan(prefix.size());
         if (rest[0] == ':' && rest.size() > 1 && rest[1] == ' ') {
@@ -83,7 +84,7 @@ std::vector<Candidate> candidates(const Event& e) {
         } else if (rest[0] == ' ') {
           auto text = rest.subspan(1);
           out.push_back({"H(text after \"<kind> \", no NUL)", without_trailing_nuls(text), ""});
-          if (!text.empty() && text.back() == 0)
+          if (prefix == "grub_cmd" && !text.empty() && text.back() == 0)
             out.push_back({"H(text after \"<kind> \" with its NUL)", text, "grub-nul"});
         }
         break;

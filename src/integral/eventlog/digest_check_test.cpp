@@ -63,6 +63,17 @@ TEST(DigestCheck, RedHatGrubHashesTheNul) {
   EXPECT_TRUE(check_event_digests(c, {}).ok());
 }
 
+// Red Hat's kernel command line is hashed without its NUL (rhel8-uefi.bin's event 78): it
+// verifies with no quirk, and is checked (a digest over the NUL is caught).
+TEST(DigestCheck, RedHatKernelCmdlineWithoutTheNul) {
+  const auto data = bytes(std::string_view("grub_kernel_cmdline (hd0,gpt2)/vmlinuz ro\0", 42));
+  Chain c;
+  c.events.push_back(event(8, ev::kIpl, data, bytes("(hd0,gpt2)/vmlinuz ro")));
+  EXPECT_TRUE(check_event_digests(c, {}).ok());
+  c.events[0] = event(8, ev::kIpl, data, bytes(std::string_view("(hd0,gpt2)/vmlinuz ro\0", 22)));
+  EXPECT_FALSE(check_event_digests(c, {"grub-nul"}).ok());
+}
+
 TEST(DigestCheck, WindowsWbclSeparator) {
   Event wbcl = event(13, ev::kSeparator, bytes("WBCL"), bytes("WBCL"));
   // SHA-1 of "WBCL" as a real Windows log carries it (windows_gcp_shielded_vm.json).
