@@ -45,8 +45,8 @@ struct ImaPolicyCheck {
 // Every file entry of an IMA list (ima, ima-ng, ima-sig; not boot_aggregate, not ima-buf
 // buffers) against a keylime runtime policy's digests: a file the policy does not list, or
 // lists with other content, or a measurement violation, is a finding. The policy's excludes
-// (regular expressions of up to 256 characters, matched at the name's start, as keylime's
-// re.match) skip entries. Errors: kBadInput
+// (regular expressions of up to 256 characters in RE2's syntax, matched at the name's start,
+// as keylime's re.match) skip entries. Errors: kBadInput
 // naming `policy_name` for a policy that is not one.
 ImaPolicyCheck check_ima_policy(ImaReader& list, std::string_view policy_text,
                                 const std::string& policy_name);
