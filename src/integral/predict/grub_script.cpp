@@ -881,9 +881,12 @@ class Interp {
       auto it = vars_.find(k);
       saved[k] = it == vars_.end() ? std::nullopt : std::optional<std::string>(it->second);
     }
-    vars_["config_file"] = named;
-    const auto slash = named.rfind('/');
-    vars_["config_directory"] = slash == std::string::npos ? "" : named.substr(0, slash);
+    // A path without a device is named on $root.
+    const std::string full =
+        !named.empty() && named[0] == '(' ? named : "(" + vars_["root"] + ")" + named;
+    vars_["config_file"] = full;
+    const auto slash = full.rfind('/');
+    vars_["config_directory"] = slash == std::string::npos ? "" : full.substr(0, slash);
     run_source(std::string_view(reinterpret_cast<const char*>(f.bytes.data()), f.bytes.size()),
                f.artifact, true);
     for (auto& [k, v] : saved) {

@@ -247,6 +247,26 @@ TEST(GrubScript, MenuNeedsAnAutomaticDefault) {
   EXPECT_EQ(r.steps.back().text, "echo b extra");
 }
 
+// GRUB's normal mode names the configuration file running in $config_file and its folder in
+// $config_directory (a path without a device on $root), and restores them afterwards.
+TEST(GrubScript, ConfigDirectoryWhileAConfigurationFileRuns) {
+  World w;
+  w.files["hd0,gpt1:/EFI/x/a.cfg"] = "echo $config_directory $config_file\nsource /b.cfg\n";
+  w.files["hd0,gpt1:/b.cfg"] = "echo $config_directory\n";
+  const GrubRun r = run_grub_script("source (hd0,gpt1)/EFI/x/a.cfg\necho [$config_directory]\n",
+                                    "g.cfg", kVars, w.world, false);
+  const std::vector<std::string> want = {
+      "cmd source (hd0,gpt1)/EFI/x/a.cfg",
+      "file (hd0,gpt1)/EFI/x/a.cfg",
+      "cmd echo (hd0,gpt1)/EFI/x (hd0,gpt1)/EFI/x/a.cfg",
+      "cmd source /b.cfg",
+      "file /b.cfg",
+      "cmd echo (hd0,gpt1)",
+      "cmd echo []",
+  };
+  EXPECT_EQ(texts(r), want);
+}
+
 // Red Hat's blscfg, rules applied by hand from its source (RHEL 8's GRUB 2.02): snippets in
 // /loader/entries/ (none there: /boot/loader/entries/), newest version first as rpm compares
 // versions ("1.10" after "1.9", "2~rc1" before "2"), a snippet without `linux` skipped, the
