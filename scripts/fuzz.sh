@@ -29,8 +29,10 @@ for target in "$build"/fuzz/fuzz_*; do
   else
     budget=(-max_total_time="$seconds")
   fi
+  # -timeout: one input slower than 30 s is a finding (a backtracking regex once took
+  # minutes); libFuzzer's own default would stall the run for 20 minutes first.
   if (cd "$scratch" && "$target" "$corpus" "${budget[@]}" -rss_limit_mb=2048 \
-      -malloc_limit_mb=512 >"$scratch/$name.log" 2>&1); then
+      -malloc_limit_mb=512 -timeout=30 >"$scratch/$name.log" 2>&1); then
     echo "fuzz: $name: $(grep -o 'Done [0-9]* runs' "$scratch/$name.log")"
   else
     echo "fuzz: $name FAILED"
