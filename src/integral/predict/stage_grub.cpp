@@ -106,9 +106,10 @@ std::vector<Event> run_grub_stage(StageFields& f, const StageContext& ctx) {
     grub = f.reading("image", [&] { return parse_grub_image(image->bytes(), image->path()); });
   }
   if (prefix_field) grub.prefix = *prefix_field;
-  if (!grub.config && !prefix_field)
-    f.fail("image",
-           fmt::format("{} has no embedded configuration: name its prefix", image->path()));
+  if (!grub.config && !grub.prefix)
+    f.fail("image", fmt::format("{} has neither an embedded configuration nor a prefix: name its "
+                                "prefix",
+                                image->path()));
 
   const std::filesystem::path esp_dir = ctx.resolve(esp);
   if (!std::filesystem::is_directory(esp_dir))
@@ -216,9 +217,15 @@ std::vector<Event> run_grub_stage(StageFields& f, const StageContext& ctx) {
   } else {
     // No embedded configuration: normal mode runs $prefix/grub.cfg.
     const std::string cfg = vars["prefix"] + "/grub.cfg";
-    auto file = world.file(device, *prefix_field + "/grub.cfg");
+    std::string dev = device, dir = *grub.prefix;  // "(hd0,gpt2)/grub" names its device
+    if (const auto close = dir.find(')'); !dir.empty() && dir[0] == '(' && close != dir.npos) {
+      dev = dir.substr(1, close - 1);
+      dir = dir.substr(close + 1);
+    }
+    auto file = world.file(dev, dir + "/grub.cfg");
     if (!file)
-      f.fail("prefix", fmt::format("no {}/grub.cfg in {}", *prefix_field, esp_dir.string()));
+      f.fail(prefix_field ? "prefix" : "image",
+             fmt::format("no {}/grub.cfg in {}", *grub.prefix, esp_dir.string()));
     const GrubStep read{GrubStep::Kind::kFile, cfg, file->bytes, file->artifact, cfg};
     vars["config_file"] = cfg;
     vars["config_directory"] = vars["prefix"];
