@@ -2,8 +2,9 @@
 # `integral pcrlock` for the shim/GRUB chain against systemd-pcrlock 257: the example's boot
 # (examples/shim-grub, built and predicted, not booted: tests/shim_grub_boot_test.sh proves the
 # prediction by a real boot) as .pcrlock components. pcrlock's own lock-pe of shim writes the
-# component integral writes for the firmware starting it, byte for byte; lock-pe's PCR 4 record
-# of GRUB and of the kernel is among integral's components where shim measures them; and
+# component integral writes for the firmware starting it, byte for byte, and lock-gpt of the
+# disk the component of its GPT event; lock-pe's PCR 4 record of GRUB and of the kernel is
+# among integral's components where shim measures them; and
 # `systemd-pcrlock predict` reading only integral's components predicts every PCR integral
 # predicts for the chain (0-9 and 14: the firmware's from the platform profile, shim's MOK
 # lists, SbatLevel and authorities, GRUB's commands and files, the GPT), in every bank. pcrlock
@@ -39,6 +40,16 @@ expect_equal "shim's start of GRUB: the PCR 4 record of lock-pe of grubx64.efi" 
   "$(pcr4 grub.pcrlock)" "$(pcr4 "$(c shim-grubx64.efi)")"
 expect_equal "GRUB's kernel, verified by shim twice: lock-pe's record, twice" \
   "$(jq -c '.records + .records' kernel.pcrlock)" "$(pcr4 "$(c grub-boot)")"
+# lock-gpt reads a block device: the example's disk through a read-only loop device. Its
+# component is the gpt stage's, byte for byte.
+if loop=$(losetup -f --show -r disk.img 2>losetup.err); then
+  pcrlock lock-gpt "$loop" --pcrlock=gpt.pcrlock >/dev/null 2>&1 || true
+  losetup -d "$loop"
+  cmp -s "$(c uefi-disk.img)" gpt.pcrlock && ok "PCR 5's GPT event is byte-identical to lock-gpt of the disk" ||
+    bad "component uefi-disk.img differs from lock-gpt of the disk"
+else
+  skip "lock-gpt: no loop device ($(cat losetup.err))"
+fi
 
 # pcrlock predict from integral's components alone.
 "$INTEGRAL" pcrlock boot.toml -o future --first 800 >/dev/null
