@@ -778,26 +778,39 @@ class Interp {
 
   // A function call: its body with $1... set to the arguments (restored afterwards).
   int call(const Function& fn, const std::vector<std::string>& args) {
-    std::map<std::string, std::optional<std::string>> saved;
+    std::vector<std::string> positional;
+    for (size_t i = 1; i <= 9; ++i) positional.push_back(std::to_string(i));
+    const SavedVars saved = save_vars(positional);
     for (size_t i = 1; i <= 9; ++i) {
-      const std::string k = std::to_string(i);
-      auto it = vars_.find(k);
-      saved[k] = it == vars_.end() ? std::nullopt : std::optional<std::string>(it->second);
       if (i < args.size())
-        vars_[k] = args[i];
+        vars_[positional[i - 1]] = args[i];
       else
-        vars_.erase(k);
+        vars_.erase(positional[i - 1]);
     }
     const int saved_line = line_;
     const int status = run_source(fn.body, fn.source_name, measure_, fn.line);
     line_ = saved_line;
-    for (auto& [k, v] : saved) {
+    restore_vars(saved);
+    return status;
+  }
+
+  // Variables a scope sets and restores afterwards (unset ones stay unset).
+  using SavedVars = std::map<std::string, std::optional<std::string>>;
+  SavedVars save_vars(const std::vector<std::string>& names) const {
+    SavedVars saved;
+    for (const auto& k : names) {
+      auto it = vars_.find(k);
+      saved[k] = it == vars_.end() ? std::nullopt : std::optional<std::string>(it->second);
+    }
+    return saved;
+  }
+  void restore_vars(const SavedVars& saved) {
+    for (const auto& [k, v] : saved) {
       if (v)
         vars_[k] = *v;
       else
         vars_.erase(k);
     }
-    return status;
   }
 
   // load_env [-f FILE] [NAME...]: variables from the environment block ($prefix/grubenv),
@@ -876,11 +889,7 @@ class Interp {
   // $config_file and its folder in $config_directory while it runs (Red Hat's grub.cfg finds
   // its grubenv and custom.cfg through them).
   void run_config(const std::string& named, const GrubFile& f) {
-    std::map<std::string, std::optional<std::string>> saved;
-    for (const char* k : {"config_file", "config_directory"}) {
-      auto it = vars_.find(k);
-      saved[k] = it == vars_.end() ? std::nullopt : std::optional<std::string>(it->second);
-    }
+    const SavedVars saved = save_vars({"config_file", "config_directory"});
     // A path without a device is named on $root.
     const std::string full =
         !named.empty() && named[0] == '(' ? named : "(" + vars_["root"] + ")" + named;
@@ -889,12 +898,7 @@ class Interp {
     vars_["config_directory"] = slash == std::string::npos ? "" : full.substr(0, slash);
     run_source(std::string_view(reinterpret_cast<const char*>(f.bytes.data()), f.bytes.size()),
                f.artifact, true);
-    for (auto& [k, v] : saved) {
-      if (v)
-        vars_[k] = *v;
-      else
-        vars_.erase(k);
-    }
+    restore_vars(saved);
   }
 
   // Red Hat's blscfg (GRUB 2.02 of RHEL 8): every *.conf snippet in $blsdir (default
@@ -920,7 +924,7 @@ class Interp {
     std::vector<Snippet> found;
     const std::string blsdir = vars_.count("blsdir") ? vars_["blsdir"] : "/loader/entries/";
     for (const std::string& dir : {blsdir, std::string("/boot/loader/entries/")}) {
-      if (!world_.list) break;
+      if (!found.empty() || !world_.list) break;
       for (const std::string& n : world_.list(dev, dir)) {
         if (n.empty() || n[0] == '.' || n.size() <= 5 || n.compare(n.size() - 5, 5, ".conf") != 0)
           continue;
@@ -934,7 +938,6 @@ class Interp {
             std::string_view(reinterpret_cast<const char*>(f->bytes.data()), f->bytes.size()));
         found.push_back(std::move(sn));
       }
-      if (!found.empty()) break;
     }
     // Sorted oldest first by version (when every snippet has one), then by file name; created
     // from the end, so the menu lists the newest first.

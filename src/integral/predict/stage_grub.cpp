@@ -217,12 +217,11 @@ std::vector<Event> run_grub_stage(StageFields& f, const StageContext& ctx) {
   } else {
     // No embedded configuration: normal mode runs $prefix/grub.cfg.
     const std::string cfg = vars["prefix"] + "/grub.cfg";
-    std::string dev = device, dir = *grub.prefix;  // "(hd0,gpt2)/grub" names its device
-    if (const auto close = dir.find(')'); !dir.empty() && dir[0] == '(' && close != dir.npos) {
-      dev = dir.substr(1, close - 1);
-      dir = dir.substr(close + 1);
-    }
-    auto file = world.file(dev, dir + "/grub.cfg");
+    const std::string& pre = vars["prefix"];  // always "(device)/path" here
+    const auto close = pre.find(')');
+    auto file = close == std::string::npos
+                    ? std::nullopt
+                    : world.file(pre.substr(1, close - 1), pre.substr(close + 1) + "/grub.cfg");
     if (!file)
       f.fail(prefix_field ? "prefix" : "image",
              fmt::format("no {}/grub.cfg in {}", *grub.prefix, esp_dir.string()));

@@ -70,12 +70,9 @@ std::vector<Digest> hash_banks(std::span<const HashAlg> banks, std::span<const u
 
 Event data_event(unsigned pcr, uint32_t type, std::vector<uint8_t> data,
                  std::span<const HashAlg> banks) {
-  Event e;
-  e.pcr = pcr;
-  e.type = type;
-  e.digests = hash_banks(banks, data);
-  e.data = std::move(data);
-  return e;
+  // A moved vector keeps its buffer: the span still views the data measured_event hashes.
+  const std::span<const uint8_t> measured(data);
+  return measured_event(pcr, type, std::move(data), measured, banks);
 }
 
 Event measured_event(unsigned pcr, uint32_t type, std::vector<uint8_t> data,

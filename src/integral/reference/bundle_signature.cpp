@@ -30,9 +30,9 @@ SignatureFile read_signature(std::string_view text, const std::string& what) {
   // parse throws other exceptions than parse_error for those).
   const nlohmann::json j = parse_json_input(text, what);
   auto field = [&](const nlohmann::json& obj, const char* key) -> std::string {
-    if (!obj.is_object() || !obj.contains(key) || !obj[key].is_string())
-      throw_bad_input(fmt::format("no string \"{}\"", key), what);
-    return obj[key].get<std::string>();
+    auto v = json_string(obj, key);
+    if (!v) throw_bad_input(fmt::format("no string \"{}\"", key), what);
+    return *v;
   };
   if (!j.is_object() || json_string(j, "format") != kBundleSignatureFormat)
     throw_bad_input(fmt::format("not an {} file", kBundleSignatureFormat), what);
